@@ -1,0 +1,71 @@
+package care
+
+import "time"
+
+// Status is where a case is in its life.
+type Status string
+
+const (
+	// Open cases are waiting for the brand: new, or the customer wrote again.
+	Open Status = "open"
+	// Pending cases were answered and wait for the customer.
+	Pending Status = "pending"
+	// Resolved cases are closed; a new inbound message in the same thread reopens them
+	// within the reopen window, or starts a new case after it.
+	Resolved Status = "resolved"
+)
+
+// Case is a conversation with one customer about one matter: a public thread
+// (keyed by its conversation id) or the DM thread with one customer.
+type Case struct {
+	ID      string  `json:"id"`
+	Channel Channel `json:"channel"`
+	Status  Status  `json:"status"`
+	// ThreadKey is what threads messages into this case: "public#<conversation id>"
+	// or "dm#<customer id>".
+	ThreadKey string `json:"thread_key"`
+	// CustomerID and CustomerHandle identify the customer.
+	CustomerID     string `json:"customer_id"`
+	CustomerHandle string `json:"customer_handle,omitempty"`
+	// Subject is the text of the first inbound message, cut to 140 characters.
+	Subject string `json:"subject,omitempty"`
+	Lang    string `json:"lang,omitempty"`
+	// Priority orders the agent queue: higher first (0–999; 500 until classified).
+	Priority   int    `json:"priority"`
+	Department string `json:"department,omitempty"`
+	// Counters.
+	MessagesIn  int `json:"messages_in"`
+	MessagesOut int `json:"messages_out"`
+	// Times.
+	CreatedAt        time.Time  `json:"created_at"`
+	FirstInboundAt   time.Time  `json:"first_inbound_at"`
+	LastInboundAt    time.Time  `json:"last_inbound_at"`
+	FirstResponseAt  *time.Time `json:"first_response_at,omitempty"`
+	LastOutboundAt   *time.Time `json:"last_outbound_at,omitempty"`
+	ResolvedAt       *time.Time `json:"resolved_at,omitempty"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	// Summoned is true when any inbound message of the case addressed the brand.
+	Summoned bool `json:"summoned"`
+}
+
+// DefaultPriority is the priority of a case that nothing has ranked yet.
+const DefaultPriority = 500
+
+// StoredMessage is a Message as kept inside a case.
+type StoredMessage struct {
+	Message
+	CaseID    string     `json:"case_id"`
+	Source    Source     `json:"source"`
+	StoredAt  time.Time  `json:"stored_at"`
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+}
+
+// ThreadKey returns the key that threads m into a case. conversation is the public
+// conversation the message belongs to (resolved by the caller when the payload has no
+// conversation id); it is ignored for DMs.
+func ThreadKey(m *Message, conversation string) string {
+	if m.Channel == DM {
+		return "dm#" + m.Customer()
+	}
+	return "public#" + conversation
+}
