@@ -37,13 +37,17 @@ type Case struct {
 	MessagesIn  int `json:"messages_in"`
 	MessagesOut int `json:"messages_out"`
 	// Times.
-	CreatedAt        time.Time  `json:"created_at"`
-	FirstInboundAt   time.Time  `json:"first_inbound_at"`
-	LastInboundAt    time.Time  `json:"last_inbound_at"`
-	FirstResponseAt  *time.Time `json:"first_response_at,omitempty"`
-	LastOutboundAt   *time.Time `json:"last_outbound_at,omitempty"`
-	ResolvedAt       *time.Time `json:"resolved_at,omitempty"`
-	UpdatedAt        time.Time  `json:"updated_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	FirstInboundAt  time.Time  `json:"first_inbound_at"`
+	LastInboundAt   time.Time  `json:"last_inbound_at"`
+	FirstResponseAt *time.Time `json:"first_response_at,omitempty"`
+	LastOutboundAt  *time.Time `json:"last_outbound_at,omitempty"`
+	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	// WaitingSince is when the case entered its current status; for an open case,
+	// when the customer started waiting for the brand. The agent queue lists open
+	// cases by priority, then by WaitingSince, oldest first.
+	WaitingSince time.Time `json:"waiting_since"`
 	// Summoned is true when any inbound message of the case addressed the brand.
 	Summoned bool `json:"summoned"`
 }

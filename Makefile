@@ -1,0 +1,45 @@
+# Pajarito — developer commands. `make help` lists them.
+SHELL := bash
+FUNCTIONS := $(notdir $(wildcard functions/*))
+GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w -buildid='
+DIST := dist
+
+.PHONY: help setup dev test vet fmt-check build bench fuzz clean
+
+help: ## List the commands.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t14
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+setup: node_modules/.package-lock.json ## Install the pinned npm tools (dynalite, aws-cdk) and Go modules.
+	go mod download
+
+dev: setup ## Run the whole system locally (no AWS account needed).
+	go run ./cmd/pajarito dev
+
+test: setup fmt-check vet ## Run every test (unit, DynamoDB against dynalite, SQS against goaws, end-to-end on built Lambda binaries).
+	go test -count=1 ./...
+
+vet:
+	go vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+build: ## Build every Lambda function for AWS (linux/arm64 bootstrap + pajarito.json in dist/<function>/).
+	@for f in $(FUNCTIONS); do \
+		mkdir -p $(DIST)/$$f && \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GOFLAGS_LAMBDA) -o $(DIST)/$$f/bootstrap ./functions/$$f && \
+		cp pajarito.json $(DIST)/$$f/ && echo "built $(DIST)/$$f/bootstrap" || exit 1; \
+	done
+
+bench: setup ## Run the benchmarks (ns/op, allocs/op).
+	go test -run='^$$' -bench=. -benchmem ./...
+
+fuzz: ## Fuzz the webhook parser for 60s.
+	go test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./shared/xwebhook
+
+clean: ## Remove build output and local data.
+	rm -rf $(DIST) .pajarito cdk.out

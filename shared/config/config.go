@@ -1,0 +1,176 @@
+// Package config loads the deployment's configuration: the file the team edits
+// (pajarito.json at the repository root, deployed next to every function) with
+// environment variables overriding it, validated at start so that a wrong setting
+// stops the program with a message naming the setting and how to fix it.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pajarito-care/pajarito/shared/care"
+)
+
+// FileName is the configuration file's name.
+const FileName = "pajarito.json"
+
+// Config is the deployment's configuration.
+type Config struct {
+	Brand Brand `json:"brand"`
+	// RawRetentionDays is how long X's raw JSON of each message is kept (DynamoDB TTL).
+	RawRetentionDays int `json:"raw_retention_days"`
+
+	// origin records where each setting came from, for error messages.
+	origin map[string]string
+}
+
+// Brand is the X account the deployment serves.
+type Brand struct {
+	// ID is the account's numeric X user id.
+	ID string `json:"id"`
+	// Handle is its @handle, without the "@".
+	Handle string `json:"handle"`
+}
+
+// Defaults.
+const (
+	DefaultRawRetentionDays = 90
+)
+
+// Load reads the configuration file at path (see Find), applies the environment
+// overrides from getenv (os.Getenv when nil) and validates the result.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c := &Config{RawRetentionDays: DefaultRawRetentionDays, origin: map[string]string{}}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: read %s: %w (set PAJARITO_CONFIG to the path of %s)", path, err, FileName)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(c); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+		for _, k := range []string{"brand.id", "brand.handle", "raw_retention_days"} {
+			c.origin[k] = path
+		}
+	}
+	override := func(env, key string, dst *string) {
+		if v := strings.TrimSpace(getenv(env)); v != "" {
+			*dst = v
+			c.origin[key] = "environment variable " + env
+		}
+	}
+	override("PAJARITO_BRAND_ID", "brand.id", &c.Brand.ID)
+	override("PAJARITO_BRAND_HANDLE", "brand.handle", &c.Brand.Handle)
+	if v := strings.TrimSpace(getenv("PAJARITO_RAW_RETENTION_DAYS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("config: PAJARITO_RAW_RETENTION_DAYS=%q is not a whole number of days", v)
+		}
+		c.RawRetentionDays = n
+		c.origin["raw_retention_days"] = "environment variable PAJARITO_RAW_RETENTION_DAYS"
+	}
+	c.Brand.Handle = strings.TrimPrefix(c.Brand.Handle, "@")
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var handleRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,15}$`)
+
+// Validate reports every invalid setting, each naming where it came from.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		from := c.origin[key]
+		if from == "" {
+			from = "not set"
+		}
+		errs = append(errs, fmt.Errorf("config: %s (%s): %s", key, from, fmt.Sprintf(format, args...)))
+	}
+	if !care.IsID(c.Brand.ID) {
+		bad("brand.id", "%q is not a numeric X user id; set brand.id in %s or PAJARITO_BRAND_ID to the account's id (GET /2/users/by/username/<handle> returns it)", c.Brand.ID, FileName)
+	}
+	if !handleRE.MatchString(c.Brand.Handle) {
+		bad("brand.handle", "%q is not an X handle (1-15 letters, digits or _); set brand.handle in %s or PAJARITO_BRAND_HANDLE", c.Brand.Handle, FileName)
+	}
+	if c.RawRetentionDays < 1 || c.RawRetentionDays > 3650 {
+		bad("raw_retention_days", "%d is out of range: keep X's raw JSON between 1 and 3650 days", c.RawRetentionDays)
+	}
+	return errors.Join(errs...)
+}
+
+// Find returns the configuration file to load: $PAJARITO_CONFIG when set; else
+// pajarito.json in $LAMBDA_TASK_ROOT (inside Lambda, where the build puts it next to
+// the bootstrap); else the first pajarito.json found walking up from the working
+// directory. It returns "" (no file: environment only) when there is none.
+func Find(getenv func(string) string) (string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if p := getenv("PAJARITO_CONFIG"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("config: PAJARITO_CONFIG=%s: %w", p, err)
+		}
+		return p, nil
+	}
+	if root := getenv("LAMBDA_TASK_ROOT"); root != "" {
+		p := filepath.Join(root, FileName)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		return "", nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("config: %w", err)
+	}
+	for {
+		p := filepath.Join(dir, FileName)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("config: %w", err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+// FromEnvironment finds and loads the configuration (Find, then Load).
+func FromEnvironment(getenv func(string) string) (*Config, error) {
+	p, err := Find(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return Load(p, getenv)
+}
+
+// Setting returns the environment variable name's value, or an error that names it
+// and says what it is for when it is empty.
+func Setting(getenv func(string) string, name, what string) (string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return "", fmt.Errorf("config: environment variable %s is not set: it must hold %s", name, what)
+	}
+	return v, nil
+}
