@@ -1,0 +1,315 @@
+// Package intake is the processor of the inbound queue: the logic of the
+// SQS-triggered Lambda function that stores what the listeners (webhook, mentions
+// poll, keyword search) enqueue.
+//
+// Each SQS record carries one care.Envelope as JSON. Records are handled one by one
+// and independently:
+//
+//   - a message is appended to its case (deduplicated, threaded, counted; see package
+//     store), then, if it was newly stored, handed to the Classifier;
+//   - a deletion marks the message deleted;
+//   - a revocation records the brand account's lost authorisation and logs an
+//     error telling the operator to authorise Pajarito again;
+//   - a record that cannot be decoded, or whose envelope is invalid (including the
+//     listeners' KindUnparsed), is quarantined: a quarantine record in the table, then
+//     its body on the dead-letter queue. It is then handled: SQS does not retry it.
+//
+// Records that fail for a transient reason (DynamoDB errors, throttling, a message
+// another delivery is still storing, a failed quarantine) are returned as batch item
+// failures, so that SQS redelivers only them; the event source mapping must enable
+// ReportBatchItemFailures. Every record gets one JSON log line with its outcome.
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/store"
+)
+
+// DeadLetter is the dead-letter queue of the inbound queue.
+type DeadLetter interface {
+	// SendBodies enqueues the bodies; it receives all the bodies quarantined from one
+	// SQS event, and splits them into SQS batches itself.
+	SendBodies(ctx context.Context, bodies []string) error
+}
+
+// Classifier ranks a case from a message newly stored in it.
+type Classifier interface {
+	Classify(ctx context.Context, c *care.Case, m *care.StoredMessage) error
+}
+
+// Processor handles batches of the inbound queue. Store is required; the other fields
+// are optional.
+type Processor struct {
+	Store *store.Store
+	// DeadLetter receives the bodies of quarantined records; nil keeps them in the
+	// quarantine records only.
+	DeadLetter DeadLetter
+	// Classifier, when set, is called for each newly stored message.
+	Classifier Classifier
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives one line per record; nil means slog.Default().
+	Log *slog.Logger
+}
+
+// Outcomes of a record, as logged.
+const (
+	OutcomeStored       = "stored"
+	OutcomeDuplicate    = "duplicate"
+	OutcomeDeleted      = "deleted"
+	OutcomeDeleteAhead  = "deleted_before_arrival" // a message deleted before it arrived
+	OutcomeUnknown      = "delete_unknown"         // a deletion of a message never stored
+	OutcomeRevoked      = "revoked"
+	OutcomeQuarantined  = "quarantined"
+	OutcomeRetry        = "retry" // failed transiently: SQS redelivers it
+	OutcomeNotProcessed = "not_processed"
+)
+
+// errInFlight reports a message that another delivery is storing.
+var errInFlight = errors.New("another delivery is storing this message; retry later")
+
+// record is the handling of one SQS record.
+type record struct {
+	msg        events.SQSMessage
+	env        *care.Envelope
+	outcome    string
+	caseID     string
+	xid        string
+	created    bool
+	writeUnits float64
+	problem    string // why it was quarantined
+	classify   error  // the Classifier's error, if any
+	err        error  // a transient failure: SQS redelivers the record
+}
+
+// Handle processes one SQS event. It returns the records to redeliver as batch item
+// failures; its error is non-nil only when it cannot process the batch at all.
+func (p *Processor) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	if p.Store == nil {
+		return resp, errors.New("intake: the processor has no store")
+	}
+	var all, quarantined []*record
+	for _, msg := range ev.Records {
+		r := &record{msg: msg}
+		if err := ctx.Err(); err != nil {
+			r.outcome, r.err = OutcomeNotProcessed, err
+		} else {
+			p.process(ctx, r)
+		}
+		all = append(all, r)
+		if r.outcome == OutcomeQuarantined {
+			quarantined = append(quarantined, r)
+		}
+	}
+	// Quarantined bodies go to the dead-letter queue in one call; the records are
+	// logged, and counted as handled, only once it has them.
+	if len(quarantined) > 0 && p.DeadLetter != nil {
+		bodies := make([]string, len(quarantined))
+		for i, r := range quarantined {
+			bodies[i] = r.msg.Body
+		}
+		if err := p.DeadLetter.SendBodies(ctx, bodies); err != nil {
+			for _, r := range quarantined {
+				r.outcome, r.err = OutcomeRetry, fmt.Errorf("send to the dead-letter queue: %w", err)
+			}
+		}
+	}
+	for _, r := range all {
+		p.logRecord(ctx, r)
+		if r.err != nil {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.msg.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// process handles one record, filling in r.
+func (p *Processor) process(ctx context.Context, r *record) {
+	var env care.Envelope
+	if err := json.Unmarshal([]byte(r.msg.Body), &env); err != nil {
+		p.quarantine(ctx, r, fmt.Sprintf("body is not a JSON envelope: %v", err))
+		return
+	}
+	r.env = &env
+	if err := env.Validate(); err != nil {
+		p.quarantine(ctx, r, err.Error())
+		return
+	}
+	switch {
+	case env.Kind == care.KindDeletion && env.Deletion.Channel != care.Public && env.Deletion.Channel != care.DM:
+		p.quarantine(ctx, r, fmt.Sprintf("deletion of %s: channel %q is neither %q nor %q", env.Deletion.ID, env.Deletion.Channel, care.Public, care.DM))
+		return
+	case env.Kind == care.KindRevocation && !care.IsID(env.Revocation.UserID):
+		p.quarantine(ctx, r, fmt.Sprintf("revocation: user id %q is not a decimal X id", env.Revocation.UserID))
+		return
+	}
+	switch env.Kind {
+	case care.KindMessage:
+		p.message(ctx, r)
+	case care.KindDeletion:
+		p.deletion(ctx, r)
+	case care.KindRevocation:
+		p.revocation(ctx, r)
+	}
+}
+
+func (p *Processor) message(ctx context.Context, r *record) {
+	r.xid = r.env.Message.ID
+	res, err := p.Store.Append(ctx, r.env, r.msg.MessageId)
+	r.caseID, r.created, r.writeUnits = res.CaseID, res.Created, res.WriteUnits
+	switch {
+	case err != nil:
+		r.outcome, r.err = OutcomeRetry, err
+	case res.InFlight:
+		r.outcome, r.err = OutcomeRetry, errInFlight
+	case res.Deleted:
+		r.outcome = OutcomeDeleteAhead
+	case res.Duplicate:
+		r.outcome = OutcomeDuplicate
+	default:
+		r.outcome = OutcomeStored
+		if p.Classifier != nil {
+			// A classification failure does not fail the record: the message is
+			// stored, and a redelivery would be a duplicate.
+			r.classify = p.Classifier.Classify(ctx, res.Case, res.Message)
+		}
+	}
+}
+
+func (p *Processor) deletion(ctx context.Context, r *record) {
+	r.xid = r.env.Deletion.ID
+	res, err := p.Store.MarkDeleted(ctx, r.env.Deletion)
+	r.caseID, r.writeUnits = res.CaseID, res.WriteUnits
+	switch {
+	case err != nil:
+		r.outcome, r.err = OutcomeRetry, err
+	case res.InFlight:
+		r.outcome, r.err = OutcomeRetry, errInFlight
+	case res.Found:
+		r.outcome = OutcomeDeleted
+	default:
+		r.outcome = OutcomeUnknown
+	}
+}
+
+func (p *Processor) revocation(ctx context.Context, r *record) {
+	rev := r.env.Revocation
+	if rev.RevokedAt.IsZero() {
+		rev.RevokedAt = r.env.ReceivedAt
+	}
+	if rev.RevokedAt.IsZero() {
+		rev.RevokedAt = p.now()
+	}
+	if err := p.Store.SetRevoked(ctx, *rev); err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return
+	}
+	r.outcome = OutcomeRevoked
+}
+
+// quarantine records r as unprocessable. On failure r becomes a batch item failure,
+// so that the body is never lost.
+func (p *Processor) quarantine(ctx context.Context, r *record, problem string) {
+	r.problem = problem
+	q := store.Quarantined{
+		SQSMessageID: r.msg.MessageId,
+		SentAt:       p.sentAt(r.msg),
+		ReceiveCount: receiveCount(r.msg),
+		Body:         r.msg.Body,
+		Problem:      problem,
+	}
+	units, err := p.Store.Quarantine(ctx, q)
+	r.writeUnits = units
+	if err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return
+	}
+	r.outcome = OutcomeQuarantined
+}
+
+// logRecord writes the record's log line.
+func (p *Processor) logRecord(ctx context.Context, r *record) {
+	log := p.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	attrs := []slog.Attr{
+		slog.String("sqs_message_id", r.msg.MessageId),
+		slog.String("outcome", r.outcome),
+	}
+	if r.env != nil {
+		attrs = append(attrs, slog.String("kind", string(r.env.Kind)), slog.String("source", string(r.env.Source)))
+		if r.env.EventID != "" {
+			attrs = append(attrs, slog.String("event_id", r.env.EventID))
+		}
+	}
+	if r.caseID != "" {
+		attrs = append(attrs, slog.String("case_id", r.caseID))
+	}
+	if r.xid != "" {
+		attrs = append(attrs, slog.String("xid", r.xid))
+	}
+	if r.created {
+		attrs = append(attrs, slog.Bool("case_created", true))
+	}
+	attrs = append(attrs, slog.Float64("write_units", r.writeUnits), slog.Int("receive_count", receiveCount(r.msg)))
+	if r.problem != "" {
+		attrs = append(attrs, slog.String("problem", r.problem))
+	}
+	if r.err != nil {
+		attrs = append(attrs, slog.String("error", r.err.Error()))
+	}
+	if r.classify != nil {
+		attrs = append(attrs, slog.String("classify_error", r.classify.Error()))
+	}
+
+	level, text := slog.LevelInfo, "inbound record processed"
+	switch {
+	case r.problem != "" && r.err == nil:
+		level, text = slog.LevelError, "inbound record quarantined: "+r.problem
+	case r.problem != "":
+		level, text = slog.LevelError, "inbound record could not be quarantined, SQS will redeliver it"
+	case r.err != nil:
+		level, text = slog.LevelWarn, "inbound record failed, SQS will redeliver it"
+	case r.outcome == OutcomeRevoked:
+		rev := r.env.Revocation
+		level = slog.LevelError
+		text = fmt.Sprintf("X access revoked for user %s at %s: re-authorise Pajarito with that X account, or it can neither read nor reply", rev.UserID, rev.RevokedAt.UTC().Format(time.RFC3339))
+		attrs = append(attrs, slog.String("user_id", rev.UserID))
+	case r.classify != nil:
+		level, text = slog.LevelError, "inbound message stored, classification failed"
+	}
+	log.LogAttrs(ctx, level, text, attrs...)
+}
+
+// sentAt is when SQS accepted the message (its SentTimestamp attribute), which is
+// stable across redeliveries; the clock when it is missing.
+func (p *Processor) sentAt(m events.SQSMessage) time.Time {
+	if ms, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil {
+		return time.UnixMilli(ms).UTC()
+	}
+	return p.now()
+}
+
+func (p *Processor) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func receiveCount(m events.SQSMessage) int {
+	n, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+	return n
+}
