@@ -73,3 +73,22 @@ func ThreadKey(m *Message, conversation string) string {
 	}
 	return "public#" + conversation
 }
+
+// CaseSummary is what the agent queue shows of a case: the fields that identify and
+// rank it, none of which changes when a message is appended (so the queue index is
+// not rewritten by every message).
+type CaseSummary struct {
+	ID             string    `json:"id"`
+	Channel        Channel   `json:"channel"`
+	Status         Status    `json:"status"`
+	ThreadKey      string    `json:"thread_key"`
+	CustomerID     string    `json:"customer_id"`
+	CustomerHandle string    `json:"customer_handle,omitempty"`
+	Subject        string    `json:"subject,omitempty"`
+	Lang           string    `json:"lang,omitempty"`
+	Priority       int       `json:"priority"`
+	Department     string    `json:"department,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	WaitingSince   time.Time `json:"waiting_since"`
+	Summoned       bool      `json:"summoned"`
+}

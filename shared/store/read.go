@@ -91,7 +91,7 @@ const (
 // The cases are summaries from index GSI1: the fields listed by QueueProjection are
 // set, counters and last-message times are not (GetCase has them). A cursor that
 // ListCases did not issue for this status yields an error wrapping ErrBadCursor.
-func (s *Store) ListCases(ctx context.Context, q ListQuery) ([]care.Case, string, error) {
+func (s *Store) ListCases(ctx context.Context, q ListQuery) ([]care.CaseSummary, string, error) {
 	status := q.Status
 	if status == "" {
 		status = care.Open
@@ -120,9 +120,9 @@ func (s *Store) ListCases(ctx context.Context, q ListQuery) ([]care.Case, string
 	if err != nil {
 		return nil, "", fmt.Errorf("store: list %s cases: %w", status, err)
 	}
-	cases := make([]care.Case, 0, len(out.Items))
+	cases := make([]care.CaseSummary, 0, len(out.Items))
 	for _, it := range out.Items {
-		var c care.Case
+		var c care.CaseSummary
 		if err := unmarshal(it, &c); err != nil {
 			return nil, "", fmt.Errorf("store: list %s cases: decode %s: %w", status, stringAttr(it, KeyPK), err)
 		}

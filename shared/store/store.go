@@ -173,11 +173,13 @@ const (
 
 // QueueProjection returns the non-key attributes that index GSI1 projects.
 func QueueProjection() []string {
-	return []string{
-		"id", "channel", "status", "thread_key", "customer_id", "customer_handle",
-		"subject", "lang", "priority", "department", "created_at", "waiting_since",
-		"summoned",
+	t := reflect.TypeFor[care.CaseSummary]()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, name)
 	}
+	return names
 }
 
 // Defaults of the Store's settings.

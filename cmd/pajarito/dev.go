@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/localdev"
+	"github.com/pajarito-care/pajarito/shared/wire"
+)
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
+	data := fs.String("data", ".pajarito", "folder that keeps the local DynamoDB data between runs")
+	memory := fs.Bool("memory", false, "keep no data: DynamoDB in memory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := wire.Logger(stderr, os.Getenv)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.FromEnvironment(nil)
+	if err != nil {
+		return err
+	}
+
+	secret, secretFrom := os.Getenv(wire.EnvConsumerSecret), wire.EnvConsumerSecret
+	if secret == "" {
+		secret, secretFrom = devSecret, "built-in dev secret; set "+wire.EnvConsumerSecret+" to use yours"
+	}
+	token, tokenFrom := os.Getenv("PAJARITO_AGENT_TOKEN"), "PAJARITO_AGENT_TOKEN"
+	if token == "" {
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		token, tokenFrom = hex.EncodeToString(b), "random for this run; set PAJARITO_AGENT_TOKEN to keep one"
+	}
+	dataDir := ""
+	if !*memory {
+		if dataDir, err = filepath.Abs(*data); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return fmt.Errorf("dev: data folder: %w", err)
+		}
+	}
+
+	sys, err := localdev.Start(ctx, localdev.Options{
+		Addr:       *addr,
+		DataDir:    dataDir,
+		Config:     cfg,
+		Secret:     []byte(secret),
+		AgentToken: token,
+		Log:        log,
+	})
+	if err != nil {
+		return err
+	}
+	printBanner(stdout, sys, cfg, dataDir, token, tokenFrom, secretFrom)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "\nStopping: finishing queued work, then the queue and DynamoDB…")
+	if err := sys.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Stopped.")
+	return nil
+}
+
+func printBanner(w io.Writer, sys *localdev.System, cfg *config.Config, dataDir, token, tokenFrom, secretFrom string) {
+	if dataDir == "" {
+		dataDir = "in memory (--memory)"
+	}
+	fmt.Fprintf(w, "Pajarito is running locally for @%s (id %s).\n\n", cfg.Brand.Handle, cfg.Brand.ID)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  X webhook\t%s/webhooks/x\t(GET ?crc_token=… for X's CRC, POST for events)\n", sys.URL)
+	fmt.Fprintf(tw, "  Agent API\t%s/v1/cases\t(Authorization: Bearer <token>)\n", sys.URL)
+	fmt.Fprintf(tw, "  Health\t%s/healthz\t\n", sys.URL)
+	fmt.Fprintf(tw, "  Agent token\t%s\t(%s)\n", token, tokenFrom)
+	fmt.Fprintf(tw, "  Webhook secret\t%s\t\n", secretFrom)
+	fmt.Fprintf(tw, "  DynamoDB\t%s\tdynalite, data: %s\n", sys.DynamoEndpoint, dataDir)
+	fmt.Fprintf(tw, "  SQS\t%s\tgoaws in-process: %s, %s\n", sys.SQSEndpoint, localdev.InboundQueue, localdev.InboundDLQ)
+	tw.Flush()
+	fmt.Fprintf(w, "\nTry it:\n  go run ./cmd/pajarito replay --url %s/webhooks/x events/\n", sys.URL)
+	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/cases\n\nLogs (JSON) go to stderr. Ctrl-C stops everything.\n", token, sys.URL)
+}

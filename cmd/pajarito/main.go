@@ -1,0 +1,72 @@
+// Command pajarito is the operator's tool: it runs the whole system locally and
+// replays sample X webhook events into it.
+//
+//	pajarito dev [--addr 127.0.0.1:8080] [--data .pajarito] [--memory]
+//	pajarito replay [--url URL] FILE|DIR ...
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// devSecret is the webhook HMAC key the local system and replay use when
+// X_CONSUMER_SECRET is not set.
+const devSecret = "pajarito-dev-consumer-secret"
+
+const usage = `pajarito — customer care on X from your own AWS account.
+
+Usage:
+  pajarito dev [flags]           run the whole system locally (no AWS account needed)
+  pajarito replay [flags] PATH   sign and POST sample webhook events (files or folders)
+
+Run "pajarito COMMAND -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "pajarito:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "dev":
+		return runDev(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return runReplay(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

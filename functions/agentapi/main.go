@@ -1,0 +1,9 @@
+// Command agentapi is the Lambda function behind API Gateway's /v1/ routes: the
+// agents' API, whose callers API Gateway's JWT authorizer has authenticated.
+package main
+
+import "github.com/pajarito-care/pajarito/shared/wire"
+
+func main() {
+	wire.Run("agentapi", wire.AgentAPI, wire.APIGateway)
+}

@@ -1,0 +1,410 @@
+// End-to-end test of the core loop on the real Lambda binaries: each function in
+// functions/ is built as a `bootstrap` (for this machine, -tags lambda.norpc, laid
+// out like `make build` with pajarito.json beside it) and run against a Lambda
+// Runtime API fake, with dynalite as DynamoDB and goaws as SQS.
+package functions_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/dynalite"
+	"github.com/pajarito-care/pajarito/shared/lambdafake"
+	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/queue"
+	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xwebhook"
+)
+
+const (
+	table   = "pajarito-e2e"
+	inbound = "e2e-inbound"
+	dlq     = "e2e-inbound-dlq"
+	secret  = "e2e-consumer-secret"
+)
+
+// system is what every test here shares: one goaws per process, one dynalite and
+// the built binaries.
+var system struct {
+	root   string
+	bins   string
+	dyn    *dynalite.Server
+	sqs    *localsqs.Server
+	store  *store.Store
+	config *config.Config
+}
+
+func TestMain(m *testing.M) {
+	code, err := setup(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "functions e2e setup:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	ctx := context.Background()
+	wd, err := os.Getwd()
+	if err != nil {
+		return 0, err
+	}
+	system.root = filepath.Dir(wd)
+	system.bins, err = os.MkdirTemp("", "pajarito-bootstraps-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(system.bins)
+	if err := buildFunctions(system.root, system.bins); err != nil {
+		return 0, err
+	}
+	if system.config, err = config.Load(filepath.Join(system.root, config.FileName), func(string) string { return "" }); err != nil {
+		return 0, err
+	}
+	system.dyn, err = dynalite.Start(ctx, dynalite.Options{Root: system.root})
+	if err != nil {
+		return 0, err
+	}
+	defer system.dyn.Close()
+	client, err := store.NewClient(ctx, system.dyn.Endpoint)
+	if err != nil {
+		return 0, err
+	}
+	system.store = store.New(client, table)
+	if err := system.store.CreateTable(ctx); err != nil {
+		return 0, err
+	}
+	system.sqs, err = localsqs.Start(localsqs.Queue{Name: inbound}, localsqs.Queue{Name: dlq})
+	if err != nil {
+		return 0, err
+	}
+	defer system.sqs.Close()
+	return m.Run(), nil
+}
+
+// buildFunctions builds every functions/<name> into dir/<name>/bootstrap, with the
+// flags of `make build` but for this machine's OS and architecture.
+func buildFunctions(root, dir string) error {
+	entries, err := os.ReadDir(filepath.Join(root, "functions"))
+	if err != nil {
+		return err
+	}
+	cfg, err := os.ReadFile(filepath.Join(root, config.FileName))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		out := filepath.Join(dir, e.Name())
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", filepath.Join(out, "bootstrap"), "./functions/"+e.Name())
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s: %v\n%s", e.Name(), err, b)
+		}
+		if err := os.WriteFile(filepath.Join(out, config.FileName), cfg, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startFunction runs the named function's bootstrap against a fresh Runtime API fake.
+func startFunction(t *testing.T, name string, extraEnv ...string) *lambdafake.Runtime {
+	t.Helper()
+	rt, err := lambdafake.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rt.Close)
+	env := append([]string{
+		"AWS_ENDPOINT_URL_DYNAMODB=" + system.dyn.Endpoint,
+		"AWS_ENDPOINT_URL_SQS=" + system.sqs.Endpoint,
+		"PAJARITO_TABLE=" + table,
+		"PAJARITO_INBOUND_QUEUE_URL=" + system.sqs.QueueURL(inbound),
+		"PAJARITO_INBOUND_DLQ_URL=" + system.sqs.QueueURL(dlq),
+		"X_CONSUMER_SECRET=" + secret,
+	}, extraEnv...)
+	fn, err := rt.StartFunction(t.Context(), filepath.Join(system.bins, name, "bootstrap"), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		fn.Stop()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, fn.Output())
+		}
+	})
+	return rt
+}
+
+// httpRequest is an API Gateway HTTP API (payload 2.0) request event.
+func httpRequest(method, path, query string, headers map[string]string, body string) events.APIGatewayV2HTTPRequest {
+	return events.APIGatewayV2HTTPRequest{
+		Version:        "2.0",
+		RouteKey:       method + " " + path,
+		RawPath:        path,
+		RawQueryString: query,
+		Headers:        headers,
+		Body:           body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			DomainName: "abc123.execute-api.eu-west-1.amazonaws.com",
+			Stage:      "$default",
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method: method, Path: path, Protocol: "HTTP/1.1", SourceIP: "203.0.113.7",
+			},
+			TimeEpoch: time.Now().UnixMilli(),
+		},
+	}
+}
+
+func invokeHTTP(t *testing.T, rt *lambdafake.Runtime, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	payload, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := rt.Invoke(t.Context(), payload)
+	if err != nil {
+		t.Fatalf("invoke %s: %v", req.RouteKey, err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("decode response %s: %v", out, err)
+	}
+	return resp
+}
+
+func signedDelivery(t *testing.T, file string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join(system.root, "events", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return httpRequest(http.MethodPost, "/webhooks/x", "", map[string]string{
+		"content-type":                  "application/json",
+		xwebhook.SignatureHeader:        xwebhook.Sign([]byte(secret), body),
+		"user-agent":                    "X-Webhooks/1.0",
+		"x-amzn-trace-id":               "Root=1-67891233-abcdef012345678912345678",
+		"x-forwarded-for":               "203.0.113.7",
+		"x-forwarded-proto":             "https",
+		"content-length":                fmt.Sprint(len(body)),
+		"accept-encoding":               "gzip",
+		"x-twitter-webhooks-signature2": "ignored",
+	}, string(body))
+}
+
+func queued(t *testing.T, name string) int {
+	t.Helper()
+	visible, inFlight, err := system.sqs.Counts(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return visible + inFlight
+}
+
+// drain runs the inbound queue through the process function, as Lambda's event
+// source mapping would, until it is empty.
+func drain(t *testing.T, process *lambdafake.Runtime) {
+	t.Helper()
+	p := &queue.Poller{
+		Client:        system.sqs.Client(t.Context()),
+		URL:           system.sqs.QueueURL(inbound),
+		DeadLetterURL: system.sqs.QueueURL(dlq),
+		Handler: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			payload, err := json.Marshal(ev)
+			if err != nil {
+				return events.SQSEventResponse{}, err
+			}
+			out, err := process.Invoke(ctx, payload)
+			if err != nil {
+				return events.SQSEventResponse{}, err
+			}
+			var resp events.SQSEventResponse
+			return resp, json.Unmarshal(out, &resp)
+		},
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for queued(t, inbound) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("inbound queue not drained: %d messages left", queued(t, inbound))
+		}
+		if _, err := p.PollOnce(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCoreLoopExactlyOnce: the same post delivered three times by the X Activity API
+// and once by the legacy Account Activity API becomes exactly one message in one case.
+func TestCoreLoopExactlyOnce(t *testing.T) {
+	webhook := startFunction(t, "webhook")
+	process := startFunction(t, "process")
+	agentapi := startFunction(t, "agentapi")
+	if err := system.sqs.Purge(inbound); err != nil {
+		t.Fatal(err)
+	}
+
+	// X's CRC check.
+	resp := invokeHTTP(t, webhook, httpRequest(http.MethodGet, "/webhooks/x", "crc_token=challenge-123", nil, ""))
+	want := xwebhook.CRCResponse([]byte(secret), "challenge-123")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, want) {
+		t.Fatalf("CRC: %d %s, want 200 with %s", resp.StatusCode, resp.Body, want)
+	}
+
+	// A forged delivery is refused and queues nothing.
+	forged := signedDelivery(t, "xaa-mention-es.json")
+	forged.Headers[xwebhook.SignatureHeader] = xwebhook.Sign([]byte("not-the-secret"), []byte(forged.Body))
+	if resp := invokeHTTP(t, webhook, forged); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("forged delivery: %d %s, want 401", resp.StatusCode, resp.Body)
+	}
+	if n := queued(t, inbound); n != 0 {
+		t.Fatalf("forged delivery queued %d messages", n)
+	}
+
+	for _, file := range []string{"xaa-mention-es.json", "xaa-mention-es.json", "xaa-mention-es.json", "aaa-tweet-es.json"} {
+		if resp := invokeHTTP(t, webhook, signedDelivery(t, file)); resp.StatusCode != http.StatusOK {
+			t.Fatalf("deliver %s: %d %s", file, resp.StatusCode, resp.Body)
+		}
+	}
+	if n := queued(t, inbound); n != 4 {
+		t.Fatalf("queued %d messages after 4 deliveries, want 4 (dedupe happens in the processor)", n)
+	}
+	drain(t, process)
+
+	post := postOf(t, "xaa-mention-es.json")
+	caseID := "t" + post.ID
+	c, msgs, err := system.store.GetCase(t.Context(), caseID)
+	if err != nil {
+		t.Fatalf("case %s: %v", caseID, err)
+	}
+	if len(msgs) != 1 || msgs[0].ID != post.ID || c.MessagesIn != 1 {
+		t.Fatalf("case %s has %d messages (messages_in %d), want exactly the one post %s", caseID, len(msgs), c.MessagesIn, post.ID)
+	}
+	if msgs[0].Text != post.Text || c.CustomerHandle != post.AuthorHandle || !c.Summoned || c.Status != care.Open {
+		t.Errorf("stored case/message do not match the post: %+v / %+v", c, msgs[0])
+	}
+	list, _, err := system.store.ListCases(t.Context(), store.ListQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found int
+	for _, s := range list {
+		if s.CustomerID == post.AuthorID {
+			found++
+		}
+	}
+	if found != 1 {
+		t.Errorf("open cases of the author: %d, want 1", found)
+	}
+	if n := queued(t, dlq); n != 0 {
+		t.Errorf("%d messages in the DLQ, want 0", n)
+	}
+
+	// The agent API function serves the case to an agent that API Gateway's JWT
+	// authorizer verified, and refuses a request with no verified claims.
+	get := httpRequest(http.MethodGet, "/v1/cases/"+caseID, "", map[string]string{"authorization": "Bearer eyJhbGciOi.x.y"}, "")
+	if resp := invokeHTTP(t, agentapi, get); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("agent API without verified claims: %d %s, want 401", resp.StatusCode, resp.Body)
+	}
+	get.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+			Claims: map[string]string{"sub": "agent-ana", "name": "Ana"},
+		},
+	}
+	resp = invokeHTTP(t, agentapi, get)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("agent API: %d %s", resp.StatusCode, resp.Body)
+	}
+	var detail struct {
+		Case     care.Case            `json:"case"`
+		Messages []care.StoredMessage `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &detail); err != nil {
+		t.Fatal(err)
+	}
+	if detail.Case.ID != caseID || len(detail.Messages) != 1 || detail.Messages[0].ID != post.ID {
+		t.Errorf("agent API case = %s with %d messages, want %s with the one post", detail.Case.ID, len(detail.Messages), caseID)
+	}
+}
+
+// TestMalformedDeliveryIsQuarantined: a signed body that isn't JSON is answered 400
+// and still not lost: the processor quarantines it and moves it to the DLQ.
+func TestMalformedDeliveryIsQuarantined(t *testing.T) {
+	webhook := startFunction(t, "webhook")
+	process := startFunction(t, "process")
+	for _, q := range []string{inbound, dlq} {
+		if err := system.sqs.Purge(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if resp := invokeHTTP(t, webhook, signedDelivery(t, "malformed.json")); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("malformed delivery: %d %s, want 400", resp.StatusCode, resp.Body)
+	}
+	drain(t, process)
+	if n := queued(t, dlq); n != 1 {
+		t.Fatalf("DLQ holds %d messages, want the malformed body", n)
+	}
+	q, err := system.store.ListQuarantine(t.Context(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(system.root, "events", "malformed.json"))
+	var ok bool
+	for _, r := range q {
+		var env care.Envelope
+		ok = ok || json.Unmarshal([]byte(r.Body), &env) == nil && env.Kind == care.KindUnparsed && env.Unparsed == string(raw)
+	}
+	if !ok {
+		t.Errorf("no quarantine record holds the malformed body; records: %d", len(q))
+	}
+}
+
+// TestFunctionsRefuseToStartMisconfigured: a function missing a setting fails its
+// init with a log line that names the setting.
+func TestFunctionsRefuseToStartMisconfigured(t *testing.T) {
+	rt, err := lambdafake.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	fn, err := rt.StartFunction(t.Context(), filepath.Join(system.bins, "webhook", "bootstrap"), []string{"PAJARITO_INBOUND_QUEUE_URL=http://127.0.0.1:1/q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-fn.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("misconfigured function did not exit")
+	}
+	if out := fn.Output(); !strings.Contains(out, "X_CONSUMER_SECRET") {
+		t.Errorf("init failure does not name X_CONSUMER_SECRET:\n%s", out)
+	}
+}
+
+func postOf(t *testing.T, file string) *care.Message {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join(system.root, "events", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := xwebhook.Parse(body, xwebhook.Brand{ID: system.config.Brand.ID, Handle: system.config.Brand.Handle}, time.Now())
+	if err != nil || len(res.Envelopes) != 1 || res.Envelopes[0].Message == nil {
+		t.Fatalf("parse %s: %v", file, err)
+	}
+	return res.Envelopes[0].Message
+}

@@ -1,0 +1,213 @@
+// Package localdev runs the whole of Pajarito on one machine with no AWS account:
+// the same handlers as the Lambda functions, with local stand-ins for the AWS parts.
+//
+//	API Gateway          → an HTTP server on Options.Addr (the same routes)
+//	SQS                  → goaws in-process (package localsqs): inbound queue + DLQ
+//	SQS event source     → a queue.Poller per queue, honouring batchItemFailures
+//	DynamoDB             → dynalite as a child process (package dynalite), with its
+//	                       data under Options.DataDir
+//	API Gateway JWT auth → a bearer token (Options.AgentToken)
+package localdev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/dynalite"
+	"github.com/pajarito-care/pajarito/shared/intake"
+	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/queue"
+	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/wire"
+)
+
+// Names of the local resources.
+const (
+	Table           = "pajarito"
+	InboundQueue    = "pajarito-inbound"
+	InboundDLQ      = "pajarito-inbound-dlq"
+	maxReceives     = 5
+	shutdownTimeout = 10 * time.Second
+)
+
+// Options configure the local system.
+type Options struct {
+	// Addr is the HTTP listen address, e.g. "127.0.0.1:8080" (":0" for a free port).
+	Addr string
+	// DataDir keeps DynamoDB's data between runs; "" keeps it in memory.
+	DataDir string
+	// Config is the deployment configuration (brand, retention).
+	Config *config.Config
+	// Secret is the webhook HMAC key (X consumer secret).
+	Secret []byte
+	// AgentToken is the bearer token of the agent API.
+	AgentToken string
+	// Root is the repository root, where node_modules is ("" = found from the
+	// working directory).
+	Root string
+	// Log receives the system's JSON logs.
+	Log *slog.Logger
+	// Stderr receives dynalite's own output (nil = discarded).
+	Stderr io.Writer
+}
+
+// System is a running local Pajarito.
+type System struct {
+	// URL is the base URL of the HTTP server, e.g. "http://127.0.0.1:8080".
+	URL string
+	// DynamoEndpoint and SQSEndpoint are the local stand-ins' endpoints.
+	DynamoEndpoint string
+	SQSEndpoint    string
+	// Store is the system's DynamoDB store.
+	Store *store.Store
+
+	log    *slog.Logger
+	dyn    *dynalite.Server
+	sqs    *localsqs.Server
+	http   *http.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+	err    error
+}
+
+// Start starts every part and returns when the system answers HTTP. Close stops it.
+func Start(ctx context.Context, o Options) (_ *System, err error) {
+	if o.Config == nil {
+		return nil, errors.New("localdev: Options.Config is required")
+	}
+	if len(o.Secret) == 0 || o.AgentToken == "" {
+		return nil, errors.New("localdev: Options.Secret and Options.AgentToken are required")
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &System{log: log}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	s.dyn, err = dynalite.Start(ctx, dynalite.Options{Dir: o.DataDir, Root: o.Root, Stderr: o.Stderr})
+	if err != nil {
+		return nil, fmt.Errorf("localdev: DynamoDB (dynalite): %w", err)
+	}
+	s.DynamoEndpoint = s.dyn.Endpoint
+	client, err := store.NewClient(ctx, s.dyn.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
+	s.Store = wire.NewStore(o.Config, client, Table, log)
+	if err := s.Store.CreateTable(ctx); err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
+
+	s.sqs, err = localsqs.Start(localsqs.Queue{Name: InboundQueue}, localsqs.Queue{Name: InboundDLQ})
+	if err != nil {
+		return nil, fmt.Errorf("localdev: SQS (goaws): %w", err)
+	}
+	s.SQSEndpoint = s.sqs.Endpoint
+	sqsClient := s.sqs.Client(ctx)
+	inbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundQueue), Log: log}
+	dlq := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundDLQ), Log: log}
+	proc := &intake.Processor{Store: s.Store, DeadLetter: dlq, Log: log}
+	poller := &queue.Poller{
+		Client:        sqsClient,
+		URL:           inbound.URL,
+		Handler:       proc.Handle,
+		DeadLetterURL: dlq.URL,
+		MaxReceives:   maxReceives,
+		Log:           log,
+	}
+
+	api := agentapi.New(s.Store, agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}}, log)
+	routes := wire.Routes(wire.WebhookHandler(o.Config, o.Secret, inbound, log), api)
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("localdev: listen on %s: %w (choose another with --addr)", o.Addr, err)
+	}
+	s.URL = "http://" + ln.Addr().String()
+	s.http = &http.Server{Handler: routes, ReadHeaderTimeout: 10 * time.Second}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("localdev: HTTP server stopped", "error", err.Error())
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		if err := poller.Run(runCtx); err != nil {
+			log.Error("localdev: inbound poller stopped", "error", err.Error())
+		}
+	}()
+	return s, nil
+}
+
+// Close stops the system: it stops taking HTTP requests, lets the processor finish
+// what is queued (for a few seconds), then stops the queue and DynamoDB.
+func (s *System) Close() error {
+	s.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if s.http != nil {
+			if err := s.http.Shutdown(ctx); err != nil {
+				s.err = errors.Join(s.err, fmt.Errorf("localdev: HTTP shutdown: %w", err))
+			}
+		}
+		if s.sqs != nil && s.cancel != nil {
+			s.drain(ctx)
+		}
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.wg.Wait()
+		if s.sqs != nil {
+			s.sqs.Close()
+		}
+		if s.dyn != nil {
+			if err := s.dyn.Close(); err != nil {
+				s.err = errors.Join(s.err, err)
+			}
+		}
+	})
+	return s.err
+}
+
+// drain waits until the inbound queue is empty or ctx ends: goaws keeps messages in
+// memory only, so what is still queued at exit would be lost.
+func (s *System) drain(ctx context.Context) {
+	for {
+		visible, inFlight, err := s.sqs.Counts(InboundQueue)
+		if err != nil || visible+inFlight == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			s.log.Warn("localdev: stopping with messages still queued; they are lost with the in-memory queue",
+				"visible", visible, "in_flight", inFlight)
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Idle reports whether the inbound queue is empty (nothing waits to be processed).
+func (s *System) Idle() bool {
+	visible, inFlight, err := s.sqs.Counts(InboundQueue)
+	return err == nil && visible+inFlight == 0
+}

@@ -1,0 +1,334 @@
+package localsqs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
+)
+
+var srv *Server
+
+func TestMain(m *testing.M) {
+	var err error
+	srv, err = Start(
+		Queue{Name: "roundtrip"},
+		Queue{Name: "batch"},
+		Queue{Name: "longpoll"},
+		Queue{Name: "visibility", VisibilityTimeout: 1},
+		Queue{Name: "attrs"},
+		Queue{Name: "redrive", DeadLetter: "redrive-dlq", MaxReceiveCount: 2},
+		Queue{Name: "redrive-dlq"},
+	)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	srv.Close()
+	if code == 0 {
+		// Close frees goaws for another Start, with no queue left over.
+		again, err := Start(Queue{Name: "again"})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "Start after Close:", err)
+			os.Exit(1)
+		}
+		if _, err := again.Bodies("roundtrip"); err == nil {
+			fmt.Fprintln(os.Stderr, "a queue survived Close")
+			code = 1
+		}
+		again.Close()
+	}
+	os.Exit(code)
+}
+
+func ctxT(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func receive(t *testing.T, ctx context.Context, c *sqs.Client, queue string, wait int32) []types.Message {
+	t.Helper()
+	out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:                    aws.String(srv.QueueURL(queue)),
+		MaxNumberOfMessages:         10,
+		WaitTimeSeconds:             wait,
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+	})
+	if err != nil {
+		t.Fatalf("ReceiveMessage %s: %v", queue, err)
+	}
+	return out.Messages
+}
+
+func TestRoundTrip(t *testing.T) {
+	ctx := ctxT(t)
+	c := srv.Client(ctx)
+	url := aws.String(srv.QueueURL("roundtrip"))
+
+	sent, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String(`{"hola":"mundo ñ"}`)})
+	if err != nil {
+		t.Fatalf("SendMessage: %v", err)
+	}
+	msgs := receive(t, ctx, c, "roundtrip", 1)
+	if len(msgs) != 1 {
+		t.Fatalf("received %d messages, want 1", len(msgs))
+	}
+	m := msgs[0]
+	if aws.ToString(m.MessageId) != aws.ToString(sent.MessageId) || aws.ToString(m.Body) != `{"hola":"mundo ñ"}` {
+		t.Errorf("received id %q body %q; sent id %q", aws.ToString(m.MessageId), aws.ToString(m.Body), aws.ToString(sent.MessageId))
+	}
+	if got := m.Attributes["ApproximateReceiveCount"]; got != "1" {
+		t.Errorf("ApproximateReceiveCount = %q, want 1", got)
+	}
+	if again := receive(t, ctx, c, "roundtrip", 0); len(again) != 0 {
+		t.Errorf("an in-flight message was received again: %d messages", len(again))
+	}
+	if _, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: url, ReceiptHandle: m.ReceiptHandle}); err != nil {
+		t.Fatalf("DeleteMessage: %v", err)
+	}
+	if v, f, _ := srv.Counts("roundtrip"); v+f != 0 {
+		t.Errorf("after delete: %d visible, %d in flight; want none", v, f)
+	}
+}
+
+// TestSendMessageBatchQuirk pins goaws's empty Successful list: if goaws ever fixes
+// it, package queue keeps working, but this test tells us the quirk is gone.
+func TestSendMessageBatchQuirk(t *testing.T) {
+	ctx := ctxT(t)
+	c := srv.Client(ctx)
+	var entries []types.SendMessageBatchRequestEntry
+	for i := range 10 {
+		entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String("m" + strconv.Itoa(i))})
+	}
+	out, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(srv.QueueURL("batch")), Entries: entries})
+	if err != nil {
+		t.Fatalf("SendMessageBatch: %v", err)
+	}
+	if len(out.Successful) != 0 || len(out.Failed) != 0 {
+		t.Logf("goaws now reports %d successful, %d failed", len(out.Successful), len(out.Failed))
+	}
+	bodies, _ := srv.Bodies("batch")
+	if strings.Join(bodies, ",") != "m0,m1,m2,m3,m4,m5,m6,m7,m8,m9" {
+		t.Errorf("queued bodies = %v", bodies)
+	}
+
+	// DeleteMessageBatch reports both lists properly.
+	msgs := receive(t, ctx, c, "batch", 1)
+	if len(msgs) != 10 {
+		t.Fatalf("received %d, want 10", len(msgs))
+	}
+	del := []types.DeleteMessageBatchRequestEntry{{Id: aws.String("a"), ReceiptHandle: msgs[0].ReceiptHandle}, {Id: aws.String("b"), ReceiptHandle: aws.String("nope")}}
+	dout, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(srv.QueueURL("batch")), Entries: del})
+	if err != nil {
+		t.Fatalf("DeleteMessageBatch: %v", err)
+	}
+	if len(dout.Successful) != 1 || aws.ToString(dout.Successful[0].Id) != "a" || len(dout.Failed) != 1 || aws.ToString(dout.Failed[0].Id) != "b" {
+		t.Errorf("DeleteMessageBatch: successful %+v failed %+v", dout.Successful, dout.Failed)
+	}
+	if err := srv.Purge("batch"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLongPoll(t *testing.T) {
+	ctx := ctxT(t)
+	c := srv.Client(ctx)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_, _ = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(srv.QueueURL("longpoll")), MessageBody: aws.String("late")})
+	}()
+	start := time.Now()
+	msgs := receive(t, ctx, c, "longpoll", 5)
+	took := time.Since(start)
+	if len(msgs) != 1 || took > 2*time.Second {
+		t.Errorf("long poll: %d messages after %v; want 1 within ~0.4 s", len(msgs), took)
+	}
+
+	// An empty long poll lasts WaitTimeSeconds and ends early when the caller gives up.
+	start = time.Now()
+	if msgs := receive(t, ctx, c, "longpoll", 1); len(msgs) != 0 || time.Since(start) < 900*time.Millisecond {
+		t.Errorf("empty long poll: %d messages after %v; want 0 after ~1 s", len(msgs), time.Since(start))
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	_, err := c.ReceiveMessage(short, &sqs.ReceiveMessageInput{QueueUrl: aws.String(srv.QueueURL("longpoll")), WaitTimeSeconds: 20})
+	if err == nil || time.Since(start) > 2*time.Second {
+		t.Errorf("cancelled long poll: err %v after %v", err, time.Since(start))
+	}
+	_ = srv.Purge("longpoll")
+}
+
+func TestVisibility(t *testing.T) {
+	ctx := ctxT(t)
+	c := srv.Client(ctx)
+	url := aws.String(srv.QueueURL("visibility"))
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String("v")}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The queue's 1 s visibility timeout ends; the message comes back.
+	first := receive(t, ctx, c, "visibility", 1)
+	if len(first) != 1 {
+		t.Fatalf("received %d, want 1", len(first))
+	}
+	start := time.Now()
+	second := receive(t, ctx, c, "visibility", 3)
+	if len(second) != 1 || time.Since(start) < 500*time.Millisecond {
+		t.Fatalf("after the visibility timeout: %d messages after %v", len(second), time.Since(start))
+	}
+	if got := second[0].Attributes["ApproximateReceiveCount"]; got != "1" {
+		t.Logf("goaws now counts receives: ApproximateReceiveCount = %s", got)
+	}
+
+	// ChangeMessageVisibility(0) makes it visible at once.
+	if _, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: url, ReceiptHandle: second[0].ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+		t.Fatalf("ChangeMessageVisibility(0): %v", err)
+	}
+	third := receive(t, ctx, c, "visibility", 0)
+	if len(third) != 1 {
+		t.Fatalf("after ChangeMessageVisibility(0): %d messages", len(third))
+	}
+
+	// ChangeMessageVisibility(n) hides it for n seconds.
+	if _, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: url, ReceiptHandle: third[0].ReceiptHandle, VisibilityTimeout: 2}); err != nil {
+		t.Fatalf("ChangeMessageVisibility(2): %v", err)
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if got := receive(t, ctx, c, "visibility", 0); len(got) != 0 {
+		t.Fatalf("visible again before its 2 s: %d messages", len(got))
+	}
+	if got := receive(t, ctx, c, "visibility", 2); len(got) != 1 {
+		t.Fatalf("not visible again after 2 s: %d messages", len(got))
+	}
+	_ = srv.Purge("visibility")
+}
+
+func TestQueueAttributes(t *testing.T) {
+	ctx := ctxT(t)
+	c := srv.Client(ctx)
+	url := aws.String(srv.QueueURL("attrs"))
+	for _, b := range []string{"a", "b", "c"} {
+		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 1}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll}})
+	if err != nil {
+		t.Fatalf("GetQueueAttributes: %v", err)
+	}
+	want := map[string]string{
+		"ApproximateNumberOfMessages":           "3", // quirk: SQS would say 2
+		"ApproximateNumberOfMessagesNotVisible": "1",
+		"QueueArn":                              ARN("attrs"),
+		"VisibilityTimeout":                     "30",
+	}
+	for k, v := range want {
+		if out.Attributes[k] != v {
+			t.Errorf("%s = %q, want %q", k, out.Attributes[k], v)
+		}
+	}
+	if v, f, _ := srv.Counts("attrs"); v != 2 || f != 1 {
+		t.Errorf("Counts = %d visible, %d in flight; want 2, 1", v, f)
+	}
+	_ = srv.Purge("attrs")
+}
+
+func TestRedrive(t *testing.T) {
+	ctx := ctxT(t)
+	c := srv.Client(ctx)
+	url := aws.String(srv.QueueURL("redrive"))
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: url, MessageBody: aws.String("poison")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		msgs := receive(t, ctx, c, "redrive", 1)
+		if len(msgs) != 1 {
+			t.Fatalf("attempt %d: received %d", i+1, len(msgs))
+		}
+		if _, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: url, ReceiptHandle: msgs[0].ReceiptHandle, VisibilityTimeout: 0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := srv.Bodies("redrive-dlq"); len(got) != 1 || got[0] != "poison" {
+		t.Errorf("dead-letter queue holds %v, want [poison]", got)
+	}
+	if got, _ := srv.Bodies("redrive"); len(got) != 0 {
+		t.Errorf("source queue still holds %v", got)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	ctx := ctxT(t)
+	c := srv.Client(ctx)
+	_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(srv.QueueURL("missing")), MessageBody: aws.String("x")})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("SendMessage to a missing queue: %v (%T), want a smithy.APIError", err, err)
+	}
+	var typed *types.QueueDoesNotExist
+	t.Logf("missing queue: code %q, message %q, typed QueueDoesNotExist: %v", apiErr.ErrorCode(), apiErr.ErrorMessage(), errors.As(err, &typed))
+}
+
+func TestCreateQueue(t *testing.T) {
+	ctx := ctxT(t)
+	c := srv.Client(ctx)
+	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("created")})
+	if err != nil {
+		t.Fatalf("CreateQueue: %v", err)
+	}
+	if got := aws.ToString(out.QueueUrl); got != srv.QueueURL("created") {
+		t.Errorf("QueueUrl = %q, want %q", got, srv.QueueURL("created"))
+	}
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: aws.String("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := receive(t, ctx, c, "created", 1); len(msgs) != 1 {
+		t.Errorf("received %d, want 1", len(msgs))
+	}
+}
+
+func TestSecondStart(t *testing.T) {
+	if s, err := Start(Queue{Name: "x"}); err == nil {
+		s.Close()
+		t.Fatal("a second Start succeeded")
+	}
+}
+
+func TestStartValidation(t *testing.T) {
+	tests := []struct {
+		name   string
+		queues []Queue
+		want   string
+	}{
+		{"fifo", []Queue{{Name: "a.fifo"}}, "FIFO"},
+		{"duplicate", []Queue{{Name: "a"}, {Name: "a"}}, "twice"},
+		{"empty name", []Queue{{Name: ""}}, "empty"},
+		{"unknown dead letter", []Queue{{Name: "a", DeadLetter: "b", MaxReceiveCount: 1}}, "dead-letter"},
+		{"no max receive", []Queue{{Name: "a", DeadLetter: "b"}, {Name: "b"}}, "MaxReceiveCount"},
+		{"visibility", []Queue{{Name: "a", VisibilityTimeout: -1}}, "visibility"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := validate(tt.queues)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("validate = %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+}

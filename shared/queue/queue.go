@@ -1,0 +1,229 @@
+// Package queue moves care.Envelopes through SQS: Sender puts them on a queue in
+// batches, and Poller, locally, does what Lambda's SQS event source mapping does in
+// AWS: it receives batches, hands them to a handler as an events.SQSEvent, and
+// honours the handler's partial batch response (ReportBatchItemFailures).
+//
+// Both work against AWS and against goaws (package localsqs). They do not rely on
+// what goaws gets wrong: a SendMessageBatch reply that lists no successes, and an
+// ApproximateReceiveCount that never grows.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/pajarito-care/pajarito/shared/care"
+)
+
+// SQS limits.
+const (
+	// MaxBatchEntries is the most entries a SendMessageBatch or DeleteMessageBatch
+	// call takes.
+	MaxBatchEntries = 10
+	// MaxBatchBytes is the most message bytes one SendMessageBatch call carries, and
+	// so also the largest message. SQS now takes up to 1 MiB, but 256 KiB is goaws's
+	// limit and the classic queue default, and it keeps a batch of 10 records well
+	// inside Lambda's 6 MB invocation payload.
+	MaxBatchBytes = 256 << 10
+)
+
+// BatchSender is the part of the SQS API a Sender uses. *sqs.Client implements it.
+type BatchSender interface {
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+}
+
+// DefaultRetryDelay is how long a Sender waits before sending again the entries SQS
+// reported as failed.
+const DefaultRetryDelay = 200 * time.Millisecond
+
+// Sender sends messages to one queue.
+type Sender struct {
+	Client BatchSender
+	// URL is the queue URL.
+	URL string
+	// RetryDelay is the wait before the one retry of failed entries
+	// (DefaultRetryDelay when 0).
+	RetryDelay time.Duration
+	// Log receives the Sender's logs; nil means slog.Default().
+	Log *slog.Logger
+}
+
+// Enqueue JSON-encodes envs and sends them, in order, in as few SendMessageBatch
+// calls as the limits allow. It returns nil only when SQS accepted every one.
+//
+// On error some envelopes may already be queued (the error says how many), so the
+// caller's retry may queue them twice; consumers dedupe (care.Envelope.DedupeKey).
+func (s *Sender) Enqueue(ctx context.Context, envs []care.Envelope) error {
+	bodies := make([]string, len(envs))
+	for i := range envs {
+		b, err := json.Marshal(&envs[i])
+		if err != nil {
+			return fmt.Errorf("queue: encode envelope %d (%s %s): %w", i, envs[i].Kind, envs[i].EventID, err)
+		}
+		bodies[i] = string(b)
+	}
+	return s.SendBodies(ctx, bodies)
+}
+
+// SendBodies sends bodies as they are, like Enqueue. It is how a message is moved,
+// unchanged, to a dead-letter queue.
+func (s *Sender) SendBodies(ctx context.Context, bodies []string) error {
+	if s.Client == nil || s.URL == "" {
+		return errors.New("queue: Sender needs a Client and a URL")
+	}
+	if len(bodies) == 0 {
+		return nil
+	}
+	batches, err := Batches(bodies)
+	if err != nil {
+		return err
+	}
+	sent := 0
+	for i, batch := range batches {
+		if err := s.sendBatch(ctx, batch); err != nil {
+			return fmt.Errorf("queue: %s: batch %d of %d: %w (%d of %d messages were queued before it)", s.URL, i+1, len(batches), err, sent, len(bodies))
+		}
+		sent += len(batch)
+	}
+	s.log().DebugContext(ctx, "queue: sent", "queue", s.URL, "messages", len(bodies), "batches", len(batches))
+	return nil
+}
+
+// sendBatch sends one batch, then once more the entries reported as failed through
+// no fault of the sender. An entry missing from both Successful and Failed counts
+// as sent: goaws never lists successes.
+func (s *Sender) sendBatch(ctx context.Context, entries []types.SendMessageBatchRequestEntry) error {
+	failed, err := s.send(ctx, entries)
+	if err != nil {
+		return err
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	byID := make(map[string]types.SendMessageBatchRequestEntry, len(entries))
+	for _, e := range entries {
+		byID[aws.ToString(e.Id)] = e
+	}
+	var retry []types.SendMessageBatchRequestEntry
+	for _, f := range failed {
+		if f.SenderFault {
+			return failure(failed)
+		}
+		if e, ok := byID[aws.ToString(f.Id)]; ok {
+			retry = append(retry, e)
+		}
+	}
+	if len(retry) < len(failed) {
+		return fmt.Errorf("SQS reported failures for entry ids it was not sent: %w", failure(failed))
+	}
+	s.log().WarnContext(ctx, "queue: retrying failed entries", "queue", s.URL, "failed", len(failed), "code", aws.ToString(failed[0].Code), "message", aws.ToString(failed[0].Message))
+
+	delay := s.RetryDelay
+	if delay <= 0 {
+		delay = DefaultRetryDelay
+	}
+	t := time.NewTimer(delay)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return fmt.Errorf("%w; not retried: %w", failure(failed), ctx.Err())
+	case <-t.C:
+	}
+	failed, err = s.send(ctx, retry)
+	if err != nil {
+		return fmt.Errorf("retry of %d failed entries: %w", len(retry), err)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("after one retry: %w", failure(failed))
+	}
+	return nil
+}
+
+func (s *Sender) send(ctx context.Context, entries []types.SendMessageBatchRequestEntry) ([]types.BatchResultErrorEntry, error) {
+	out, err := s.Client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(s.URL), Entries: entries})
+	if err != nil {
+		return nil, fmt.Errorf("SendMessageBatch of %d: %w", len(entries), err)
+	}
+	return out.Failed, nil
+}
+
+func failure(failed []types.BatchResultErrorEntry) error {
+	f := failed[0]
+	return fmt.Errorf("%d entries not queued; first: id %s: %s: %s (sender fault: %t)",
+		len(failed), aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault)
+}
+
+func (s *Sender) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// Batches splits bodies, in order, into SendMessageBatch entry lists of at most
+// MaxBatchEntries entries and MaxBatchBytes bytes. The entry id is the body's index
+// in bodies, so ids are unique within a batch and name the body in errors. It fails,
+// naming the body's index, when a body is empty, larger than MaxBatchBytes, or has
+// characters SQS refuses.
+func Batches(bodies []string) ([][]types.SendMessageBatchRequestEntry, error) {
+	var (
+		out   [][]types.SendMessageBatchRequestEntry
+		cur   []types.SendMessageBatchRequestEntry
+		bytes int
+	)
+	for i, b := range bodies {
+		if err := checkBody(b); err != nil {
+			return nil, fmt.Errorf("queue: message %d: %w", i, err)
+		}
+		if len(cur) == MaxBatchEntries || bytes+len(b) > MaxBatchBytes {
+			out = append(out, cur)
+			cur, bytes = nil, 0
+		}
+		cur = append(cur, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(b)})
+		bytes += len(b)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out, nil
+}
+
+// checkBody applies SQS's rules for a message body: 1 byte to MaxBatchBytes, and only
+// #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF.
+func checkBody(b string) error {
+	if len(b) == 0 {
+		return errors.New("body is empty")
+	}
+	if len(b) > MaxBatchBytes {
+		return fmt.Errorf("body is %d bytes, over SQS's limit of %d", len(b), MaxBatchBytes)
+	}
+	for off, r := range b {
+		switch {
+		case r == utf8.RuneError && !validRuneAt(b, off):
+			return fmt.Errorf("body has invalid UTF-8 at byte %d", off)
+		case r == 0x9 || r == 0xA || r == 0xD,
+			r >= 0x20 && r <= 0xD7FF,
+			r >= 0xE000 && r <= 0xFFFD,
+			r >= 0x10000 && r <= 0x10FFFF:
+		default:
+			return fmt.Errorf("body has character %U, which SQS refuses, at byte %d", r, off)
+		}
+	}
+	return nil
+}
+
+// validRuneAt reports whether the U+FFFD at b[off:] is really written there.
+func validRuneAt(b string, off int) bool {
+	_, size := utf8.DecodeRuneInString(b[off:])
+	return size == 3
+}

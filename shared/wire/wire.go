@@ -1,0 +1,182 @@
+// Package wire builds Pajarito's components from the configuration and the
+// environment: the same construction for the Lambda functions (functions/*) and for
+// the local dev system, so that what runs locally is what runs in AWS.
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/httpjson"
+	"github.com/pajarito-care/pajarito/shared/intake"
+	"github.com/pajarito-care/pajarito/shared/queue"
+	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xwebhook"
+)
+
+// Environment variables the functions read (the stack sets them).
+const (
+	EnvTable          = "PAJARITO_TABLE"
+	EnvInboundQueue   = "PAJARITO_INBOUND_QUEUE_URL"
+	EnvInboundDLQ     = "PAJARITO_INBOUND_DLQ_URL"
+	EnvConsumerSecret = "X_CONSUMER_SECRET"
+	EnvLogLevel       = "PAJARITO_LOG_LEVEL"
+)
+
+// Logger returns the JSON logger every component logs through, at the level named
+// by PAJARITO_LOG_LEVEL (debug, info, warn, error; info by default).
+func Logger(w io.Writer, getenv func(string) string) (*slog.Logger, error) {
+	var level slog.Level
+	if v := getenv(EnvLogLevel); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return nil, fmt.Errorf("config: %s=%q: use debug, info, warn or error", EnvLogLevel, v)
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
+}
+
+// AWS loads the AWS SDK configuration the usual way (environment, Lambda role).
+// AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS point the clients at local
+// stand-ins.
+func AWS(ctx context.Context) (aws.Config, error) {
+	c, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("aws config: %w", err)
+	}
+	return c, nil
+}
+
+// Routes mounts the public HTTP routes: the X webhook at /webhooks/x, the agent API
+// under /v1/ and GET /healthz. A nil handler leaves its routes out (each Lambda
+// function serves its own share; the local system serves all of them).
+func Routes(webhook, api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	if webhook != nil {
+		mux.Handle("/webhooks/x", webhook)
+	}
+	if api != nil {
+		mux.Handle("/v1/", api)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpjson.WriteError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+// WebhookHandler is the X webhook handler for the configured brand.
+func WebhookHandler(cfg *config.Config, secret []byte, q xwebhook.Enqueuer, log *slog.Logger) *xwebhook.Handler {
+	return &xwebhook.Handler{
+		Secret: secret,
+		Brand:  xwebhook.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle},
+		Queue:  q,
+		Log:    log,
+	}
+}
+
+// NewStore returns the store over table with the configuration's retention.
+func NewStore(cfg *config.Config, client store.API, table string, log *slog.Logger) *store.Store {
+	s := store.New(client, table)
+	s.RawRetention = time.Duration(cfg.RawRetentionDays) * 24 * time.Hour
+	s.Log = log
+	return s
+}
+
+// settings reads the named environment variables, reporting every missing one.
+func settings(getenv func(string) string, names map[string]string) (map[string]string, error) {
+	vals := make(map[string]string, len(names))
+	var missing []string
+	for name, what := range names {
+		v, err := config.Setting(getenv, name, what)
+		if err != nil {
+			missing = append(missing, err.Error())
+			continue
+		}
+		vals[name] = v
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, errors.New(strings.Join(missing, "; "))
+	}
+	return vals, nil
+}
+
+// Webhook builds the webhook function's HTTP handler from the environment.
+func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
+	cfg, err := config.FromEnvironment(getenv)
+	if err != nil {
+		return nil, err
+	}
+	env, err := settings(getenv, map[string]string{
+		EnvConsumerSecret: "the X app's consumer secret (API secret), the key X signs webhooks with",
+		EnvInboundQueue:   "the URL of the inbound SQS queue",
+	})
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := &queue.Sender{Client: sqs.NewFromConfig(awsCfg), URL: env[EnvInboundQueue], Log: log}
+	return Routes(WebhookHandler(cfg, []byte(env[EnvConsumerSecret]), q, log), nil), nil
+}
+
+// Processor builds the processor function's handler from the environment.
+func Processor(ctx context.Context, getenv func(string) string, log *slog.Logger) (*intake.Processor, error) {
+	cfg, err := config.FromEnvironment(getenv)
+	if err != nil {
+		return nil, err
+	}
+	env, err := settings(getenv, map[string]string{
+		EnvTable:      "the name of Pajarito's DynamoDB table",
+		EnvInboundDLQ: "the URL of the inbound dead-letter queue, where unreadable messages are moved",
+	})
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &intake.Processor{
+		Store:      NewStore(cfg, dynamodb.NewFromConfig(awsCfg), env[EnvTable], log),
+		DeadLetter: &queue.Sender{Client: sqs.NewFromConfig(awsCfg), URL: env[EnvInboundDLQ], Log: log},
+		Log:        log,
+	}, nil
+}
+
+// AgentAPI builds the agent API function's HTTP handler from the environment. Its
+// requests are authenticated by API Gateway's JWT authorizer.
+func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
+	cfg, err := config.FromEnvironment(getenv)
+	if err != nil {
+		return nil, err
+	}
+	env, err := settings(getenv, map[string]string{EnvTable: "the name of Pajarito's DynamoDB table"})
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := NewStore(cfg, dynamodb.NewFromConfig(awsCfg), env[EnvTable], log)
+	return Routes(nil, agentapi.New(st, agentapi.GatewayJWT{}, log)), nil
+}
