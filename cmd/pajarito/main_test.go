@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pajarito-care/pajarito/shared/agentapi"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDevAndReplay runs `pajarito dev` as a newcomer would, replays every sample
+// event into it with `pajarito replay events/`, and checks the cases they became
+// through the agent API. Then it stops the system the way Ctrl-C does.
+func TestDevAndReplay(t *testing.T) {
+	const token = "test-agent-token"
+	t.Setenv("PAJARITO_AGENT_TOKEN", token)
+	t.Setenv("X_CONSUMER_SECRET", "")
+	t.Chdir("../..") // the repository root, where a newcomer runs it
+
+	ctx, stop := context.WithCancel(t.Context())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0", "--memory"}, &stdout, &stderr) }()
+	defer func() {
+		stop()
+		<-done
+	}()
+
+	urlRE := regexp.MustCompile(`X webhook\s+(http://[0-9.:]+)/webhooks/x`)
+	var base string
+	for deadline := time.Now().Add(60 * time.Second); base == ""; {
+		select {
+		case err := <-done:
+			t.Fatalf("dev exited: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dev did not print its URL:\n%s\n%s", stdout.String(), stderr.String())
+		}
+	}
+	for _, want := range []string{"Agent token", token, "dynalite", "goaws", "replay"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("start banner lacks %q:\n%s", want, stdout.String())
+		}
+	}
+
+	var replayOut syncBuffer
+	if err := run(t.Context(), []string{"replay", "--url", base + "/webhooks/x", "events/"}, &replayOut, &replayOut); err != nil {
+		t.Fatalf("replay: %v\n%s", err, replayOut.String())
+	}
+	for _, want := range []string{"xaa-mention-es.json", "malformed.json                           400"} {
+		if !strings.Contains(replayOut.String(), want) {
+			t.Errorf("replay output lacks %q:\n%s", want, replayOut.String())
+		}
+	}
+
+	// Expected, from events/README.md: public cases for the quote (dan_okafor), the
+	// lost bag (jamiek_travels), the cancelled flight (oliverbennett) and María's
+	// conversation (her reply + the brand's reply; her first post was deleted before
+	// it arrived, so it is never stored); DM cases for jamiek_travels (open) and
+	// María (answered: pending).
+	want := map[string]string{
+		"open/public/dan_okafor":     "",
+		"open/public/jamiek_travels": "",
+		"open/public/oliverbennett":  "",
+		"open/public/mariagv_viajes": "",
+		"open/dm/jamiek_travels":     "",
+		"pending/dm/mariagv_viajes":  "",
+	}
+	var got []string
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		got = got[:0]
+		for _, status := range []string{"open", "pending", "resolved"} {
+			var list agentapi.CaseList
+			getJSON(t, base+"/v1/cases?status="+status, token, &list)
+			for _, c := range list.Cases {
+				got = append(got, string(c.Status)+"/"+string(c.Channel)+"/"+c.CustomerHandle)
+			}
+		}
+		sort.Strings(got)
+		if sameSet(got, want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, g := range got {
+		if _, ok := want[g]; !ok {
+			t.Errorf("unexpected case %s", g)
+		}
+		delete(want, g)
+	}
+	for w := range want {
+		t.Errorf("missing case %s (got %v)", w, got)
+	}
+
+	// Without the token the API refuses.
+	resp, err := http.Get(base + "/v1/cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /v1/cases without a token: %d, want 401", resp.StatusCode)
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("dev stopped with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("dev did not stop within 30s of Ctrl-C")
+	}
+	done <- nil
+	if !strings.Contains(stdout.String(), "Stopped.") {
+		t.Errorf("dev did not say it stopped:\n%s", stdout.String())
+	}
+}
+
+func getJSON(t *testing.T, url, token string, v any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr bool
+		want    string
+	}{
+		{args: nil, wantErr: true, want: "Usage:"},
+		{args: []string{"help"}, want: "pajarito dev"},
+		{args: []string{"nope"}, wantErr: true, want: "Usage:"},
+		{args: []string{"replay"}, wantErr: true, want: "replay [flags]"},
+		{args: []string{"replay", "no/such/file.json"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(t.Context(), tt.args, &out, &out)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if !strings.Contains(out.String(), tt.want) {
+				t.Errorf("output lacks %q:\n%s", tt.want, out.String())
+			}
+		})
+	}
+}
+
+func TestReplayReportsWrongSecret(t *testing.T) {
+	ts := newStatusServer(t, http.StatusUnauthorized)
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"replay", "--url", ts, "../../events/xaa-mention-en.json"}, &out, &out)
+	if err == nil || !strings.Contains(out.String(), "does not match") {
+		t.Fatalf("err = %v, output:\n%s", err, out.String())
+	}
+}
+
+func newStatusServer(t *testing.T, status int) string {
+	t.Helper()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, http.StatusText(status), status)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func sameSet(got []string, want map[string]string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for _, g := range got {
+		if _, ok := want[g]; !ok {
+			return false
+		}
+	}
+	return true
+}
