@@ -86,6 +86,7 @@ func AgentFrom(ctx context.Context) (Agent, bool) {
 // ServeHTTP authenticates the request and routes it.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimLeft(token, " ") // RFC 7235: the scheme is followed by 1*SP
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pajarito"`)
 		httpjson.WriteError(w, http.StatusUnauthorized, "unauthenticated", "send Authorization: Bearer <token>")

@@ -1,0 +1,110 @@
+package care
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func validMessage() Message {
+	return Message{
+		Channel: Public, Direction: Inbound, ID: "1862954300111222333", AuthorID: "42",
+		Text: "hola", CreatedAt: time.Date(2026, 8, 18, 16, 5, 18, 0, time.UTC),
+	}
+}
+
+func TestMessageValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*Message)
+		wantErr string
+	}{
+		{name: "valid", edit: func(*Message) {}},
+		{name: "bad channel", edit: func(m *Message) { m.Channel = "email" }, wantErr: "channel"},
+		{name: "bad direction", edit: func(m *Message) { m.Direction = "sideways" }, wantErr: "direction"},
+		{name: "id with letters", edit: func(m *Message) { m.ID = "12a" }, wantErr: "not a decimal X id"},
+		{name: "id too long", edit: func(m *Message) { m.ID = strings.Repeat("9", 21) }, wantErr: "not a decimal X id"},
+		{name: "float-rounded id", edit: func(m *Message) { m.ID = "1.8629543001112223e+18" }, wantErr: "not a decimal X id"},
+		{name: "no author", edit: func(m *Message) { m.AuthorID = "" }, wantErr: "author id"},
+		{name: "no time", edit: func(m *Message) { m.CreatedAt = time.Time{} }, wantErr: "created time"},
+		{name: "DM without recipient", edit: func(m *Message) { m.Channel = DM }, wantErr: "recipient"},
+		{name: "DM with recipient", edit: func(m *Message) { m.Channel = DM; m.RecipientID = "7" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := validMessage()
+			tt.edit(&m)
+			err := m.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Validate() = %v, want an error about %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCustomerAndThreadKey(t *testing.T) {
+	in := validMessage()
+	outReply := validMessage()
+	outReply.Direction, outReply.AuthorID, outReply.InReplyToUserID = Outbound, "1590000000000000001", "42"
+	dmIn := validMessage()
+	dmIn.Channel, dmIn.RecipientID = DM, "1590000000000000001"
+	dmOut := validMessage()
+	dmOut.Channel, dmOut.Direction, dmOut.AuthorID, dmOut.RecipientID = DM, Outbound, "1590000000000000001", "42"
+	tests := []struct {
+		name     string
+		m        Message
+		customer string
+		thread   string
+	}{
+		{"inbound post", in, "42", "public#C1"},
+		{"outbound reply", outReply, "42", "public#C1"},
+		{"inbound DM", dmIn, "42", "dm#42"},
+		{"outbound DM", dmOut, "42", "dm#42"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.m.Customer(); got != tt.customer {
+				t.Errorf("Customer() = %q, want %q", got, tt.customer)
+			}
+			if got := ThreadKey(&tt.m, "C1"); got != tt.thread {
+				t.Errorf("ThreadKey() = %q, want %q", got, tt.thread)
+			}
+		})
+	}
+}
+
+func TestEnvelope(t *testing.T) {
+	m := validMessage()
+	tests := []struct {
+		name    string
+		env     Envelope
+		key     string
+		wantErr string
+	}{
+		{name: "message", env: Envelope{Version: EnvelopeVersion, Kind: KindMessage, Message: &m}, key: "public#1862954300111222333"},
+		{name: "newer version refused", env: Envelope{Version: EnvelopeVersion + 1, Kind: KindMessage, Message: &m}, key: "public#1862954300111222333", wantErr: "not supported"},
+		{name: "message missing", env: Envelope{Version: EnvelopeVersion, Kind: KindMessage}, wantErr: "no message"},
+		{name: "deletion", env: Envelope{Version: EnvelopeVersion, Kind: KindDeletion, Deletion: &Deletion{Channel: Public, ID: "5"}}, key: "del#public#5"},
+		{name: "deletion bad id", env: Envelope{Version: EnvelopeVersion, Kind: KindDeletion, Deletion: &Deletion{ID: "x"}}, key: "del##x", wantErr: "no valid deletion"},
+		{name: "revocation", env: Envelope{Version: EnvelopeVersion, Kind: KindRevocation, Revocation: &Revocation{UserID: "1"}}},
+		{name: "unparsed always invalid", env: Envelope{Version: EnvelopeVersion, Kind: KindUnparsed, Problem: "bad json"}, wantErr: "bad json"},
+		{name: "unknown kind", env: Envelope{Version: EnvelopeVersion, Kind: "poll"}, wantErr: "unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.env.DedupeKey(); got != tt.key {
+				t.Errorf("DedupeKey() = %q, want %q", got, tt.key)
+			}
+			err := tt.env.Validate()
+			if (err != nil) != (tt.wantErr != "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Validate() = %v, want error %q", err, tt.wantErr)
+			}
+		})
+	}
+}

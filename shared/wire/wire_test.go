@@ -1,0 +1,379 @@
+package wire_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/xwebhook"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLogger(t *testing.T) {
+	tests := []struct {
+		value   string
+		level   slog.Level // the lowest level enabled
+		wantErr bool
+	}{
+		{value: "", level: slog.LevelInfo},
+		{value: "debug", level: slog.LevelDebug},
+		{value: "info", level: slog.LevelInfo},
+		{value: "WARN", level: slog.LevelWarn},
+		{value: "error", level: slog.LevelError},
+		{value: "verbose", wantErr: true},
+		{value: "5", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run("level "+tt.value, func(t *testing.T) {
+			var buf bytes.Buffer
+			log, err := wire.Logger(&buf, envOf(map[string]string{wire.EnvLogLevel: tt.value}))
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("Logger accepted %s=%q", wire.EnvLogLevel, tt.value)
+				}
+				if !strings.Contains(err.Error(), wire.EnvLogLevel) || !strings.Contains(err.Error(), tt.value) {
+					t.Errorf("error %q does not name %s and its value", err, wire.EnvLogLevel)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := t.Context()
+			if !log.Enabled(ctx, tt.level) || log.Enabled(ctx, tt.level-1) {
+				t.Errorf("lowest enabled level is not %v", tt.level)
+			}
+			log.Log(ctx, tt.level, "hello", "k", "v")
+			var line map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatalf("log line %q is not JSON: %v", buf.String(), err)
+			}
+			if line["msg"] != "hello" || line["k"] != "v" {
+				t.Errorf("log line %v", line)
+			}
+		})
+	}
+}
+
+// isolateAWS makes the AWS SDK configuration hermetic: fake static credentials and
+// a region, and no shared configuration files from the machine.
+func isolateAWS(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_REGION":                  "us-east-1",
+		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
+		"AWS_SECRET_ACCESS_KEY":       "secret",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// repoConfig is the repository's pajarito.json.
+func repoConfig(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", "pajarito.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// builders are the functions' builders, with their environment variables.
+var builders = []struct {
+	name  string
+	build func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error)
+	vars  []string
+}{
+	{"Webhook", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
+		return wire.Webhook(ctx, getenv, log)
+	}, []string{wire.EnvConsumerSecret, wire.EnvInboundQueue}},
+	{"Processor", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
+		return wire.Processor(ctx, getenv, log)
+	}, []string{wire.EnvTable, wire.EnvInboundDLQ}},
+	{"AgentAPI", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
+		return wire.AgentAPI(ctx, getenv, log)
+	}, []string{wire.EnvTable}},
+}
+
+// allVars are every builder's variables, with values.
+var allVars = map[string]string{
+	wire.EnvConsumerSecret: "consumer-secret",
+	wire.EnvInboundQueue:   "https://sqs.us-east-1.amazonaws.com/123456789012/inbound",
+	wire.EnvInboundDLQ:     "https://sqs.us-east-1.amazonaws.com/123456789012/inbound-dlq",
+	wire.EnvTable:          "pajarito",
+}
+
+func TestBuildersMissingSettings(t *testing.T) {
+	isolateAWS(t)
+	log := slog.New(slog.DiscardHandler)
+	for _, b := range builders {
+		// Every subset of the builder's variables left out (but the empty one) is
+		// reported in full, and nothing else is. With all of them left out, the
+		// environment holds nothing but PAJARITO_CONFIG.
+		all := 1<<len(b.vars) - 1
+		for mask := 1; mask <= all; mask++ {
+			env := map[string]string{"PAJARITO_CONFIG": repoConfig(t)}
+			var missing, set []string
+			for i, v := range b.vars {
+				if mask&(1<<i) != 0 {
+					missing = append(missing, v)
+					if mask != all && i%2 == 0 {
+						env[v] = "  " // blank counts as missing
+					}
+				} else {
+					set = append(set, v)
+					env[v] = allVars[v]
+				}
+			}
+			t.Run(b.name+" missing "+strings.Join(missing, ","), func(t *testing.T) {
+				h, err := b.build(t.Context(), envOf(env), log)
+				if err == nil {
+					t.Fatalf("built %T with %v missing", h, missing)
+				}
+				for _, v := range missing {
+					if !strings.Contains(err.Error(), v) {
+						t.Errorf("error %q does not name %s", err, v)
+					}
+				}
+				for _, v := range set {
+					if strings.Contains(err.Error(), v) {
+						t.Errorf("error %q names %s, which is set", err, v)
+					}
+				}
+				// Only this builder's variables are asked for.
+				for v := range allVars {
+					if strings.Contains(err.Error(), v) && !strings.Contains(strings.Join(b.vars, " "), v) {
+						t.Errorf("error %q names %s, which %s does not use", err, v, b.name)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestBuildersBadConfiguration(t *testing.T) {
+	isolateAWS(t)
+	log := slog.New(slog.DiscardHandler)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"bad brand id", map[string]string{"PAJARITO_BRAND_ID": "PajaritoAir"}, []string{"brand.id", "PAJARITO_BRAND_ID"}},
+		{"bad brand handle", map[string]string{"PAJARITO_BRAND_HANDLE": "not a handle"}, []string{"brand.handle", "PAJARITO_BRAND_HANDLE"}},
+		{"bad retention", map[string]string{"PAJARITO_RAW_RETENTION_DAYS": "ten"}, []string{"PAJARITO_RAW_RETENTION_DAYS"}},
+		{"missing config file", map[string]string{"PAJARITO_CONFIG": filepath.Join(t.TempDir(), "pajarito.json")}, []string{"PAJARITO_CONFIG"}},
+	}
+	for _, b := range builders {
+		for _, tt := range tests {
+			t.Run(b.name+" "+tt.name, func(t *testing.T) {
+				env := map[string]string{"PAJARITO_CONFIG": repoConfig(t)}
+				for k, v := range allVars {
+					env[k] = v
+				}
+				for k, v := range tt.env {
+					env[k] = v
+				}
+				h, err := b.build(t.Context(), envOf(env), log)
+				if err == nil {
+					t.Fatalf("built %T with %v", h, tt.env)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not name %s", err, w)
+					}
+				}
+			})
+		}
+	}
+}
+
+// serve sends a request to h and returns the recorded response.
+func serve(t *testing.T, h http.Handler, method, target string, header http.Header) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequestWithContext(t.Context(), method, target, nil)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+// wantError checks that w is a JSON error with status and code.
+func wantError(t *testing.T, w *httptest.ResponseRecorder, status int, code string) {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status %d, want %d; body %s", w.Code, status, w.Body)
+	}
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
+		t.Fatalf("body %s: %v", w.Body, err)
+	}
+	if e.Error.Code != code || e.Error.Message == "" {
+		t.Errorf("error %+v, want code %q and a message", e.Error, code)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+}
+
+func TestBuildersWired(t *testing.T) {
+	isolateAWS(t)
+	log := slog.New(slog.DiscardHandler)
+	env := map[string]string{"PAJARITO_CONFIG": repoConfig(t)}
+	for k, v := range allVars {
+		env[k] = v
+	}
+	bearer := http.Header{"Authorization": {"Bearer a.b.c"}}
+
+	t.Run("Webhook", func(t *testing.T) {
+		h, err := wire.Webhook(t.Context(), envOf(env), log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The CRC check answers with the configured consumer secret.
+		w := serve(t, h, http.MethodGet, "/webhooks/x?crc_token=abc", nil)
+		if w.Code != http.StatusOK {
+			t.Fatalf("CRC: status %d; body %s", w.Code, w.Body)
+		}
+		var crc struct {
+			ResponseToken string `json:"response_token"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &crc); err != nil {
+			t.Fatal(err)
+		}
+		if want := xwebhook.CRCResponse([]byte(allVars[wire.EnvConsumerSecret]), "abc"); crc.ResponseToken != want {
+			t.Errorf("response_token %q, want %q", crc.ResponseToken, want)
+		}
+		if w := serve(t, h, http.MethodGet, "/healthz", nil); w.Code != http.StatusOK {
+			t.Errorf("/healthz: status %d", w.Code)
+		}
+		// The agent API is another function's.
+		wantError(t, serve(t, h, http.MethodGet, "/v1/cases", bearer), http.StatusNotFound, "not_found")
+	})
+
+	t.Run("Processor", func(t *testing.T) {
+		p, err := wire.Processor(t.Context(), envOf(env), log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Store == nil || p.Store.Table != allVars[wire.EnvTable] {
+			t.Fatalf("store %+v, want table %s", p.Store, allVars[wire.EnvTable])
+		}
+		// pajarito.json keeps raw JSON 90 days.
+		if p.Store.RawRetention != 90*24*time.Hour {
+			t.Errorf("raw retention %v, want 90 days", p.Store.RawRetention)
+		}
+		if p.DeadLetter == nil {
+			t.Error("no dead-letter queue")
+		}
+	})
+
+	t.Run("AgentAPI", func(t *testing.T) {
+		h, err := wire.AgentAPI(t.Context(), envOf(env), log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Outside API Gateway there are no verified claims: every route is refused,
+		// even with a bearer token.
+		for _, path := range []string{"/v1/cases", "/v1/cases/t1", "/v1/nope"} {
+			w := serve(t, h, http.MethodGet, path, bearer)
+			wantError(t, w, http.StatusUnauthorized, "unauthenticated")
+			if w.Header().Get("WWW-Authenticate") == "" {
+				t.Errorf("%s: no WWW-Authenticate", path)
+			}
+		}
+		if w := serve(t, h, http.MethodGet, "/healthz", nil); w.Code != http.StatusOK {
+			t.Errorf("/healthz: status %d", w.Code)
+		}
+		// The webhook is another function's.
+		wantError(t, serve(t, h, http.MethodGet, "/webhooks/x?crc_token=abc", nil), http.StatusNotFound, "not_found")
+	})
+}
+
+// marker is a handler that answers with its own status.
+type marker int
+
+func (m marker) ServeHTTP(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(int(m)) }
+
+func TestRoutes(t *testing.T) {
+	const (
+		webhookStatus = 251
+		apiStatus     = 252
+	)
+	tests := []struct {
+		name         string
+		webhook, api http.Handler
+	}{
+		{name: "both", webhook: marker(webhookStatus), api: marker(apiStatus)},
+		{name: "webhook only", webhook: marker(webhookStatus)},
+		{name: "api only", api: marker(apiStatus)},
+		{name: "neither"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := wire.Routes(tt.webhook, tt.api)
+
+			// Health.
+			w := serve(t, h, http.MethodGet, "/healthz", nil)
+			if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != `{"status":"ok"}` {
+				t.Errorf("/healthz: %d %s", w.Code, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+				t.Errorf("/healthz: Content-Type %q", ct)
+			}
+
+			// Unknown routes.
+			for _, path := range []string{"/", "/nope", "/webhooks/x/extra", "/webhooks", "/healthz/x"} {
+				wantError(t, serve(t, h, http.MethodGet, path, nil), http.StatusNotFound, "not_found")
+			}
+
+			// Mounted handlers, or 404 when left out.
+			mounted := []struct {
+				path    string
+				handler http.Handler
+				status  int
+			}{
+				{"/webhooks/x", tt.webhook, webhookStatus},
+				{"/v1/cases", tt.api, apiStatus},
+				{"/v1/cases/t1", tt.api, apiStatus},
+				{"/v1/anything", tt.api, apiStatus},
+			}
+			for _, m := range mounted {
+				for _, method := range []string{http.MethodGet, http.MethodPost} {
+					w := serve(t, h, method, m.path, nil)
+					if m.handler == nil {
+						wantError(t, w, http.StatusNotFound, "not_found")
+						continue
+					}
+					if w.Code != m.status {
+						t.Errorf("%s %s: status %d, want %d (the mounted handler)", method, m.path, w.Code, m.status)
+					}
+				}
+			}
+		})
+	}
+}
