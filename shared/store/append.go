@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -516,9 +518,15 @@ func stringAttr(item map[string]types.AttributeValue, name string) string {
 	return ""
 }
 
+// gzipWriters reuses gzip writers: each new one allocates about 800 KB of
+// compression state, which would dominate an append's allocations.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+
 func gzipBytes(b []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
+	w := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(w)
+	w.Reset(&buf)
 	if _, err := w.Write(b); err != nil {
 		return nil, err
 	}
