@@ -3,6 +3,45 @@
 // and DMs (the reply sender). It captures X's rate-limit headers on every answer,
 // can be pointed at any X-compatible server (X_API_BASE_URL), and loads the brand
 // account's credentials from the environment or AWS Secrets Manager.
+//
+// # Credentials
+//
+// Pajarito acts as the brand account with OAuth 1.0a user context. Locally the
+// credentials come from the environment (CredentialsFromEnv): X_API_KEY,
+// X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET and optionally
+// X_BEARER_TOKEN. In AWS they come from one Secrets Manager secret
+// (CredentialsFromSecret, cached by SecretCache), a JSON object:
+//
+//	{
+//	  "api_key":             "the app's API key (consumer key)",
+//	  "api_secret":          "the app's API key secret (consumer secret)",
+//	  "access_token":        "the brand account's access token (<user id>-…)",
+//	  "access_token_secret": "the brand account's access token secret",
+//	  "bearer_token":        "optional: the app's bearer token",
+//	  "consumer_secret":     "optional: the webhook HMAC key, when not api_secret"
+//	}
+//
+// X signs webhooks with the app's consumer secret, so the webhook key is
+// api_secret unless consumer_secret is given (Credentials.WebhookSecret).
+//
+// # Reads
+//
+// Mentions and SearchRecent ask X for the post fields and expansions Pajarito
+// needs (tweet.fields author_id, created_at, conversation_id, lang,
+// in_reply_to_user_id, referenced_tweets, entities, note_tweet, public_metrics;
+// expansions author_id, referenced_tweets.id, referenced_tweets.id.author_id;
+// user.fields username, name, public_metrics, verified) and normalise the page with
+// xwebhook.ParsePosts, the normaliser of the webhook's v2 posts, so that a post
+// reads the same whichever route brought it. gotwi builds the request and signs it;
+// the answer is decoded by this package, keeping X's JSON byte for byte (gotwi's
+// typed answers drop fields and lack meta.newest_id on searches).
+//
+// # Errors
+//
+// A 429 is a *RateLimitedError with the time the window resets. Other error
+// answers are *APIError with X's title and detail; 5xx (and network failures) are
+// retryable (IsRetryable), 4xx are not, and a 401 explains which credentials to
+// check (errors.Is(err, ErrUnauthorized)).
 package xapi
 
 import (
@@ -17,11 +56,13 @@ import (
 type PageQuery struct {
 	// SinceID returns only posts with a greater id (exclusive).
 	SinceID string
-	// StartTime, when SinceID is empty, bounds a first read to recent posts.
+	// StartTime, when SinceID is empty, bounds a first read to recent posts. A
+	// search's start is raised to X's seven-day window when older.
 	StartTime time.Time
 	// NextToken continues a paginated read.
 	NextToken string
-	// MaxResults is the page size (X allows 5–100 for mentions, 10–100 for search).
+	// MaxResults is the page size (X allows 5–100 for mentions, 10–100 for search);
+	// values outside are clamped, and 0 means 100 (X bills per post, not per call).
 	MaxResults int
 }
 
@@ -52,7 +93,9 @@ type RateLimit struct {
 	Reset     time.Time
 }
 
-// RateLimitedError is returned when X answers 429 Too Many Requests.
+// RateLimitedError is returned when X answers 429 Too Many Requests. RateLimit.Reset
+// is when to try again: X's x-rate-limit-reset, or 15 minutes after the answer when
+// X sent none.
 type RateLimitedError struct {
 	Endpoint  string
 	RateLimit RateLimit

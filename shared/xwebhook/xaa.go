@@ -187,7 +187,16 @@ func (p *parser) xaaPost(eventType string, raw json.RawMessage, inc *includes) {
 		}
 	}
 	inc.add(post.Includes)
+	// The event itself says the brand was mentioned, replied to or quoted.
+	summoned := eventType == EventPostMention || eventType == EventPostReply || eventType == EventPostQuote
+	p.v2Post(&post, raw, inc, summoned)
+}
 
+// v2Post normalises one X API v2 Post object, whichever route carried it (an XAA
+// post event or a v2 REST read, see ParsePosts). raw is the post's own JSON, kept as
+// the envelope's Raw; inc holds the expansions; summoned is true when the route
+// already says that the post addresses the brand.
+func (p *parser) v2Post(post *v2Post, raw json.RawMessage, inc *includes, summoned bool) {
 	text, ents := post.Text, post.Entities
 	if post.NoteTweet != nil && post.NoteTweet.Text != "" { // long post: the full text
 		text = post.NoteTweet.Text
@@ -221,11 +230,9 @@ func (p *parser) xaaPost(eventType string, raw json.RawMessage, inc *includes) {
 	for _, mention := range ents.Mentions {
 		m.MentionedIDs = appendUnique(m.MentionedIDs, string(mention.ID))
 	}
-	m.Summoned = p.summons(text, m.MentionedIDs) ||
+	m.Summoned = summoned || p.summons(text, m.MentionedIDs) ||
 		m.InReplyToUserID == p.brand.ID ||
-		m.QuotedID != "" && inc.tweetAuthors[m.QuotedID] == p.brand.ID ||
-		// The event itself says the brand was mentioned, replied to or quoted.
-		eventType == EventPostMention || eventType == EventPostReply || eventType == EventPostQuote
+		m.QuotedID != "" && inc.tweetAuthors[m.QuotedID] == p.brand.ID
 	inc.users.decorate(m)
 
 	if reason := p.classifyPost(m, retweet); reason != "" {

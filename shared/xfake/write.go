@@ -1,0 +1,175 @@
+package xfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxDMLength is the longest DM text X accepts.
+const MaxDMLength = 10000
+
+// authorOf returns the user an OAuth access token acts for: the id that prefixes it
+// ("<id>-…", X's token layout), else the one set with SetMe. s.mu is held.
+func (s *Server) authorOf(token string) string {
+	if id, _, ok := strings.Cut(token, "-"); ok {
+		if _, isID := parseID(id); isID {
+			return id
+		}
+	}
+	return s.me
+}
+
+// readBody reads a JSON request body of at most 1 MiB into v; on a problem it writes
+// X's 400 answer and returns nil.
+func readBody(w http.ResponseWriter, r *http.Request, v any) json.RawMessage {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err == nil {
+		err = json.Unmarshal(body, v)
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{
+			"errors": []map[string]any{{"message": "Request body is not valid JSON: " + err.Error()}},
+			"title":  "Invalid Request",
+			"detail": "One or more parameters to your request was invalid.",
+			"type":   "https://api.twitter.com/2/problems/invalid-request",
+		})
+		return nil
+	}
+	return body
+}
+
+// createPost answers POST /2/tweets.
+func (s *Server) createPost(w http.ResponseWriter, r *http.Request, token string) {
+	var in struct {
+		Text  *string `json:"text"`
+		Reply *struct {
+			InReplyToTweetID string `json:"in_reply_to_tweet_id"`
+		} `json:"reply"`
+		QuoteTweetID string `json:"quote_tweet_id"`
+		Media        *struct {
+			MediaIDs []string `json:"media_ids"`
+		} `json:"media"`
+	}
+	body := readBody(w, r, &in)
+	if body == nil {
+		return
+	}
+	text := ""
+	if in.Text != nil {
+		text = *in.Text
+	}
+	if text == "" && (in.Media == nil || len(in.Media.MediaIDs) == 0) {
+		invalid(w, "text", "", "The `text` field is required when no media is attached")
+		return
+	}
+	if n := utf8.RuneCountInString(text); n > MaxPostLength {
+		writeProblem(w, http.StatusForbidden, "Forbidden",
+			fmt.Sprintf("Your Tweet text is too long (%d characters; the limit is %d for this account).", n, MaxPostLength),
+			"about:blank")
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	author := s.authorOf(token)
+	if author == "" {
+		writeProblem(w, http.StatusForbidden, "Forbidden",
+			"xfake: cannot tell which user the access token belongs to: use a token of the form <user id>-… or call Server.SetMe",
+			"about:blank")
+		return
+	}
+	for _, p := range s.posts {
+		if p.AuthorID == author && p.fullText() == text && text != "" {
+			writeProblem(w, http.StatusForbidden, "Forbidden",
+				"You are not allowed to create a Tweet with duplicate content.", "about:blank")
+			return
+		}
+	}
+	post := Post{AuthorID: author, Text: text}
+	if in.Reply != nil && in.Reply.InReplyToTweetID != "" {
+		id, _ := parseID(in.Reply.InReplyToTweetID)
+		parent, ok := s.posts[id]
+		if !ok {
+			writeProblem(w, http.StatusForbidden, "Forbidden",
+				"You attempted to reply to a Tweet that is deleted or not visible to you.", "about:blank")
+			return
+		}
+		post.ReferencedTweets = append(post.ReferencedTweets, Ref{Type: RefRepliedTo, ID: parent.ID})
+		post.InReplyToUserID = parent.AuthorID
+		post.ConversationID = parent.ConversationID
+		post.Lang = parent.Lang
+	}
+	if in.QuoteTweetID != "" {
+		id, _ := parseID(in.QuoteTweetID)
+		if _, ok := s.posts[id]; !ok {
+			writeProblem(w, http.StatusForbidden, "Forbidden",
+				"You attempted to quote a Tweet that is deleted or not visible to you.", "about:blank")
+			return
+		}
+		post.ReferencedTweets = append(post.ReferencedTweets, Ref{Type: RefQuoted, ID: in.QuoteTweetID})
+	}
+	stored := s.addLocked(post)
+	rec := Posted{Kind: "post", ID: stored.ID, AuthorID: author, Text: text, QuoteID: in.QuoteTweetID,
+		ConversationID: stored.ConversationID, At: stored.CreatedAt, Body: body}
+	if in.Reply != nil {
+		rec.InReplyToID = in.Reply.InReplyToTweetID
+	}
+	s.posted = append(s.posted, rec)
+	writeJSON(w, http.StatusCreated, map[string]any{"data": map[string]any{
+		"id": stored.ID, "text": text, "edit_history_tweet_ids": []string{stored.ID},
+	}})
+}
+
+// sendDM answers POST /2/dm_conversations/with/{participant_id}/messages.
+func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, participant, token string) {
+	pid, ok := parseID(participant)
+	if !ok {
+		invalid(w, "participant_id", participant, fmt.Sprintf("The `participant_id` query parameter value [%s] does not match ^[0-9]{1,19}$", participant))
+		return
+	}
+	var in struct {
+		Text        string            `json:"text"`
+		Attachments []json.RawMessage `json:"attachments"`
+	}
+	body := readBody(w, r, &in)
+	if body == nil {
+		return
+	}
+	if in.Text == "" && len(in.Attachments) == 0 {
+		invalid(w, "text", "", "The `text` field is required when no attachment is given")
+		return
+	}
+	if n := utf8.RuneCountInString(in.Text); n > MaxDMLength {
+		invalid(w, "text", "", fmt.Sprintf("The `text` field is %d characters long; the maximum is %d", n, MaxDMLength))
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	author := s.authorOf(token)
+	if author == "" {
+		writeProblem(w, http.StatusForbidden, "Forbidden",
+			"xfake: cannot tell which user the access token belongs to: use a token of the form <user id>-… or call Server.SetMe",
+			"about:blank")
+		return
+	}
+	if author == participant {
+		writeProblem(w, http.StatusBadRequest, "Invalid Request", "You cannot send a Direct Message to yourself.",
+			"https://api.twitter.com/2/problems/invalid-request")
+		return
+	}
+	aid, _ := parseID(author)
+	conversation := formatID(min(aid, pid)) + "-" + formatID(max(aid, pid))
+	now := s.now()
+	event := formatID(s.nextIDLocked(now))
+	s.lastID, _ = parseID(event)
+	s.posted = append(s.posted, Posted{Kind: "dm", ID: event, AuthorID: author, Text: in.Text,
+		ParticipantID: participant, ConversationID: conversation, At: now.UTC(), Body: body})
+	writeJSON(w, http.StatusCreated, map[string]any{"data": map[string]any{
+		"dm_conversation_id": conversation, "dm_event_id": event,
+	}})
+}
