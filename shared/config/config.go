@@ -2,6 +2,12 @@
 // (pajarito.json at the repository root, deployed next to every function) with
 // environment variables overriding it, validated at start so that a wrong setting
 // stops the program with a message naming the setting and how to fix it.
+//
+// Settings: brand (id, handle), raw_retention_days, and the scheduled listener's:
+// sources (the mentions timeline and keyword searches), poll_interval, lookback and
+// x_budget (the monthly X read budget and X's prices per post). Errors name the
+// setting by its path in the file ("sources[2].query") and where its value came from
+// (the file, an environment variable, or "not set").
 package config
 
 import (
@@ -28,6 +34,17 @@ type Config struct {
 	// RawRetentionDays is how long X's raw JSON of each message is kept (DynamoDB TTL).
 	RawRetentionDays int `json:"raw_retention_days"`
 
+	// Sources are what the scheduled listener reads: the brand's mentions timeline
+	// and keyword searches. Absent from the file, the listener reads the mentions
+	// timeline only (DefaultSources); an empty list turns it off.
+	Sources []Source `json:"sources"`
+	// PollInterval is how often the listener runs (the schedule's rate).
+	PollInterval Duration `json:"poll_interval"`
+	// Lookback is how far back the first run of a new source reads.
+	Lookback Duration `json:"lookback"`
+	// XBudget is the monthly X read budget and X's prices.
+	XBudget XBudget `json:"x_budget"`
+
 	// origin records where each setting came from, for error messages.
 	origin map[string]string
 }
@@ -45,25 +62,37 @@ const (
 	DefaultRawRetentionDays = 90
 )
 
+// Defaults returns a configuration holding every default and no brand: what Load
+// starts from before it reads the file and the environment.
+func Defaults() *Config {
+	return &Config{
+		RawRetentionDays: DefaultRawRetentionDays,
+		Sources:          DefaultSources(),
+		PollInterval:     DurationOf(DefaultPollInterval),
+		Lookback:         DurationOf(DefaultLookback),
+		XBudget:          DefaultXBudget(),
+		origin:           map[string]string{},
+	}
+}
+
 // Load reads the configuration file at path (see Find), applies the environment
 // overrides from getenv (os.Getenv when nil) and validates the result.
+//
+// Environment overrides: PAJARITO_BRAND_ID, PAJARITO_BRAND_HANDLE,
+// PAJARITO_RAW_RETENTION_DAYS, PAJARITO_POLL_INTERVAL (a duration such as "5m") and
+// PAJARITO_X_BUDGET_USD (x_budget.monthly_usd, in dollars).
 func Load(path string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	c := &Config{RawRetentionDays: DefaultRawRetentionDays, origin: map[string]string{}}
+	c := Defaults()
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("config: read %s: %w (set PAJARITO_CONFIG to the path of %s)", path, err, FileName)
 		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(c); err != nil {
-			return nil, fmt.Errorf("config: %s: %w", path, err)
-		}
-		for _, k := range []string{"brand.id", "brand.handle", "raw_retention_days"} {
-			c.origin[k] = path
+		if err := c.decode(path, b); err != nil {
+			return nil, err
 		}
 	}
 	override := func(env, key string, dst *string) {
@@ -82,6 +111,18 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		c.RawRetentionDays = n
 		c.origin["raw_retention_days"] = "environment variable PAJARITO_RAW_RETENTION_DAYS"
 	}
+	if v := strings.TrimSpace(getenv("PAJARITO_POLL_INTERVAL")); v != "" {
+		c.PollInterval = parseDuration(v) // a bad value is reported by Validate
+		c.origin["poll_interval"] = "environment variable PAJARITO_POLL_INTERVAL"
+	}
+	if v := strings.TrimSpace(getenv("PAJARITO_X_BUDGET_USD")); v != "" {
+		f, err := strconv.ParseFloat(strings.TrimPrefix(v, "$"), 64)
+		if err != nil {
+			return nil, fmt.Errorf("config: x_budget.monthly_usd (environment variable PAJARITO_X_BUDGET_USD): %q is not a number of dollars; write it like 50 or 120.5", v)
+		}
+		c.XBudget.MonthlyUSD = f
+		c.origin["x_budget.monthly_usd"] = "environment variable PAJARITO_X_BUDGET_USD"
+	}
 	c.Brand.Handle = strings.TrimPrefix(c.Brand.Handle, "@")
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -89,17 +130,66 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+// decode reads the file's JSON b over c's defaults, rejecting unknown fields, and
+// records which settings the file holds.
+func (c *Config) decode(path string, b []byte) error {
+	// Decode the sources one by one first, so that an unknown or mistyped field in
+	// one of them is reported with its index.
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	if raw, ok := top["sources"]; ok {
+		c.Sources = nil // the file's list replaces the default one
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return fmt.Errorf("config: %s: sources: %w (sources is a list of objects)", path, err)
+		}
+		for i, r := range list {
+			var s Source
+			if err := s.UnmarshalJSON(r); err != nil {
+				return fmt.Errorf("config: %s: sources[%d]: %w", path, i, err)
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	for k := range top {
+		c.origin[k] = path
+	}
+	if _, ok := top["sources"]; ok && c.Sources == nil {
+		c.Sources = []Source{} // "sources": null or [] turns the listener off
+	}
+	return nil
+}
+
 var handleRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,15}$`)
+
+// from returns where the setting key came from: the environment variable or file
+// that set it or one of its parents ("sources[2].query" falls back to "sources"),
+// else "not set".
+func (c *Config) from(key string) string {
+	for k := key; k != ""; {
+		if o := c.origin[k]; o != "" {
+			return o
+		}
+		i := strings.LastIndexAny(k, ".[")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return "not set"
+}
 
 // Validate reports every invalid setting, each naming where it came from.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		from := c.origin[key]
-		if from == "" {
-			from = "not set"
-		}
-		errs = append(errs, fmt.Errorf("config: %s (%s): %s", key, from, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("config: %s (%s): %s", key, c.from(key), fmt.Sprintf(format, args...)))
 	}
 	if !care.IsID(c.Brand.ID) {
 		bad("brand.id", "%q is not a numeric X user id; set brand.id in %s or PAJARITO_BRAND_ID to the account's id (GET /2/users/by/username/<handle> returns it)", c.Brand.ID, FileName)
@@ -110,6 +200,7 @@ func (c *Config) Validate() error {
 	if c.RawRetentionDays < 1 || c.RawRetentionDays > 3650 {
 		bad("raw_retention_days", "%d is out of range: keep X's raw JSON between 1 and 3650 days", c.RawRetentionDays)
 	}
+	c.validateListener(bad)
 	return errors.Join(errs...)
 }
 

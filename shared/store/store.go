@@ -15,7 +15,11 @@
 //     its case (deletions, and legacy replies that carry no conversation id): the
 //     claim item;
 //   - quarantined queue messages, newest first (ListQuarantine);
-//   - the brand account's authorisation state (revocations).
+//   - the brand account's authorisation state (revocations);
+//   - the scheduled listener's state: per source, a checkpoint (the highest post id
+//     read and the page sequence in progress, see Checkpoint); per month, what each
+//     source read and its estimated X cost, one Query of the month (GetSpend); per
+//     X endpoint, a rate-limit backoff (GetBackoff).
 //
 // # Item layout
 //
@@ -34,12 +38,29 @@
 //	                                                                                                          sent_at, receive_count, truncated,
 //	                                                                                                          quarantined_at, expires_at
 //	account    ACCOUNT#<user id>    AUTH                      -           -                                   user_id, auth, changed_at, updated_at
+//	checkpoint SOURCE#<source name> CHECKPOINT                -           -                                   source, since_id, since_key (20 digits),
+//	                                                                                                          start_time, version, updated_at; while a
+//	                                                                                                          page sequence is in progress: run_id,
+//	                                                                                                          run_since_id, run_start_time, next_token,
+//	                                                                                                          run_newest_id, run_pages, run_posts,
+//	                                                                                                          run_started_at
+//	spend      BUDGET#<yyyy-mm>     SOURCE#<source name>      -           -                                   month, source, kind, reads, pages, usd
+//	                                                                                                          (numbers, added with ADD), updated_at
+//	backoff    RATELIMIT#<endpoint> BACKOFF                   -           -                                   endpoint, until (sortable), limit,
+//	                                                                                                          remaining, reason, updated_at
 //
 // X ids are snowflakes, so zero-padding them to 20 digits makes message sort keys
 // sort by time, and "CASE" sorts before "MSG#": one Query returns a case then its
 // messages in order. The thread key is care.ThreadKey: "public#<conversation id>" or
 // "dm#<customer id>". The quarantine sort key starts with the time SQS accepted the
 // message, UTC with nine fractional digits, so records sort by time.
+//
+// Listener items are written with single-item conditions only: the checkpoint on its
+// version (optimistic locking) and on since_key, the since_id zero-padded to 20
+// digits so that the string comparison is the numeric one, so that since_id never
+// moves backwards (CompleteCheckpoint); the spend with ADD, unconditionally, so that
+// overlapping runs add up; the backoff on until (sortable UTC time), so that it is
+// never shortened. The month of the spend is the calendar month in UTC.
 //
 // A message deleted on X keeps its item, with deleted_at set and its text removed;
 // its claim loses the raw JSON (MarkDeleted).

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
@@ -25,6 +26,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/intake"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -34,6 +36,7 @@ const (
 	EnvInboundQueue   = "PAJARITO_INBOUND_QUEUE_URL"
 	EnvInboundDLQ     = "PAJARITO_INBOUND_DLQ_URL"
 	EnvConsumerSecret = "X_CONSUMER_SECRET"
+	EnvXSecretID      = "PAJARITO_X_SECRET_ID"
 	EnvLogLevel       = "PAJARITO_LOG_LEVEL"
 )
 
@@ -117,16 +120,20 @@ func settings(getenv func(string) string, names map[string]string) (map[string]s
 	return vals, nil
 }
 
-// Webhook builds the webhook function's HTTP handler from the environment.
+// Webhook builds the webhook function's HTTP handler from the environment. The
+// webhook key is the X app's consumer secret, read from the Secrets Manager secret
+// named by PAJARITO_X_SECRET_ID (in AWS) or from X_CONSUMER_SECRET.
 func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
 	cfg, err := config.FromEnvironment(getenv)
 	if err != nil {
 		return nil, err
 	}
-	env, err := settings(getenv, map[string]string{
-		EnvConsumerSecret: "the X app's consumer secret (API secret), the key X signs webhooks with",
-		EnvInboundQueue:   "the URL of the inbound SQS queue",
-	})
+	want := map[string]string{EnvInboundQueue: "the URL of the inbound SQS queue"}
+	secretID := strings.TrimSpace(getenv(EnvXSecretID))
+	if secretID == "" {
+		want[EnvConsumerSecret] = "the X app's consumer secret (API secret), the key X signs webhooks with (or set " + EnvXSecretID + " to the Secrets Manager secret holding it)"
+	}
+	env, err := settings(getenv, want)
 	if err != nil {
 		return nil, err
 	}
@@ -134,8 +141,18 @@ func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
+	secret := env[EnvConsumerSecret]
+	if secretID != "" {
+		creds, err := xapi.NewSecretCache(secretsmanager.NewFromConfig(awsCfg), secretID).Credentials(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if secret = creds.WebhookSecret(); secret == "" {
+			return nil, fmt.Errorf("config: secret %s has no api_secret (or consumer_secret): the X app's consumer secret, the key X signs webhooks with", secretID)
+		}
+	}
 	q := &queue.Sender{Client: sqs.NewFromConfig(awsCfg), URL: env[EnvInboundQueue], Log: log}
-	return Routes(WebhookHandler(cfg, []byte(env[EnvConsumerSecret]), q, log), nil), nil
+	return Routes(WebhookHandler(cfg, []byte(secret), q, log), nil), nil
 }
 
 // Processor builds the processor function's handler from the environment.

@@ -377,3 +377,66 @@ func TestRoutes(t *testing.T) {
 		})
 	}
 }
+
+// secretsManager answers GetSecretValue like AWS Secrets Manager's JSON protocol
+// (Secrets Manager has no local stand-in to run), counting the calls.
+func secretsManager(t *testing.T, secrets map[string]string) (url string, calls *int) {
+	t.Helper()
+	n := new(int)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		*n++
+		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
+			http.Error(w, "unexpected "+r.Header.Get("X-Amz-Target"), http.StatusBadRequest)
+			return
+		}
+		var in struct{ SecretId string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		v, ok := secrets[in.SecretId]
+		if !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"__type": "ResourceNotFoundException", "message": "Secrets Manager can't find the specified secret."})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + in.SecretId, "Name": in.SecretId, "SecretString": v, "VersionId": "v1"})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, n
+}
+
+func TestWebhookSecretFromSecretsManager(t *testing.T) {
+	isolateAWS(t)
+	url, calls := secretsManager(t, map[string]string{
+		"pajarito/x": `{"api_key":"k","api_secret":"from-secrets-manager","access_token":"1590000000000000001-t","access_token_secret":"ts"}`,
+		"empty":      `{}`,
+	})
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", url)
+	log := slog.New(slog.DiscardHandler)
+	base := map[string]string{"PAJARITO_CONFIG": repoConfig(t), wire.EnvInboundQueue: allVars[wire.EnvInboundQueue]}
+
+	env := map[string]string{wire.EnvXSecretID: "pajarito/x"}
+	for k, v := range base {
+		env[k] = v
+	}
+	h, err := wire.Webhook(t.Context(), envOf(env), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serve(t, h, http.MethodGet, "/webhooks/x?crc_token=abc", nil)
+	if want := xwebhook.CRCResponse([]byte("from-secrets-manager"), "abc"); !strings.Contains(w.Body.String(), want) {
+		t.Errorf("CRC answered %s, want the token keyed by the secret's api_secret (%s)", w.Body, want)
+	}
+	if *calls != 1 {
+		t.Errorf("Secrets Manager called %d times, want 1", *calls)
+	}
+
+	for id, wantErr := range map[string]string{"empty": "empty", "missing": "missing"} {
+		env[wire.EnvXSecretID] = id
+		if _, err := wire.Webhook(t.Context(), envOf(env), log); err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("secret %q: err = %v, want it to name the secret", id, err)
+		}
+	}
+}
