@@ -350,10 +350,10 @@ func (l *Listener) runSource(ctx context.Context, log *slog.Logger, runID string
 		}
 		seq.Pages++
 		seq.Posts += page.Read
-		seq.NewestID = store.MaxID(seq.NewestID, page.NewestID)
+		seq.NewestID = care.MaxID(seq.NewestID, page.NewestID)
 		for _, e := range page.Envelopes {
 			if e.Message != nil && care.IsID(e.Message.ID) {
-				seq.NewestID = store.MaxID(seq.NewestID, e.Message.ID)
+				seq.NewestID = care.MaxID(seq.NewestID, e.Message.ID)
 			}
 		}
 		if page.NextToken == "" {

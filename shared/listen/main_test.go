@@ -126,7 +126,7 @@ func (f *fakeX) add(timeline string, ps ...post) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.timelines[timeline] = append(f.timelines[timeline], ps...)
-	slices.SortFunc(f.timelines[timeline], func(a, b post) int { return -store.CompareIDs(a.id, b.id) })
+	slices.SortFunc(f.timelines[timeline], func(a, b post) int { return -care.CompareIDs(a.id, b.id) })
 }
 
 func (f *fakeX) Calls() []call {
@@ -179,9 +179,9 @@ func (f *fakeX) serve(ctx context.Context, c call, timeline string, src care.Sou
 	var match []post
 	for _, p := range all {
 		switch {
-		case q.SinceID != "" && store.CompareIDs(p.id, q.SinceID) <= 0:
+		case q.SinceID != "" && care.CompareIDs(p.id, q.SinceID) <= 0:
 		case q.SinceID == "" && !q.StartTime.IsZero() && p.at.Before(q.StartTime):
-		case before != "" && store.CompareIDs(p.id, before) >= 0:
+		case before != "" && care.CompareIDs(p.id, before) >= 0:
 		default:
 			match = append(match, p)
 		}
@@ -193,7 +193,7 @@ func (f *fakeX) serve(ctx context.Context, c call, timeline string, src care.Sou
 	}
 	page.Read = len(match)
 	for _, p := range match {
-		page.NewestID = store.MaxID(page.NewestID, p.id)
+		page.NewestID = care.MaxID(page.NewestID, p.id)
 		if p.author == brandID {
 			if page.Dropped == nil {
 				page.Dropped = map[string]int{}

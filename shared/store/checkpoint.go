@@ -95,32 +95,6 @@ func padID(id string) string {
 	return strings.Repeat("0", 20-len(id)) + id
 }
 
-// CompareIDs compares two X ids (decimal strings) as numbers: -1, 0 or +1. The empty
-// id is smaller than any other.
-func CompareIDs(a, b string) int {
-	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-	switch {
-	case len(a) != len(b):
-		if len(a) < len(b) {
-			return -1
-		}
-		return 1
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// MaxID returns the greater of two X ids.
-func MaxID(a, b string) string {
-	if CompareIDs(a, b) >= 0 {
-		return a
-	}
-	return b
-}
-
 // GetCheckpoint returns the source's checkpoint (strongly consistent read): a
 // Checkpoint with Version 0 and nothing else set when the source has none.
 func (s *Store) GetCheckpoint(ctx context.Context, source string) (*Checkpoint, error) {
@@ -179,11 +153,11 @@ func (s *Store) CompleteCheckpoint(ctx context.Context, source string, p Paginat
 			return nil, err
 		}
 		next := *cp
-		next.SinceID = MaxID(cp.SinceID, p.NewestID)
+		next.SinceID = care.MaxID(cp.SinceID, p.NewestID)
 		if next.SinceID == "" && next.StartTime.IsZero() {
 			next.StartTime = p.StartTime
 		}
-		if q := cp.Pagination; q != nil && (q.RunID == p.RunID || CompareIDs(q.NewestID, next.SinceID) <= 0) {
+		if q := cp.Pagination; q != nil && (q.RunID == p.RunID || care.CompareIDs(q.NewestID, next.SinceID) <= 0) {
 			next.Pagination = nil
 		}
 		if next.SinceID == cp.SinceID && next.StartTime.Equal(cp.StartTime) && next.Pagination == cp.Pagination && cp.Version > 0 {

@@ -9,29 +9,6 @@ import (
 	"time"
 )
 
-func TestCompareIDs(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"99", "100", -1},
-		{"100", "99", 1},
-		{"1820000000000000000", "1820000000000000000", 0},
-		{"", "1", -1},
-		{"", "", 0},
-		{"0099", "100", -1},
-		{"18446744073709551615", "9223372036854775807", 1},
-	}
-	for _, tt := range tests {
-		if got := CompareIDs(tt.a, tt.b); got != tt.want {
-			t.Errorf("CompareIDs(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-	if MaxID("99", "100") != "100" || MaxID("", "7") != "7" {
-		t.Error("MaxID")
-	}
-}
-
 // The since_id of a source never moves backwards, whatever the order in which
 // overlapping runs complete, and ends at the highest id any of them read. The ids
 // have different lengths, so a string comparison without padding would get it

@@ -320,7 +320,7 @@ func (c *Client) readPage(ctx context.Context, gc *gotwi.Client, endpoint, path 
 		RateLimit: info.rateLimit,
 	}
 	for _, p := range ids {
-		page.NewestID = MaxID(page.NewestID, p.ID)
+		page.NewestID = care.MaxID(page.NewestID, p.ID)
 	}
 	if len(out.Errors) > 0 {
 		c.log.WarnContext(ctx, "x partial errors", "endpoint", endpoint, "count", len(out.Errors),

@@ -291,7 +291,7 @@ func TestPagination(t *testing.T) {
 				}
 				pages++
 				got = append(got, messageIDs(page)...)
-				newest = xapi.MaxID(newest, page.NewestID)
+				newest = care.MaxID(newest, page.NewestID)
 				if page.NextToken == "" {
 					break
 				}
@@ -504,14 +504,14 @@ func TestIDs(t *testing.T) {
 		{"0012", "12", 0},
 	}
 	for _, tc := range cases {
-		if got := xapi.CompareIDs(tc.a, tc.b); got != tc.want {
-			t.Errorf("CompareIDs(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+		if got := care.CompareIDs(tc.a, tc.b); got != tc.want {
+			t.Errorf("care.CompareIDs(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}
-	if got := xapi.MaxID("", "999", "1000", "bogus", "98"); got != "1000" {
+	if got := care.MaxID("", "999", "1000", "bogus", "98"); got != "1000" {
 		t.Errorf("MaxID = %q, want 1000", got)
 	}
-	if got := xapi.MaxID("", "x"); got != "" {
+	if got := care.MaxID("", "x"); got != "" {
 		t.Errorf("MaxID of no ids = %q", got)
 	}
 }
