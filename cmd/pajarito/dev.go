@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/localdev"
 	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -29,9 +31,18 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := config.FromEnvironment(nil)
+	cfgPath, err := config.Find(nil)
 	if err != nil {
 		return err
+	}
+	cfg, err := config.Load(cfgPath, nil)
+	if err != nil {
+		return err
+	}
+	xBase := os.Getenv(wire.EnvXBaseURL)
+	xCreds, err := xapi.CredentialsFromEnv(os.Getenv)
+	if err != nil && !errors.Is(err, xapi.ErrNoCredentials) {
+		return err // some set, some missing: the error names them
 	}
 
 	secret, secretFrom := os.Getenv(wire.EnvConsumerSecret), wire.EnvConsumerSecret
@@ -57,12 +68,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 
 	sys, err := localdev.Start(ctx, localdev.Options{
-		Addr:       *addr,
-		DataDir:    dataDir,
-		Config:     cfg,
-		Secret:     []byte(secret),
-		AgentToken: token,
-		Log:        log,
+		Addr:         *addr,
+		DataDir:      dataDir,
+		Config:       cfg,
+		Secret:       []byte(secret),
+		AgentToken:   token,
+		Log:          log,
+		XCredentials: xCreds,
+		XBaseURL:     xBase,
+		SeedEvents:   filepath.Join(filepath.Dir(cfgPath), "events"),
 	})
 	if err != nil {
 		return err
@@ -90,6 +104,15 @@ func printBanner(w io.Writer, sys *localdev.System, cfg *config.Config, dataDir,
 	fmt.Fprintf(tw, "  Webhook secret\t%s\t\n", secretFrom)
 	fmt.Fprintf(tw, "  DynamoDB\t%s\tdynalite, data: %s\n", sys.DynamoEndpoint, dataDir)
 	fmt.Fprintf(tw, "  SQS\t%s\tgoaws in-process: %s, %s\n", sys.SQSEndpoint, localdev.InboundQueue, localdev.InboundDLQ)
+	xNote := "X itself, with the brand's credentials"
+	switch {
+	case sys.XFake != nil:
+		xNote = "local fake seeded from events/ (set X_API_KEY… to use X)"
+	case os.Getenv(wire.EnvXBaseURL) != "":
+		xNote = wire.EnvXBaseURL
+	}
+	fmt.Fprintf(tw, "  X API\t%s\t%s\n", sys.XAPI, xNote)
+	fmt.Fprintf(tw, "  Listener\tevery %s\tmentions + keyword searches (%d sources, budget $%.2f/month)\n", sys.PollInterval, len(cfg.ListenSources()), cfg.XBudget.MonthlyUSD)
 	tw.Flush()
 	fmt.Fprintf(w, "\nTry it:\n  go run ./cmd/pajarito replay --url %s/webhooks/x events/\n", sys.URL)
 	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/cases\n\nLogs (JSON) go to stderr. Ctrl-C stops everything.\n", token, sys.URL)

@@ -73,6 +73,15 @@ func TestDevAndReplay(t *testing.T) {
 		}
 	}
 
+	// The listener runs once at start (then every poll interval); let its first run
+	// finish so that the posts it finds and the replayed ones meet in the store.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), `"msg":"listen: run"`); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the listener did not run:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
 	var replayOut syncBuffer
 	if err := run(t.Context(), []string{"replay", "--url", base + "/webhooks/x", "events/"}, &replayOut, &replayOut); err != nil {
 		t.Fatalf("replay: %v\n%s", err, replayOut.String())
@@ -120,6 +129,25 @@ func TestDevAndReplay(t *testing.T) {
 	}
 	for w := range want {
 		t.Errorf("missing case %s (got %v)", w, got)
+	}
+
+	// The lost-bag post reached the system twice, by the listener's mentions poll
+	// (the fake X API is seeded with the samples) and by the replayed webhook: it
+	// is one message in one case.
+	var open agentapi.CaseList
+	getJSON(t, base+"/v1/cases?status=open", token, &open)
+	for _, c := range open.Cases {
+		if c.CustomerHandle != "jamiek_travels" || c.Channel != "public" {
+			continue
+		}
+		var detail agentapi.CaseDetail
+		getJSON(t, base+"/v1/cases/"+c.ID, token, &detail)
+		if len(detail.Messages) != 1 || detail.Case.MessagesIn != 1 {
+			t.Errorf("lost-bag case %s has %d messages (messages_in %d), want exactly 1", c.ID, len(detail.Messages), detail.Case.MessagesIn)
+		}
+	}
+	if !strings.Contains(stderr.String(), `"source":"mentions"`) {
+		t.Errorf("the listener read no mentions from the fake X API:\n%s", stderr.String())
 	}
 
 	// Without the token the API refuses.

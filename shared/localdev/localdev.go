@@ -7,6 +7,10 @@
 //	DynamoDB             → dynalite as a child process (package dynalite), with its
 //	                       data under Options.DataDir
 //	API Gateway JWT auth → a bearer token (Options.AgentToken)
+//	EventBridge schedule → a ticker running the listener every poll interval
+//	X API                → X itself with the brand's credentials, any X-compatible
+//	                       server (Options.XBaseURL), or, with neither, the
+//	                       project's fake (package xfake) seeded from events/
 package localdev
 
 import (
@@ -24,10 +28,13 @@ import (
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/intake"
+	"github.com/pajarito-care/pajarito/shared/listen"
 	"github.com/pajarito-care/pajarito/shared/localsqs"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/xapi"
+	"github.com/pajarito-care/pajarito/shared/xfake"
 )
 
 // Names of the local resources.
@@ -58,6 +65,19 @@ type Options struct {
 	Log *slog.Logger
 	// Stderr receives dynalite's own output (nil = discarded).
 	Stderr io.Writer
+
+	// XCredentials are the brand account's X credentials. When they are empty and
+	// XBaseURL is too, the listener reads a local fake of the X API seeded with
+	// the posts of SeedEvents.
+	XCredentials xapi.Credentials
+	// XBaseURL sends the X client to that X-API-compatible server (any non-empty
+	// credentials are then accepted).
+	XBaseURL string
+	// SeedEvents is the folder of sample events the fake X API is seeded from
+	// (required when the fake runs).
+	SeedEvents string
+	// PollInterval overrides the configuration's poll interval (tests).
+	PollInterval time.Duration
 }
 
 // System is a running local Pajarito.
@@ -69,6 +89,12 @@ type System struct {
 	SQSEndpoint    string
 	// Store is the system's DynamoDB store.
 	Store *store.Store
+	// XAPI is the X API the listener reads: X, the server of Options.XBaseURL or
+	// the fake's URL; XFake is the fake when it runs.
+	XAPI  string
+	XFake *xfake.Server
+	// PollInterval is how often the listener runs.
+	PollInterval time.Duration
 
 	log    *slog.Logger
 	dyn    *dynalite.Server
@@ -131,6 +157,11 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		Log:           log,
 	}
 
+	listener, err := s.startX(ctx, o, inbound, log)
+	if err != nil {
+		return nil, err
+	}
+
 	api := agentapi.New(s.Store, agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}}, log)
 	routes := wire.Routes(wire.WebhookHandler(o.Config, o.Secret, inbound, log), api)
 	ln, err := net.Listen("tcp", o.Addr)
@@ -142,7 +173,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -155,7 +186,76 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 			log.Error("localdev: inbound poller stopped", "error", err.Error())
 		}
 	}()
+	go func() {
+		defer s.wg.Done()
+		s.listen(runCtx, listener)
+	}()
 	return s, nil
+}
+
+// startX builds the listener over X, an X-compatible server, or the fake X API.
+func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *slog.Logger) (*listen.Listener, error) {
+	creds, base := o.XCredentials, o.XBaseURL
+	switch {
+	case base != "" && creds.APIKey == "":
+		creds = placeholderCredentials(o.Config)
+	case base == "" && creds.APIKey == "":
+		dir := o.SeedEvents
+		if dir == "" {
+			return nil, errors.New("localdev: with no X credentials nor XBaseURL, Options.SeedEvents must name the sample events that seed the fake X API")
+		}
+		posts, users, err := xfake.SeedFromEvents(dir)
+		if err != nil {
+			return nil, fmt.Errorf("localdev: seed the fake X API from %s: %w", dir, err)
+		}
+		s.XFake = xfake.Start()
+		s.XFake.SetMe(o.Config.Brand.ID)
+		s.XFake.SetUser(users...)
+		// Date the samples within the first run's look-back, so that the listener
+		// finds every one of them.
+		now := time.Now()
+		s.XFake.Seed(xfake.FitWithin(posts, now.Add(-o.Config.Lookback.Duration()/2), now.Add(-time.Minute))...)
+		creds, base = placeholderCredentials(o.Config), s.XFake.URL
+	}
+	s.XAPI = base
+	if s.XAPI == "" {
+		s.XAPI = xapi.DefaultBaseURL
+	}
+	x, err := wire.XClient(o.Config, creds, base, log)
+	if err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
+	s.PollInterval = o.PollInterval
+	if s.PollInterval <= 0 {
+		s.PollInterval = o.Config.PollInterval.Duration()
+	}
+	return &listen.Listener{Reader: x, Store: s.Store, Queue: q, Config: o.Config, Log: log, Metrics: io.Discard}, nil
+}
+
+// placeholderCredentials stand in for real ones in front of a fake or an
+// X-compatible server, which accept any.
+func placeholderCredentials(cfg *config.Config) xapi.Credentials {
+	return xapi.Credentials{
+		APIKey: "local", APISecret: "local",
+		AccessToken: cfg.Brand.ID + "-local", AccessTokenSecret: "local",
+		Source: "local dev system",
+	}
+}
+
+// listen runs the listener now and then every poll interval, as the schedule does.
+func (s *System) listen(ctx context.Context, l *listen.Listener) {
+	t := time.NewTicker(s.PollInterval)
+	defer t.Stop()
+	for {
+		if _, err := l.Run(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("localdev: listener run failed", "error", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close stops the system: it stops taking HTTP requests, lets the processor finish
@@ -178,6 +278,9 @@ func (s *System) Close() error {
 		s.wg.Wait()
 		if s.sqs != nil {
 			s.sqs.Close()
+		}
+		if s.XFake != nil {
+			s.XFake.Close()
 		}
 		if s.dyn != nil {
 			if err := s.dyn.Close(); err != nil {

@@ -440,3 +440,33 @@ func TestWebhookSecretFromSecretsManager(t *testing.T) {
 		}
 	}
 }
+
+func TestListenerSettings(t *testing.T) {
+	isolateAWS(t)
+	log := slog.New(slog.DiscardHandler)
+	env := map[string]string{"PAJARITO_CONFIG": repoConfig(t)}
+	_, err := wire.Listener(t.Context(), envOf(env), log)
+	for _, v := range []string{wire.EnvTable, wire.EnvInboundQueue} {
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("Listener with no settings: err = %v, want it to name %s", err, v)
+		}
+	}
+	env[wire.EnvTable], env[wire.EnvInboundQueue] = allVars[wire.EnvTable], allVars[wire.EnvInboundQueue]
+	_, err = wire.Listener(t.Context(), envOf(env), log)
+	for _, v := range []string{"X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET", wire.EnvXSecretID} {
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("Listener without X credentials: err = %v, want it to name %s", err, v)
+		}
+	}
+	for _, v := range []string{"X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"} {
+		env[v] = "local"
+	}
+	env[wire.EnvXBaseURL] = "http://127.0.0.1:1"
+	l, err := wire.Listener(t.Context(), envOf(env), log)
+	if err != nil {
+		t.Fatalf("Listener with every setting: %v", err)
+	}
+	if l.Reader == nil || l.Store == nil || l.Queue == nil || l.Config == nil {
+		t.Errorf("Listener not fully wired: %+v", l)
+	}
+}

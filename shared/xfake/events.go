@@ -300,3 +300,35 @@ func MoveToRecent(posts []Post, newest time.Time) []Post {
 	}
 	return out
 }
+
+// FitWithin returns copies of posts whose created_at are mapped linearly from
+// their own span onto [oldest, newest], keeping their order and relative spacing:
+// the local system uses it so that a listener reading the last hour finds every
+// sample post. Posts with no created_at are left alone; ids are not changed.
+func FitWithin(posts []Post, oldest, newest time.Time) []Post {
+	var first, last time.Time
+	for _, p := range posts {
+		if p.CreatedAt.IsZero() {
+			continue
+		}
+		if first.IsZero() || p.CreatedAt.Before(first) {
+			first = p.CreatedAt
+		}
+		if p.CreatedAt.After(last) {
+			last = p.CreatedAt
+		}
+	}
+	out := slices.Clone(posts)
+	span, target := last.Sub(first), newest.Sub(oldest)
+	for i := range out {
+		if out[i].CreatedAt.IsZero() {
+			continue
+		}
+		at := newest
+		if span > 0 {
+			at = oldest.Add(time.Duration(float64(target) * float64(out[i].CreatedAt.Sub(first)) / float64(span)))
+		}
+		out[i].CreatedAt = at.UTC()
+	}
+	return out
+}
