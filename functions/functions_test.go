@@ -25,6 +25,8 @@ import (
 	"github.com/pajarito-care/pajarito/shared/localsqs"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xapi"
+	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -407,4 +409,62 @@ func postOf(t *testing.T, file string) *care.Message {
 		t.Fatalf("parse %s: %v", file, err)
 	}
 	return res.Envelopes[0].Message
+}
+
+// TestListenFunction: the scheduled listener, run as its Lambda binary against the
+// project's X API fake, queues what is new since its checkpoint; its posts become
+// cases, and a second run finds nothing new to pay for.
+func TestListenFunction(t *testing.T) {
+	for _, q := range []string{inbound, dlq} {
+		if err := system.sqs.Purge(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := xfake.Start()
+	defer fake.Close()
+	posts, users, err := xfake.SeedFromEvents(filepath.Join(system.root, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The samples are dated August 2026 and their ids are snowflakes of those
+	// dates; the listener judges a checkpoint by its id, as X does, so the posts
+	// are re-dated into the last half hour and given ids of those times.
+	now := time.Now()
+	fake.SetMe(system.config.Brand.ID)
+	fake.SetUser(users...)
+	mention := postOf(t, "xaa-mention-en.json")
+	var mentionID string
+	for _, p := range xfake.FitWithin(posts, now.Add(-30*time.Minute), now.Add(-time.Minute)) {
+		p.ID, p.ConversationID = "", ""
+		if got := fake.AddPost(p); got.Text == mention.Text {
+			mentionID = got.ID
+		}
+	}
+
+	listen := startFunction(t, "listen",
+		"X_API_BASE_URL="+fake.URL,
+		"X_API_KEY=k", "X_API_SECRET=s", "X_ACCESS_TOKEN="+system.config.Brand.ID+"-t", "X_ACCESS_TOKEN_SECRET=ts",
+		// A table of its own, so that checkpoints start afresh.
+		"PAJARITO_TABLE="+table,
+	)
+	process := startFunction(t, "process")
+	scheduled := []byte(`{}`) // EventBridge Scheduler's default input
+	if _, err := listen.Invoke(t.Context(), scheduled); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	found := queued(t, inbound)
+	if found == 0 || fake.Calls(xapi.EndpointMentions) == 0 {
+		t.Fatalf("listen queued %d posts after %d mentions calls", found, fake.Calls(xapi.EndpointMentions))
+	}
+	drain(t, process)
+	if _, msgs, err := system.store.GetCase(t.Context(), "t"+mentionID); err != nil || len(msgs) != 1 || msgs[0].Text != mention.Text {
+		t.Fatalf("case of the mention %s found by the listener: %d messages, %v", mentionID, len(msgs), err)
+	}
+
+	if _, err := listen.Invoke(t.Context(), scheduled); err != nil {
+		t.Fatalf("second listen: %v", err)
+	}
+	if n := queued(t, inbound); n != 0 {
+		t.Errorf("second run queued %d posts, want 0: the checkpoint must hold", n)
+	}
 }

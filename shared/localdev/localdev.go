@@ -196,6 +196,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 // startX builds the listener over X, an X-compatible server, or the fake X API.
 func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *slog.Logger) (*listen.Listener, error) {
 	creds, base := o.XCredentials, o.XBaseURL
+	cfg, clock := o.Config, time.Now
 	switch {
 	case base != "" && creds.APIKey == "":
 		creds = placeholderCredentials(o.Config)
@@ -208,13 +209,21 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		if err != nil {
 			return nil, fmt.Errorf("localdev: seed the fake X API from %s: %w", dir, err)
 		}
+		// The samples' ids are snowflakes of their own dates (August 2026), and the
+		// listener judges a checkpoint's age by its id, as X does. So the fake and
+		// the listener run on a clock that starts just after the newest sample, and
+		// the first run looks back far enough to find every one of them.
+		oldest, newest := span(posts)
+		start := time.Now()
+		clock = func() time.Time { return newest.Add(time.Minute + time.Since(start)) }
 		s.XFake = xfake.Start()
+		s.XFake.SetClock(clock)
 		s.XFake.SetMe(o.Config.Brand.ID)
 		s.XFake.SetUser(users...)
-		// Date the samples within the first run's look-back, so that the listener
-		// finds every one of them.
-		now := time.Now()
-		s.XFake.Seed(xfake.FitWithin(posts, now.Add(-o.Config.Lookback.Duration()/2), now.Add(-time.Minute))...)
+		s.XFake.Seed(posts...)
+		cfg = new(config.Config)
+		*cfg = *o.Config
+		cfg.Lookback = config.DurationOf(clock().Sub(oldest) + time.Minute)
 		creds, base = placeholderCredentials(o.Config), s.XFake.URL
 	}
 	s.XAPI = base
@@ -229,7 +238,20 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 	if s.PollInterval <= 0 {
 		s.PollInterval = o.Config.PollInterval.Duration()
 	}
-	return &listen.Listener{Reader: x, Store: s.Store, Queue: q, Config: o.Config, Log: log, Metrics: io.Discard}, nil
+	return &listen.Listener{Reader: x, Store: s.Store, Queue: q, Config: cfg, Now: clock, Log: log, Metrics: io.Discard}, nil
+}
+
+// span returns the creation times of the oldest and the newest of posts.
+func span(posts []xfake.Post) (oldest, newest time.Time) {
+	for _, p := range posts {
+		if oldest.IsZero() || p.CreatedAt.Before(oldest) {
+			oldest = p.CreatedAt
+		}
+		if p.CreatedAt.After(newest) {
+			newest = p.CreatedAt
+		}
+	}
+	return oldest, newest
 }
 
 // placeholderCredentials stand in for real ones in front of a fake or an
