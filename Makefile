@@ -1,10 +1,10 @@
 # Pajarito — developer commands. `make help` lists them.
 SHELL := bash
-FUNCTIONS := $(notdir $(wildcard functions/*))
+FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 DIST := dist
 
-.PHONY: help setup dev test vet fmt-check build bench fuzz clean
+.PHONY: help setup dev test vet fmt-check build synth bench fuzz clean
 
 help: ## List the commands.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t14
@@ -34,6 +34,10 @@ build: ## Build every Lambda function for AWS (linux/arm64 bootstrap + pajarito.
 		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build $(GOFLAGS_LAMBDA) -o $(DIST)/$$f/bootstrap ./functions/$$f && \
 		cp pajarito.json $(DIST)/$$f/ && echo "built $(DIST)/$$f/bootstrap" || exit 1; \
 	done
+
+synth: node_modules/.package-lock.json build ## Synthesize the AWS CDK stack (infra/) into cdk.out/, offline (no AWS account needed).
+	CDK_DISABLE_CLI_TELEMETRY=1 CDK_DISABLE_VERSION_CHECK=1 JSII_DEPRECATED=quiet JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
+		npx --no-install cdk synth --quiet --no-notices
 
 bench: setup ## Run the benchmarks (ns/op, allocs/op).
 	go test -run='^$$' -bench=. -benchmem ./...

@@ -1,0 +1,36 @@
+// Command infra is Pajarito's AWS CDK app: `cdk synth|deploy` at the repository root
+// runs it (cdk.json). It deploys one stack, Pajarito, from the functions that
+// `make build` put in dist/. Settings come from the CDK context (props.go).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// StackID is the id (and CloudFormation name) of the stack.
+const StackID = "Pajarito"
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	props, err := PropsFromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+	if err == nil {
+		err = CheckAssets(props.withDefaults().AssetDir)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pajarito infra:", err)
+		return 1
+	}
+	props.Description = jsii.String("Pajarito: customer care on X (webhook, queue, processor, agent API)")
+	NewStack(app, StackID, props)
+	app.Synth(nil)
+	return 0
+}

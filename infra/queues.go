@@ -1,0 +1,50 @@
+package main
+
+import (
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// MaxReceiveCount is how many times a queue hands a message to its consumer before
+// moving it to the dead-letter queue. The processor reports per-message failures,
+// so only the message that fails is retried; five tries ride out a few minutes of
+// DynamoDB trouble.
+const MaxReceiveCount = 5
+
+// queueWithDLQ is a work queue and its dead-letter queue.
+type queueWithDLQ struct {
+	Queue awssqs.Queue
+	DLQ   awssqs.Queue
+}
+
+// newQueueWithDLQ creates a queue consumed by a Lambda function with timeout
+// consumerTimeout through an event source that waits up to batchWindow: its
+// visibility timeout is 6x the timeout plus the window, as AWS advises for Lambda
+// consumers (a batch can be retried by Lambda while its messages are invisible).
+// Both queues are encrypted with SQS-managed keys (SSE-SQS: nothing to manage,
+// and a KMS key would need grants for every producer and consumer) and refuse
+// requests without TLS.
+func (b *builder) newQueueWithDLQ(id string, consumerTimeout, batchWindow time.Duration) queueWithDLQ {
+	dlq := awssqs.NewQueue(b.stack, jsii.String(id+"DLQ"), &awssqs.QueueProps{
+		Encryption: awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL: jsii.Bool(true),
+		// The maximum. A standard queue's message expires by its first enqueue
+		// time, so the DLQ must keep messages longer than the source queue does.
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	visibility := 6*consumerTimeout + batchWindow
+	q := awssqs.NewQueue(b.stack, jsii.String(id), &awssqs.QueueProps{
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(visibility.Seconds())),
+		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
+		DeadLetterQueue: &awssqs.DeadLetterQueue{
+			Queue:           dlq,
+			MaxReceiveCount: jsii.Number(MaxReceiveCount),
+		},
+	})
+	return queueWithDLQ{Queue: q, DLQ: dlq}
+}
