@@ -20,6 +20,8 @@ type Function struct {
 	Description string
 	MemoryMB    float64
 	Timeout     time.Duration
+	// ReservedConcurrency, when above 0, caps (and reserves) concurrent runs.
+	ReservedConcurrency int
 }
 
 // The functions and why they are sized as they are. All three are Go binaries
@@ -63,11 +65,24 @@ var (
 		MemoryMB:    256,
 		Timeout:     10 * time.Second,
 	}
+	// ListenFunction is the scheduled listener: per run, a few pages of the
+	// mentions timeline and of each keyword search (each X call a few hundred ms)
+	// plus checkpoint writes. 60 s covers the configured page limits with X at its
+	// slowest; it stays below the 1-minute poll interval's successor by the
+	// reserved concurrency of 1, which keeps two runs from
+	// reading the same pages twice (and paying twice).
+	ListenFunction = Function{
+		Name: "listen", ID: "Listen",
+		Description:         "Pajarito listener: the brand's mentions and keyword searches on X, within the monthly X budget",
+		MemoryMB:            256,
+		Timeout:             60 * time.Second,
+		ReservedConcurrency: 1,
+	}
 )
 
 // Functions lists every function the stack deploys (one per functions/<name>).
 func Functions() []Function {
-	return []Function{WebhookFunction, ProcessFunction, AgentAPIFunction}
+	return []Function{WebhookFunction, ProcessFunction, ListenFunction, AgentAPIFunction}
 }
 
 // TagFunction is the tag naming the function (functions/<name>) on each Lambda
@@ -113,6 +128,9 @@ func (b *builder) newFunction(f Function, env map[string]*string) awslambda.Func
 		LogGroup:              logs,
 		Tracing:               tracing,
 	})
+	if f.ReservedConcurrency > 0 {
+		fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(f.ReservedConcurrency))
+	}
 	awscdk.Tags_Of(fn).Add(jsii.String(TagFunction), jsii.String(f.Name), nil)
 	awscdk.Tags_Of(role).Add(jsii.String(TagFunction), jsii.String(f.Name), nil)
 	return fn

@@ -1,6 +1,7 @@
 // Command infra is Pajarito's AWS CDK app: `cdk synth|deploy` at the repository root
 // runs it (cdk.json). It deploys one stack, Pajarito, from the functions that
-// `make build` put in dist/. Settings come from the CDK context (props.go).
+// `make build` put in dist/. Settings come from the CDK context (props.go) and the
+// team's pajarito.json (the listener's schedule).
 package main
 
 import (
@@ -9,6 +10,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/pajarito-care/pajarito/shared/config"
 )
 
 // StackID is the id (and CloudFormation name) of the stack.
@@ -24,6 +27,13 @@ func run() int {
 	props, err := PropsFromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
 	if err == nil {
 		err = CheckAssets(props.withDefaults().AssetDir)
+	}
+	if err == nil {
+		// The team's configuration is validated at synth, and sets the schedule.
+		var cfg *config.Config
+		if cfg, err = config.FromEnvironment(nil); err == nil {
+			props.PollInterval = cfg.PollInterval.Duration()
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pajarito infra:", err)

@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/pajarito-care/pajarito/shared/config"
 )
 
 // Context keys the app reads (cdk.json, or `cdk synth|deploy -c key=value`).
@@ -68,6 +71,9 @@ type StackProps struct {
 	// LogRetention is how long function and access logs are kept. Default one
 	// month.
 	LogRetention awslogs.RetentionDays
+	// PollInterval is the listener's schedule: pajarito.json's poll_interval (the
+	// app reads it), in whole minutes. Default config.DefaultPollInterval.
+	PollInterval time.Duration
 }
 
 func (p StackProps) withDefaults() StackProps {
@@ -80,6 +86,9 @@ func (p StackProps) withDefaults() StackProps {
 	if p.LogRetention == "" {
 		p.LogRetention = awslogs.RetentionDays_ONE_MONTH
 	}
+	if p.PollInterval == 0 {
+		p.PollInterval = config.DefaultPollInterval
+	}
 	return p
 }
 
@@ -90,6 +99,9 @@ func (p StackProps) Validate() error {
 	case "", Dev, Prod:
 	default:
 		errs = append(errs, fmt.Errorf("%s=%q: use %q or %q", CtxEnv, p.Environment, Dev, Prod))
+	}
+	if p.PollInterval%time.Minute != 0 || p.PollInterval < 0 {
+		errs = append(errs, fmt.Errorf("poll interval %s: EventBridge Scheduler runs in whole minutes (set poll_interval in %s)", p.PollInterval, config.FileName))
 	}
 	if p.AlertEmail != "" && !strings.Contains(p.AlertEmail, "@") {
 		errs = append(errs, fmt.Errorf("%s=%q is not an email address", CtxAlertEmail, p.AlertEmail))

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -41,6 +43,7 @@ type builder struct {
 // NewStack defines Pajarito's stack:
 //
 //	API Gateway HTTP API ─► webhook ─► SQS inbound (+DLQ) ─► process ─► DynamoDB table
+//	EventBridge Scheduler ─► listen ──┘ (X API: mentions, searches)       │
 //	           └─ /v1/ (JWT) ─► agentapi ───────────────────────────────────┘ (reads)
 //
 // plus the X credentials secret, the alert topic and the alarms. See StackProps
@@ -78,6 +81,21 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
 
+	listen := b.newFunction(ListenFunction, map[string]*string{
+		wire.EnvTable:        b.table.TableName(),
+		wire.EnvInboundQueue: b.inbound.Queue.QueueUrl(),
+	})
+	// The schedule invokes it asynchronously: a run throttled by the reserved
+	// concurrency (the previous one still going) is dropped, not queued for hours.
+	listen.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		RetryAttempts: jsii.Number(0),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
+	})
+	b.table.Grant(listen, *jsii.Strings(append(tableReadActions, tableWriteActions...)...)...)
+	b.inbound.Queue.Grant(listen, jsii.String("sqs:SendMessage"))
+	b.useXSecret(listen)
+	b.schedule("ListenSchedule", listen, props.PollInterval)
+
 	agentAPI := b.newFunction(AgentAPIFunction, map[string]*string{
 		wire.EnvTable: b.table.TableName(),
 	})
@@ -98,6 +116,20 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.output("AlertTopicArn", "SNS topic of Pajarito's alerts", b.alerts.TopicArn())
 	b.output("TableName", "DynamoDB table", b.table.TableName())
 	return b.stack
+}
+
+// schedule runs fn every interval with EventBridge Scheduler. A missed or failed
+// run is not retried: the next one comes within the interval and resumes from the
+// checkpoints, and a retry could overlap it.
+func (b *builder) schedule(id string, fn awslambda.Function, every time.Duration) {
+	awsscheduler.NewSchedule(b.stack, jsii.String(id), &awsscheduler.ScheduleProps{
+		Description: jsii.String("Pajarito: runs " + *fn.Node().Id() + " every " + every.String()),
+		Schedule:    awsscheduler.ScheduleExpression_Rate(awscdk.Duration_Minutes(jsii.Number(every.Minutes()))),
+		Target: awsschedulertargets.NewLambdaInvoke(fn, &awsschedulertargets.ScheduleTargetBaseProps{
+			RetryAttempts: jsii.Number(0),
+			MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(max(60, every.Seconds()))),
+		}),
+	})
 }
 
 // newXSecret creates the secret for the X credentials, empty: CloudFormation fills

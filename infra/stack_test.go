@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -251,7 +252,9 @@ func TestResourceCounts(t *testing.T) {
 	for typ, n := range map[string]int{
 		"AWS::Lambda::Function":           len(Functions()),
 		"AWS::Lambda::EventSourceMapping": 1,
-		"AWS::IAM::Role":                  len(Functions()),
+		"AWS::IAM::Role":                  len(Functions()) + 1, // + the schedule's
+		"AWS::Scheduler::Schedule":        1,
+		"AWS::Lambda::EventInvokeConfig":  1,
 		"AWS::SQS::Queue":                 2,
 		"AWS::DynamoDB::Table":            1,
 		"AWS::ApiGatewayV2::Api":          1,
@@ -283,9 +286,7 @@ func TestResourceCounts(t *testing.T) {
 // notDeployedYet lists the functions in functions/ that the stack does not deploy
 // yet, and what deploying them takes. A new folder in functions/ fails
 // TestEveryFunctionDeployed until it is deployed or listed here.
-var notDeployedYet = map[string]string{
-	"listen": "an EventBridge Scheduler schedule at the configured poll interval; env PAJARITO_TABLE, PAJARITO_INBOUND_QUEUE_URL, PAJARITO_X_SECRET_ID (useXSecret); grants: table read/write, inbound SendMessage",
-}
+var notDeployedYet = map[string]string{}
 
 // Every function in functions/ is deployed (or knowingly not yet), and the stack
 // deploys nothing else.
@@ -364,6 +365,7 @@ func TestEnvironment(t *testing.T) {
 		"webhook":  {wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
 		"process":  {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq},
 		"agentapi": {wire.EnvTable: tableID},
+		"listen":   {wire.EnvTable: tableID, wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
 	}
 	for name, vars := range want {
 		_, p := s.function(t, name)
@@ -718,6 +720,15 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			"dynamodb:GetItem": {tableID},
 			"dynamodb:Query":   {tableID},
 		},
+		"listen": {
+			"dynamodb:GetItem":              {tableID},
+			"dynamodb:Query":                {tableID},
+			"dynamodb:PutItem":              {tableID},
+			"dynamodb:UpdateItem":           {tableID},
+			"sqs:SendMessage":               {inbound},
+			"secretsmanager:GetSecretValue": {secretID},
+			"secretsmanager:DescribeSecret": {secretID},
+		},
 	}
 	for name, actions := range want {
 		_, fn := s.function(t, name)
@@ -947,5 +958,35 @@ func TestCheckAssets(t *testing.T) {
 	}
 	if err := CheckAssets(dir); err != nil {
 		t.Errorf("CheckAssets with every bootstrap: %v", err)
+	}
+}
+
+// The listener runs on EventBridge Scheduler at the configured poll interval, one
+// run at a time, and a run that cannot start is dropped rather than retried.
+func TestListenSchedule(t *testing.T) {
+	s := stack(t, devStack)
+	listenID, p := s.function(t, "listen")
+	if got := p["ReservedConcurrentExecutions"]; got != 1.0 {
+		t.Errorf("listen reserved concurrency %v, want 1", got)
+	}
+	_, r := s.only(t, "AWS::Scheduler::Schedule")
+	sched := props(r)
+	if got := sched["ScheduleExpression"]; got != "rate(1 minute)" {
+		t.Errorf("schedule %v, want rate(1 minute) (pajarito.json's default poll_interval)", got)
+	}
+	target := sched["Target"].(map[string]any)
+	if r := refs(target["Arn"]); len(r) != 1 || r[0] != listenID {
+		t.Errorf("schedule target %v, want the listen function %s", target["Arn"], listenID)
+	}
+	if rp := target["RetryPolicy"].(map[string]any); rp["MaximumRetryAttempts"] != 0.0 {
+		t.Errorf("schedule retries %v, want 0", rp)
+	}
+	_, r = s.only(t, "AWS::Lambda::EventInvokeConfig")
+	cfg := props(r)
+	if cfg["MaximumRetryAttempts"] != 0.0 || cfg["MaximumEventAgeInSeconds"] != 60.0 {
+		t.Errorf("listen async invoke config %v, want no retries and 60 s of event age", cfg)
+	}
+	if err := (StackProps{PollInterval: 90 * time.Second}).Validate(); err == nil || !strings.Contains(err.Error(), "whole minutes") {
+		t.Errorf("a 90 s poll interval: %v, want a whole-minutes error", err)
 	}
 }
