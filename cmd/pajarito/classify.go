@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,24 +110,24 @@ func runClassify(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	w := bufio.NewWriterSize(stdout, 64<<10)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	var lines, failed int
+	var physical, lines, failed int // physical counts every line, lines the non-blank ones
 	fail := func(id json.RawMessage, msg string) error {
 		failed++
-		return enc.Encode(classifyErr{ID: id, Line: lines, Error: msg})
+		return enc.Encode(classifyErr{ID: id, Line: physical, Error: msg})
 	}
 	for sc.Scan() {
-		if lines%1024 == 0 {
+		if physical%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				w.Flush()
 				return err
 			}
 		}
-		lines++
+		physical++
 		raw := sc.Bytes()
-		if len(strings.TrimSpace(string(raw))) == 0 {
-			lines--
+		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
+		lines++
 		var in classifyLine
 		if err := json.Unmarshal(raw, &in); err != nil {
 			if err := fail(nil, "not a JSON object: "+err.Error()); err != nil {
@@ -171,7 +172,7 @@ func runClassify(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("classify: line %d is longer than 16 MiB", lines+1)
+			return fmt.Errorf("classify: line %d is longer than 16 MiB", physical+1)
 		}
 		return fmt.Errorf("classify: reading stdin: %w", err)
 	}

@@ -26,6 +26,7 @@ const usage = `pajarito — customer care on X from your own AWS account.
 Usage:
   pajarito dev [flags]           run the whole system locally (no AWS account needed)
   pajarito replay [flags] PATH   sign and POST sample webhook events (files or folders)
+  pajarito classify [flags]      label JSON lines {"id","text","lang"?} from stdin
 
 Run "pajarito COMMAND -h" for a command's flags.
 `
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDev(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return runReplay(ctx, args[1:], stdout, stderr)
+	case "classify":
+		return runClassify(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
