@@ -8,6 +8,9 @@
 // x_budget (the monthly X read budget and X's prices per post). Errors name the
 // setting by its path in the file ("sources[2].query") and where its value came from
 // (the file, an environment variable, or "not set").
+//
+// The "protocol" section is the care protocol (package protocol: tier, business
+// hours, templates, routing, priority weights, crisis topics); see protocol.go.
 package config
 
 import (
@@ -23,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/protocol"
 )
 
 // FileName is the configuration file's name.
@@ -44,6 +48,9 @@ type Config struct {
 	Lookback Duration `json:"lookback"`
 	// XBudget is the monthly X read budget and X's prices.
 	XBudget XBudget `json:"x_budget"`
+
+	// Protocol is the care protocol (see protocol.go).
+	Protocol protocol.Config `json:"protocol"`
 
 	// origin records where each setting came from, for error messages.
 	origin map[string]string
@@ -71,6 +78,7 @@ func Defaults() *Config {
 		PollInterval:     DurationOf(DefaultPollInterval),
 		Lookback:         DurationOf(DefaultLookback),
 		XBudget:          DefaultXBudget(),
+		Protocol:         protocol.DefaultConfig(),
 		origin:           map[string]string{},
 	}
 }
@@ -79,8 +87,9 @@ func Defaults() *Config {
 // overrides from getenv (os.Getenv when nil) and validates the result.
 //
 // Environment overrides: PAJARITO_BRAND_ID, PAJARITO_BRAND_HANDLE,
-// PAJARITO_RAW_RETENTION_DAYS, PAJARITO_POLL_INTERVAL (a duration such as "5m") and
-// PAJARITO_X_BUDGET_USD (x_budget.monthly_usd, in dollars).
+// PAJARITO_RAW_RETENTION_DAYS, PAJARITO_POLL_INTERVAL (a duration such as "5m"),
+// PAJARITO_X_BUDGET_USD (x_budget.monthly_usd, in dollars) and PAJARITO_TIER
+// (protocol.tier: self_serve or enterprise).
 func Load(path string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -123,6 +132,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		c.XBudget.MonthlyUSD = f
 		c.origin["x_budget.monthly_usd"] = "environment variable PAJARITO_X_BUDGET_USD"
 	}
+	c.protocolOverrides(getenv)
 	c.Brand.Handle = strings.TrimPrefix(c.Brand.Handle, "@")
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -201,6 +211,7 @@ func (c *Config) Validate() error {
 		bad("raw_retention_days", "%d is out of range: keep X's raw JSON between 1 and 3650 days", c.RawRetentionDays)
 	}
 	c.validateListener(bad)
+	c.validateProtocol(bad)
 	return errors.Join(errs...)
 }
 

@@ -1,6 +1,8 @@
 // Package store keeps Pajarito's state in a single DynamoDB table: cases, the
 // messages threaded into them, the records that deduplicate X's deliveries, the
-// quarantine of undecodable queue messages and the brand account's authorisation.
+// quarantine of undecodable queue messages, the brand account's authorisation, the
+// listener's checkpoints and spend, and the care protocol's decisions, reply
+// cooldowns and crisis state.
 //
 // # Access patterns
 //
@@ -19,7 +21,16 @@
 //   - the scheduled listener's state: per source, a checkpoint (the highest post id
 //     read and the page sequence in progress, see Checkpoint); per month, what each
 //     source read and its estimated X cost, one Query of the month (GetSpend); per
-//     X endpoint, a rate-limit backoff (GetBackoff).
+//     X endpoint, a rate-limit backoff (GetBackoff);
+//   - the care protocol's state (package protocol, crisis.go and decisions.go):
+//     the decisions made on a case's messages, oldest first, one Query
+//     (ListDecisions, LatestDecision); a case's automatic-reply claim, the
+//     cooldown (ClaimAutoReply, LastAutoReply); a customer's cases since a time,
+//     one Query (TrackCustomerCase, CustomerCases); per crisis topic, complaints
+//     counted per minute and per hour, a window summed with one Query
+//     (AddCrisisCount, CrisisMinuteCount, CrisisHourCount), and the automatic
+//     crisis replies per window (ClaimCrisisReply); every topic's crisis state,
+//     one Query (ListCrises, GetCrisis, OpenCrisis, CloseCrisis).
 //
 // # Item layout
 //
@@ -48,6 +59,18 @@
 //	                                                                                                          (numbers, added with ADD), updated_at
 //	backoff    RATELIMIT#<endpoint> BACKOFF                   -           -                                   endpoint, until (sortable), limit,
 //	                                                                                                          remaining, reason, updated_at
+//	decision   DECISIONS#<caseId>   <X id, 20 digits>         -           -                                   care.DecisionRecord
+//	autoreply  AUTOREPLY#<caseId>   AUTOREPLY                 -           -                                   case_id, message_id, last_at,
+//	                                                                                                          last_key (sortable), count (ADD),
+//	                                                                                                          expires_at
+//	custcase   CUSTOMER#<user id>   <opened at, sortable>#    -           -                                   customer_id, case_id, opened_at,
+//	                                <caseId>                                                                  expires_at
+//	crisiscnt  CRISIS#<topic>       M#<yyyy-mm-ddThh:mm> or   -           -                                   topic, count (ADD), expires_at
+//	                                H#<yyyy-mm-ddThh> (UTC)
+//	crisisrep  CRISIS#<topic>       R#<window start,          -           -                                   topic, replies (ADD, conditional),
+//	                                yyyy-mm-ddThh:mm UTC>                                                     expires_at
+//	crisis     CRISIS               TOPIC#<topic>             -           -                                   care.CrisisState, since_key,
+//	                                                                                                          quiet_key (sortable)
 //
 // X ids are snowflakes, so zero-padding them to 20 digits makes message sort keys
 // sort by time, and "CASE" sorts before "MSG#": one Query returns a case then its
@@ -61,6 +84,21 @@
 // moves backwards (CompleteCheckpoint); the spend with ADD, unconditionally, so that
 // overlapping runs add up; the backoff on until (sortable UTC time), so that it is
 // never shortened. The month of the spend is the calendar month in UTC.
+//
+// The care protocol's items are written with single-item operations too: a
+// decision is put (deciding again on a message replaces its record); the
+// automatic-reply claim is an update on condition that the last reply is older than
+// the cooldown or was for the same message (a redelivery), so that of concurrent
+// claims on a case one wins; crisis counters are ADD updates without condition
+// (concurrent processors add up), a window's crisis replies an ADD on condition
+// that they are below the bound; a crisis state is opened on condition that the
+// topic is not active (and, for automatic openings, that its quiet_until has passed)
+// and closed on condition that it is active, opened at the time the closer read
+// (since_key) and, for automatic closings, not manual: one writer opens, one closes.
+// Decisions, claims and customer cases live outside the case's partition, so that
+// GetCase reads only the case and its messages. Time to live: minute counters 48 h,
+// hour counters 8 days, claims the cooldown plus a day, customer cases 400 days;
+// decisions and crisis states are kept.
 //
 // A message deleted on X keeps its item, with deleted_at set and its text removed;
 // its claim loses the raw JSON (MarkDeleted).

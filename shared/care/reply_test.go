@@ -1,0 +1,86 @@
+package care
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func validReply() ReplyRequest {
+	return ReplyRequest{
+		Version: ReplyVersion, IdempotencyKey: ReplyKey("t1862954300111222333", "1862954300111222333", ReplyAutoAck),
+		CaseID: "t1862954300111222333", TriggerID: "1862954300111222333", Channel: Public, InReplyToID: "1862954300111222333",
+		Text: "Lo sentimos mucho, Ana. ^Equipo", Lang: "es", Kind: ReplyAutoAck, Author: AuthorAuto,
+		TemplateID: "complaint.es", Summoned: true, CreatedAt: time.Date(2026, 8, 3, 8, 0, 0, 0, time.UTC),
+	}
+}
+
+func TestReplyKey(t *testing.T) {
+	a := ReplyKey("t1", "100", ReplyAutoAck)
+	if a != ReplyKey("t1", "100", ReplyAutoAck) {
+		t.Error("not deterministic")
+	}
+	for _, other := range []string{ReplyKey("t1", "101", ReplyAutoAck), ReplyKey("t2", "100", ReplyAutoAck), ReplyKey("t1", "100", ReplyMoveToDM), ReplyKey("t11", "00", ReplyAutoAck)} {
+		if other == a {
+			t.Errorf("collision: %s", other)
+		}
+	}
+	if len(a) != 33 || a[0] != 'r' {
+		t.Errorf("key %q", a)
+	}
+}
+
+func TestReplyValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*ReplyRequest)
+		wantErr string
+	}{
+		{name: "valid public", edit: func(*ReplyRequest) {}},
+		{name: "valid DM", edit: func(r *ReplyRequest) { r.Channel, r.InReplyToID, r.RecipientID = DM, "", "42" }},
+		{name: "valid agent", edit: func(r *ReplyRequest) { r.Kind, r.Author, r.AuthorName = ReplyAgent, "agent-7", "Ana" }},
+		{name: "version", edit: func(r *ReplyRequest) { r.Version = 2 }, wantErr: "version"},
+		{name: "no key", edit: func(r *ReplyRequest) { r.IdempotencyKey = "" }, wantErr: "idempotency key"},
+		{name: "no case", edit: func(r *ReplyRequest) { r.CaseID = "" }, wantErr: "case id"},
+		{name: "no trigger", edit: func(r *ReplyRequest) { r.TriggerID = "" }, wantErr: "trigger"},
+		{name: "kind", edit: func(r *ReplyRequest) { r.Kind = "welcome" }, wantErr: "kind"},
+		{name: "public without post", edit: func(r *ReplyRequest) { r.InReplyToID = "" }, wantErr: "post it answers"},
+		{name: "public with recipient", edit: func(r *ReplyRequest) { r.RecipientID = "42" }, wantErr: "no DM recipient"},
+		{name: "DM without recipient", edit: func(r *ReplyRequest) { r.Channel, r.InReplyToID = DM, "" }, wantErr: "recipient"},
+		{name: "invitation to DM by DM", edit: func(r *ReplyRequest) { r.Channel, r.InReplyToID, r.RecipientID, r.Kind = DM, "", "42", ReplyMoveToDM }, wantErr: "public reply"},
+		{name: "channel", edit: func(r *ReplyRequest) { r.Channel = "email" }, wantErr: "channel"},
+		{name: "empty text", edit: func(r *ReplyRequest) { r.Text = "" }, wantErr: "text"},
+		{name: "bad UTF-8", edit: func(r *ReplyRequest) { r.Text = "\xff" }, wantErr: "UTF-8"},
+		{name: "too long", edit: func(r *ReplyRequest) { r.Text = strings.Repeat("a", MaxDMLength+1) }, wantErr: "longer"},
+		{name: "no author", edit: func(r *ReplyRequest) { r.Author = "" }, wantErr: "no author"},
+		{name: "automatic by an agent", edit: func(r *ReplyRequest) { r.Author = "agent-7" }, wantErr: "automatic reply"},
+		{name: "agent reply by auto", edit: func(r *ReplyRequest) { r.Kind = ReplyAgent }, wantErr: "agent's id"},
+		{name: "no time", edit: func(r *ReplyRequest) { r.CreatedAt = time.Time{} }, wantErr: "created time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := validReply()
+			tt.edit(&r)
+			err := r.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Validate() = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	if !ReplyCrisis.Automatic() || ReplyAgent.Automatic() {
+		t.Error("Automatic()")
+	}
+}
+
+func TestDecisionRecordHas(t *testing.T) {
+	d := DecisionRecord{Actions: []Action{{Kind: ActionQueue}}}
+	if !d.Has(ActionQueue) || d.Has(ActionAutoAck) {
+		t.Error("Has")
+	}
+}

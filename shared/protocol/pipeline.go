@@ -1,0 +1,201 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/classify"
+)
+
+// CaseStore is what the pipeline reads and writes about cases (store.Store
+// implements it).
+type CaseStore interface {
+	GetCase(ctx context.Context, id string) (*care.Case, []care.StoredMessage, error)
+	SetPriority(ctx context.Context, caseID string, priority int, department string) (*care.Case, error)
+	// RecordDecision stores a decision record with its case (idempotent per message).
+	RecordDecision(ctx context.Context, d *care.DecisionRecord) error
+	// LastAutoReply returns when the case last got an automatic reply (zero: never).
+	LastAutoReply(ctx context.Context, caseID string) (time.Time, error)
+	// ClaimAutoReply records an automatic reply to the case at at, triggered by
+	// messageID, unless another was recorded within cooldown before at (a
+	// conditional write: of concurrent claims, one wins). Claiming again for the
+	// same message succeeds (redelivery).
+	ClaimAutoReply(ctx context.Context, caseID, messageID string, at time.Time, cooldown time.Duration) (bool, error)
+	// TrackCustomerCase records that the customer has the case (idempotent).
+	TrackCustomerCase(ctx context.Context, customerID, caseID string, at time.Time) error
+	// CustomerCases returns the ids of the customer's cases opened since since.
+	CustomerCases(ctx context.Context, customerID string, since time.Time) ([]string, error)
+}
+
+// Labeler classifies messages (*classify.Classifier implements it).
+type Labeler interface {
+	Classify(in classify.Input) classify.Result
+}
+
+// Outbox is the outbound queue of reply requests.
+type Outbox interface {
+	EnqueueReplies(ctx context.Context, replies []care.ReplyRequest) error
+}
+
+// Pipeline classifies, prioritises, routes and applies the protocol to each message
+// newly stored in a case: it is the processor's classifier (its Classify method has
+// the signature of intake.Classifier). Engine and Cases are required.
+type Pipeline struct {
+	Engine *Engine
+	// Classifier labels messages; nil means classify.Default().
+	Classifier Labeler
+	Cases      CaseStore
+	// Crisis detects crises; nil turns detection off.
+	Crisis *Monitor
+	// Outbox receives the reply requests; nil records them without sending.
+	Outbox Outbox
+	// Notifier receives escalations; nil logs them.
+	Notifier Notifier
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Classify implements the processor's seam (intake.Classifier).
+func (p *Pipeline) Classify(ctx context.Context, c *care.Case, m *care.StoredMessage) error {
+	_, err := p.Process(ctx, c, m)
+	return err
+}
+
+// Process decides on message m of case c and carries the decision out: crisis
+// counters, the automatic-reply claim, the decision record, the case's priority and
+// department, the reply requests, the escalation. The brand's own messages are
+// skipped (a zero Decision). Each step that fails is reported; the steps after a
+// failed one still run when they can, so that a message is never left without a
+// decision record when the record can be written.
+func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMessage) (Decision, error) {
+	if p.Engine == nil || p.Cases == nil {
+		return Decision{}, errors.New("protocol: the pipeline needs an engine and a case store")
+	}
+	if c == nil || m == nil {
+		return Decision{}, fmt.Errorf("%w: no case or message", ErrBadInput)
+	}
+	if m.Direction == care.Outbound {
+		return Decision{}, nil
+	}
+	now := time.Now()
+	if p.Now != nil {
+		now = p.Now()
+	}
+	now = now.UTC()
+	var cl Labeler = classify.Default()
+	if p.Classifier != nil {
+		cl = p.Classifier
+	}
+	log := p.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg := p.Engine.Config()
+	var errs []error
+	fail := func(step string, err error) {
+		errs = append(errs, fmt.Errorf("protocol: %s (case %s, message %s): %w", step, c.ID, m.ID, err))
+	}
+
+	labels := cl.Classify(classify.InputFrom(&m.Message))
+
+	in := Input{Case: *c, Message: *m, Labels: labels, Now: now}
+	if cs, msgs, err := p.Cases.GetCase(ctx, c.ID); err != nil {
+		fail("read the case", err)
+	} else {
+		in.Case, in.History.Messages = *cs, msgs
+	}
+	if at, err := p.Cases.LastAutoReply(ctx, c.ID); err != nil {
+		fail("read the last automatic reply", err)
+		in.History.LastAutoReplyAt = now // unknown: do not risk a second reply
+	} else {
+		in.History.LastAutoReplyAt = at
+	}
+	if customer := c.CustomerID; customer != "" {
+		if err := p.Cases.TrackCustomerCase(ctx, customer, c.ID, c.CreatedAt); err != nil {
+			fail("track the customer's case", err)
+		}
+		if ids, err := p.Cases.CustomerCases(ctx, customer, now.Add(-cfg.RepeatWindow.Std())); err != nil {
+			fail("read the customer's cases", err)
+		} else {
+			for _, id := range ids {
+				if id != c.ID {
+					in.History.PreviousCases++
+				}
+			}
+		}
+	}
+	if p.Crisis != nil {
+		states, err := p.Crisis.Observe(ctx, now, m.CreatedAt, p.Engine.CrisisTopics(&m.Message, &labels))
+		if err != nil {
+			fail("crisis detection", err)
+		}
+		in.Crises = states
+	}
+
+	d, err := p.Engine.Decide(ctx, in)
+	if err != nil {
+		return d, errors.Join(append(errs, err)...)
+	}
+	if len(d.Replies) > 0 && d.Replies[0].Kind == care.ReplyCrisis && p.Crisis != nil {
+		ok, err := p.Crisis.ClaimReply(ctx, d.CrisisTopic, now)
+		if err != nil || !ok {
+			if err != nil {
+				fail("claim a crisis reply", err)
+			}
+			in.CrisisRepliesFull = true
+			if d, err = p.Engine.Decide(ctx, in); err != nil {
+				return d, errors.Join(append(errs, err)...)
+			}
+		}
+	}
+	if len(d.Replies) > 0 {
+		ok, err := p.Cases.ClaimAutoReply(ctx, c.ID, m.ID, now, cfg.AutoReplyCooldown.Std())
+		if err != nil || !ok {
+			if err != nil {
+				fail("claim the automatic reply", err)
+			}
+			// Another message of the case got its automatic reply first (or the
+			// claim could not be made): decide again knowing it.
+			in.History.LastAutoReplyAt = now
+			if d, err = p.Engine.Decide(ctx, in); err != nil {
+				return d, errors.Join(append(errs, err)...)
+			}
+		}
+	}
+	if err := p.Cases.RecordDecision(ctx, &d.Record); err != nil {
+		fail("record the decision", err)
+	}
+	if _, err := p.Cases.SetPriority(ctx, c.ID, d.Priority.Score, d.Route.Department); err != nil {
+		fail("set the priority", err)
+	}
+	if len(d.Replies) > 0 && p.Outbox != nil {
+		if err := p.Outbox.EnqueueReplies(ctx, d.Replies); err != nil {
+			fail("enqueue the replies", err)
+		}
+	}
+	if d.Escalate {
+		n := p.Notifier
+		if n == nil {
+			n = LogNotifier{Log: log}
+		}
+		a := Alert{Kind: AlertEscalation, CaseID: c.ID, Message: m.ID, At: now, Summary: fmt.Sprintf("grave case %s (priority %d, %s): %s", c.ID, d.Priority.Score, d.Route.Department, actionWhy(d.Actions, care.ActionEscalate))}
+		if err := n.Notify(ctx, a); err != nil {
+			fail("notify the escalation", err)
+		}
+	}
+	return d, errors.Join(errs...)
+}
+
+func actionWhy(as []care.Action, k care.ActionKind) string {
+	for _, a := range as {
+		if a.Kind == k {
+			return a.Why
+		}
+	}
+	return ""
+}

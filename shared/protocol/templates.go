@@ -1,0 +1,117 @@
+package protocol
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+var placeholderRE = regexp.MustCompile(`\{[a-z_]*\}`)
+
+// all returns every text of the template, in every tone and language.
+func (t Template) all() []string {
+	var out []string
+	for _, k := range sortedKeys(t.Text) {
+		out = append(out, t.Text[k])
+	}
+	for _, tone := range sortedKeys(t.Tones) {
+		for _, k := range sortedKeys(t.Tones[tone]) {
+			out = append(out, t.Tones[tone][k])
+		}
+	}
+	return out
+}
+
+// pick returns the text of the first tone of tones the template has in lang (or,
+// failing that, in fallback), else its plain text; id names it
+// ("<tone>.<lang>" or "<lang>").
+func (t Template) pick(tones []string, lang, fallback string) (text, id, usedLang string, ok bool) {
+	for _, l := range []string{lang, fallback} {
+		for _, tone := range tones {
+			if s := t.Tones[tone][l]; s != "" {
+				return s, tone + "." + l, l, true
+			}
+		}
+		if s := t.Text[l]; s != "" {
+			return s, l, l, true
+		}
+	}
+	return "", "", "", false
+}
+
+// values fills the placeholders of a reply.
+type values struct {
+	handle, firstName, hours, channels, signature, topic string
+}
+
+// render fills text's placeholders. The signature is appended when the text does
+// not place it. When the first name is unknown, the punctuation around its place is
+// tidied ("¡Hola, {first_name}!" becomes "¡Hola!").
+func render(text string, v values) string {
+	signed := strings.Contains(text, "{signature}")
+	out := placeholderRE.ReplaceAllStringFunc(text, func(p string) string {
+		switch p {
+		case "{handle}":
+			if v.handle == "" {
+				return ""
+			}
+			return "@" + v.handle
+		case "{first_name}":
+			return v.firstName
+		case "{hours}":
+			return v.hours
+		case "{channels}":
+			return v.channels
+		case "{signature}":
+			return v.signature
+		case "{topic}":
+			return v.topic
+		}
+		return p
+	})
+	if v.firstName == "" || v.handle == "" {
+		out = tidy(out)
+	}
+	if !signed && v.signature != "" {
+		out = strings.TrimRight(out, " ") + " " + v.signature
+	}
+	return strings.TrimSpace(out)
+}
+
+var (
+	tidyCommaRE = regexp.MustCompile(`[ \t]*,[ \t]*([.!?:;])`)
+	tidySpaceRE = regexp.MustCompile(`[ \t]+([.,!?:;])`)
+	tidyDupRE   = regexp.MustCompile(`[ \t]{2,}`)
+)
+
+// tidy removes the punctuation an empty placeholder leaves behind.
+func tidy(s string) string {
+	s = tidyCommaRE.ReplaceAllString(s, "$1")
+	s = tidySpaceRE.ReplaceAllString(s, "$1")
+	return tidyDupRE.ReplaceAllString(s, " ")
+}
+
+// firstName returns a display name's first word when it looks like a name: letters
+// (with inner hyphens or apostrophes), 2 to 20 of them. Emoji, handles and digits
+// are not names.
+func firstName(display string) string {
+	for _, f := range strings.Fields(display) {
+		f = strings.Trim(f, ".,;:!?¡¿()[]\"'«»|-_")
+		n := 0
+		ok := true
+		for _, r := range f {
+			switch {
+			case unicode.IsLetter(r):
+				n++
+			case r == '-' || r == '\'' || r == '’':
+			default:
+				ok = false
+			}
+		}
+		if ok && n >= 2 && n <= 20 {
+			return f
+		}
+		return "" // the first word is not a name: do not guess
+	}
+	return ""
+}
