@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -39,23 +38,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	srv, err := dynalite.Start(ctx, dynalite.Options{})
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "agentapi tests need a local DynamoDB (Node.js and `npm ci` at the repository root): %v\n", err)
-		os.Exit(1)
-	}
-	if client, err = store.NewClient(context.Background(), srv.Endpoint); err != nil {
-		srv.Close()
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := srv.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	os.Exit(code)
+	os.Exit(dynalite.RunTests(m, func(endpoint string) (err error) {
+		client, err = store.NewClient(context.Background(), endpoint)
+		return err
+	}))
 }
 
 const (

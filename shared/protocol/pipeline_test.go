@@ -28,21 +28,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	srv, err := dynalite.Start(ctx, dynalite.Options{})
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "protocol tests need a local DynamoDB: %v\n", err)
-		os.Exit(1)
-	}
-	if client, err = store.NewClient(context.Background(), srv.Endpoint); err != nil {
-		srv.Close()
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	srv.Close()
-	os.Exit(code)
+	os.Exit(dynalite.RunTests(m, func(endpoint string) (err error) {
+		client, err = store.NewClient(context.Background(), endpoint)
+		return err
+	}))
 }
 
 // The store implements what the protocol needs.

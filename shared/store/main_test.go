@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -27,24 +26,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	srv, err := dynalite.Start(ctx, dynalite.Options{})
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "store tests need a local DynamoDB: %v\n", err)
-		os.Exit(1)
-	}
-	endpoint = srv.Endpoint
-	if client, err = NewClient(context.Background(), endpoint); err != nil {
-		srv.Close()
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if err := srv.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	os.Exit(code)
+	os.Exit(dynalite.RunTests(m, func(e string) (err error) {
+		endpoint = e
+		client, err = NewClient(context.Background(), endpoint)
+		return err
+	}))
 }
 
 // clock is a settable clock for Store.Now.
