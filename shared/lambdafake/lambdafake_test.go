@@ -150,7 +150,7 @@ func TestInvokeErrors(t *testing.T) {
 	}{
 		{name: "handler error", payload: `{"fail":"no thanks"}`, wantType: "refusedError", wantMsg: "refused: no thanks"},
 		{name: "panic", payload: `{"panic":"boom"}`, wantType: "string", wantMsg: "boom", exits: true},
-		{name: "timeout", payload: `{"sleep_ms":5000}`, timeout: 300 * time.Millisecond, wantType: "Sandbox.Timedout", wantMsg: "Task timed out after 0.30 seconds", exits: true},
+		{name: "timeout", payload: `{"sleep_ms":5000,"stubborn":true}`, timeout: 300 * time.Millisecond, wantType: "Sandbox.Timedout", wantMsg: "Task timed out after 0.30 seconds", exits: true},
 		{name: "init failure", env: []string{"ECHO_INIT_FAIL=no config"}, payload: `{}`, wantType: "Runtime.ExitError", wantMsg: "exit status 1", exits: true},
 	}
 	for _, tt := range tests {

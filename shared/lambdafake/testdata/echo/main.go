@@ -20,6 +20,9 @@ type request struct {
 	Fail    string `json:"fail"`
 	Panic   string `json:"panic"`
 	SleepMS int    `json:"sleep_ms"`
+	// Stubborn sleeps through its deadline, as a stuck function would (one that
+	// watches ctx may answer a millisecond before the runtime's timer fires).
+	Stubborn bool `json:"stubborn"`
 }
 
 type reply struct {
@@ -40,7 +43,9 @@ func handle(ctx context.Context, payload json.RawMessage) (reply, error) {
 	if err := json.Unmarshal(payload, &req); err != nil {
 		req = request{}
 	}
-	if req.SleepMS > 0 {
+	if req.SleepMS > 0 && req.Stubborn {
+		time.Sleep(time.Duration(req.SleepMS) * time.Millisecond)
+	} else if req.SleepMS > 0 {
 		select {
 		case <-time.After(time.Duration(req.SleepMS) * time.Millisecond):
 		case <-ctx.Done():
