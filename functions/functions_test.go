@@ -34,6 +34,7 @@ const (
 	table   = "pajarito-e2e"
 	inbound = "e2e-inbound"
 	dlq     = "e2e-inbound-dlq"
+	outbox  = "e2e-outbound"
 	secret  = "e2e-consumer-secret"
 )
 
@@ -88,7 +89,7 @@ func setup(m *testing.M) (int, error) {
 	if err := system.store.CreateTable(ctx); err != nil {
 		return 0, err
 	}
-	system.sqs, err = localsqs.Start(localsqs.Queue{Name: inbound}, localsqs.Queue{Name: dlq})
+	system.sqs, err = localsqs.Start(localsqs.Queue{Name: inbound}, localsqs.Queue{Name: dlq}, localsqs.Queue{Name: outbox})
 	if err != nil {
 		return 0, err
 	}
@@ -139,6 +140,7 @@ func startFunction(t *testing.T, name string, extraEnv ...string) *lambdafake.Ru
 		"PAJARITO_TABLE=" + table,
 		"PAJARITO_INBOUND_QUEUE_URL=" + system.sqs.QueueURL(inbound),
 		"PAJARITO_INBOUND_DLQ_URL=" + system.sqs.QueueURL(dlq),
+		"PAJARITO_OUTBOUND_QUEUE_URL=" + system.sqs.QueueURL(outbox),
 		"X_CONSUMER_SECRET=" + secret,
 	}, extraEnv...)
 	fn, err := rt.StartFunction(t.Context(), filepath.Join(system.bins, name, "bootstrap"), env)
@@ -257,8 +259,10 @@ func TestCoreLoopExactlyOnce(t *testing.T) {
 	webhook := startFunction(t, "webhook")
 	process := startFunction(t, "process")
 	agentapi := startFunction(t, "agentapi")
-	if err := system.sqs.Purge(inbound); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{inbound, outbox} {
+		if err := system.sqs.Purge(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// X's CRC check.
@@ -333,14 +337,28 @@ func TestCoreLoopExactlyOnce(t *testing.T) {
 		t.Fatalf("agent API: %d %s", resp.StatusCode, resp.Body)
 	}
 	var detail struct {
-		Case     care.Case            `json:"case"`
-		Messages []care.StoredMessage `json:"messages"`
+		Case      care.Case             `json:"case"`
+		Messages  []care.StoredMessage  `json:"messages"`
+		Decisions []care.DecisionRecord `json:"decisions"`
 	}
 	if err := json.Unmarshal([]byte(resp.Body), &detail); err != nil {
 		t.Fatal(err)
 	}
 	if detail.Case.ID != caseID || len(detail.Messages) != 1 || detail.Messages[0].ID != post.ID {
 		t.Errorf("agent API case = %s with %d messages, want %s with the one post", detail.Case.ID, len(detail.Messages), caseID)
+	}
+	// The processor put the message through the protocol once, duplicates or not:
+	// one decision, with labels, a department and its reasons, and its replies
+	// (if any) on the outbound queue once.
+	if len(detail.Decisions) != 1 {
+		t.Fatalf("case %s has %d decisions, want 1", caseID, len(detail.Decisions))
+	}
+	d := detail.Decisions[0]
+	if d.Labels.Intent == "" || d.Labels.Sentiment == "" || d.Department == "" || len(d.Explanation) == 0 {
+		t.Errorf("decision lacks labels, department or explanation: %+v", d)
+	}
+	if n := queued(t, outbox); n != len(d.Replies) {
+		t.Errorf("outbound queue holds %d reply requests, the decision planned %d", n, len(d.Replies))
 	}
 }
 

@@ -36,8 +36,11 @@ type builder struct {
 	props   StackProps
 	table   awsdynamodb.Table
 	inbound queueWithDLQ
-	secret  awssecretsmanager.Secret
-	alerts  awssns.Topic
+	// outbound holds the reply requests the protocol decides, for the reply
+	// sender (next issue).
+	outbound queueWithDLQ
+	secret   awssecretsmanager.Secret
+	alerts   awssns.Topic
 }
 
 // NewStack defines Pajarito's stack:
@@ -58,6 +61,9 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 
 	b.table = b.newTable()
 	b.inbound = b.newQueueWithDLQ("Inbound", ProcessFunction.Timeout, ProcessBatchWindow)
+	// Sized for the reply sender to come, whose timeout will be like the
+	// processor's (a batch of X API calls).
+	b.outbound = b.newQueueWithDLQ("Outbound", ProcessFunction.Timeout, ProcessBatchWindow)
 	b.secret = b.newXSecret()
 	b.alerts = b.newAlertTopic()
 
@@ -68,9 +74,11 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.useXSecret(webhook)
 
 	process := b.newFunction(ProcessFunction, map[string]*string{
-		wire.EnvTable:      b.table.TableName(),
-		wire.EnvInboundDLQ: b.inbound.DLQ.QueueUrl(),
+		wire.EnvTable:         b.table.TableName(),
+		wire.EnvInboundDLQ:    b.inbound.DLQ.QueueUrl(),
+		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
 	})
+	b.outbound.Queue.Grant(process, jsii.String("sqs:SendMessage"))
 	b.table.Grant(process, *jsii.Strings(append(tableReadActions, tableWriteActions...)...)...)
 	b.inbound.DLQ.Grant(process, jsii.String("sqs:SendMessage"))
 	// Adds the receive/delete/change-visibility grants on the inbound queue.
@@ -105,6 +113,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	api := b.newHTTPAPI(webhook, agentAPI, auth)
 
 	b.alarmOnDLQ("InboundDLQNotEmpty", b.inbound.DLQ)
+	b.alarmOnDLQ("OutboundDLQNotEmpty", b.outbound.DLQ)
 
 	b.output("WebhookUrl", "Register this URL with X (pajarito webhook register)", awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String(RouteWebhook)}))
 	b.output("ApiUrl", "Base URL of the HTTP API: the agent API is under /v1/ (Authorization: Bearer <token>)", api.ApiEndpoint())

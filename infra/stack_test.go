@@ -182,7 +182,7 @@ func (s *synthesized) function(t *testing.T, name string) (string, map[string]an
 func (s *synthesized) queues(t *testing.T) (inbound, dlq string) {
 	t.Helper()
 	for id, r := range s.resources("AWS::SQS::Queue") {
-		if rp, ok := props(r)["RedrivePolicy"].(map[string]any); ok {
+		if rp, ok := props(r)["RedrivePolicy"].(map[string]any); ok && strings.HasPrefix(id, "Inbound") {
 			inbound = id
 			dlq = refs(rp["deadLetterTargetArn"])[0]
 		}
@@ -191,6 +191,23 @@ func (s *synthesized) queues(t *testing.T) (inbound, dlq string) {
 		t.Fatal("no queue with a redrive policy")
 	}
 	return inbound, dlq
+}
+
+// outbound returns the logical id of the outbound queue.
+func (s *synthesized) outbound(t *testing.T) string {
+	t.Helper()
+	for id, r := range s.resources("AWS::SQS::Queue") {
+		if _, ok := props(r)["RedrivePolicy"]; ok && strings.HasPrefix(id, "Outbound") {
+			return id
+		}
+	}
+	t.Fatal("no outbound queue")
+	return ""
+}
+
+func sorted(s ...string) []string {
+	slices.Sort(s)
+	return s
 }
 
 func (s *synthesized) only(t *testing.T, typ string) (string, map[string]any) {
@@ -255,7 +272,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::IAM::Role":                  len(Functions()) + 1, // + the schedule's
 		"AWS::Scheduler::Schedule":        1,
 		"AWS::Lambda::EventInvokeConfig":  1,
-		"AWS::SQS::Queue":                 2,
+		"AWS::SQS::Queue":                 4, // inbound, outbound and their DLQs
 		"AWS::DynamoDB::Table":            1,
 		"AWS::ApiGatewayV2::Api":          1,
 		"AWS::ApiGatewayV2::Stage":        1,
@@ -267,7 +284,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SecretsManager::Secret":     1,
 		"AWS::SNS::Topic":                 1,
 		"AWS::SNS::Subscription":          0,
-		"AWS::CloudWatch::Alarm":          1,
+		"AWS::CloudWatch::Alarm":          2,
 		"AWS::Logs::LogGroup":             len(Functions()) + 1, // + API access logs
 		"AWS::IAM::ManagedPolicy":         0,
 	} {
@@ -363,7 +380,7 @@ func TestEnvironment(t *testing.T) {
 	inbound, dlq := s.queues(t)
 	want := map[string]map[string]string{
 		"webhook":  {wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
-		"process":  {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq},
+		"process":  {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq, wire.EnvOutboundQueue: s.outbound(t)},
 		"agentapi": {wire.EnvTable: tableID},
 		"listen":   {wire.EnvTable: tableID, wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
 	}
@@ -412,8 +429,8 @@ func TestQueues(t *testing.T) {
 			t.Errorf("queue policy %s does not deny insecure transport: %s", id, b)
 		}
 	}
-	if n := len(s.resources("AWS::SQS::QueuePolicy")); n != 2 {
-		t.Errorf("%d queue policies, want 2 (TLS only on both queues)", n)
+	if n := len(s.resources("AWS::SQS::QueuePolicy")); n != 4 {
+		t.Errorf("%d queue policies, want 4 (TLS only on every queue)", n)
 	}
 }
 
@@ -709,7 +726,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			"dynamodb:Query":              {tableID},
 			"dynamodb:PutItem":            {tableID},
 			"dynamodb:UpdateItem":         {tableID},
-			"sqs:SendMessage":             {dlq},
+			"sqs:SendMessage":             sorted(dlq, s.outbound(t)),
 			"sqs:ReceiveMessage":          {inbound},
 			"sqs:DeleteMessage":           {inbound},
 			"sqs:ChangeMessageVisibility": {inbound},
@@ -851,19 +868,23 @@ func TestOutputs(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	s := stack(t, devStack)
-	_, dlq := s.queues(t)
+	_, inboundDLQ := s.queues(t)
+	outboundDLQ := refs(props(s.resources("AWS::SQS::Queue")[s.outbound(t)])["RedrivePolicy"].(map[string]any)["deadLetterTargetArn"])[0]
 	topicID, _ := s.only(t, "AWS::SNS::Topic")
-	_, alarm := s.only(t, "AWS::CloudWatch::Alarm")
-	p := props(alarm)
-	if p["Namespace"] != "AWS/SQS" || p["MetricName"] != "ApproximateNumberOfMessagesVisible" ||
-		p["Threshold"] != 0.0 || p["ComparisonOperator"] != "GreaterThanThreshold" {
-		t.Errorf("DLQ alarm %v", p)
+	var watched []string
+	for _, alarm := range s.resources("AWS::CloudWatch::Alarm") {
+		p := props(alarm)
+		if p["Namespace"] != "AWS/SQS" || p["MetricName"] != "ApproximateNumberOfMessagesVisible" ||
+			p["Threshold"] != 0.0 || p["ComparisonOperator"] != "GreaterThanThreshold" {
+			t.Errorf("DLQ alarm %v", p)
+		}
+		watched = append(watched, refs(p["Dimensions"])...)
+		if got := refs(p["AlarmActions"]); !slices.Equal(got, []string{topicID}) {
+			t.Errorf("the alarm notifies %v, want the alert topic %s", got, topicID)
+		}
 	}
-	if got := refs(p["Dimensions"]); !slices.Equal(got, []string{dlq}) {
-		t.Errorf("the alarm watches %v, want the DLQ %s", got, dlq)
-	}
-	if got := refs(p["AlarmActions"]); !slices.Equal(got, []string{topicID}) {
-		t.Errorf("the alarm notifies %v, want the alert topic %s", got, topicID)
+	if !slices.Equal(sorted(watched...), sorted(inboundDLQ, outboundDLQ)) {
+		t.Errorf("the alarms watch %v, want both DLQs %s, %s", watched, inboundDLQ, outboundDLQ)
 	}
 	check(t, "alert topic TLS only", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), &map[string]any{

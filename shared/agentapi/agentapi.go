@@ -26,6 +26,7 @@ import (
 type Cases interface {
 	GetCase(ctx context.Context, id string) (*care.Case, []care.StoredMessage, error)
 	ListCases(ctx context.Context, q store.ListQuery) ([]care.CaseSummary, string, error)
+	ListDecisions(ctx context.Context, caseID string) ([]care.DecisionRecord, error)
 }
 
 // Authenticator checks a request's bearer token and returns the agent it belongs to.
@@ -148,6 +149,10 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) {
 type CaseDetail struct {
 	Case     *care.Case           `json:"case"`
 	Messages []care.StoredMessage `json:"messages"`
+	// Decisions are what the protocol decided on each inbound message, and why:
+	// labels and their reasons, priority factors, department, actions, planned
+	// replies.
+	Decisions []care.DecisionRecord `json:"decisions"`
 }
 
 func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +169,15 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
 	if msgs == nil {
 		msgs = []care.StoredMessage{}
 	}
-	httpjson.Write(w, http.StatusOK, CaseDetail{Case: c, Messages: msgs})
+	decisions, err := a.cases.ListDecisions(r.Context(), id)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	if decisions == nil {
+		decisions = []care.DecisionRecord{}
+	}
+	httpjson.Write(w, http.StatusOK, CaseDetail{Case: c, Messages: msgs, Decisions: decisions})
 }
 
 func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -42,6 +42,7 @@ const (
 	Table           = "pajarito"
 	InboundQueue    = "pajarito-inbound"
 	InboundDLQ      = "pajarito-inbound-dlq"
+	OutboundQueue   = "pajarito-outbound"
 	maxReceives     = 5
 	shutdownTimeout = 10 * time.Second
 )
@@ -139,7 +140,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
 
-	s.sqs, err = localsqs.Start(localsqs.Queue{Name: InboundQueue}, localsqs.Queue{Name: InboundDLQ})
+	s.sqs, err = localsqs.Start(localsqs.Queue{Name: InboundQueue}, localsqs.Queue{Name: InboundDLQ}, localsqs.Queue{Name: OutboundQueue})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: SQS (goaws): %w", err)
 	}
@@ -147,7 +148,12 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	sqsClient := s.sqs.Client(ctx)
 	inbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundQueue), Log: log}
 	dlq := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundDLQ), Log: log}
-	proc := &intake.Processor{Store: s.Store, DeadLetter: dlq, Log: log}
+	outbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(OutboundQueue), Log: log}
+	pipe, err := wire.Pipeline(o.Config, s.Store, outbound, log)
+	if err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
+	proc := &intake.Processor{Store: s.Store, DeadLetter: dlq, Classifier: pipe, Log: log}
 	poller := &queue.Poller{
 		Client:        sqsClient,
 		URL:           inbound.URL,

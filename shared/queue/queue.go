@@ -227,3 +227,17 @@ func validRuneAt(b string, off int) bool {
 	_, size := utf8.DecodeRuneInString(b[off:])
 	return size == 3
 }
+
+// EnqueueReplies JSON-encodes reply requests and sends them, like Enqueue: it is
+// how the protocol engine hands replies to the reply sender (the outbound queue).
+func (s *Sender) EnqueueReplies(ctx context.Context, replies []care.ReplyRequest) error {
+	bodies := make([]string, len(replies))
+	for i := range replies {
+		b, err := json.Marshal(&replies[i])
+		if err != nil {
+			return fmt.Errorf("queue: encode reply request %s: %w", replies[i].IdempotencyKey, err)
+		}
+		bodies[i] = string(b)
+	}
+	return s.SendBodies(ctx, bodies)
+}

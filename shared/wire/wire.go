@@ -155,15 +155,18 @@ func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 	return Routes(WebhookHandler(cfg, []byte(secret), q, log), nil), nil
 }
 
-// Processor builds the processor function's handler from the environment.
+// Processor builds the processor function's handler from the environment: each
+// new message goes through the protocol pipeline, whose replies go to the outbound
+// queue.
 func Processor(ctx context.Context, getenv func(string) string, log *slog.Logger) (*intake.Processor, error) {
 	cfg, err := config.FromEnvironment(getenv)
 	if err != nil {
 		return nil, err
 	}
 	env, err := settings(getenv, map[string]string{
-		EnvTable:      "the name of Pajarito's DynamoDB table",
-		EnvInboundDLQ: "the URL of the inbound dead-letter queue, where unreadable messages are moved",
+		EnvTable:         "the name of Pajarito's DynamoDB table",
+		EnvInboundDLQ:    "the URL of the inbound dead-letter queue, where unreadable messages are moved",
+		EnvOutboundQueue: "the URL of the outbound SQS queue, where decided replies wait for the reply sender",
 	})
 	if err != nil {
 		return nil, err
@@ -172,9 +175,16 @@ func Processor(ctx context.Context, getenv func(string) string, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	sqsClient := sqs.NewFromConfig(awsCfg)
+	st := NewStore(cfg, dynamodb.NewFromConfig(awsCfg), env[EnvTable], log)
+	pipe, err := Pipeline(cfg, st, &queue.Sender{Client: sqsClient, URL: env[EnvOutboundQueue], Log: log}, log)
+	if err != nil {
+		return nil, err
+	}
 	return &intake.Processor{
-		Store:      NewStore(cfg, dynamodb.NewFromConfig(awsCfg), env[EnvTable], log),
-		DeadLetter: &queue.Sender{Client: sqs.NewFromConfig(awsCfg), URL: env[EnvInboundDLQ], Log: log},
+		Store:      st,
+		DeadLetter: &queue.Sender{Client: sqsClient, URL: env[EnvInboundDLQ], Log: log},
+		Classifier: pipe,
 		Log:        log,
 	}, nil
 }

@@ -106,7 +106,7 @@ var builders = []struct {
 	}, []string{wire.EnvConsumerSecret, wire.EnvInboundQueue}},
 	{"Processor", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.Processor(ctx, getenv, log)
-	}, []string{wire.EnvTable, wire.EnvInboundDLQ}},
+	}, []string{wire.EnvTable, wire.EnvInboundDLQ, wire.EnvOutboundQueue}},
 	{"AgentAPI", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.AgentAPI(ctx, getenv, log)
 	}, []string{wire.EnvTable}},
@@ -117,6 +117,7 @@ var allVars = map[string]string{
 	wire.EnvConsumerSecret: "consumer-secret",
 	wire.EnvInboundQueue:   "https://sqs.us-east-1.amazonaws.com/123456789012/inbound",
 	wire.EnvInboundDLQ:     "https://sqs.us-east-1.amazonaws.com/123456789012/inbound-dlq",
+	wire.EnvOutboundQueue:  "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
 	wire.EnvTable:          "pajarito",
 }
 
