@@ -47,34 +47,23 @@ func XClient(cfg *config.Config, creds xapi.Credentials, baseURL string, log *sl
 
 // Listener builds the listen function's listener from the environment.
 func Listener(ctx context.Context, getenv func(string) string, log *slog.Logger) (*listen.Listener, error) {
-	cfg, err := config.FromEnvironment(getenv)
+	su, err := load(ctx, getenv, EnvTable, EnvInboundQueue)
 	if err != nil {
 		return nil, err
 	}
-	env, err := settings(getenv, map[string]string{
-		EnvTable:        "the name of Pajarito's DynamoDB table",
-		EnvInboundQueue: "the URL of the inbound SQS queue",
-	})
+	creds, err := XCredentials(ctx, getenv, su.aws)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := AWS(ctx)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := XCredentials(ctx, getenv, awsCfg)
-	if err != nil {
-		return nil, err
-	}
-	x, err := XClient(cfg, creds, strings.TrimSpace(getenv(EnvXBaseURL)), log)
+	x, err := XClient(su.cfg, creds, strings.TrimSpace(getenv(EnvXBaseURL)), log)
 	if err != nil {
 		return nil, err
 	}
 	return &listen.Listener{
 		Reader: x,
-		Store:  NewStore(cfg, dynamodb.NewFromConfig(awsCfg), env[EnvTable], log),
-		Queue:  &queue.Sender{Client: sqs.NewFromConfig(awsCfg), URL: env[EnvInboundQueue], Log: log},
-		Config: cfg,
+		Store:  NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log),
+		Queue:  &queue.Sender{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvInboundQueue], Log: log},
+		Config: su.cfg,
 		Log:    log,
 	}, nil
 }

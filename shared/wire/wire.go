@@ -101,49 +101,68 @@ func NewStore(cfg *config.Config, client store.API, table string, log *slog.Logg
 	return s
 }
 
-// settings reads the named environment variables, reporting every missing one.
-func settings(getenv func(string) string, names map[string]string) (map[string]string, error) {
-	vals := make(map[string]string, len(names))
+// settingHelp says what each environment variable the functions read holds, for
+// the error that names a missing one.
+var settingHelp = map[string]string{
+	EnvTable:          "the name of Pajarito's DynamoDB table",
+	EnvInboundQueue:   "the URL of the inbound SQS queue",
+	EnvInboundDLQ:     "the URL of the inbound dead-letter queue, where unreadable messages are moved",
+	EnvOutboundQueue:  "the URL of the outbound SQS queue, where decided replies wait for the reply sender",
+	EnvConsumerSecret: "the X app's consumer secret (API secret), the key X signs webhooks with (or set " + EnvXSecretID + " to the Secrets Manager secret holding it)",
+}
+
+// setup is what every function is built from: the deployment's configuration, the
+// environment settings it needs, and the AWS SDK configuration.
+type setup struct {
+	cfg *config.Config
+	env map[string]string
+	aws aws.Config
+}
+
+// load reads the configuration and the named environment variables (reporting
+// every missing one at once, with what it holds), then the AWS configuration.
+func load(ctx context.Context, getenv func(string) string, names ...string) (*setup, error) {
+	cfg, err := config.FromEnvironment(getenv)
+	if err != nil {
+		return nil, err
+	}
+	env := make(map[string]string, len(names))
 	var missing []string
-	for name, what := range names {
-		v, err := config.Setting(getenv, name, what)
+	for _, name := range names {
+		v, err := config.Setting(getenv, name, settingHelp[name])
 		if err != nil {
 			missing = append(missing, err.Error())
 			continue
 		}
-		vals[name] = v
+		env[name] = v
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
 		return nil, errors.New(strings.Join(missing, "; "))
 	}
-	return vals, nil
+	awsCfg, err := AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &setup{cfg: cfg, env: env, aws: awsCfg}, nil
 }
 
 // Webhook builds the webhook function's HTTP handler from the environment. The
 // webhook key is the X app's consumer secret, read from the Secrets Manager secret
 // named by PAJARITO_X_SECRET_ID (in AWS) or from X_CONSUMER_SECRET.
 func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	cfg, err := config.FromEnvironment(getenv)
-	if err != nil {
-		return nil, err
-	}
-	want := map[string]string{EnvInboundQueue: "the URL of the inbound SQS queue"}
+	names := []string{EnvInboundQueue}
 	secretID := strings.TrimSpace(getenv(EnvXSecretID))
 	if secretID == "" {
-		want[EnvConsumerSecret] = "the X app's consumer secret (API secret), the key X signs webhooks with (or set " + EnvXSecretID + " to the Secrets Manager secret holding it)"
+		names = append(names, EnvConsumerSecret)
 	}
-	env, err := settings(getenv, want)
+	su, err := load(ctx, getenv, names...)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := AWS(ctx)
-	if err != nil {
-		return nil, err
-	}
-	secret := env[EnvConsumerSecret]
+	secret := su.env[EnvConsumerSecret]
 	if secretID != "" {
-		creds, err := xapi.NewSecretCache(secretsmanager.NewFromConfig(awsCfg), secretID).Credentials(ctx)
+		creds, err := xapi.NewSecretCache(secretsmanager.NewFromConfig(su.aws), secretID).Credentials(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -151,39 +170,27 @@ func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 			return nil, fmt.Errorf("config: secret %s has no api_secret (or consumer_secret): the X app's consumer secret, the key X signs webhooks with", secretID)
 		}
 	}
-	q := &queue.Sender{Client: sqs.NewFromConfig(awsCfg), URL: env[EnvInboundQueue], Log: log}
-	return Routes(WebhookHandler(cfg, []byte(secret), q, log), nil), nil
+	q := &queue.Sender{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvInboundQueue], Log: log}
+	return Routes(WebhookHandler(su.cfg, []byte(secret), q, log), nil), nil
 }
 
 // Processor builds the processor function's handler from the environment: each
 // new message goes through the protocol pipeline, whose replies go to the outbound
 // queue.
 func Processor(ctx context.Context, getenv func(string) string, log *slog.Logger) (*intake.Processor, error) {
-	cfg, err := config.FromEnvironment(getenv)
+	su, err := load(ctx, getenv, EnvTable, EnvInboundDLQ, EnvOutboundQueue)
 	if err != nil {
 		return nil, err
 	}
-	env, err := settings(getenv, map[string]string{
-		EnvTable:         "the name of Pajarito's DynamoDB table",
-		EnvInboundDLQ:    "the URL of the inbound dead-letter queue, where unreadable messages are moved",
-		EnvOutboundQueue: "the URL of the outbound SQS queue, where decided replies wait for the reply sender",
-	})
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := AWS(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sqsClient := sqs.NewFromConfig(awsCfg)
-	st := NewStore(cfg, dynamodb.NewFromConfig(awsCfg), env[EnvTable], log)
-	pipe, err := Pipeline(cfg, st, &queue.Sender{Client: sqsClient, URL: env[EnvOutboundQueue], Log: log}, log)
+	sqsClient := sqs.NewFromConfig(su.aws)
+	st := NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log)
+	pipe, err := Pipeline(su.cfg, st, &queue.Sender{Client: sqsClient, URL: su.env[EnvOutboundQueue], Log: log}, log)
 	if err != nil {
 		return nil, err
 	}
 	return &intake.Processor{
 		Store:      st,
-		DeadLetter: &queue.Sender{Client: sqsClient, URL: env[EnvInboundDLQ], Log: log},
+		DeadLetter: &queue.Sender{Client: sqsClient, URL: su.env[EnvInboundDLQ], Log: log},
 		Classifier: pipe,
 		Log:        log,
 	}, nil
@@ -192,18 +199,10 @@ func Processor(ctx context.Context, getenv func(string) string, log *slog.Logger
 // AgentAPI builds the agent API function's HTTP handler from the environment. Its
 // requests are authenticated by API Gateway's JWT authorizer.
 func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	cfg, err := config.FromEnvironment(getenv)
+	su, err := load(ctx, getenv, EnvTable)
 	if err != nil {
 		return nil, err
 	}
-	env, err := settings(getenv, map[string]string{EnvTable: "the name of Pajarito's DynamoDB table"})
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := AWS(ctx)
-	if err != nil {
-		return nil, err
-	}
-	st := NewStore(cfg, dynamodb.NewFromConfig(awsCfg), env[EnvTable], log)
+	st := NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log)
 	return Routes(nil, agentapi.New(st, agentapi.GatewayJWT{}, log)), nil
 }
