@@ -219,7 +219,7 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		// listener judges a checkpoint's age by its id, as X does. So the fake and
 		// the listener run on a clock that starts just after the newest sample, and
 		// the first run looks back far enough to find every one of them.
-		oldest, newest := span(posts)
+		oldest, newest := xfake.Span(posts)
 		start := time.Now()
 		clock = func() time.Time { return newest.Add(time.Minute + time.Since(start)) }
 		s.XFake = xfake.Start()
@@ -245,19 +245,6 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		s.PollInterval = o.Config.PollInterval.Duration()
 	}
 	return &listen.Listener{Reader: x, Store: s.Store, Queue: q, Config: cfg, Now: clock, Log: log, Metrics: io.Discard}, nil
-}
-
-// span returns the creation times of the oldest and the newest of posts.
-func span(posts []xfake.Post) (oldest, newest time.Time) {
-	for _, p := range posts {
-		if oldest.IsZero() || p.CreatedAt.Before(oldest) {
-			oldest = p.CreatedAt
-		}
-		if p.CreatedAt.After(newest) {
-			newest = p.CreatedAt
-		}
-	}
-	return oldest, newest
 }
 
 // placeholderCredentials stand in for real ones in front of a fake or an

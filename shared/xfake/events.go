@@ -306,18 +306,7 @@ func MoveToRecent(posts []Post, newest time.Time) []Post {
 // the local system uses it so that a listener reading the last hour finds every
 // sample post. Posts with no created_at are left alone; ids are not changed.
 func FitWithin(posts []Post, oldest, newest time.Time) []Post {
-	var first, last time.Time
-	for _, p := range posts {
-		if p.CreatedAt.IsZero() {
-			continue
-		}
-		if first.IsZero() || p.CreatedAt.Before(first) {
-			first = p.CreatedAt
-		}
-		if p.CreatedAt.After(last) {
-			last = p.CreatedAt
-		}
-	}
+	first, last := Span(posts)
 	out := slices.Clone(posts)
 	span, target := last.Sub(first), newest.Sub(oldest)
 	for i := range out {
@@ -331,4 +320,21 @@ func FitWithin(posts []Post, oldest, newest time.Time) []Post {
 		out[i].CreatedAt = at.UTC()
 	}
 	return out
+}
+
+// Span returns the creation times of the oldest and the newest of posts (zero
+// times when none has one).
+func Span(posts []Post) (oldest, newest time.Time) {
+	for _, p := range posts {
+		if p.CreatedAt.IsZero() {
+			continue
+		}
+		if oldest.IsZero() || p.CreatedAt.Before(oldest) {
+			oldest = p.CreatedAt
+		}
+		if p.CreatedAt.After(newest) {
+			newest = p.CreatedAt
+		}
+	}
+	return oldest, newest
 }
