@@ -21,21 +21,16 @@ const ModelVersion = 1
 
 // Model learns from agents' corrections: one multinomial naive Bayes per label
 // ("intent", "sentiment") over word unigrams and bigrams and character 3- to
-// 5-grams of each word, counted once per message. It is plain data, serialisable
-// as JSON so that a deployment can store it next to the corrections.
+// 5-grams of each word, counted once per message, combined with the rules by a
+// small logistic regression learned and validated on the same corrections (see
+// stack.go). It is plain data, serialisable as JSON so that a deployment can store
+// it next to the corrections.
 //
-// How it blends with the rules (Classifier.WithModel): a label's model takes part
-// once at least two of its classes have MinPerClass corrections each (Config,
-// default 30). Then the final label maximises
-//
-//	(1-w)·P_rules(class) + w·P_model(class),   w = min(0.8, n/(n+60)),
-//
-// where n counts the corrections of the classes that have enough of them,
-// P_rules gives 0.7 to the rules' label and 0.15 to each other sentiment (0.7 and
-// the rest shared among intents), and P_model is the model's posterior restricted
-// to the classes with enough corrections. The sentiment score is blended the same
-// way with P_model(positive) - P_model(negative). The reasons show both sides, the
-// weight and the words the model relied on.
+// A label's model takes part once at least two of its classes have MinPerClass
+// corrections each (Config, default 30) and only if, on held-out corrections, the
+// combination beat the rules alone (NBHead.Validation). The reasons show the
+// rules' label, the model's, the validation scores and the words the model relied
+// on.
 type Model struct {
 	Version   int       `json:"version"`
 	Intent    *NBHead   `json:"intent,omitempty"`
@@ -46,6 +41,8 @@ type Model struct {
 // TrainInfo says what a model was trained on.
 type TrainInfo struct {
 	Corrections int `json:"corrections"`
+	// MinPerClass is the corrections a class needed to be learned (Config).
+	MinPerClass int `json:"min_per_class"`
 }
 
 // NBHead is one naive Bayes classifier.
@@ -59,6 +56,11 @@ type NBHead struct {
 	Features map[string][]int `json:"features"`
 	// Alpha is the additive smoothing.
 	Alpha float64 `json:"alpha"`
+	// Validation is how the combination with the rules did on held-out
+	// corrections; nil while fewer than two classes are ready.
+	Validation *Validation `json:"validation,omitempty"`
+	// Combiner combines the head with the rules; nil unless Validation is Active.
+	Combiner *Combiner `json:"combiner,omitempty"`
 }
 
 // HeadPrediction is one head's answer.
@@ -77,28 +79,45 @@ type Prediction struct {
 	Sentiment *HeadPrediction `json:"sentiment,omitempty"`
 }
 
-// Train builds a model from corrections. Corrections with no text are skipped.
-func Train(corrections []Correction) *Model {
-	m := &Model{Version: ModelVersion}
+// Train builds a model from corrections with the default rules (Default().Train).
+func Train(corrections []Correction) *Model { return Default().Train(corrections) }
+
+// Train builds a model from corrections, learning how to combine it with c's rules.
+// Corrections with no text are skipped.
+func (c *Classifier) Train(corrections []Correction) *Model {
+	rules := c.WithModel(nil)
+	m := &Model{Version: ModelVersion, Trained: TrainInfo{MinPerClass: c.minClass}}
 	sc := &scratch{}
-	lx := Default().lx
-	var intentDocs, sentDocs []nbDoc
-	for _, c := range corrections {
-		if strings.TrimSpace(c.Text) == "" {
+	var intentDocs, sentDocs []stackDoc
+	for _, cr := range corrections {
+		if strings.TrimSpace(cr.Text) == "" {
 			continue
 		}
-		feats := features(sc, lx, c.Text)
-		if c.Intent != "" {
-			intentDocs = append(intentDocs, nbDoc{class: string(c.Intent), feats: feats})
+		feats := features(sc, c.lx, cr.Text)
+		r := rules.Classify(Input{Text: cr.Text, Lang: cr.Lang})
+		if cr.Intent != "" {
+			intentDocs = append(intentDocs, stackDoc{nbDoc: nbDoc{class: string(cr.Intent), feats: feats}, rules: string(r.Intent)})
 		}
-		if c.Sentiment != "" {
-			sentDocs = append(sentDocs, nbDoc{class: string(c.Sentiment), feats: feats})
+		if cr.Sentiment != "" {
+			sentDocs = append(sentDocs, stackDoc{nbDoc: nbDoc{class: string(cr.Sentiment), feats: feats}, rules: string(r.Sentiment), score: r.Score})
 		}
 		m.Trained.Corrections++
 	}
-	m.Intent = trainHead(intentDocs)
-	m.Sentiment = trainHead(sentDocs)
+	m.Intent = stack(intentDocs, intentClasses(), c.minClass)
+	m.Sentiment = stack(sentDocs, sentimentClasses(), c.minClass)
 	return m
+}
+
+func sentimentClasses() []string {
+	return []string{string(Negative), string(Neutral), string(Positive)}
+}
+
+func intentClasses() []string {
+	out := make([]string, len(Intents))
+	for i, in := range Intents {
+		out[i] = string(in)
+	}
+	return out
 }
 
 type nbDoc struct {
@@ -378,68 +397,29 @@ func (h *NBHead) counts() string {
 	return strings.Join(parts, ", ")
 }
 
-// blendWeight is the model's share once n corrections of ready classes exist.
-func blendWeight(n int) float64 {
-	return math.Min(0.8, float64(n)/(float64(n)+60))
-}
-
-// blendHead mixes the rules' label with a head's prediction. classes are all the
-// labels of this kind; it returns the chosen label, the model's probabilities
-// restricted to ready classes, the weight and whether the model took part.
-func blendHead(h *NBHead, hp *HeadPrediction, min int, classes []string, rules string) (string, map[string]float64, float64, bool) {
-	readyCls, n := h.ready(min)
-	if hp == nil || len(readyCls) < 2 {
-		return rules, nil, 0, false
-	}
-	w := blendWeight(n)
-	pm := map[string]float64{}
-	var z float64
-	for _, c := range readyCls {
-		pm[c] = hp.Probs[c]
-		z += hp.Probs[c]
-	}
-	for c := range pm {
-		if z > 0 {
-			pm[c] /= z
-		}
-	}
-	best, bestP := rules, -1.0
-	other := 0.3 / float64(len(classes)-1)
-	for _, c := range classes {
-		pr := other
-		if c == rules {
-			pr = 0.7
-		}
-		p := (1-w)*pr + w*pm[c]
-		if p > bestP {
-			best, bestP = c, p
-		}
-	}
-	return best, pm, w, true
-}
-
-// blend combines the rules with the corrections model (see Model).
+// blend combines the rules with the corrections model (see Model and stack.go).
 func (c *Classifier) blend(text, lang string, label Sentiment, score float64, intent Intent, sWhy, iWhy string) (Sentiment, float64, Intent, string, string) {
 	sc := c.pool.Get().(*scratch)
 	pred := c.model.predict(sc, c.lx, text)
 	c.pool.Put(sc)
-	sentClasses := []string{string(Negative), string(Neutral), string(Positive)}
-	if best, pm, w, ok := blendHead(c.model.Sentiment, pred.Sentiment, c.minClass, sentClasses, string(label)); ok {
-		newScore := (1-w)*score + w*(pm[string(Positive)]-pm[string(Negative)])
-		sWhy = fmt.Sprintf("blend → %s: rules %s (%s) ×%.2f + corrections model %s ×%.2f", best, label, sWhy, 1-w, describe(pred.Sentiment, pm), w)
-		label, score = Sentiment(best), newScore
-	} else if c.model.Sentiment != nil {
-		sWhy += fmt.Sprintf(" (corrections model waiting for %d corrections in two classes; has %s)", c.minClass, c.model.Sentiment.counts())
+	if m := c.model.Sentiment; m != nil {
+		best, pm, how := m.combine(sentimentClasses(), pred.Sentiment, string(label), score, c.model.Trained.MinPerClass)
+		if pm != nil {
+			newScore := (score + pm[string(Positive)] - pm[string(Negative)]) / 2
+			sWhy = fmt.Sprintf("%s (%s) + corrections model %s; %s", how, sWhy, describe(pred.Sentiment, pm), m.Validation)
+			label, score = Sentiment(best), math.Max(-1, math.Min(1, newScore))
+		} else {
+			sWhy += how
+		}
 	}
-	intentClasses := make([]string, len(Intents))
-	for i, in := range Intents {
-		intentClasses[i] = string(in)
-	}
-	if best, pm, w, ok := blendHead(c.model.Intent, pred.Intent, c.minClass, intentClasses, string(intent)); ok {
-		iWhy = fmt.Sprintf("blend → %s: rules %s (%s) ×%.2f + corrections model %s ×%.2f", best, intent, iWhy, 1-w, describe(pred.Intent, pm), w)
-		intent = Intent(best)
-	} else if c.model.Intent != nil {
-		iWhy += fmt.Sprintf(" (corrections model waiting for %d corrections in two classes; has %s)", c.minClass, c.model.Intent.counts())
+	if m := c.model.Intent; m != nil {
+		best, pm, how := m.combine(intentClasses(), pred.Intent, string(intent), 0, c.model.Trained.MinPerClass)
+		if pm != nil {
+			iWhy = fmt.Sprintf("%s (%s) + corrections model %s; %s", how, iWhy, describe(pred.Intent, pm), m.Validation)
+			intent = Intent(best)
+		} else {
+			iWhy += how
+		}
 	}
 	return label, score, intent, sWhy, iWhy
 }

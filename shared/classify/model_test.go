@@ -105,7 +105,7 @@ func TestCorrectionsModelWaitsForEnoughExamples(t *testing.T) {
 	if r.Sentiment != Classify(Input{Text: text, Lang: "es"}).Sentiment {
 		t.Errorf("a model with 10 corrections per class changed the label: %s", r.Reason("sentiment"))
 	}
-	if !strings.Contains(r.Reason("sentiment"), "waiting for 30 corrections") {
+	if !strings.Contains(r.Reason("sentiment"), "waiting for 30 corrections in each of two classes") {
 		t.Errorf("reason does not say the model is waiting: %q", r.Reason("sentiment"))
 	}
 	// A brand may lower the bar.
@@ -113,8 +113,8 @@ func TestCorrectionsModelWaitsForEnoughExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// With few corrections the model takes part with a small weight.
-	if r := c2.WithModel(m).Classify(Input{Text: text, Lang: "es"}); !strings.Contains(r.Reason("sentiment"), "blend") || r.Score <= 0 {
+	// The bar is a training setting: a model trained with it takes part.
+	if r := c2.WithModel(c2.Train(syntheticCorrections(10, 2))).Classify(Input{Text: text, Lang: "es"}); !strings.Contains(r.Reason("sentiment"), "blend") || r.Score <= 0 {
 		t.Errorf("MinPerClass 5: %s %.2f (%s)", r.Sentiment, r.Score, r.Reason("sentiment"))
 	}
 }
@@ -184,5 +184,36 @@ func TestModelEdgeCases(t *testing.T) {
 	_ = m.Predict("\xff", "")
 	if Default().WithModel(nil).Model() != nil {
 		t.Error("WithModel(nil) kept a model")
+	}
+}
+
+// Corrections that carry no signal (labels at random) must not change what the
+// rules say: the validation on held-out corrections keeps such a model off.
+func TestCorrectionsModelStaysOffWhenItDoesNotHelp(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	labels := []Sentiment{Negative, Neutral, Positive}
+	var cs []Correction
+	for _, c := range syntheticCorrections(60, 6) {
+		if c.Sentiment == "" {
+			continue
+		}
+		c.Sentiment = labels[rng.Intn(len(labels))]
+		c.Intent = ""
+		cs = append(cs, c)
+	}
+	m := Train(cs)
+	v := m.Sentiment.Validation
+	if v == nil || v.Active || m.Sentiment.Combiner != nil {
+		t.Fatalf("random labels: validation %+v, combiner %v; want an inactive model", v, m.Sentiment.Combiner != nil)
+	}
+	c := Default().WithModel(m)
+	for _, text := range []string{"el check-in ha sido un pajarazo", "el embarque fue un desastre, 3 horas de retraso", "a qué hora sale el vuelo a Roma el 3"} {
+		rules, got := Classify(Input{Text: text, Lang: "es"}), c.Classify(Input{Text: text, Lang: "es"})
+		if got.Sentiment != rules.Sentiment || got.Score != rules.Score {
+			t.Errorf("%q: with an inactive model %s %.3f, rules %s %.3f", text, got.Sentiment, got.Score, rules.Sentiment, rules.Score)
+		}
+		if !strings.Contains(got.Reason("sentiment"), "corrections model off: validated on") {
+			t.Errorf("%q: reason %q does not say the model is off and why", text, got.Reason("sentiment"))
+		}
 	}
 }
