@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,12 +18,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/lambdafake"
 	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
@@ -35,16 +39,20 @@ const (
 	inbound = "e2e-inbound"
 	dlq     = "e2e-inbound-dlq"
 	outbox  = "e2e-outbound"
-	secret  = "e2e-consumer-secret"
+	// alertInbox is subscribed to the alert topic, as an e-mail address would be.
+	alertInbox = "e2e-alert-inbox"
+	secret     = "e2e-consumer-secret"
 )
 
 // system is what every test here shares: one goaws per process, one dynalite and
 // the built binaries.
 var system struct {
-	root   string
-	bins   string
-	dyn    *dynalite.Server
-	sqs    *localsqs.Server
+	root string
+	bins string
+	dyn  *dynalite.Server
+	sqs  *localsqs.Server
+	// alerts is the ARN of the alert topic (goaws's SNS).
+	alerts string
 	store  *store.Store
 	config *config.Config
 }
@@ -89,11 +97,22 @@ func setup(m *testing.M) (int, error) {
 	if err := system.store.CreateTable(ctx); err != nil {
 		return 0, err
 	}
-	system.sqs, err = localsqs.Start(localsqs.Queue{Name: inbound}, localsqs.Queue{Name: dlq}, localsqs.Queue{Name: outbox})
+	system.sqs, err = localsqs.Start(localsqs.Queue{Name: inbound}, localsqs.Queue{Name: dlq}, localsqs.Queue{Name: outbox}, localsqs.Queue{Name: alertInbox})
 	if err != nil {
 		return 0, err
 	}
 	defer system.sqs.Close()
+	topic, err := system.sqs.SNS(ctx).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("e2e-alerts")})
+	if err != nil {
+		return 0, err
+	}
+	system.alerts = aws.ToString(topic.TopicArn)
+	if _, err := system.sqs.SNS(ctx).Subscribe(ctx, &sns.SubscribeInput{
+		TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(system.sqs.QueueURL(alertInbox)),
+		Attributes: map[string]string{"RawMessageDelivery": "true"},
+	}); err != nil {
+		return 0, err
+	}
 	return m.Run(), nil
 }
 
@@ -141,6 +160,8 @@ func startFunction(t *testing.T, name string, extraEnv ...string) *lambdafake.Ru
 		"PAJARITO_INBOUND_QUEUE_URL=" + system.sqs.QueueURL(inbound),
 		"PAJARITO_INBOUND_DLQ_URL=" + system.sqs.QueueURL(dlq),
 		"PAJARITO_OUTBOUND_QUEUE_URL=" + system.sqs.QueueURL(outbox),
+		"AWS_ENDPOINT_URL_SNS=" + system.sqs.Endpoint,
+		"PAJARITO_ALERT_TOPIC_ARN=" + system.alerts,
 		"X_CONSUMER_SECRET=" + secret,
 	}, extraEnv...)
 	fn, err := rt.StartFunction(t.Context(), filepath.Join(system.bins, name, "bootstrap"), env)
@@ -484,5 +505,57 @@ func TestListenFunction(t *testing.T) {
 	}
 	if n := queued(t, inbound); n != 0 {
 		t.Errorf("second run queued %d posts, want 0: the checkpoint must hold", n)
+	}
+}
+
+// TestMonitorFunction: a crisis opened by a burst of complaints an hour ago, with
+// nothing since, is closed by the scheduled monitor function, and the team gets
+// the alert through the SNS topic.
+func TestMonitorFunction(t *testing.T) {
+	ctx := t.Context()
+	if err := system.sqs.Purge(alertInbox); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := protocol.New(system.config.Protocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := system.config.Protocol.Crisis.Topics[0].Name
+	crises := eng.Monitor(system.store, protocol.LogNotifier{Log: slog.New(slog.DiscardHandler)}, nil)
+	burst := time.Now().Add(-time.Hour)
+	for i := range 2 * system.config.Protocol.Crisis.MinCount {
+		at := burst.Add(time.Duration(i) * time.Second)
+		if _, err := crises.Observe(ctx, at, at, []string{topic}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := system.store.GetCrisis(ctx, topic); err != nil || !st.Active {
+		t.Fatalf("precondition: crisis %s after the burst: %+v, %v", topic, st, err)
+	}
+
+	mon := startFunction(t, "monitor")
+	out, err := mon.Invoke(ctx, []byte(`{}`))
+	if err != nil {
+		t.Fatalf("monitor: %v", err)
+	}
+	var rep struct {
+		At           time.Time         `json:"at"`
+		ActiveCrises []json.RawMessage `json:"active_crises"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil || rep.At.IsZero() || rep.ActiveCrises == nil {
+		t.Fatalf("monitor result %s: %v", out, err)
+	}
+	if len(rep.ActiveCrises) != 0 {
+		t.Errorf("active crises after the monitor: %s", out)
+	}
+	if st, err := system.store.GetCrisis(ctx, topic); err != nil || st.Active || st.ClosedBy != "auto" {
+		t.Errorf("crisis %s after the monitor: %+v, %v", topic, st, err)
+	}
+	bodies, err := system.sqs.Bodies(alertInbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bodies) != 1 || !strings.Contains(bodies[0], "crisis closed") || !strings.Contains(bodies[0], `"kind": "crisis_closed"`) {
+		t.Errorf("alerts received through SNS: %q", bodies)
 	}
 }

@@ -42,7 +42,6 @@ package listen
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +52,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/emf"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )
@@ -521,35 +521,16 @@ func (l *Listener) emitMetrics(now time.Time, r SourceReport, a Allowance) {
 	if w == nil {
 		w = os.Stdout
 	}
-	slowed := 0
+	slowed := 0.0
 	if a.Slowed {
 		slowed = 1
 	}
-	doc := map[string]any{
-		"_aws": map[string]any{
-			"Timestamp": now.UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  "Pajarito",
-				"Dimensions": [][]string{{"Source"}},
-				"Metrics": []map[string]string{
-					{"Name": "PostsRead", "Unit": "Count"},
-					{"Name": "Enqueued", "Unit": "Count"},
-					{"Name": "EstimatedCostUSD", "Unit": "None"},
-					{"Name": "BudgetSlowed", "Unit": "Count"},
-				},
-			}},
-		},
-		"Source":           r.Source,
-		"PostsRead":        r.Read,
-		"Enqueued":         r.Enqueued,
-		"EstimatedCostUSD": round6(r.EstimatedUSD),
-		"BudgetSlowed":     slowed,
-	}
-	b, err := json.Marshal(doc)
+	err := emf.Write(w, now, map[string]string{"Source": r.Source},
+		emf.Metric{Name: "PostsRead", Unit: emf.Count, Value: float64(r.Read)},
+		emf.Metric{Name: "Enqueued", Unit: emf.Count, Value: float64(r.Enqueued)},
+		emf.Metric{Name: "EstimatedCostUSD", Unit: emf.None, Value: round6(r.EstimatedUSD)},
+		emf.Metric{Name: "BudgetSlowed", Unit: emf.Count, Value: slowed})
 	if err != nil {
-		return
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
 		l.log().Error("listen: write metrics", "error", err)
 	}
 }

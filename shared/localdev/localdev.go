@@ -7,7 +7,9 @@
 //	DynamoDB             → dynalite as a child process (package dynalite), with its
 //	                       data under Options.DataDir
 //	API Gateway JWT auth → a bearer token (Options.AgentToken)
-//	EventBridge schedule → a ticker running the listener every poll interval
+//	EventBridge schedule → a ticker running the listener every poll interval, and
+//	                       one running the monitor every minute
+//	SNS alert topic      → log lines (level WARN, "pajarito alert: …")
 //	X API                → X itself with the brand's credentials, any X-compatible
 //	                       server (Options.XBaseURL), or, with neither, the
 //	                       project's fake (package xfake) seeded from events/
@@ -149,7 +151,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	inbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundQueue), Log: log}
 	dlq := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundDLQ), Log: log}
 	outbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(OutboundQueue), Log: log}
-	pipe, err := wire.Pipeline(o.Config, s.Store, outbound, log)
+	pipe, err := wire.Pipeline(o.Config, s.Store, outbound, nil, log)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
@@ -167,6 +169,11 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
+	mon, err := wire.NewMonitor(o.Config, s.Store, nil, log)
+	if err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
+	mon.Metrics = io.Discard
 
 	api := agentapi.New(s.Store, agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}}, log)
 	routes := wire.Routes(wire.WebhookHandler(o.Config, o.Secret, inbound, log), api)
@@ -179,7 +186,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -194,7 +201,17 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	}()
 	go func() {
 		defer s.wg.Done()
-		s.listen(runCtx, listener)
+		s.every(runCtx, s.PollInterval, "listener", func(ctx context.Context) error {
+			_, err := listener.Run(ctx)
+			return err
+		})
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.every(runCtx, monitorInterval, "monitor", func(ctx context.Context) error {
+			_, err := mon.Run(ctx)
+			return err
+		})
 	}()
 	return s, nil
 }
@@ -257,13 +274,16 @@ func placeholderCredentials(cfg *config.Config) xapi.Credentials {
 	}
 }
 
-// listen runs the listener now and then every poll interval, as the schedule does.
-func (s *System) listen(ctx context.Context, l *listen.Listener) {
-	t := time.NewTicker(s.PollInterval)
+// monitorInterval is how often the monitor runs (the stack's schedule).
+const monitorInterval = time.Minute
+
+// every runs run now and then every interval until ctx ends, as a schedule does.
+func (s *System) every(ctx context.Context, interval time.Duration, name string, run func(context.Context) error) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := l.Run(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("localdev: listener run failed", "error", err.Error())
+		if err := run(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("localdev: "+name+" run failed", "error", err.Error())
 		}
 		select {
 		case <-ctx.Done():

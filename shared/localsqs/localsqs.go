@@ -62,6 +62,7 @@ import (
 	"github.com/Admiral-Piett/goaws/app/router"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/sirupsen/logrus"
 )
@@ -266,6 +267,19 @@ func (s *Server) Client(ctx context.Context) *sqs.Client {
 		Region:      Region,
 		Credentials: credentials.NewStaticCredentialsProvider("localsqs", "localsqs", ""),
 	}, func(o *sqs.Options) {
+		o.BaseEndpoint = aws.String(s.Endpoint)
+	})
+}
+
+// SNS returns an SNS client for this server, configured like Client: goaws serves
+// SNS (CreateTopic, Subscribe with protocol "sqs", Publish) on the same endpoint,
+// delivering to its own queues.
+func (s *Server) SNS(ctx context.Context) *sns.Client {
+	_ = ctx
+	return sns.NewFromConfig(aws.Config{
+		Region:      Region,
+		Credentials: credentials.NewStaticCredentialsProvider("localsqs", "localsqs", ""),
+	}, func(o *sns.Options) {
 		o.BaseEndpoint = aws.String(s.Endpoint)
 	})
 }

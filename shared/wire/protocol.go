@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
@@ -13,21 +15,34 @@ import (
 // the reply sender.
 const EnvOutboundQueue = "PAJARITO_OUTBOUND_QUEUE_URL"
 
+// EnvAlertTopic is the ARN of the SNS topic alerts go to (crisis opened or closed,
+// escalations, replies X refused).
+const EnvAlertTopic = notify.EnvTopicARN
+
 // Pipeline is the processor's seam filled in: every new message is classified,
 // prioritised, routed and put through the team's protocol (crisis detection
-// included), and the replies it decides go to outbox.
-func Pipeline(cfg *config.Config, st *store.Store, outbox protocol.Outbox, log *slog.Logger) (*protocol.Pipeline, error) {
+// included), and the replies it decides go to outbox. Alerts go to alerts (nil:
+// they are logged).
+func Pipeline(cfg *config.Config, st *store.Store, outbox protocol.Outbox, alerts protocol.Notifier, log *slog.Logger) (*protocol.Pipeline, error) {
 	eng, err := protocol.New(cfg.Protocol)
 	if err != nil {
 		return nil, fmt.Errorf("config: protocol: %w", err)
 	}
-	notify := protocol.LogNotifier{Log: log}
+	if alerts == nil {
+		alerts = protocol.LogNotifier{Log: log}
+	}
 	return &protocol.Pipeline{
 		Engine:   eng,
 		Cases:    st,
-		Crisis:   eng.Monitor(st, notify, log),
+		Crisis:   eng.Monitor(st, alerts, log),
 		Outbox:   outbox,
-		Notifier: notify,
+		Notifier: alerts,
 		Log:      log,
 	}, nil
+}
+
+// alerts returns the notifier of the topic in EnvAlertTopic (which load must have
+// read).
+func (su *setup) alerts(log *slog.Logger) (protocol.Notifier, error) {
+	return notify.NewSNS(sns.NewFromConfig(su.aws), su.env[EnvAlertTopic], log)
 }

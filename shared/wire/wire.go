@@ -108,6 +108,7 @@ var settingHelp = map[string]string{
 	EnvInboundQueue:   "the URL of the inbound SQS queue",
 	EnvInboundDLQ:     "the URL of the inbound dead-letter queue, where unreadable messages are moved",
 	EnvOutboundQueue:  "the URL of the outbound SQS queue, where decided replies wait for the reply sender",
+	EnvAlertTopic:     "the ARN of the SNS topic for alerts (crisis, escalations, failed replies); the stack sets it from its AlertTopic",
 	EnvConsumerSecret: "the X app's consumer secret (API secret), the key X signs webhooks with (or set " + EnvXSecretID + " to the Secrets Manager secret holding it)",
 }
 
@@ -178,13 +179,17 @@ func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 // new message goes through the protocol pipeline, whose replies go to the outbound
 // queue.
 func Processor(ctx context.Context, getenv func(string) string, log *slog.Logger) (*intake.Processor, error) {
-	su, err := load(ctx, getenv, EnvTable, EnvInboundDLQ, EnvOutboundQueue)
+	su, err := load(ctx, getenv, EnvTable, EnvInboundDLQ, EnvOutboundQueue, EnvAlertTopic)
+	if err != nil {
+		return nil, err
+	}
+	alerts, err := su.alerts(log)
 	if err != nil {
 		return nil, err
 	}
 	sqsClient := sqs.NewFromConfig(su.aws)
 	st := NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log)
-	pipe, err := Pipeline(su.cfg, st, &queue.Sender{Client: sqsClient, URL: su.env[EnvOutboundQueue], Log: log}, log)
+	pipe, err := Pipeline(su.cfg, st, &queue.Sender{Client: sqsClient, URL: su.env[EnvOutboundQueue], Log: log}, alerts, log)
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,10 @@ var builders = []struct {
 	}, []string{wire.EnvConsumerSecret, wire.EnvInboundQueue}},
 	{"Processor", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.Processor(ctx, getenv, log)
-	}, []string{wire.EnvTable, wire.EnvInboundDLQ, wire.EnvOutboundQueue}},
+	}, []string{wire.EnvTable, wire.EnvInboundDLQ, wire.EnvOutboundQueue, wire.EnvAlertTopic}},
+	{"Monitor", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
+		return wire.Monitor(ctx, getenv, log)
+	}, []string{wire.EnvTable, wire.EnvAlertTopic}},
 	{"AgentAPI", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.AgentAPI(ctx, getenv, log)
 	}, []string{wire.EnvTable}},
@@ -119,6 +122,7 @@ var allVars = map[string]string{
 	wire.EnvInboundDLQ:     "https://sqs.us-east-1.amazonaws.com/123456789012/inbound-dlq",
 	wire.EnvOutboundQueue:  "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
 	wire.EnvTable:          "pajarito",
+	wire.EnvAlertTopic:     "arn:aws:sns:us-east-1:123456789012:pajarito-alerts",
 }
 
 func TestBuildersMissingSettings(t *testing.T) {
@@ -166,6 +170,19 @@ func TestBuildersMissingSettings(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestProcessorBadAlertTopic(t *testing.T) {
+	isolateAWS(t)
+	env := map[string]string{"PAJARITO_CONFIG": repoConfig(t)}
+	for k, v := range allVars {
+		env[k] = v
+	}
+	env[wire.EnvAlertTopic] = "pajarito-alerts" // a name, not an ARN
+	_, err := wire.Processor(t.Context(), envOf(env), slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), wire.EnvAlertTopic) || !strings.Contains(err.Error(), "ARN") {
+		t.Errorf("error %v, want one naming %s and saying it needs an ARN", err, wire.EnvAlertTopic)
 	}
 }
 

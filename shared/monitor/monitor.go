@@ -1,0 +1,102 @@
+// Package monitor is Pajarito's scheduled watch over the service, run every
+// minute by EventBridge Scheduler (functions/monitor) and by the local dev system's
+// ticker. Each run:
+//
+//   - sweeps the crisis states: an automatic crisis closes once its topic calms
+//     down even when no related message arrives to notice it, with an alert
+//     (protocol.Monitor.Sweep);
+//   - reports the active crises as the ActiveCrises metric (per topic, and in
+//     total), so that a dashboard and an alarm can show them.
+//
+// A run is idempotent: running twice in the same minute changes nothing more than
+// running once, so the scheduler's at-least-once delivery is harmless.
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/emf"
+)
+
+// Crises is the crisis detector (*protocol.Monitor implements it).
+type Crises interface {
+	// Sweep closes the automatic crises that calmed down and returns the active ones.
+	Sweep(ctx context.Context, now time.Time) ([]care.CrisisState, error)
+}
+
+// Monitor runs the scheduled checks. Crises is required.
+type Monitor struct {
+	Crises Crises
+	// Topics are the configured crisis topics: each gets an ActiveCrises value
+	// every run, 0 included, so that its graph and alarm have data.
+	Topics []string
+	// Metrics receives the Embedded Metric Format lines; nil means os.Stdout.
+	Metrics io.Writer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Report is what a run did; it is the function's result (visible in the Lambda
+// console and the scheduler's logs).
+type Report struct {
+	At time.Time `json:"at"`
+	// ActiveCrises are the crises open after the sweep.
+	ActiveCrises []care.CrisisState `json:"active_crises"`
+}
+
+// Run runs the checks once.
+func (m *Monitor) Run(ctx context.Context) (Report, error) {
+	now := time.Now()
+	if m.Now != nil {
+		now = m.Now()
+	}
+	now = now.UTC()
+	log := m.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	rep := Report{At: now, ActiveCrises: []care.CrisisState{}}
+	active, err := m.Crises.Sweep(ctx, now)
+	if err != nil {
+		return rep, fmt.Errorf("monitor: crisis sweep: %w", err)
+	}
+	rep.ActiveCrises = append(rep.ActiveCrises, active...)
+	m.emitCrises(active, now, log)
+	topics := make([]string, len(active))
+	for i, c := range active {
+		topics[i] = c.Topic
+	}
+	log.InfoContext(ctx, "monitor: run", "active_crises", len(active), "topics", topics)
+	return rep, nil
+}
+
+func (m *Monitor) emitCrises(active []care.CrisisState, now time.Time, log *slog.Logger) {
+	w := m.Metrics
+	if w == nil {
+		w = os.Stdout
+	}
+	open := map[string]bool{}
+	for _, c := range active {
+		open[c.Topic] = true
+	}
+	write := func(dims map[string]string, n int) {
+		if err := emf.Write(w, now, dims, emf.Metric{Name: "ActiveCrises", Unit: emf.Count, Value: float64(n)}); err != nil {
+			log.Error("monitor: write metrics", "error", err)
+		}
+	}
+	write(nil, len(active))
+	for _, t := range m.Topics {
+		n := 0
+		if open[t] {
+			n = 1
+		}
+		write(map[string]string{"Topic": t}, n)
+	}
+}

@@ -1,0 +1,41 @@
+package wire
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/monitor"
+	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/store"
+)
+
+// Monitor builds the monitor function's scheduled checks from the environment.
+func Monitor(ctx context.Context, getenv func(string) string, log *slog.Logger) (*monitor.Monitor, error) {
+	su, err := load(ctx, getenv, EnvTable, EnvAlertTopic)
+	if err != nil {
+		return nil, err
+	}
+	alerts, err := su.alerts(log)
+	if err != nil {
+		return nil, err
+	}
+	st := NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log)
+	return NewMonitor(su.cfg, st, alerts, log)
+}
+
+// NewMonitor returns the scheduled checks over st, alerting through alerts (nil:
+// they are logged). The local dev system runs them on a ticker.
+func NewMonitor(cfg *config.Config, st *store.Store, alerts protocol.Notifier, log *slog.Logger) (*monitor.Monitor, error) {
+	eng, err := protocol.New(cfg.Protocol)
+	if err != nil {
+		return nil, fmt.Errorf("config: protocol: %w", err)
+	}
+	m := &monitor.Monitor{Crises: eng.Monitor(st, alerts, log), Log: log}
+	for _, t := range cfg.Protocol.Crisis.Topics {
+		m.Topics = append(m.Topics, t.Name)
+	}
+	return m, nil
+}
