@@ -70,4 +70,19 @@ intens x1.5: mazo, cantidad, un monton
 const lexESCalm = `
 0 calm: salida de emergencia, salidas de emergencia, puerta de emergencia, puertas de emergencia, asiento|asientos|fila|filas de emergencia, plano de emergencia, simulacro, en caso de emergencia
 -1.5 calm: me va a dar un infarto|algo|ataque|patatus|telele, me da un infarto|ataque, casi me da un infarto, me muero de verguenza|asco|rabia|frio|calor|hambre|sueno, estoy muerto|muerta de, me mata, me matan
+
+# ---------- service failures told without opinion words ----------
+# An exclamative "que no puedas…" is a complaint; a why-question about having to do
+# something is one too; so are reported answers from the company, files that do not
+# move, annulled flights, schedule changes and obligations.
+-2: que no puedas|pueda|podais|puedan, que no se pueda|puedan, que tengas|tenga|tengamos|tengan que, es normal que, no es normal que, como es posible que, no entiendo como, no entiendo por que, no entiendo que, alguien me explica, a alguien le parece
+-1.5: por que tengo|tenemos|hay|tienen|tiene que, por que me, por que nos, implica que, me dicen que, me dijeron que, me han dicho que, nos dicen que, nos dijeron que, nos han dicho que, me contestan que, me responden que
+-2: no consta, no me consta, no aparece, no aparecen, no veo avances, sin avances, ningun avance, ni un avance, sin noticias, ni noticias, sigo esperando, seguimos esperando, sigue sin, siguen sin, todavia no, aun no, aun sigo, a dia de hoy, a fecha de hoy, desde hace una|dos|tres|varias|unas semana|semanas|mes|meses, hace una|dos|tres|varias semana|semanas|mes|meses que
+-2 event: anulado, anulada, anulados, anuladas, anulacion, anulaciones, anulan, anularon, anulais, suprimido, suprimidos, reubicado, reubicados, reubicada, reubicaron, dejaron en tierra, dejado en tierra, nos dejaron en tierra, denegado el embarque, denegaron el embarque
+-1.5: cambio de horario, cambios de horario, cambio de hora, cambian el horario, cambiado el horario, cambiaron el vuelo, cambiar uno de los vuelos, cada vez mas tarde, causas tecnicas, motivos tecnicos, problemas tecnicos, razones tecnicas, motivos operativos, razones operativas
+-2: obligacion de, nos obligan, me obligan, obligado a, obligada a, obligados a, me toca pagar, nos toca pagar, hay que pagar, tuve que pagar, tuvimos que pagar, me cobraron, nos cobraron, cobrarme, cobrarnos
+# "gracias a X" gives a cause, not thanks (and is often ironic after a failure);
+# thanking people is still thanks.
+0: gracias a
+2: gracias a todos, gracias a todas, gracias a vosotros, gracias a ustedes, gracias a ti, gracias a usted, gracias a todo el equipo, gracias a la tripulacion
 `
