@@ -155,11 +155,29 @@ func trainHead(docs []nbDoc) *NBHead {
 				h.Features[f] = v
 			}
 			v[ci]++
-			h.Total[ci]++
+		}
+	}
+	// A feature seen in one correction only says nothing about a class and most
+	// features are such: dropping them keeps the model small enough to store as one
+	// item (about a third of the size) at no cost in accuracy.
+	for f, v := range h.Features {
+		n := 0
+		for _, c := range v {
+			n += c
+		}
+		if n < minFeatureCount {
+			delete(h.Features, f)
+			continue
+		}
+		for ci, c := range v {
+			h.Total[ci] += c
 		}
 	}
 	return h
 }
+
+// minFeatureCount is how many corrections a feature must appear in to be kept.
+const minFeatureCount = 2
 
 // features returns the distinct features of a text (for training).
 func features(sc *scratch, lx *lexicon, text string) []string {
