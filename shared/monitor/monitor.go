@@ -6,7 +6,9 @@
 //     down even when no related message arrives to notice it, with an alert
 //     (protocol.Monitor.Sweep);
 //   - reports the active crises as the ActiveCrises metric (per topic, and in
-//     total), so that a dashboard and an alarm can show them.
+//     total), so that a dashboard and an alarm can show them;
+//   - retrains the classifier's corrections model from the agents' corrections,
+//     hourly (package learn).
 //
 // A run is idempotent: running twice in the same minute changes nothing more than
 // running once, so the scheduler's at-least-once delivery is harmless.
@@ -22,6 +24,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/emf"
+	"github.com/pajarito-care/pajarito/shared/learn"
 )
 
 // Crises is the crisis detector (*protocol.Monitor implements it).
@@ -30,9 +33,16 @@ type Crises interface {
 	Sweep(ctx context.Context, now time.Time) ([]care.CrisisState, error)
 }
 
+// Learner retrains the corrections model (*learn.Trainer implements it).
+type Learner interface {
+	Train(ctx context.Context, now time.Time) (learn.TrainReport, error)
+}
+
 // Monitor runs the scheduled checks. Crises is required.
 type Monitor struct {
 	Crises Crises
+	// Learner, when set, retrains the corrections model.
+	Learner Learner
 	// Topics are the configured crisis topics: each gets an ActiveCrises value
 	// every run, 0 included, so that its graph and alarm have data.
 	Topics []string
@@ -49,6 +59,8 @@ type Report struct {
 	At time.Time `json:"at"`
 	// ActiveCrises are the crises open after the sweep.
 	ActiveCrises []care.CrisisState `json:"active_crises"`
+	// Learning is what the Learner did.
+	Learning *learn.TrainReport `json:"learning,omitempty"`
 }
 
 // Run runs the checks once.
@@ -72,6 +84,13 @@ func (m *Monitor) Run(ctx context.Context) (Report, error) {
 	topics := make([]string, len(active))
 	for i, c := range active {
 		topics[i] = c.Topic
+	}
+	if m.Learner != nil {
+		lr, err := m.Learner.Train(ctx, now)
+		if err != nil {
+			return rep, fmt.Errorf("monitor: %w", err)
+		}
+		rep.Learning = &lr
 	}
 	log.InfoContext(ctx, "monitor: run", "active_crises", len(active), "topics", topics)
 	return rep, nil

@@ -1,11 +1,8 @@
 package store
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -91,11 +88,7 @@ func (s *Store) ListQuarantine(ctx context.Context, limit int) ([]Quarantined, e
 			return nil, fmt.Errorf("store: list quarantine: decode %s: %w", stringAttr(it, KeySK), err)
 		}
 		if b, ok := it["body"].(*types.AttributeValueMemberB); ok {
-			zr, err := gzip.NewReader(bytes.NewReader(b.Value))
-			if err != nil {
-				return nil, fmt.Errorf("store: list quarantine: body of %s: %w", stringAttr(it, KeySK), err)
-			}
-			body, err := io.ReadAll(zr)
+			body, err := gunzipBytes(b.Value)
 			if err != nil {
 				return nil, fmt.Errorf("store: list quarantine: body of %s: %w", stringAttr(it, KeySK), err)
 			}

@@ -5,7 +5,9 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/pajarito-care/pajarito/shared/classify"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/learn"
 	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
@@ -32,12 +34,15 @@ func Pipeline(cfg *config.Config, st *store.Store, outbox protocol.Outbox, alert
 		alerts = protocol.LogNotifier{Log: log}
 	}
 	return &protocol.Pipeline{
-		Engine:   eng,
-		Cases:    st,
-		Crisis:   eng.Monitor(st, alerts, log),
-		Outbox:   outbox,
-		Notifier: alerts,
-		Log:      log,
+		Engine: eng,
+		// The rules, combined with the model learned from the agents' corrections
+		// once there is one that does better (package learn).
+		Classifier: &learn.Labeler{Rules: classify.Default(), Models: st, Log: log},
+		Cases:      st,
+		Crisis:     eng.Monitor(st, alerts, log),
+		Outbox:     outbox,
+		Notifier:   alerts,
+		Log:        log,
 	}, nil
 }
 
