@@ -36,6 +36,8 @@ func TestSentiment(t *testing.T) {
 		{"es annulled flight", "es", "@PajaritoAir vuelo anulado esta mañana por causas técnicas", Negative},
 		{"es schedule change", "es", "@PajaritoAir tercer cambio de horario, cada vez más tarde", Negative},
 		{"es gracias a is a cause", "es", "Seis horas en el aeropuerto gracias a @PajaritoAir", Negative},
+		{"es strike called off", "es", "Los trabajadores de tierra desconvocan la huelga del día 30", Positive},
+		{"es averting strikes", "es", "La aerolínea reconoce a los sindicatos para evitar huelgas", Positive},
 		{"es thanks to the crew", "es", "Gracias a toda la tripulación del vuelo de hoy, un encanto", Positive},
 		{"es elongation no", "es", "NOOOOOO, otra vez no", Negative},
 		{"es caps", "es", "@PajaritoAir VERGÜENZA de servicio", Negative},

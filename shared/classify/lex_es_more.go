@@ -85,4 +85,9 @@ const lexESCalm = `
 # thanking people is still thanks.
 0: gracias a
 2: gracias a todos, gracias a todas, gracias a vosotros, gracias a ustedes, gracias a ti, gracias a usted, gracias a todo el equipo, gracias a la tripulacion
+
+# Averting a bad thing is good news: "desconvocan la huelga", "para evitar un colapso".
+2: desconvocan la huelga, desconvoca la huelga, desconvocada la huelga, desconvocan las huelgas, desconvocada, desconvocadas, desconvocan, desconvocado, acuerdo para evitar, evitar la huelga, evitar las huelgas, evitar huelgas, evitar un colapso, evitar el colapso, fin de la huelga, acaba la huelga, termina la huelga
+# Keeping on flying or growing is no complaint.
+0: seguimos volando, sigue volando, seguimos creciendo, sigue creciendo, siguen creciendo
 `
