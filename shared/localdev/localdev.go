@@ -155,6 +155,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
+	pipe.Metrics = io.Discard // CloudWatch reads them in AWS; here they would drown the log
 	proc := &intake.Processor{Store: s.Store, DeadLetter: dlq, Classifier: pipe, Log: log}
 	poller := &queue.Poller{
 		Client:        sqsClient,

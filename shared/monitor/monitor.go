@@ -6,7 +6,8 @@
 //     down even when no related message arrives to notice it, with an alert
 //     (protocol.Monitor.Sweep);
 //   - reports the active crises as the ActiveCrises metric (per topic, and in
-//     total), so that a dashboard and an alarm can show them;
+//     total), so that a dashboard and an alarm can show them, and the cases
+//     waiting for an agent as OpenCases;
 //   - retrains the classifier's corrections model from the agents' corrections,
 //     hourly (package learn).
 //
@@ -38,9 +39,16 @@ type Learner interface {
 	Train(ctx context.Context, now time.Time) (learn.TrainReport, error)
 }
 
+// Cases counts cases (*store.Store implements it).
+type Cases interface {
+	CountCases(ctx context.Context, status care.Status) (int, error)
+}
+
 // Monitor runs the scheduled checks. Crises is required.
 type Monitor struct {
 	Crises Crises
+	// Cases, when set, is counted for OpenCases.
+	Cases Cases
 	// Learner, when set, retrains the corrections model.
 	Learner Learner
 	// Topics are the configured crisis topics: each gets an ActiveCrises value
@@ -59,6 +67,8 @@ type Report struct {
 	At time.Time `json:"at"`
 	// ActiveCrises are the crises open after the sweep.
 	ActiveCrises []care.CrisisState `json:"active_crises"`
+	// OpenCases counts the open cases (when Cases is set).
+	OpenCases *int `json:"open_cases,omitempty"`
 	// Learning is what the Learner did.
 	Learning *learn.TrainReport `json:"learning,omitempty"`
 }
@@ -85,6 +95,14 @@ func (m *Monitor) Run(ctx context.Context) (Report, error) {
 	for i, c := range active {
 		topics[i] = c.Topic
 	}
+	if m.Cases != nil {
+		n, err := m.Cases.CountCases(ctx, care.Open)
+		if err != nil {
+			return rep, fmt.Errorf("monitor: count open cases: %w", err)
+		}
+		rep.OpenCases = &n
+		m.emit(log, now, nil, emf.Metric{Name: "OpenCases", Unit: emf.Count, Value: float64(n)})
+	}
 	if m.Learner != nil {
 		lr, err := m.Learner.Train(ctx, now)
 		if err != nil {
@@ -96,19 +114,23 @@ func (m *Monitor) Run(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
-func (m *Monitor) emitCrises(active []care.CrisisState, now time.Time, log *slog.Logger) {
+func (m *Monitor) emit(log *slog.Logger, now time.Time, dims map[string]string, metrics ...emf.Metric) {
 	w := m.Metrics
 	if w == nil {
 		w = os.Stdout
 	}
+	if err := emf.Write(w, now, dims, metrics...); err != nil {
+		log.Error("monitor: write metrics", "error", err)
+	}
+}
+
+func (m *Monitor) emitCrises(active []care.CrisisState, now time.Time, log *slog.Logger) {
 	open := map[string]bool{}
 	for _, c := range active {
 		open[c.Topic] = true
 	}
 	write := func(dims map[string]string, n int) {
-		if err := emf.Write(w, now, dims, emf.Metric{Name: "ActiveCrises", Unit: emf.Count, Value: float64(n)}); err != nil {
-			log.Error("monitor: write metrics", "error", err)
-		}
+		m.emit(log, now, dims, emf.Metric{Name: "ActiveCrises", Unit: emf.Count, Value: float64(n)})
 	}
 	write(nil, len(active))
 	for _, t := range m.Topics {

@@ -83,13 +83,16 @@ func TestRunClosesACalmCrisis(t *testing.T) {
 
 	var metrics bytes.Buffer
 	now := t0.Add(10 * time.Minute)
-	m := &monitor.Monitor{Crises: crises, Topics: []string{"baggage", "app"}, Metrics: &metrics, Now: func() time.Time { return now }}
+	m := &monitor.Monitor{Crises: crises, Cases: st, Topics: []string{"baggage", "app"}, Metrics: &metrics, Now: func() time.Time { return now }}
 	rep, err := m.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rep.ActiveCrises) != 1 || rep.ActiveCrises[0].Topic != "baggage" {
 		t.Fatalf("10 minutes in: active %+v", rep.ActiveCrises)
+	}
+	if rep.OpenCases == nil || *rep.OpenCases != 0 || !strings.Contains(metrics.String(), `"OpenCases":0`) {
+		t.Errorf("open cases: report %v, metrics %s", rep.OpenCases, metrics.String())
 	}
 	if v := activeCrises(t, metrics.String()); v[""] != 1 || v["baggage"] != 1 || v["app"] != 0 || len(v) != 3 {
 		t.Errorf("ActiveCrises metrics %v", v)
@@ -123,9 +126,13 @@ func activeCrises(t *testing.T, lines string) map[string]float64 {
 		var doc struct {
 			Topic        string
 			ActiveCrises *float64
+			OpenCases    *float64
 		}
-		if err := json.Unmarshal([]byte(l), &doc); err != nil || doc.ActiveCrises == nil {
-			t.Fatalf("not an ActiveCrises EMF line: %q (%v)", l, err)
+		if err := json.Unmarshal([]byte(l), &doc); err != nil || (doc.ActiveCrises == nil) == (doc.OpenCases == nil) {
+			t.Fatalf("not an ActiveCrises or OpenCases EMF line: %q (%v)", l, err)
+		}
+		if doc.ActiveCrises == nil {
+			continue
 		}
 		out[doc.Topic] = *doc.ActiveCrises
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
+	"github.com/pajarito-care/pajarito/shared/emf"
 )
 
 // CaseStore is what the pipeline reads and writes about cases (store.Store
@@ -58,6 +61,9 @@ type Pipeline struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
+	// Metrics receives the Embedded Metric Format lines (Messages by Intent, one
+	// per message decided); nil means os.Stdout, where Lambda's log is.
+	Metrics io.Writer
 }
 
 // Classify implements the processor's seam (intake.Classifier).
@@ -169,6 +175,13 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	}
 	if err := p.Cases.RecordDecision(ctx, &d.Record); err != nil {
 		fail("record the decision", err)
+	}
+	w := p.Metrics
+	if w == nil {
+		w = os.Stdout
+	}
+	if err := emf.Write(w, now, map[string]string{"Intent": string(labels.Intent)}, emf.Metric{Name: "Messages", Unit: emf.Count, Value: 1}); err != nil {
+		log.ErrorContext(ctx, "protocol: write metrics", "error", err.Error())
 	}
 	if _, err := p.Cases.SetPriority(ctx, c.ID, d.Priority.Score, d.Route.Department); err != nil {
 		fail("set the priority", err)

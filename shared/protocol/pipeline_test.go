@@ -1,7 +1,9 @@
 package protocol_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -180,8 +182,9 @@ func TestPipeline(t *testing.T) {
 	s := newStore(t)
 	out, alerts := &outbox{}, &notifier{}
 	e := sampleEngine(t)
+	var metrics bytes.Buffer
 	p := protocol.Pipeline{
-		Engine: e, Cases: s, Outbox: out, Notifier: alerts,
+		Engine: e, Cases: s, Outbox: out, Notifier: alerts, Metrics: &metrics,
 		Classifier: labeler{
 			"maleta":   result(classify.IntentComplaint, -0.7, ""),
 			"sigo":     result(classify.IntentComplaint, -0.8, classify.UrgencyLow, classify.KindLongWait),
@@ -252,6 +255,21 @@ func TestPipeline(t *testing.T) {
 	d4 := deliver(t, s, p, mention("1820000000000000300", "2900000000000000009", "@PajaritoAir thank you so much, the crew on PJ456 were wonderful!", "en", t0.Add(2*time.Hour)))
 	if d4.Record.Labels.Lang != "en" || d4.Record.Labels.Intent != "praise" || len(d4.Replies) != 1 || !strings.HasPrefix(d4.Replies[0].Text, "Thanks so much, Marta!") {
 		t.Errorf("praise end to end: labels %+v, replies %+v", d4.Record.Labels, d4.Replies)
+	}
+	// One Messages metric per message decided, by intent; none for the brand's.
+	var intents []string
+	for _, line := range strings.Split(strings.TrimSpace(metrics.String()), "\n") {
+		var m struct {
+			Intent   string
+			Messages float64
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil || m.Messages != 1 {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		intents = append(intents, m.Intent)
+	}
+	if got := strings.Join(intents, ","); got != "complaint,complaint,complaint,praise" {
+		t.Errorf("Messages metrics by intent: %s", got)
 	}
 }
 

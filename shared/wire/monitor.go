@@ -33,7 +33,7 @@ func NewMonitor(cfg *config.Config, st *store.Store, alerts protocol.Notifier, l
 	if err != nil {
 		return nil, fmt.Errorf("config: protocol: %w", err)
 	}
-	m := &monitor.Monitor{Crises: eng.Monitor(st, alerts, log), Log: log}
+	m := &monitor.Monitor{Crises: eng.Monitor(st, alerts, log), Cases: st, Log: log}
 	for _, t := range cfg.Protocol.Crisis.Topics {
 		m.Topics = append(m.Topics, t.Name)
 	}
