@@ -52,7 +52,10 @@ const (
 //     listed ItemIdentifier is empty or not in the batch — Lambda treats both as a
 //     failure of the whole batch;
 //   - makes each failed record visible again after Backoff (rather than after the
-//     queue's visibility timeout, so local retries are quick without spinning);
+//     queue's visibility timeout, so local retries are quick without spinning),
+//     except a record whose visibility the handler set itself (Visibility.Delay):
+//     as SQS does for Lambda, that record stays invisible as long as the handler
+//     asked;
 //   - moves a record that has failed MaxReceives times to DeadLetterURL, when set,
 //     as SQS's redrive policy would.
 //
@@ -162,6 +165,7 @@ func (p *Poller) PollOnce(ctx context.Context) (n int, err error) {
 	ev := p.event(out.Messages)
 	log := p.log().With("queue", p.URL)
 
+	ctx, delayed := withDelays(ctx)
 	resp, herr := p.call(ctx, ev)
 	failed := make(map[string]bool)
 	if herr == nil {
@@ -225,6 +229,10 @@ func (p *Poller) PollOnce(ctx context.Context) (n int, err error) {
 	}
 	backoff := seconds(p.Backoff, DefaultBackoff, 1, 43200)
 	for _, r := range retry {
+		if delayed.has(r.MessageId) {
+			log.DebugContext(ctx, "queue: record delayed by its handler", "message_id", r.MessageId, "attempts", p.attempt(r.MessageId))
+			continue
+		}
 		_, err := p.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
 			QueueUrl: aws.String(p.URL), ReceiptHandle: aws.String(r.ReceiptHandle), VisibilityTimeout: backoff,
 		})
@@ -424,4 +432,85 @@ func seconds(d, def time.Duration, lo, hi int32) int32 {
 	}
 	s := int32(min(math.Ceil(d.Seconds()), float64(hi)))
 	return min(max(s, lo), hi)
+}
+
+// MaxVisibility is the longest SQS keeps a received message invisible: 12 hours,
+// counted from the receive.
+const MaxVisibility = 12 * time.Hour
+
+// visibilityMargin is kept below MaxVisibility by Visibility.Delay: SQS counts the
+// 12 hours from the receive, and the handler has run since.
+const visibilityMargin = time.Minute
+
+// VisibilityChanger is the part of the SQS API Visibility uses. *sqs.Client
+// implements it.
+type VisibilityChanger interface {
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, optFns ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+// Visibility postpones the next delivery of records received from one queue, for
+// a handler that knows when a record is worth trying again (a rate limit's reset):
+// it changes the message's visibility timeout (ChangeMessageVisibility). The
+// handler must also report the record as a batch item failure, or it is deleted.
+//
+// In AWS the event source mapping leaves such a record alone: it comes back when
+// its visibility timeout ends. Locally, a Poller sees the change (through the
+// handler's context) and does not reset it to its Backoff. Either way each
+// delivery counts as a receive towards the queue's redrive policy.
+type Visibility struct {
+	Client VisibilityChanger
+	// URL is the queue URL (the records carry only its ARN).
+	URL string
+}
+
+// Delay makes record r invisible for d from now, in whole seconds rounded up, at
+// most MaxVisibility less a minute (SQS counts its 12 hours from the receive); 0
+// makes it visible at once. It returns the delay set.
+func (v *Visibility) Delay(ctx context.Context, r events.SQSMessage, d time.Duration) (time.Duration, error) {
+	if v.Client == nil || v.URL == "" {
+		return 0, errors.New("queue: Visibility needs a Client and a URL")
+	}
+	if r.ReceiptHandle == "" {
+		return 0, fmt.Errorf("queue: delay %s: the record has no receipt handle", r.MessageId)
+	}
+	d = min(max(d, 0), MaxVisibility-visibilityMargin)
+	secs := int32(math.Ceil(d.Seconds()))
+	if _, err := v.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
+		QueueUrl: aws.String(v.URL), ReceiptHandle: aws.String(r.ReceiptHandle), VisibilityTimeout: secs,
+	}); err != nil {
+		return 0, fmt.Errorf("queue: delay %s by %ds: %w", r.MessageId, secs, err)
+	}
+	markDelayed(ctx, r.MessageId)
+	return time.Duration(secs) * time.Second, nil
+}
+
+// delays are the records of the batch in progress whose visibility the handler
+// set.
+type delays struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+type delaysKey struct{}
+
+// withDelays returns ctx carrying a new set of delayed records.
+func withDelays(ctx context.Context) (context.Context, *delays) {
+	d := &delays{ids: map[string]bool{}}
+	return context.WithValue(ctx, delaysKey{}, d), d
+}
+
+// markDelayed notes, for the Poller running the handler (if any), that the
+// handler set the record's visibility.
+func markDelayed(ctx context.Context, id string) {
+	if d, ok := ctx.Value(delaysKey{}).(*delays); ok {
+		d.mu.Lock()
+		d.ids[id] = true
+		d.mu.Unlock()
+	}
+}
+
+func (d *delays) has(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ids[id]
 }

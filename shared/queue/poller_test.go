@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pajarito-care/pajarito/shared/localsqs"
 )
@@ -316,3 +318,100 @@ func TestRegionAndARN(t *testing.T) {
 
 // fakeBatchSenderAPI is an API with no Options method.
 type fakeBatchSenderAPI struct{ API }
+
+// TestPollerLeavesHandlerDelays: a record whose visibility the handler set with
+// Visibility.Delay comes back when the handler said, not after the Poller's
+// Backoff, and the receive still counts.
+func TestPollerLeavesHandlerDelays(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	out, err := testClient().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("handler-delays")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := aws.ToString(out.QueueUrl)
+	vis := &Visibility{Client: testClient(), URL: url}
+	var (
+		set     time.Duration
+		records []events.SQSMessage
+	)
+	handle := func(hctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		var resp events.SQSEventResponse
+		for _, r := range ev.Records {
+			records = append(records, r)
+			if r.Body != "wait" || r.Attributes["ApproximateReceiveCount"] != "1" {
+				continue
+			}
+			d, err := vis.Delay(hctx, r, 3500*time.Millisecond)
+			if err != nil {
+				return resp, err
+			}
+			set = d
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		}
+		return resp, nil
+	}
+	p := &Poller{Client: testClient(), URL: url, Handler: handle, WaitTime: 2 * time.Second, Backoff: time.Second, Log: slog.New(slog.DiscardHandler)}
+	if err := (&Sender{Client: testClient(), URL: url}).SendBodies(ctx, []string{"wait", "go"}); err != nil {
+		t.Fatal(err)
+	}
+
+	pollUntil(t, ctx, p, 2)
+	delayedAt := time.Now()
+	if set != 4*time.Second {
+		t.Errorf("Delay set %v; want 4s (whole seconds, rounded up)", set)
+	}
+	// Reset to the Poller's Backoff, the record would be back within this poll.
+	if n, err := p.PollOnce(ctx); err != nil || n != 0 {
+		t.Fatalf("PollOnce within the handler's delay received %d (%v); want nothing", n, err)
+	}
+	p.WaitTime = 5 * time.Second
+	pollOnce(t, ctx, p, 1)
+	if waited := time.Since(delayedAt); waited < 3500*time.Millisecond {
+		t.Errorf("the delayed record came back after %v; want at least the 4 s asked", waited)
+	}
+	last := records[len(records)-1]
+	if last.Body != "wait" || last.Attributes["ApproximateReceiveCount"] != "2" {
+		t.Errorf("second delivery: %s, receive count %s; want the delayed record, 2", last.Body, last.Attributes["ApproximateReceiveCount"])
+	}
+	if got := counts(t, "handler-delays"); got != "0 visible, 0 in flight" {
+		t.Errorf("queue after the retry: %s", got)
+	}
+}
+
+// visibilityRecorder is a VisibilityChanger that records the timeouts asked.
+type visibilityRecorder struct{ timeouts []int32 }
+
+func (v *visibilityRecorder) ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+	v.timeouts = append(v.timeouts, in.VisibilityTimeout)
+	return &sqs.ChangeMessageVisibilityOutput{}, nil
+}
+
+func TestVisibilityDelay(t *testing.T) {
+	rec := &visibilityRecorder{}
+	v := &Visibility{Client: rec, URL: "http://sqs.local/000000000000/q"}
+	ctx, delayed := withDelays(context.Background())
+	tests := []struct {
+		d    time.Duration
+		want time.Duration
+	}{
+		{1200 * time.Millisecond, 2 * time.Second},
+		{-time.Minute, 0},
+		{24 * time.Hour, MaxVisibility - time.Minute},
+	}
+	for i, tt := range tests {
+		got, err := v.Delay(ctx, events.SQSMessage{MessageId: fmt.Sprint(i), ReceiptHandle: "rh"}, tt.d)
+		if err != nil || got != tt.want || rec.timeouts[i] != int32(tt.want/time.Second) {
+			t.Errorf("Delay(%v) = %v, %v (asked SQS for %ds); want %v", tt.d, got, err, rec.timeouts[i], tt.want)
+		}
+		if !delayed.has(fmt.Sprint(i)) {
+			t.Errorf("Delay(%v) did not tell the Poller", tt.d)
+		}
+	}
+	if _, err := v.Delay(ctx, events.SQSMessage{MessageId: "x"}, time.Second); err == nil {
+		t.Error("Delay accepted a record without a receipt handle")
+	}
+	if _, err := (&Visibility{Client: rec}).Delay(ctx, events.SQSMessage{ReceiptHandle: "rh"}, time.Second); err == nil {
+		t.Error("Delay worked without a queue URL")
+	}
+}

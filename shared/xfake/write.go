@@ -5,12 +5,112 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
 // MaxDMLength is the longest DM text X accepts.
 const MaxDMLength = 10000
+
+// writeFaults are the refusals the write endpoints are steered into (Storm, Block,
+// RestrictReplies). s.mu guards them.
+type writeFaults struct {
+	storms     map[string]time.Time // endpoint → end of its 429 storm (fake clock)
+	blocked    set                  // users who block the posting account
+	restricted bool                 // replies only where the author engaged the account
+}
+
+// Storm makes a write endpoint (EndpointCreatePost or EndpointSendDM) answer 429
+// Too Many Requests to every request for d of the fake's clock from now, whatever
+// its window holds, as X does when it throttles an account. The answers carry
+// x-rate-limit-remaining 0 and x-rate-limit-reset at the storm's end (rounded up to
+// the second). The refused requests still count against the window. d <= 0 ends a
+// storm.
+func (s *Server) Storm(endpoint string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.storms == nil {
+		s.faults.storms = map[string]time.Time{}
+	}
+	if d <= 0 {
+		delete(s.faults.storms, endpoint)
+		return
+	}
+	s.faults.storms[endpoint] = s.now().Add(d)
+}
+
+// Block makes users block the posting account (the brand): replies to their posts
+// and DMs to them are refused with X's 403.
+func (s *Server) Block(users ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.faults.blocked == nil {
+		s.faults.blocked = set{}
+	}
+	for _, u := range users {
+		s.faults.blocked[u] = true
+	}
+}
+
+// RestrictReplies applies (or lifts) the self-serve tiers' rule: a reply is
+// allowed only to a post whose author mentioned the replying account or replied to
+// one of its posts; others are refused with X's 403.
+func (s *Server) RestrictReplies(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.restricted = on
+}
+
+// DeletePost removes a post, as its author deleting it would: it is no longer
+// served, and replying to it is refused with X's 403.
+func (s *Server) DeletePost(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n, ok := parseID(id); ok {
+		delete(s.posts, n)
+	}
+}
+
+// stormed answers 429 when the endpoint is in a storm; it reports whether it did.
+func (s *Server) stormed(w http.ResponseWriter, endpoint string) bool {
+	s.mu.Lock()
+	end, ok := s.faults.storms[endpoint]
+	now := s.now()
+	if ok && !now.Before(end) {
+		delete(s.faults.storms, endpoint)
+		ok = false
+	}
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	reset := end.Unix()
+	if end.Truncate(time.Second).Before(end) {
+		reset++
+	}
+	h := w.Header()
+	h.Set("x-rate-limit-remaining", "0")
+	h.Set("x-rate-limit-reset", strconv.FormatInt(reset, 10))
+	writeFailure(w, http.StatusTooManyRequests)
+	return true
+}
+
+// engaged reports whether the post's author engaged user: mentioned them or
+// replied to them. s.mu is held.
+func (s *Server) engaged(p *Post, user string) bool {
+	if p.InReplyToUserID == user {
+		return true
+	}
+	handle := s.users[user].Username
+	for _, m := range s.entities(p.Entities, p.fullText()).Mentions {
+		if m.ID == user || handle != "" && strings.EqualFold(m.Username, handle) {
+			return true
+		}
+	}
+	return false
+}
 
 // authorOf returns the user an OAuth access token acts for: the id that prefixes it
 // ("<id>-…", X's token layout), else the one set with SetMe. s.mu is held.
@@ -44,6 +144,9 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) json.RawMessage {
 
 // createPost answers POST /2/tweets.
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request, token string) {
+	if s.stormed(w, EndpointCreatePost) {
+		return
+	}
 	var in struct {
 		Text  *string `json:"text"`
 		Reply *struct {
@@ -98,6 +201,17 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, token string
 				"You attempted to reply to a Tweet that is deleted or not visible to you.", "about:blank")
 			return
 		}
+		if s.faults.blocked[parent.AuthorID] {
+			writeProblem(w, http.StatusForbidden, "Forbidden",
+				"You cannot reply to this Tweet because its author has blocked you.", "about:blank")
+			return
+		}
+		if s.faults.restricted && parent.AuthorID != author && !s.engaged(parent, author) {
+			writeProblem(w, http.StatusForbidden, "Forbidden",
+				"Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are replying to.",
+				"about:blank")
+			return
+		}
 		post.ReferencedTweets = append(post.ReferencedTweets, Ref{Type: RefRepliedTo, ID: parent.ID})
 		post.InReplyToUserID = parent.AuthorID
 		post.ConversationID = parent.ConversationID
@@ -126,6 +240,9 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, token string
 
 // sendDM answers POST /2/dm_conversations/with/{participant_id}/messages.
 func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, participant, token string) {
+	if s.stormed(w, EndpointSendDM) {
+		return
+	}
 	pid, ok := parseID(participant)
 	if !ok {
 		invalid(w, "participant_id", participant, fmt.Sprintf("The `participant_id` query parameter value [%s] does not match ^[0-9]{1,19}$", participant))
@@ -160,6 +277,10 @@ func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, participant, tok
 	if author == participant {
 		writeProblem(w, http.StatusBadRequest, "Invalid Request", "You cannot send a Direct Message to yourself.",
 			"https://api.twitter.com/2/problems/invalid-request")
+		return
+	}
+	if s.faults.blocked[participant] {
+		writeProblem(w, http.StatusForbidden, "Forbidden", "You cannot send messages to this user.", "about:blank")
 		return
 	}
 	aid, _ := parseID(author)

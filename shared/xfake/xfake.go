@@ -16,6 +16,9 @@
 //     shows up in later reads) and recorded (Posted).
 //   - POST /2/dm_conversations/with/{participant_id}/messages: {"text"} → 201
 //     {"data":{"dm_conversation_id","dm_event_id"}}, recorded.
+//   - Webhooks (GET, POST /2/webhooks; PUT, DELETE /2/webhooks/{id}) with X's CRC
+//     check of the URL, X Activity API subscriptions and Account Activity API
+//     subscriptions: see webhooks.go.
 //
 // Reads honour tweet.fields, user.fields and expansions (author_id,
 // referenced_tweets.id, referenced_tweets.id.author_id, in_reply_to_user_id,
@@ -103,6 +106,8 @@ type Server struct {
 	noRLHdrs bool
 	accept   set // consumer keys accepted; empty: any
 	posted   []Posted
+	hooks    webhookState // webhooks.go
+	faults   writeFaults  // write.go
 }
 
 // bucket is one rate-limit window.
@@ -386,6 +391,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case fail != 0:
 		writeFailure(w, fail)
 		return
+	case b == nil && authCtx == contextUser:
+		writeProblem(w, http.StatusForbidden, "Unsupported Authentication",
+			"Authenticating with OAuth 1.0a User Context is forbidden for this endpoint.  Supported authentication types are [OAuth 2.0 Application-Only].",
+			"https://api.twitter.com/2/problems/unsupported-authentication")
+		return
 	case b == nil:
 		writeProblem(w, http.StatusForbidden, "Unsupported Authentication",
 			"Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
@@ -405,6 +415,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.createPost(w, r, token)
 	case EndpointSendDM:
 		s.sendDM(w, r, pathID, token)
+	default:
+		s.serveWebhooks(w, r, endpoint, pathID, authCtx, token)
 	}
 }
 
@@ -453,7 +465,7 @@ func route(method, path string) (endpoint, id string) {
 		parts[2] == "with" && parts[4] == "messages":
 		return EndpointSendDM, parts[3]
 	}
-	return "", ""
+	return routeWebhooks(method, parts)
 }
 
 // authContext reads the Authorization header: the context ("" when missing or

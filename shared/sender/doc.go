@@ -1,0 +1,111 @@
+// Package sender is the reply sender: the logic of the Lambda function subscribed to
+// the outbound SQS queue (with ReportBatchItemFailures). Each record carries one
+// care.ReplyRequest, written by the protocol pipeline or the agent API; the sender
+// posts it on X as the brand, a public reply (POST /2/tweets with
+// reply.in_reply_to_tweet_id) or a DM (POST
+// /2/dm_conversations/with/{participant_id}/messages), as the request's channel
+// says and never the other way, and records the result.
+//
+// # One record
+//
+// Records are handled one by one. For each, the reply item of its idempotency key
+// (package store, replies.go) says where it stands:
+//
+//   - sent: it is not sent again; the sender makes sure the outbound message is in
+//     the case and the spend recorded (a redelivery after a crash does just that).
+//   - failed or unknown: nothing is sent; the team is notified if it was not yet.
+//   - sending, claimed less than Lease ago: another delivery is calling X; the
+//     record waits until the lease ends.
+//   - sending for longer than Lease: see "An interrupted send" below.
+//
+// A request with no item yet, or waiting, is checked, then sent:
+//
+//  1. Validate, then the reply linter (protocol.Linter) again, with the case's
+//     messages and, for a public reply, the customer's DMs (from the customer's
+//     DM cases), so that nothing said by DM is ever posted in public; the post
+//     replied to must be a message of the case, not deleted, and a DM must go to
+//     the case's customer. A request that fails is marked failed with the
+//     reason, the team is notified, and it is not retried.
+//  2. X's rate limit: while a 429's backoff is recorded for the endpoint (shared
+//     by every sender, in DynamoDB), the record waits.
+//  3. The send budget: one send is reserved in the current 15-minute window of
+//     its kind (Limits: 100 posts and 15 DMs by default, X's per-user limits), or,
+//     when that window is full, in the first later window with room; the record
+//     waits for that window, holding its reservation (at most 12 hours ahead).
+//  4. The claim: the reply item moves to sending (a conditional write: of
+//     concurrent deliveries of one request, one sends).
+//  5. The call to X, then: sent → the item moves to sent with X's id, the
+//     message is appended to the case as outbound (store.AppendOutbound:
+//     counters, first-response time, and the claim of X's id, so that the copy
+//     of the post or DM that X's webhook delivers back is a duplicate) and its
+//     price added to the month's spend; 429 → the backoff is recorded, the item
+//     goes back to waiting, and the record waits for X's reset; 5xx, 401 or a
+//     request that never left → back to waiting, retried later; other 4xx
+//     (deleted post, blocked, not allowed to reply, duplicate content, …) →
+//     failed with X's reason, the team notified once, not retried; no answer
+//     after the request left → uncertain (below).
+//
+// A record that waits is reported as a batch item failure after its visibility
+// was set to the wait (Delayer, queue.Visibility: ChangeMessageVisibility, at most
+// 12 hours), so that it comes back when it is due: nothing spins, nothing is
+// dropped. Locally, queue.Poller honours that visibility. Every record gets one
+// JSON log line: outcome, case id, key, kind, channel, and X's id or the reason.
+//
+// # Exactly once, as far as X allows
+//
+// X takes no idempotency key, so exactly-once rests on the claim: a request is
+// posted only by the delivery that moved its item to sending, and a reply
+// recorded sent is never posted again. What remains is the call itself: when a
+// sender stops between the call and recording its outcome (the function times out
+// or crashes, or X's answer never arrives), nobody knows whether X created the
+// post. Such a request is never resent blindly:
+//
+// An interrupted send: once its claim is older than Lease (keep it above the
+// function's timeout, so that the claimer is surely gone), the next delivery looks
+// in the case for the brand's copy of the reply, which X's webhook delivers back
+// and the processor stores as an outbound message: same channel, same post replied
+// to or DM recipient, written after the attempt started, same text (X's entities
+// and links aside), not another reply's. Found: the reply is recorded sent with
+// that id (no call to X). Not found: the reply is marked unknown, the team is
+// notified, and an agent checks the conversation on X and sends it again if it is
+// missing. A reply can therefore be duplicated only if an agent resends one that X
+// did post but whose copy had not reached the case, and lost only if an agent
+// does not act on the alert. A 5xx answer is taken at its word (X created nothing)
+// and retried: if X did create the post, X refuses the public retry as duplicate
+// content (it is then marked failed with that reason), and a DM would be sent
+// twice.
+//
+// Follow-up work is done once per reply through tasks claimed on the reply item
+// (store.ClaimReplyTask): the spend (a crash between the claim and the ADD loses
+// one reply's price from the estimate) and the notification of a failure (a
+// notifier error gives the task back, and the redelivery notifies).
+//
+// # Waiting and the dead-letter queue
+//
+// SQS counts every receive towards the queue's redrive policy, waits included
+// (maxReceiveCount is infra.MaxReceiveCount, 5: a record moves to the DLQ when
+// received a sixth time, after five failures). The waits are chosen to stay well
+// inside it:
+//
+//   - Send budget: a reply waits once for the window it reserved (one failed
+//     receive), plus one more per 12 hours of backlog (only past 4,800 queued
+//     posts, or 720 DMs).
+//   - X's rate limit: a record waits until X's x-rate-limit-reset (xapi assumes 15
+//     minutes when X sends none), but at least RetryFloor(n) after its n-th
+//     receive: 2, 4, 8, then 15 minutes (plus up to a minute of spread). A
+//     10-minute 429 storm therefore costs a reply at most 3 failed receives
+//     (receives at 0, ≥2 and ≥6 minutes; the fourth, at ≥14 minutes, finds X
+//     answering), and 1 or 2 when X's reset is honest: 4 receives at most, under
+//     the 6th that would dead-letter it.
+//   - 5xx and network errors: the same floor, so a reply rides out about 29
+//     minutes of X errors (failures at 0, 2, 6, 14 and 29 minutes) before the DLQ;
+//     a 401 (credentials to fix) waits 15 minutes each time, about an hour in
+//     all. Raise the outbound queue's maxReceiveCount for longer outages (15
+//     would give about 3 hours).
+//   - Another delivery sending the same request, or an uncertain send: one wait of
+//     Lease, then the request is settled.
+//
+// A record that cannot be read (not JSON, no case id or key) cannot be recorded
+// with a case: it is failed, and after maxReceiveCount receives SQS moves it to
+// the DLQ, whose alarm tells the operator.
+package sender

@@ -1,0 +1,585 @@
+package sender
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/classify"
+	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/queue"
+	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xapi"
+)
+
+// maxWindowsAhead is how far ahead a send is reserved: as far as a record can
+// wait (queue.MaxVisibility).
+const maxWindowsAhead = int(queue.MaxVisibility / store.SendWindow)
+
+// copyClockSkew is how much earlier than the attempt's start a copy of the reply
+// may say it was written (clocks differ).
+const copyClockSkew = 2 * time.Minute
+
+// maxDMCases bounds the customer's DM cases read for the linter.
+const maxDMCases = 5
+
+// backoffEndpoint names the endpoint of a channel in the rate-limit backoffs
+// (shared with the listener's).
+func backoffEndpoint(ch care.Channel) string {
+	if ch == care.DM {
+		return xapi.EndpointSendDM
+	}
+	return xapi.EndpointCreatePost
+}
+
+func sendKind(ch care.Channel) string {
+	if ch == care.DM {
+		return KindDM
+	}
+	return KindPost
+}
+
+func (s *Sender) limit(ch care.Channel) int {
+	if ch == care.DM {
+		if s.Limits.DMs > 0 {
+			return s.Limits.DMs
+		}
+		return DefaultDMsPerWindow
+	}
+	if s.Limits.Posts > 0 {
+		return s.Limits.Posts
+	}
+	return DefaultPostsPerWindow
+}
+
+// send checks, schedules, claims and sends a request no delivery has sent (rep is
+// nil or waiting). lost is true when another delivery claimed it first.
+func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bool) {
+	req := &r.req
+	now := s.now()
+	if err := req.Validate(); err != nil {
+		s.fail(ctx, r, 0, err.Error())
+		return false
+	}
+	if rep != nil && rep.NotBefore != nil && now.Before(*rep.NotBefore) {
+		// Back before its time (its visibility could not be set): wait again.
+		s.wait(ctx, r, OutcomeDelayed, rep.NotBefore.Sub(now)+spread(req.IdempotencyKey), "still waits: "+rep.Reason)
+		return false
+	}
+	c, msgs, err := s.Store.GetCase(ctx, req.CaseID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(ctx, r, 0, fmt.Sprintf("case %s does not exist", req.CaseID))
+		return false
+	}
+	if err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return false
+	}
+	if reason := s.checkTarget(req, c, msgs); reason != "" {
+		s.fail(ctx, r, 0, reason)
+		return false
+	}
+	lint, err := s.lint(ctx, req, c, msgs, now)
+	if err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return false
+	}
+	if !lint.OK() {
+		var issues []string
+		for _, i := range lint.Errors {
+			issues = append(issues, i.Rule+": "+i.Messages["en"])
+		}
+		s.fail(ctx, r, 0, "the reply linter refused it: "+strings.Join(issues, "; "))
+		return false
+	}
+
+	// X's rate limit, as recorded by any sender.
+	var slot time.Time
+	if rep != nil {
+		slot = rep.Slot
+	}
+	b, err := s.Store.GetBackoff(ctx, backoffEndpoint(req.Channel))
+	if err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return false
+	}
+	if b.Active(now) {
+		until := latest(b.Until, now.Add(RetryFloor(r.receives())))
+		s.postpone(ctx, r, now, until, slot, fmt.Sprintf("X's rate limit of %s (%s) until %s", backoffEndpoint(req.Channel), b.Reason, b.Until.Format(time.RFC3339)))
+		return false
+	}
+
+	// The send budget.
+	window := store.SendWindowStart(now)
+	switch {
+	case slot.Equal(window):
+		// Reserved for this window by an earlier delivery.
+	case slot.After(window):
+		s.postpone(ctx, r, now, slot, slot, "waits for the send budget of the window reserved, "+slot.Format(time.RFC3339))
+		return false
+	default:
+		w, ok, err := s.Store.ReserveSend(ctx, sendKind(req.Channel), now, s.limit(req.Channel), maxWindowsAhead)
+		if err != nil {
+			r.outcome, r.err = OutcomeRetry, err
+			return false
+		}
+		if !ok {
+			s.postpone(ctx, r, now, now.Add(queue.MaxVisibility), time.Time{}, fmt.Sprintf("the send budget of %ss is spent for the next %d windows", sendKind(req.Channel), maxWindowsAhead))
+			return false
+		}
+		if w.After(window) {
+			s.postpone(ctx, r, now, w, w, fmt.Sprintf("the send budget of %ss (%d per %s) is spent until %s", sendKind(req.Channel), s.limit(req.Channel), store.SendWindow, w.Format(time.RFC3339)))
+			return false
+		}
+	}
+
+	claimed, won, err := s.Store.ClaimReply(ctx, req)
+	if err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return false
+	}
+	if !won {
+		return true
+	}
+	r.attempt = claimed.Attempts
+	var sent *xapi.Sent
+	if req.Channel == care.DM {
+		sent, err = s.X.SendDM(ctx, req.RecipientID, req.Text)
+	} else {
+		sent, err = s.X.Reply(ctx, req.InReplyToID, req.Text)
+	}
+	if err == nil {
+		at, ok := care.IDTime(sent.ID)
+		if !ok {
+			at = s.now()
+		}
+		s.sent(ctx, r, c, msgs, sent.ID, at, price(req, lint.Links), OutcomeSent, "")
+		return false
+	}
+	s.refused(ctx, r, err)
+	return false
+}
+
+// refused handles an attempt that X did not accept (or did not answer).
+func (s *Sender) refused(ctx context.Context, r *record, err error) {
+	req := &r.req
+	now := s.now()
+	var (
+		rl  *xapi.RateLimitedError
+		api *xapi.APIError
+	)
+	retryAt := now.Add(RetryFloor(r.receives()))
+	switch {
+	case errors.As(err, &rl):
+		if berr := s.Store.SetBackoff(ctx, store.Backoff{
+			Endpoint: backoffEndpoint(req.Channel), Until: rl.RateLimit.Reset,
+			Limit: rl.RateLimit.Limit, Remaining: rl.RateLimit.Remaining, Reason: "429",
+		}); berr != nil {
+			s.log().WarnContext(ctx, "sender: could not record X's rate limit", "endpoint", backoffEndpoint(req.Channel), "error", berr.Error())
+		}
+		s.release(ctx, r, latest(rl.RateLimit.Reset, retryAt), fmt.Sprintf("X answered 429 (rate limited) until %s", rl.RateLimit.Reset.Format(time.RFC3339)))
+	case errors.As(err, &api) && api.StatusCode == http.StatusUnauthorized:
+		s.log().ErrorContext(ctx, "sender: X rejected the brand's credentials; replies wait until they are fixed", "error", err.Error())
+		s.release(ctx, r, now.Add(retryCap), err.Error())
+	case errors.As(err, &api) && api.Retryable():
+		s.release(ctx, r, retryAt, err.Error())
+	case errors.As(err, &api):
+		s.fail(ctx, r, r.attempt, reasonOf(api))
+	case errors.Is(err, xapi.ErrNotSent):
+		s.release(ctx, r, retryAt, err.Error())
+	default:
+		// The request may have reached X: leave the claim; the delivery after the
+		// lease settles it (see "An interrupted send").
+		s.wait(ctx, r, OutcomeUncertain, s.lease()+spread(req.IdempotencyKey), "no answer from X after sending: "+err.Error())
+	}
+}
+
+// reasonOf is the reason recorded for X's refusal.
+func reasonOf(e *xapi.APIError) string {
+	parts := []string{fmt.Sprintf("X answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))}
+	for _, p := range append([]string{e.Detail}, e.Messages...) {
+		if p != "" && !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 1 && e.Title != "" {
+		parts = append(parts, e.Title)
+	}
+	return strings.Join(parts, ": ")
+}
+
+// release puts a refused attempt back to waiting and makes the record wait until
+// retryAt.
+func (s *Sender) release(ctx context.Context, r *record, retryAt time.Time, reason string) {
+	req := &r.req
+	if _, err := s.Store.ReleaseReply(ctx, req.CaseID, req.IdempotencyKey, r.attempt, retryAt, reason); err != nil {
+		// The claim stays: the request is settled after the lease.
+		s.wait(ctx, r, OutcomeRetry, s.lease()+spread(req.IdempotencyKey), reason+"; and the claim could not be released: "+err.Error())
+		return
+	}
+	s.wait(ctx, r, OutcomeDelayed, retryAt.Sub(s.now())+spread(req.IdempotencyKey), reason)
+}
+
+// postpone records that the request waits until until (holding a send of the window
+// starting at slot, if not zero) and makes the record wait.
+func (s *Sender) postpone(ctx context.Context, r *record, now, until, slot time.Time, reason string) {
+	req := &r.req
+	if _, err := s.Store.DeferReply(ctx, req, until, slot, reason); err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return
+	}
+	// A write refused by its condition means another delivery claimed it
+	// meanwhile: waiting is right either way.
+	s.wait(ctx, r, OutcomeDelayed, until.Sub(now)+spread(req.IdempotencyKey), reason)
+}
+
+// fail marks the request failed (after attempt; 0 before any call), for good, and
+// notifies the team.
+func (s *Sender) fail(ctx context.Context, r *record, attempt int, reason string) {
+	req := &r.req
+	ok, err := s.Store.FinishReply(ctx, req, attempt, store.ReplyOutcome{State: care.ReplyFailed, Reason: reason})
+	if err != nil {
+		r.outcome, r.reason, r.err = OutcomeRetry, reason, err
+		return
+	}
+	if !ok {
+		// Another delivery moved it meanwhile: read it again next time.
+		s.wait(ctx, r, OutcomeInFlight, s.lease(), "changed by another delivery while failing: "+reason)
+		return
+	}
+	r.outcome, r.reason = OutcomeFailed, reason
+	s.notify(ctx, r, AlertReplyFailed, reason)
+}
+
+// notify tells the team about a reply that failed or is unknown, once.
+func (s *Sender) notify(ctx context.Context, r *record, kind, reason string) {
+	req := &r.req
+	won, err := s.Store.ClaimReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskNotify)
+	if err != nil {
+		r.err = fmt.Errorf("notify: %w", err)
+		return
+	}
+	if !won {
+		return
+	}
+	what := "failed"
+	if kind == AlertReplyUnknown {
+		what = "may not have been sent"
+	}
+	a := protocol.Alert{
+		Kind: kind, CaseID: req.CaseID, Message: req.TriggerID, At: s.now(),
+		Summary: fmt.Sprintf("%s %s reply %s of case %s %s: %s", req.Kind, req.Channel, req.IdempotencyKey, req.CaseID, what, reason),
+	}
+	if err := s.notifier().Notify(ctx, a); err != nil {
+		if rerr := s.Store.ReleaseReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskNotify); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		r.err = fmt.Errorf("notify: %w", err)
+	}
+}
+
+// sent records a reply X accepted (or whose copy was found): the reply item, the
+// outbound message in the case, the spend.
+func (s *Sender) sent(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, xid string, at time.Time, usd float64, outcome, reason string) {
+	req := &r.req
+	r.xid = xid
+	ok, err := s.Store.FinishReply(ctx, req, r.attempt, store.ReplyOutcome{State: care.ReplySent, XID: xid, CostUSD: usd, SentAt: at})
+	if err == nil && !ok {
+		err = fmt.Errorf("attempt %d is no longer the reply's", r.attempt)
+	}
+	// Whatever happened to the reply item, the message goes into the case: its
+	// copy there is what settles an interrupted send.
+	rerr := s.record(ctx, r, c, msgs, xid, at, usd)
+	if err != nil {
+		s.wait(ctx, r, OutcomeUncertain, s.lease()+spread(req.IdempotencyKey), fmt.Sprintf("X created %s but recording it failed: %v", xid, err))
+		return
+	}
+	r.outcome, r.reason = outcome, reason
+	if rerr != nil {
+		r.err = rerr
+	}
+}
+
+// record appends a sent reply to its case as an outbound message and adds its
+// price to the month's spend, each once.
+func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, xid string, at time.Time, usd float64) error {
+	req := &r.req
+	m := &care.Message{
+		Channel: req.Channel, Direction: care.Outbound, ID: xid,
+		AuthorID: s.Brand.ID, AuthorHandle: s.Brand.Handle,
+		Text: req.Text, Lang: req.Lang, CreatedAt: at,
+		// Only a post with a link has that price (see price).
+		HasURL: req.Channel == care.Public && usd == protocol.PricePostLinkUSD,
+	}
+	if req.Channel == care.DM {
+		m.RecipientID = req.RecipientID
+	} else {
+		m.InReplyToID = req.InReplyToID
+		m.InReplyToUserID = c.CustomerID
+		for _, x := range msgs {
+			if x.ID == req.InReplyToID {
+				m.InReplyToUserID, m.ConversationID = x.AuthorID, x.ConversationID
+			}
+		}
+		if m.ConversationID == "" {
+			m.ConversationID, _ = strings.CutPrefix(c.ThreadKey, "public#")
+		}
+	}
+	env := &care.Envelope{Version: care.EnvelopeVersion, Kind: care.KindMessage, Source: care.SourceReply, ReceivedAt: s.now(), Message: m}
+	var errs []error
+	if _, err := s.Store.AppendOutbound(ctx, req.CaseID, env, "reply#"+req.IdempotencyKey); err != nil {
+		errs = append(errs, err)
+	}
+	won, err := s.Store.ClaimReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskSpend)
+	if err != nil {
+		errs = append(errs, err)
+	} else if won {
+		kind := sendKind(req.Channel)
+		if err := s.Store.AddSpend(ctx, at, store.SourceSpend{Source: "reply." + kind, Kind: "reply", Pages: 1, USD: usd}); err != nil {
+			errs = append(errs, err)
+			if rerr := s.Store.ReleaseReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskSpend); rerr != nil {
+				errs = append(errs, rerr)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// price is X's price of the reply (DESIGN.md).
+func price(req *care.ReplyRequest, links int) float64 {
+	switch {
+	case req.Channel == care.DM:
+		return PriceDMUSD
+	case links > 0:
+		return protocol.PricePostLinkUSD
+	case req.Summoned:
+		return protocol.PricePostSummonedUSD
+	}
+	return protocol.PricePostUSD
+}
+
+// finished handles a redelivery of a request that is done.
+func (s *Sender) finished(ctx context.Context, r *record, rep *store.Reply) {
+	req := &r.req
+	r.attempt, r.xid, r.reason = rep.Attempts, rep.XID, rep.Reason
+	if rep.State != care.ReplySent {
+		r.outcome = OutcomeDone
+		if rep.NotifiedAt == nil {
+			kind := AlertReplyFailed
+			if rep.State == care.ReplyUnknown {
+				kind = AlertReplyUnknown
+			}
+			s.notify(ctx, r, kind, rep.Reason)
+		}
+		return
+	}
+	r.outcome = OutcomeAlreadySent
+	c, msgs, err := s.Store.GetCase(ctx, req.CaseID)
+	if err != nil {
+		r.err = err
+		return
+	}
+	at := rep.UpdatedAt
+	if rep.SentAt != nil {
+		at = *rep.SentAt
+	}
+	if err := s.record(ctx, r, c, msgs, rep.XID, at, rep.CostUSD); err != nil {
+		r.err = err
+	}
+}
+
+// sending handles a request another delivery claimed: it waits for the claim, or
+// settles an interrupted send.
+func (s *Sender) sending(ctx context.Context, r *record, rep *store.Reply) {
+	req := &r.req
+	now := s.now()
+	r.attempt = rep.Attempts
+	started := rep.UpdatedAt
+	if rep.SendingAt != nil {
+		started = *rep.SendingAt
+	}
+	if age := now.Sub(started); age < s.lease() {
+		s.wait(ctx, r, OutcomeInFlight, s.lease()-age+spread(req.IdempotencyKey),
+			fmt.Sprintf("attempt %d started at %s is in progress", rep.Attempts, started.Format(time.RFC3339)))
+		return
+	}
+	c, msgs, err := s.Store.GetCase(ctx, req.CaseID)
+	if err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return
+	}
+	others, err := s.Store.ListReplies(ctx, req.CaseID)
+	if err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return
+	}
+	if m := s.findCopy(req, started, msgs, others); m != nil {
+		links := s.Engine.Linter().Lint(protocol.ReplyDraft{Text: req.Text, Channel: req.Channel, Lang: req.Lang}).Links
+		s.sent(ctx, r, c, msgs, m.ID, m.CreatedAt, price(req, links), OutcomeReconciled,
+			fmt.Sprintf("attempt %d was interrupted; X's copy %s was found in the case", rep.Attempts, m.ID))
+		return
+	}
+	reason := fmt.Sprintf("attempt %d, started at %s, was interrupted while calling X and no copy of the reply reached the case: check the conversation on X, and send it again only if it is missing",
+		rep.Attempts, started.Format(time.RFC3339))
+	ok, err := s.Store.FinishReply(ctx, req, rep.Attempts, store.ReplyOutcome{State: care.ReplyUnknown, Reason: reason})
+	if err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return
+	}
+	if !ok {
+		s.wait(ctx, r, OutcomeInFlight, time.Minute, "the reply changed while its interrupted send was settled")
+		return
+	}
+	r.outcome, r.reason = OutcomeUnknown, reason
+	s.notify(ctx, r, AlertReplyUnknown, reason)
+}
+
+// findCopy returns the brand's copy of the reply in the case's messages: an
+// outbound message of the same channel, answering the same post (or to the same
+// DM recipient), written after the attempt started, with the same text, that no
+// other reply recorded; nil when there is none.
+func (s *Sender) findCopy(req *care.ReplyRequest, started time.Time, msgs []care.StoredMessage, others []care.ReplyStatus) *care.StoredMessage {
+	taken := map[string]bool{}
+	for _, o := range others {
+		if o.Key != req.IdempotencyKey && o.XID != "" {
+			taken[o.XID] = true
+		}
+	}
+	want := normalText(req.Text)
+	for i := range msgs {
+		m := &msgs[i]
+		switch {
+		case m.Direction != care.Outbound || m.Channel != req.Channel || m.AuthorID != s.Brand.ID || taken[m.ID]:
+		case req.Channel == care.DM && m.RecipientID != req.RecipientID:
+		case req.Channel == care.Public && m.InReplyToID != req.InReplyToID:
+		case m.CreatedAt.Before(started.Add(-copyClockSkew)):
+		case m.DeletedAt == nil && normalText(m.Text) != want:
+		default:
+			return m
+		}
+	}
+	return nil
+}
+
+var (
+	linkRE    = regexp.MustCompile(`(?i)\bhttps?://\S+`)
+	mentionRE = regexp.MustCompile(`^(@\w+\s+)+`)
+)
+
+// normalText is text as compared with X's copy: X escapes &, < and > in posts,
+// shortens links and may put the replied-to handles first.
+func normalText(text string) string {
+	t := html.UnescapeString(text)
+	t = linkRE.ReplaceAllString(t, "")
+	t = strings.Join(strings.Fields(t), " ")
+	return mentionRE.ReplaceAllString(t, "")
+}
+
+// checkTarget returns why the request cannot go where it says, or "": a public
+// reply answers a message of the case that was not deleted; a DM goes to the
+// case's customer.
+func (s *Sender) checkTarget(req *care.ReplyRequest, c *care.Case, msgs []care.StoredMessage) string {
+	if req.Channel == care.DM {
+		switch {
+		case req.RecipientID == s.Brand.ID:
+			return "the DM's recipient is the brand itself"
+		case req.RecipientID != c.CustomerID:
+			return fmt.Sprintf("the DM's recipient %s is not the customer of case %s (%s)", req.RecipientID, c.ID, c.CustomerID)
+		}
+		return ""
+	}
+	for _, m := range msgs {
+		if m.ID != req.InReplyToID {
+			continue
+		}
+		if m.DeletedAt != nil {
+			return fmt.Sprintf("the post replied to, %s, was deleted", m.ID)
+		}
+		return ""
+	}
+	return fmt.Sprintf("the post replied to, %s, is not a message of case %s", req.InReplyToID, c.ID)
+}
+
+// lint runs the reply linter on the request as it is about to be sent, with what
+// the case knows now.
+func (s *Sender) lint(ctx context.Context, req *care.ReplyRequest, c *care.Case, msgs []care.StoredMessage, now time.Time) (protocol.LintResult, error) {
+	decisions, err := s.Store.ListDecisions(ctx, req.CaseID)
+	if err != nil {
+		return protocol.LintResult{}, err
+	}
+	var intent string
+	for _, d := range decisions {
+		if d.MessageID == req.TriggerID || req.Kind == care.ReplyAgent {
+			intent = d.Labels.Intent // the trigger's, or an agent's reply: the latest
+		}
+	}
+	draft := protocol.ReplyDraft{
+		Text: req.Text, Channel: req.Channel, Lang: req.Lang, Intent: classify.Intent(intent),
+		Automatic: req.Kind.Automatic(), AllowLinks: s.allowLinks(req),
+		CustomerID: c.CustomerID, Messages: msgs,
+	}
+	if req.Channel == care.Public && c.CustomerID != "" {
+		// What the customer said by DM lives in DM cases: never post it.
+		dms, err := s.customerDMs(ctx, c.CustomerID, now)
+		if err != nil {
+			return protocol.LintResult{}, err
+		}
+		draft.Messages = append(slices.Clip(msgs), dms...)
+	}
+	return s.Engine.Linter().Lint(draft), nil
+}
+
+// customerDMs returns the messages of the customer's most recent DM cases.
+func (s *Sender) customerDMs(ctx context.Context, customer string, now time.Time) ([]care.StoredMessage, error) {
+	ids, err := s.Store.CustomerCases(ctx, customer, now.Add(-store.CustomerCaseRetention))
+	if err != nil {
+		return nil, err
+	}
+	var out []care.StoredMessage
+	read := 0
+	for i := len(ids) - 1; i >= 0 && read < maxDMCases; i-- {
+		if !strings.HasPrefix(ids[i], "d") {
+			continue
+		}
+		read++
+		_, msgs, err := s.Store.GetCase(ctx, ids[i])
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if m.Channel == care.DM {
+				out = append(out, m)
+			}
+		}
+	}
+	return out, nil
+}
+
+// allowLinks reports whether the request may carry links: agents' replies may (the
+// linter warns of the cost); automatic ones when the configuration or their
+// template allows it.
+func (s *Sender) allowLinks(req *care.ReplyRequest) bool {
+	if !req.Kind.Automatic() {
+		return false
+	}
+	cfg := s.Engine.Config()
+	tmpl, _, _ := strings.Cut(req.TemplateID, ".")
+	return cfg.AllowLinks || cfg.Templates[tmpl].AllowLinks
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
