@@ -3,6 +3,8 @@
 //
 //	pajarito dev [--addr 127.0.0.1:8080] [--data .pajarito] [--memory]
 //	pajarito replay [--url URL] FILE|DIR ...
+//	pajarito webhook register --url URL [--api xaa|aaa|both] [--user-id ID] [--dry-run]
+//	pajarito webhook list|delete ...
 package main
 
 import (
@@ -27,6 +29,8 @@ Usage:
   pajarito dev [flags]           run the whole system locally (no AWS account needed)
   pajarito replay [flags] PATH   sign and POST sample webhook events (files or folders)
   pajarito classify [flags]      label JSON lines {"id","text","lang"?} from stdin
+  pajarito learn [flags]         train the corrections model from labelled JSON lines on stdin
+  pajarito webhook COMMAND       register the stack's webhook with X and subscribe the brand (register, list, delete)
 
 Run "pajarito COMMAND -h" for a command's flags.
 `
@@ -54,6 +58,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runReplay(ctx, args[1:], stdout, stderr)
 	case "classify":
 		return runClassify(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "learn":
+		return runLearn(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "webhook":
+		return runWebhook(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
