@@ -22,10 +22,13 @@ type Function struct {
 	Timeout     time.Duration
 	// ReservedConcurrency, when above 0, caps (and reserves) concurrent runs.
 	ReservedConcurrency int
+	// OnErrors tells whoever gets the function's error alarm what is failing and
+	// where to look.
+	OnErrors string
 }
 
-// The functions and why they are sized as they are. All three are Go binaries
-// that spend their time waiting on AWS APIs (SQS, DynamoDB), not computing, so
+// The functions and why they are sized as they are. All are Go binaries
+// that spend their time waiting on APIs (SQS, DynamoDB, X), not computing, so
 // more memory (Lambda's CPU share grows with it) would mostly buy idle time.
 // 256 MB rather than the 128 MB minimum doubles the CPU share for the cold start
 // (configuration, AWS SDK set-up at init), which the webhook's 3 s CRC deadline
@@ -43,6 +46,8 @@ var (
 		Description: "Pajarito webhook: X's CRC checks and signed deliveries, queued on the inbound queue",
 		MemoryMB:    256,
 		Timeout:     6 * time.Second,
+		OnErrors: "X's deliveries fail with a 500 (X retries a few times, then drops them). Bad signatures are 401s, not errors: " +
+			"look at the webhook's logs for the X secret (unreadable, not JSON, no api_secret) or the inbound queue's SendMessage.",
 	}
 	// ProcessFunction handles a batch of up to ProcessBatchSize messages, each a
 	// handful of sequential single-item DynamoDB reads and conditional writes
@@ -55,6 +60,8 @@ var (
 		Description: "Pajarito processor: dedupes inbound messages and threads them into cases in DynamoDB",
 		MemoryMB:    256,
 		Timeout:     30 * time.Second,
+		OnErrors: "Whole batches fail (a single bad message is reported and retried alone): messages are retried 5 times, then go to the inbound DLQ. " +
+			"Look at the processor's logs for configuration (pajarito.json), DynamoDB throttling or AccessDenied, the outbound queue.",
 	}
 	// AgentAPIFunction serves the agents' HTTP API: a GetItem or a Query (one
 	// page of 50 cases) per request. 10 s is far above that and below API
@@ -64,6 +71,7 @@ var (
 		Description: "Pajarito agent API: cases for agents, behind the JWT authorizer",
 		MemoryMB:    256,
 		Timeout:     10 * time.Second,
+		OnErrors:    "Agents get 5xx from /v1/: look at the agent API's logs (DynamoDB errors, configuration) and at the API access logs (status, integrationError).",
 	}
 	// ListenFunction is the scheduled listener: per run, a few pages of the
 	// mentions timeline and of each keyword search (each X call a few hundred ms)
@@ -77,12 +85,41 @@ var (
 		MemoryMB:            256,
 		Timeout:             60 * time.Second,
 		ReservedConcurrency: 1,
+		OnErrors: "Listener runs fail: mentions and keyword searches are not read (webhooks still arrive). Look at its logs for X's 401/403 (the X secret), " +
+			"DynamoDB errors, pajarito.json's sources. Runs resume from their checkpoints once fixed.",
+	}
+	// ReplyFunction sends the replies waiting on the outbound queue to X: per
+	// message a DynamoDB read and claim, one X API call (a few hundred ms, seconds
+	// when X is slow) and a record. 30 s covers a batch of ReplyBatchSize with X at
+	// its slowest and the SDK's retries, and keeps the outbound queue's visibility
+	// timeout (6x) at 3 minutes.
+	ReplyFunction = Function{
+		Name: "reply", ID: "Reply",
+		Description: "Pajarito reply sender: posts the decided replies and DMs to X, within X's per-user limits",
+		MemoryMB:    256,
+		Timeout:     30 * time.Second,
+		OnErrors: "Reply batches fail: replies are retried, then go to the outbound DLQ. Look at the reply sender's logs for X's 401/403 (the X secret) " +
+			"and DynamoDB errors; before redriving, check on the case whether X posted the reply.",
+	}
+	// MonitorFunction is the scheduled monitor: SLA deadlines, crisis sweeps, the
+	// open-case gauge (a few Queries over the queue index and conditional writes)
+	// and SNS alerts. 60 s, like the listener, fits a run in its 1-minute schedule;
+	// the reserved concurrency of 1 keeps two sweeps from overlapping and alerting
+	// twice.
+	MonitorFunction = Function{
+		Name: "monitor", ID: "Monitor",
+		Description:         "Pajarito monitor: SLA deadlines, crisis sweeps and service metrics, alerts on SNS",
+		MemoryMB:            256,
+		Timeout:             60 * time.Second,
+		ReservedConcurrency: 1,
+		OnErrors: "Monitor runs fail: SLA deadlines, crisis closing and the service gauges are not computed, and their alerts not sent. " +
+			"Look at the monitor's logs for DynamoDB or SNS errors.",
 	}
 )
 
 // Functions lists every function the stack deploys (one per functions/<name>).
 func Functions() []Function {
-	return []Function{WebhookFunction, ProcessFunction, ListenFunction, AgentAPIFunction}
+	return []Function{WebhookFunction, ProcessFunction, ListenFunction, AgentAPIFunction, ReplyFunction, MonitorFunction}
 }
 
 // TagFunction is the tag naming the function (functions/<name>) on each Lambda
@@ -133,5 +170,11 @@ func (b *builder) newFunction(f Function, env map[string]*string) awslambda.Func
 	}
 	awscdk.Tags_Of(fn).Add(jsii.String(TagFunction), jsii.String(f.Name), nil)
 	awscdk.Tags_Of(role).Add(jsii.String(TagFunction), jsii.String(f.Name), nil)
+	if b.props.Tracing {
+		suppress(role, "AwsSolutions-IAM5",
+			"X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions: AWS requires Resource \"*\" (the tests allow it for X-Ray actions only).",
+			"Resource::*")
+	}
+	b.functions = append(b.functions, deployed{Function: f, fn: fn})
 	return fn
 }

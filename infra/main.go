@@ -1,7 +1,8 @@
 // Command infra is Pajarito's AWS CDK app: `cdk synth|deploy` at the repository root
 // runs it (cdk.json). It deploys one stack, Pajarito, from the functions that
 // `make build` put in dist/. Settings come from the CDK context (props.go) and the
-// team's pajarito.json (the listener's schedule).
+// team's pajarito.json (the listener's schedule). The stack is checked against
+// cdk-nag's AWS Solutions rules at every synthesis (nag.go).
 package main
 
 import (
@@ -26,7 +27,7 @@ func run() int {
 	app := awscdk.NewApp(nil)
 	props, err := PropsFromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
 	if err == nil {
-		err = CheckAssets(props.withDefaults().AssetDir)
+		err = CheckAssets(props.withDefaults().AssetDir, "functions")
 	}
 	if err == nil {
 		// The team's configuration is validated at synth, and sets the schedule.
@@ -39,8 +40,11 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "pajarito infra:", err)
 		return 1
 	}
-	props.Description = jsii.String("Pajarito: customer care on X (webhook, queue, processor, agent API)")
+	props.Description = jsii.String("Pajarito: customer care on X (webhook, listener, processor, agent API, reply sender, monitor)")
 	NewStack(app, StackID, props)
+	// cdk-nag's findings are annotations: an unsuppressed error stops `cdk synth`
+	// and `cdk deploy`, warnings are printed, and cdk.out gets the CSV report.
+	CheckCompliance(app)
 	app.Synth(nil)
 	return 0
 }

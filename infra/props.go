@@ -74,7 +74,14 @@ type StackProps struct {
 	// PollInterval is the listener's schedule: pajarito.json's poll_interval (the
 	// app reads it), in whole minutes. Default config.DefaultPollInterval.
 	PollInterval time.Duration
+	// MonitorInterval is the monitor's schedule, in whole minutes. Default
+	// DefaultMonitorInterval.
+	MonitorInterval time.Duration
 }
+
+// DefaultMonitorInterval is how often the monitor runs: SLA deadlines are minutes
+// apart, and a crisis is worth knowing within a minute.
+const DefaultMonitorInterval = time.Minute
 
 func (p StackProps) withDefaults() StackProps {
 	if p.AssetDir == "" {
@@ -89,6 +96,9 @@ func (p StackProps) withDefaults() StackProps {
 	if p.PollInterval == 0 {
 		p.PollInterval = config.DefaultPollInterval
 	}
+	if p.MonitorInterval == 0 {
+		p.MonitorInterval = DefaultMonitorInterval
+	}
 	return p
 }
 
@@ -102,6 +112,9 @@ func (p StackProps) Validate() error {
 	}
 	if p.PollInterval%time.Minute != 0 || p.PollInterval < 0 {
 		errs = append(errs, fmt.Errorf("poll interval %s: EventBridge Scheduler runs in whole minutes (set poll_interval in %s)", p.PollInterval, config.FileName))
+	}
+	if p.MonitorInterval%time.Minute != 0 || p.MonitorInterval < 0 {
+		errs = append(errs, fmt.Errorf("monitor interval %s: EventBridge Scheduler runs in whole minutes", p.MonitorInterval))
 	}
 	if p.AlertEmail != "" && !strings.Contains(p.AlertEmail, "@") {
 		errs = append(errs, fmt.Errorf("%s=%q is not an email address", CtxAlertEmail, p.AlertEmail))
@@ -184,16 +197,28 @@ func PropsFromContext(get func(key string) any) (StackProps, error) {
 
 // CheckAssets reports the functions whose bootstrap is missing from dir, with the
 // command that builds them: synthesizing would otherwise fail deep inside the CDK.
-func CheckAssets(dir string) error {
-	var missing []string
+// A function the stack deploys whose source folder (<sources>/<name>, sources
+// being the repository's functions/) does not exist cannot be built at all, and is
+// reported as such.
+func CheckAssets(dir, sources string) error {
+	var missing, noSource []string
 	for _, f := range Functions() {
 		p := filepath.Join(dir, f.Name, "bootstrap")
-		if _, err := os.Stat(p); err != nil {
+		if _, err := os.Stat(p); err == nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(sources, f.Name)); err != nil {
+			noSource = append(noSource, filepath.Join(sources, f.Name))
+		} else {
 			missing = append(missing, p)
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing %s: run `make build` first (or set -c %s=<folder>)", strings.Join(missing, ", "), CtxAssets)
+	var errs []error
+	if len(noSource) > 0 {
+		errs = append(errs, fmt.Errorf("the stack deploys %s but there is no such folder: add the function, or take it out of infra.Functions", strings.Join(noSource, ", ")))
 	}
-	return nil
+	if len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("missing %s: run `make build` first (or set -c %s=<folder>)", strings.Join(missing, ", "), CtxAssets))
+	}
+	return errors.Join(errs...)
 }

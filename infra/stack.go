@@ -4,15 +4,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/pajarito-care/pajarito/shared/wire"
 )
@@ -29,28 +33,53 @@ const (
 	ProcessMaxConcurrency = 5
 )
 
+// The reply sender's SQS event source. X limits what the brand account may post
+// per user, not per app: 100 posts and 15 DMs per 15 minutes. One sender covers
+// that many times over (a reply is about a second), so more senders would only
+// race for the same window, collect 429s and reorder replies; 2 is the lowest
+// maximum concurrency an SQS event source accepts. Batches of 5 keep the replies
+// a 429 sends back to the queue few, and no batching window: a reply leaves as
+// soon as it is decided (first-response time).
+const (
+	ReplyBatchSize      = 5
+	ReplyMaxConcurrency = 2
+)
+
 // builder holds what the stack has built so far; each part is a method (one file
 // each) that builds on the fields set before it.
 type builder struct {
-	stack   awscdk.Stack
-	props   StackProps
-	table   awsdynamodb.Table
-	inbound queueWithDLQ
+	stack        awscdk.Stack
+	props        StackProps
+	table        awsdynamodb.Table
+	tableIndexes []string // names of the table's global secondary indexes
+	inbound      queueWithDLQ
 	// outbound holds the reply requests the protocol decides, for the reply
-	// sender (next issue).
-	outbound queueWithDLQ
-	secret   awssecretsmanager.Secret
-	alerts   awssns.Topic
+	// sender.
+	outbound   queueWithDLQ
+	secret     awssecretsmanager.Secret
+	alerts     awssns.Topic
+	functions  []deployed // in the order they are created
+	accessLogs awslogs.LogGroup
+	alarms     []awscloudwatch.IAlarm
+}
+
+// deployed is a function of Functions() and its construct.
+type deployed struct {
+	Function
+	fn awslambda.Function
 }
 
 // NewStack defines Pajarito's stack:
 //
 //	API Gateway HTTP API ─► webhook ─► SQS inbound (+DLQ) ─► process ─► DynamoDB table
-//	EventBridge Scheduler ─► listen ──┘ (X API: mentions, searches)       │
-//	           └─ /v1/ (JWT) ─► agentapi ───────────────────────────────────┘ (reads)
+//	EventBridge Scheduler ─► listen ──┘ (X API: mentions, searches)  │       │
+//	           └─ /v1/ (JWT) ─► agentapi ────────────────────────────│───────┤ (reads)
+//	                            SQS outbound (+DLQ) ◄────────────────┘       │
+//	                                 └─► reply ─► X API                      │
+//	EventBridge Scheduler ─► monitor (SLA, crises, gauges) ─► SNS alerts ◄───┘
 //
-// plus the X credentials secret, the alert topic and the alarms. See StackProps
-// for the settings.
+// plus the X credentials secret, the alert topic, the alarms and the dashboard.
+// See StackProps for the settings.
 func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.Stack {
 	props = props.withDefaults()
 	if err := props.Validate(); err != nil {
@@ -61,9 +90,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 
 	b.table = b.newTable()
 	b.inbound = b.newQueueWithDLQ("Inbound", ProcessFunction.Timeout, ProcessBatchWindow)
-	// Sized for the reply sender to come, whose timeout will be like the
-	// processor's (a batch of X API calls).
-	b.outbound = b.newQueueWithDLQ("Outbound", ProcessFunction.Timeout, ProcessBatchWindow)
+	b.outbound = b.newQueueWithDLQ("Outbound", ReplyFunction.Timeout, 0)
 	b.secret = b.newXSecret()
 	b.alerts = b.newAlertTopic()
 
@@ -79,8 +106,9 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
 	})
 	b.outbound.Queue.Grant(process, jsii.String("sqs:SendMessage"))
-	b.table.Grant(process, *jsii.Strings(append(tableReadActions, tableWriteActions...)...)...)
+	b.grantTable(process, append(tableReadActions, tableWriteActions...)...)
 	b.inbound.DLQ.Grant(process, jsii.String("sqs:SendMessage"))
+	b.useAlerts(process) // crisis alerts
 	// Adds the receive/delete/change-visibility grants on the inbound queue.
 	process.AddEventSource(awslambdaeventsources.NewSqsEventSource(b.inbound.Queue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(ProcessBatchSize),
@@ -93,27 +121,62 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		wire.EnvTable:        b.table.TableName(),
 		wire.EnvInboundQueue: b.inbound.Queue.QueueUrl(),
 	})
-	// The schedule invokes it asynchronously: a run throttled by the reserved
-	// concurrency (the previous one still going) is dropped, not queued for hours.
-	listen.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
-		RetryAttempts: jsii.Number(0),
-		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
-	})
-	b.table.Grant(listen, *jsii.Strings(append(tableReadActions, tableWriteActions...)...)...)
+	b.grantTable(listen, append(tableReadActions, tableWriteActions...)...)
 	b.inbound.Queue.Grant(listen, jsii.String("sqs:SendMessage"))
 	b.useXSecret(listen)
-	b.schedule("ListenSchedule", listen, props.PollInterval)
+	b.scheduled("ListenSchedule", listen, props.PollInterval)
 
 	agentAPI := b.newFunction(AgentAPIFunction, map[string]*string{
 		wire.EnvTable: b.table.TableName(),
 	})
-	b.table.Grant(agentAPI, *jsii.Strings(tableReadActions...)...)
+	b.grantTable(agentAPI, tableReadActions...)
+
+	reply := b.newFunction(ReplyFunction, map[string]*string{
+		wire.EnvTable:         b.table.TableName(),
+		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
+	})
+	b.grantTable(reply, append(tableReadActions, tableWriteActions...)...)
+	b.useXSecret(reply)
+	b.useAlerts(reply)
+	// Adds the receive/delete grants on the outbound queue, and the
+	// ChangeMessageVisibility the sender uses to hold a reply until X's rate
+	// limit window resets.
+	reply.AddEventSource(awslambdaeventsources.NewSqsEventSource(b.outbound.Queue, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(ReplyBatchSize),
+		MaxConcurrency:          jsii.Number(ReplyMaxConcurrency),
+		ReportBatchItemFailures: jsii.Bool(true),
+	}))
+
+	monitor := b.newFunction(MonitorFunction, map[string]*string{
+		wire.EnvTable: b.table.TableName(),
+	})
+	b.grantTable(monitor, append(tableReadActions, tableWriteActions...)...)
+	b.useAlerts(monitor)
+	b.useXSecret(monitor) // satisfaction surveys by DM
+	b.scheduled("MonitorSchedule", monitor, props.MonitorInterval)
 
 	auth := b.newAgentAuth()
 	api := b.newHTTPAPI(webhook, agentAPI, auth)
 
 	b.alarmOnDLQ("InboundDLQNotEmpty", b.inbound.DLQ)
 	b.alarmOnDLQ("OutboundDLQNotEmpty", b.outbound.DLQ)
+	for _, f := range b.functions {
+		b.alarmOnErrors(f)
+	}
+	b.alarmOnServerErrors(api)
+	b.alarmOnQueueAge("Inbound", b.inbound.Queue, InboundMaxAge,
+		"The processor is not keeping up: messages from X wait to become cases. "+
+			"Look at the process function's errors, throttles and logs (DynamoDB throttling, a failing message retried until it reaches the DLQ), "+
+			"and at its SQS trigger (enabled?). Cases appear once the queue drains.")
+	b.alarmOnQueueAge("Outbound", b.outbound.Queue, OutboundMaxAge,
+		"Replies are waiting: customers are not being answered. "+
+			"Look at the reply function's logs: X's 429s and x-rate-limit-reset (more replies than X's 100 posts or 15 DMs per 15 minutes), "+
+			"401/403 (the X secret's tokens), errors. Lower the volume (protocol) or fix the credentials.")
+	b.alarmOnThrottles(b.built(ListenFunction),
+		"A run lasts longer than poll_interval, so the next one is dropped and posts are read late. "+
+			"Look at the listener's Duration and logs (X's latency and 429s, pages read per source); raise poll_interval or lower the sources' max_pages in pajarito.json.")
+
+	dashboard := b.newDashboard(api)
 
 	b.output("WebhookUrl", "Register this URL with X (pajarito webhook register)", awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String(RouteWebhook)}))
 	b.output("ApiUrl", "Base URL of the HTTP API: the agent API is under /v1/ (Authorization: Bearer <token>)", api.ApiEndpoint())
@@ -124,35 +187,77 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.output("XSecretName", "Secrets Manager secret to put the X credentials in", b.secret.SecretName())
 	b.output("AlertTopicArn", "SNS topic of Pajarito's alerts", b.alerts.TopicArn())
 	b.output("TableName", "DynamoDB table", b.table.TableName())
+	b.output("DashboardUrl", "CloudWatch dashboard of the service", awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("https://console.aws.amazon.com/cloudwatch/home?region="), b.stack.Region(),
+		jsii.String("#dashboards:name="), dashboard.DashboardName(),
+	}))
 	return b.stack
+}
+
+// built returns f and its construct, which must have been created.
+func (b *builder) built(f Function) deployed {
+	for _, d := range b.functions {
+		if d.Name == f.Name {
+			return d
+		}
+	}
+	panic("infra: function " + f.Name + " is not created yet")
+}
+
+// scheduled runs fn every interval, one run at a time (fn has a reserved
+// concurrency of 1): the schedule invokes it asynchronously, and a run throttled
+// because the previous one is still going is dropped, not queued for hours.
+func (b *builder) scheduled(id string, fn awslambda.Function, every time.Duration) {
+	fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		RetryAttempts: jsii.Number(0),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(60)),
+	})
+	b.schedule(id, fn, every)
 }
 
 // schedule runs fn every interval with EventBridge Scheduler. A missed or failed
 // run is not retried: the next one comes within the interval and resumes from the
 // checkpoints, and a retry could overlap it.
+//
+// The schedule assumes a role of its own, which may invoke fn and nothing else,
+// and only on behalf of a schedule of this account.
 func (b *builder) schedule(id string, fn awslambda.Function, every time.Duration) {
+	role := awsiam.NewRole(b.stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": b.stack.Account()}},
+		}),
+		Description: jsii.String("Pajarito: " + id + " invokes " + *fn.Node().Id()),
+	})
 	awsscheduler.NewSchedule(b.stack, jsii.String(id), &awsscheduler.ScheduleProps{
 		Description: jsii.String("Pajarito: runs " + *fn.Node().Id() + " every " + every.String()),
 		Schedule:    awsscheduler.ScheduleExpression_Rate(awscdk.Duration_Minutes(jsii.Number(every.Minutes()))),
 		Target: awsschedulertargets.NewLambdaInvoke(fn, &awsschedulertargets.ScheduleTargetBaseProps{
+			Role:          role,
 			RetryAttempts: jsii.Number(0),
 			MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(max(60, every.Seconds()))),
 		}),
 	})
+	suppress(role, "AwsSolutions-IAM5",
+		"The CDK's grant to invoke a function also names its versions and aliases (<function ARN>:*); the functions publish none, so the role may invoke the function itself and nothing else.",
+		&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<` + *b.stack.GetLogicalId(fn.Node().DefaultChild().(awscdk.CfnElement)) + `\.Arn>:\*$/g`)})
 }
 
 // newXSecret creates the secret for the X credentials, empty: CloudFormation fills
 // it with a random placeholder, never a value from the template, and the operator
 // puts the real credentials in after deploying. Retained in production.
 func (b *builder) newXSecret() awssecretsmanager.Secret {
-	return awssecretsmanager.NewSecret(b.stack, jsii.String("XCredentials"), &awssecretsmanager.SecretProps{
+	secret := awssecretsmanager.NewSecret(b.stack, jsii.String("XCredentials"), &awssecretsmanager.SecretProps{
 		Description:   jsii.String("Pajarito: the X app's credentials (consumer key and secret, brand account tokens). Created with a placeholder: put the real values in after deploying."),
 		RemovalPolicy: b.statefulRemovalPolicy(),
 	})
+	suppress(secret, "AwsSolutions-SMG4",
+		"X issues these credentials (the app's consumer key and secret, the brand account's access tokens) and only X's developer portal regenerates them: "+
+			"a Secrets Manager rotation function has nothing to call. The operator rotates them there and puts the new values in the secret.")
+	return secret
 }
 
 // useXSecret gives fn the X credentials: the secret's ARN in wire.EnvXSecretID
-// and read access to it (the webhook now; the listener and the reply sender later).
+// and read access to it.
 func (b *builder) useXSecret(fn awslambda.Function) {
 	fn.AddEnvironment(jsii.String(wire.EnvXSecretID), b.secret.SecretArn(), nil)
 	b.secret.GrantRead(fn, nil)

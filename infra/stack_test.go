@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
 )
@@ -34,10 +37,21 @@ const (
 	externalIssuer = "https://login.example.com/realms/care"
 )
 
-// synthesized is one stack's template, as raw JSON and for the assertions library.
+// synthesized is one stack's template, as raw JSON and for the assertions library,
+// and the messages the synthesis left on its constructs (cdk-nag's findings among
+// them).
 type synthesized struct {
 	raw      map[string]any
 	template assertions.Template
+	messages []message
+	// nagReport is cdk-nag's CSV report of the stack.
+	nagReport [][]string
+}
+
+// message is an annotation of the synthesis: level is "error", "warning" or
+// "info".
+type message struct {
+	path, level, text string
 }
 
 var (
@@ -98,10 +112,12 @@ func synthesize() (err error) {
 	NewStack(app, devStack, StackProps{AssetDir: assets, Environment: Dev})
 	NewStack(app, prodStack, StackProps{AssetDir: assets, Environment: Prod, Tracing: true, AlertEmail: "care-alerts@example.com"})
 	NewStack(app, externalStack, StackProps{AssetDir: assets, Environment: Dev, JWTIssuer: externalIssuer, JWTAudience: []string{"pajarito-agents"}})
+	CheckCompliance(app) // as `cdk synth` does (main.go)
 	asm := app.Synth(nil)
 	stacks = map[string]*synthesized{}
 	for _, id := range []string{devStack, prodStack, externalStack} {
-		b, err := json.Marshal(asm.GetStackArtifact(jsii.String(id)).Template())
+		artifact := asm.GetStackArtifact(jsii.String(id))
+		b, err := json.Marshal(artifact.Template())
 		if err != nil {
 			return err
 		}
@@ -109,7 +125,25 @@ func synthesize() (err error) {
 		if err := json.Unmarshal(b, &raw); err != nil {
 			return err
 		}
-		stacks[id] = &synthesized{raw: raw, template: assertions.Template_FromJSON(&raw, nil)}
+		st := &synthesized{raw: raw, template: assertions.Template_FromJSON(&raw, nil)}
+		for _, m := range *artifact.Messages() {
+			text, _ := m.Entry.Data.(string)
+			if text == "" {
+				j, _ := json.Marshal(m.Entry.Data)
+				text = string(j)
+			}
+			st.messages = append(st.messages, message{path: *m.Id, level: strings.ToLower(string(m.Level)), text: text})
+		}
+		f, err := os.Open(filepath.Join(*asm.Directory(), "AwsSolutions-"+id+"-NagReport.csv"))
+		if err != nil {
+			return fmt.Errorf("cdk-nag's report: %w", err)
+		}
+		st.nagReport, err = csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("cdk-nag's report of %s: %w", id, err)
+		}
+		stacks[id] = st
 	}
 	return nil
 }
@@ -177,32 +211,33 @@ func (s *synthesized) function(t *testing.T, name string) (string, map[string]an
 	return "", nil
 }
 
-// queues returns the logical ids of the inbound queue (the one with a redrive
-// policy) and of its DLQ.
-func (s *synthesized) queues(t *testing.T) (inbound, dlq string) {
+// queue returns the logical ids of the queue name ("Inbound", "Outbound": the one
+// with a redrive policy) and of its DLQ.
+func (s *synthesized) queue(t *testing.T, name string) (q, dlq string) {
 	t.Helper()
 	for id, r := range s.resources("AWS::SQS::Queue") {
-		if rp, ok := props(r)["RedrivePolicy"].(map[string]any); ok && strings.HasPrefix(id, "Inbound") {
-			inbound = id
+		if rp, ok := props(r)["RedrivePolicy"].(map[string]any); ok && strings.HasPrefix(id, name) && !strings.HasPrefix(id, name+"DLQ") {
+			q = id
 			dlq = refs(rp["deadLetterTargetArn"])[0]
 		}
 	}
-	if inbound == "" || dlq == "" {
-		t.Fatal("no queue with a redrive policy")
+	if q == "" || dlq == "" {
+		t.Fatalf("no %s queue with a redrive policy", name)
 	}
-	return inbound, dlq
+	return q, dlq
+}
+
+// queues returns the logical ids of the inbound queue and of its DLQ.
+func (s *synthesized) queues(t *testing.T) (inbound, dlq string) {
+	t.Helper()
+	return s.queue(t, "Inbound")
 }
 
 // outbound returns the logical id of the outbound queue.
 func (s *synthesized) outbound(t *testing.T) string {
 	t.Helper()
-	for id, r := range s.resources("AWS::SQS::Queue") {
-		if _, ok := props(r)["RedrivePolicy"]; ok && strings.HasPrefix(id, "Outbound") {
-			return id
-		}
-	}
-	t.Fatal("no outbound queue")
-	return ""
+	q, _ := s.queue(t, "Outbound")
+	return q
 }
 
 func sorted(s ...string) []string {
@@ -266,12 +301,13 @@ func strs(v any) []string {
 
 func TestResourceCounts(t *testing.T) {
 	s := stack(t, devStack)
-	for typ, n := range map[string]int{
-		"AWS::Lambda::Function":           len(Functions()),
-		"AWS::Lambda::EventSourceMapping": 1,
-		"AWS::IAM::Role":                  len(Functions()) + 1, // + the schedule's
-		"AWS::Scheduler::Schedule":        1,
-		"AWS::Lambda::EventInvokeConfig":  1,
+	n := len(Functions())
+	for typ, want := range map[string]int{
+		"AWS::Lambda::Function":           n,
+		"AWS::Lambda::EventSourceMapping": 2,     // process and reply
+		"AWS::IAM::Role":                  n + 2, // + the schedules'
+		"AWS::Scheduler::Schedule":        2,     // listen and monitor
+		"AWS::Lambda::EventInvokeConfig":  2,
 		"AWS::SQS::Queue":                 4, // inbound, outbound and their DLQs
 		"AWS::DynamoDB::Table":            1,
 		"AWS::ApiGatewayV2::Api":          1,
@@ -284,11 +320,13 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SecretsManager::Secret":     1,
 		"AWS::SNS::Topic":                 1,
 		"AWS::SNS::Subscription":          0,
-		"AWS::CloudWatch::Alarm":          2,
-		"AWS::Logs::LogGroup":             len(Functions()) + 1, // + API access logs
-		"AWS::IAM::ManagedPolicy":         0,
+		// 2 DLQs, errors of each function, API 5xx, 2 queue ages, listener throttles.
+		"AWS::CloudWatch::Alarm":     2 + n + 1 + 2 + 1,
+		"AWS::CloudWatch::Dashboard": 1,
+		"AWS::Logs::LogGroup":        n + 1, // + API access logs
+		"AWS::IAM::ManagedPolicy":    0,
 	} {
-		check(t, typ, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(n)) })
+		check(t, typ, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(want)) })
 	}
 	ext := stack(t, externalStack)
 	check(t, "external issuer: no user pool", func() { ext.template.ResourceCountIs(jsii.String("AWS::Cognito::UserPool"), jsii.Number(0)) })
@@ -305,29 +343,33 @@ func TestResourceCounts(t *testing.T) {
 // TestEveryFunctionDeployed until it is deployed or listed here.
 var notDeployedYet = map[string]string{}
 
-// Every function in functions/ is deployed (or knowingly not yet), and the stack
-// deploys nothing else.
+// Every function in functions/ is deployed (or knowingly not yet), and every
+// function the stack deploys has its folder: `make build` builds the folders, and
+// `cdk synth` stops on a function it has no bootstrap for (CheckAssets).
 func TestEveryFunctionDeployed(t *testing.T) {
 	entries, err := os.ReadDir("../functions")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dirs, deployed []string
+	folders := map[string]bool{}
 	for _, e := range entries {
-		if e.IsDir() && notDeployedYet[e.Name()] == "" {
-			dirs = append(dirs, e.Name())
+		if e.IsDir() {
+			folders[e.Name()] = true
 		}
 	}
+	deployed := map[string]bool{}
 	for _, f := range Functions() {
-		deployed = append(deployed, f.Name)
+		deployed[f.Name] = true
+		if !folders[f.Name] {
+			t.Errorf("functions/%s is deployed by the stack but has no folder: `make build` cannot build it and `cdk synth` stops", f.Name)
+		}
+		if why := notDeployedYet[f.Name]; why != "" {
+			t.Errorf("%s is deployed: take it off notDeployedYet", f.Name)
+		}
 	}
-	sort.Strings(deployed)
-	if !slices.Equal(dirs, deployed) {
-		t.Errorf("functions/ holds %v (less those not deployed yet), the stack deploys %v", dirs, deployed)
-	}
-	for name := range notDeployedYet {
-		if slices.Contains(deployed, name) {
-			t.Errorf("%s is deployed: take it off notDeployedYet", name)
+	for name := range folders {
+		if !deployed[name] && notDeployedYet[name] == "" {
+			t.Errorf("functions/%s is not deployed by the stack: add it to Functions (functions.go) and wire it in NewStack, or list it in notDeployedYet with what deploying it takes", name)
 		}
 	}
 }
@@ -371,18 +413,30 @@ func TestFunctions(t *testing.T) {
 	if ProcessFunction.Timeout >= store.DefaultClaimLease {
 		t.Errorf("the processor's timeout %v must stay below store.DefaultClaimLease %v", ProcessFunction.Timeout, store.DefaultClaimLease)
 	}
+	// A send claimed longer ago than the lease is taken for interrupted: the
+	// sender that claimed it must be surely gone (its function timed out).
+	if ReplyFunction.Timeout >= sender.DefaultLease {
+		t.Errorf("the reply sender's timeout %v must stay below sender.DefaultLease %v", ReplyFunction.Timeout, sender.DefaultLease)
+	}
 }
 
 func TestEnvironment(t *testing.T) {
 	s := stack(t, devStack)
 	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
 	secretID, _ := s.only(t, "AWS::SecretsManager::Secret")
+	topicID, _ := s.only(t, "AWS::SNS::Topic")
 	inbound, dlq := s.queues(t)
+	outbound := s.outbound(t)
 	want := map[string]map[string]string{
 		"webhook":  {wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
-		"process":  {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq, wire.EnvOutboundQueue: s.outbound(t)},
+		"process":  {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
 		"agentapi": {wire.EnvTable: tableID},
 		"listen":   {wire.EnvTable: tableID, wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
+		"reply":    {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvXSecretID: secretID, wire.EnvAlertTopic: topicID},
+		"monitor":  {wire.EnvTable: tableID, wire.EnvXSecretID: secretID, wire.EnvAlertTopic: topicID},
+	}
+	if len(want) != len(Functions()) {
+		t.Errorf("the test knows the environment of %d functions, the stack deploys %d", len(want), len(Functions()))
 	}
 	for name, vars := range want {
 		_, p := s.function(t, name)
@@ -402,22 +456,36 @@ func TestEnvironment(t *testing.T) {
 	}
 }
 
+// Each queue has a DLQ that keeps messages longer than it, a visibility timeout
+// above what its consumer may hold a batch, SSE and TLS only.
 func TestQueues(t *testing.T) {
 	s := stack(t, devStack)
-	inbound, dlq := s.queues(t)
-	q := props(s.resources("AWS::SQS::Queue")[inbound])
-	rp := q["RedrivePolicy"].(map[string]any)
-	if rp["maxReceiveCount"] != float64(MaxReceiveCount) || MaxReceiveCount != 5 {
-		t.Errorf("redrive maxReceiveCount %v, want 5", rp["maxReceiveCount"])
-	}
-	_, process := s.function(t, "process")
-	timeout := process["Timeout"].(float64)
-	if vis := q["VisibilityTimeout"].(float64); vis < 6*timeout {
-		t.Errorf("inbound visibility timeout %v s < 6 x the processor's timeout %v s", vis, timeout)
-	}
-	d := props(s.resources("AWS::SQS::Queue")[dlq])
-	if d["MessageRetentionPeriod"].(float64) <= q["MessageRetentionPeriod"].(float64) {
-		t.Errorf("the DLQ keeps messages %v s, no longer than the inbound queue (%v s)", d["MessageRetentionPeriod"], q["MessageRetentionPeriod"])
+	for _, c := range []struct {
+		name     string
+		consumer Function
+		window   time.Duration
+	}{
+		{"Inbound", ProcessFunction, ProcessBatchWindow},
+		{"Outbound", ReplyFunction, 0},
+	} {
+		id, dlq := s.queue(t, c.name)
+		q := props(s.resources("AWS::SQS::Queue")[id])
+		rp := q["RedrivePolicy"].(map[string]any)
+		if rp["maxReceiveCount"] != float64(MaxReceiveCount) || MaxReceiveCount != 5 {
+			t.Errorf("%s: redrive maxReceiveCount %v, want 5", c.name, rp["maxReceiveCount"])
+		}
+		_, fn := s.function(t, c.consumer.Name)
+		timeout := fn["Timeout"].(float64)
+		if vis, want := q["VisibilityTimeout"].(float64), 6*timeout+c.window.Seconds(); vis < want {
+			t.Errorf("%s: visibility timeout %v s < 6 x %s's timeout + batching window = %v s", c.name, vis, c.consumer.Name, want)
+		}
+		d := props(s.resources("AWS::SQS::Queue")[dlq])
+		if d["MessageRetentionPeriod"].(float64) <= q["MessageRetentionPeriod"].(float64) {
+			t.Errorf("%s: the DLQ keeps messages %v s, no longer than the queue (%v s)", c.name, d["MessageRetentionPeriod"], q["MessageRetentionPeriod"])
+		}
+		if _, ok := d["RedrivePolicy"]; ok {
+			t.Errorf("%s: the DLQ has a DLQ itself", c.name)
+		}
 	}
 	check(t, "queues encrypted", func() {
 		s.template.AllResourcesProperties(jsii.String("AWS::SQS::Queue"), &map[string]any{"SqsManagedSseEnabled": true})
@@ -434,34 +502,46 @@ func TestQueues(t *testing.T) {
 	}
 }
 
+// The processor consumes the inbound queue and the reply sender the outbound one,
+// each reporting per-message failures, within its concurrency bound.
 func TestEventSource(t *testing.T) {
 	s := stack(t, devStack)
 	processID, _ := s.function(t, "process")
+	replyID, _ := s.function(t, "reply")
 	inbound, _ := s.queues(t)
-	_, esm := s.only(t, "AWS::Lambda::EventSourceMapping")
-	p := props(esm)
-	if got := refs(p["FunctionName"]); !slices.Equal(got, []string{processID}) {
-		t.Errorf("event source invokes %v, want the processor %s", got, processID)
+	type source struct {
+		queue       string
+		batch       float64
+		window      any // nil: none
+		concurrency float64
 	}
-	if got := refs(p["EventSourceArn"]); !slices.Equal(got, []string{inbound}) {
-		t.Errorf("event source reads %v, want the inbound queue %s", got, inbound)
+	want := map[string]source{
+		processID: {inbound, ProcessBatchSize, ProcessBatchWindow.Seconds(), ProcessMaxConcurrency},
+		replyID:   {s.outbound(t), ReplyBatchSize, nil, ReplyMaxConcurrency},
 	}
-	if got := strs(p["FunctionResponseTypes"]); !slices.Equal(got, []string{"ReportBatchItemFailures"}) {
-		t.Errorf("FunctionResponseTypes %v, want ReportBatchItemFailures", got)
+	got := map[string]source{}
+	for id, esm := range s.resources("AWS::Lambda::EventSourceMapping") {
+		p := props(esm)
+		fn := refs(p["FunctionName"])
+		if len(fn) != 1 {
+			t.Fatalf("event source %s invokes %v", id, p["FunctionName"])
+		}
+		if got := strs(p["FunctionResponseTypes"]); !slices.Equal(got, []string{"ReportBatchItemFailures"}) {
+			t.Errorf("%s: FunctionResponseTypes %v, want ReportBatchItemFailures", fn[0], got)
+		}
+		sc, _ := p["ScalingConfig"].(map[string]any)
+		got[fn[0]] = source{refs(p["EventSourceArn"])[0], p["BatchSize"].(float64), p["MaximumBatchingWindowInSeconds"], sc["MaximumConcurrency"].(float64)}
 	}
-	if p["BatchSize"] != float64(ProcessBatchSize) || p["MaximumBatchingWindowInSeconds"] != ProcessBatchWindow.Seconds() {
-		t.Errorf("batch size %v, window %v", p["BatchSize"], p["MaximumBatchingWindowInSeconds"])
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("event sources %+v, want %+v", got, want)
 	}
-	if sc, _ := p["ScalingConfig"].(map[string]any); sc["MaximumConcurrency"] != float64(ProcessMaxConcurrency) {
-		t.Errorf("scaling %v, want maximum concurrency %d", sc, ProcessMaxConcurrency)
-	}
-	vis := props(s.resources("AWS::SQS::Queue")[inbound])["VisibilityTimeout"].(float64)
-	if want := 6*ProcessFunction.Timeout.Seconds() + ProcessBatchWindow.Seconds(); vis < want {
-		t.Errorf("visibility %v s < 6 x timeout + batching window = %v s", vis, want)
+	// SQS event sources accept a maximum concurrency of 2 to 1000; the reply
+	// sender's is the lowest, for X's per-user post limits.
+	if ReplyMaxConcurrency != 2 {
+		t.Errorf("ReplyMaxConcurrency %d, want 2", ReplyMaxConcurrency)
 	}
 }
 
-// The table is the one store.TableInput describes, plus what CreateTable cannot say.
 func TestTable(t *testing.T) {
 	s := stack(t, devStack)
 	_, r := s.only(t, "AWS::DynamoDB::Table")
@@ -627,7 +707,8 @@ type statement struct {
 	Effect    string
 	Actions   []string
 	Resources []string
-	Wildcard  bool // a resource is "*"
+	Wildcard  bool     // a resource is "*"
+	Raw       []string // each resource as JSON
 }
 
 // roleStatements returns the identity policy statements of every role, by role
@@ -648,6 +729,8 @@ func (s *synthesized) roleStatements(t *testing.T) map[string][]statement {
 				}
 				return []any{st["Resource"]}
 			}() {
+				raw, _ := json.Marshal(r)
+				x.Raw = append(x.Raw, string(raw))
 				if r == "*" {
 					x.Wildcard = true
 					continue
@@ -711,41 +794,54 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	s := stack(t, devStack)
 	tableID, _ := s.only(t, "AWS::DynamoDB::Table")
 	secretID, _ := s.only(t, "AWS::SecretsManager::Secret")
+	topicID, _ := s.only(t, "AWS::SNS::Topic")
 	inbound, dlq := s.queues(t)
+	outbound := s.outbound(t)
 	roles := s.roleStatements(t)
 
+	table := map[string][]string{
+		"dynamodb:GetItem":    {tableID},
+		"dynamodb:Query":      {tableID}, // the table and its indexes (see below)
+		"dynamodb:PutItem":    {tableID},
+		"dynamodb:UpdateItem": {tableID},
+	}
+	xSecret := map[string][]string{
+		"secretsmanager:GetSecretValue": {secretID},
+		"secretsmanager:DescribeSecret": {secretID},
+	}
+	consume := func(q string) map[string][]string {
+		return map[string][]string{
+			"sqs:ReceiveMessage":          {q},
+			"sqs:DeleteMessage":           {q},
+			"sqs:ChangeMessageVisibility": {q},
+			"sqs:GetQueueAttributes":      {q},
+			"sqs:GetQueueUrl":             {q},
+		}
+	}
+	publish := map[string][]string{"sns:Publish": {topicID}}
+	merge := func(ms ...map[string][]string) map[string][]string {
+		out := map[string][]string{}
+		for _, m := range ms {
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		return out
+	}
 	// action -> resource logical ids.
 	want := map[string]map[string][]string{
-		"webhook": {
-			"sqs:SendMessage":               {inbound},
-			"secretsmanager:GetSecretValue": {secretID},
-			"secretsmanager:DescribeSecret": {secretID},
-		},
-		"process": {
-			"dynamodb:GetItem":            {tableID},
-			"dynamodb:Query":              {tableID},
-			"dynamodb:PutItem":            {tableID},
-			"dynamodb:UpdateItem":         {tableID},
-			"sqs:SendMessage":             sorted(dlq, s.outbound(t)),
-			"sqs:ReceiveMessage":          {inbound},
-			"sqs:DeleteMessage":           {inbound},
-			"sqs:ChangeMessageVisibility": {inbound},
-			"sqs:GetQueueAttributes":      {inbound},
-			"sqs:GetQueueUrl":             {inbound},
-		},
+		"webhook": merge(xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
+		"process": merge(table, consume(inbound), publish, map[string][]string{"sqs:SendMessage": sorted(dlq, outbound)}),
 		"agentapi": {
 			"dynamodb:GetItem": {tableID},
 			"dynamodb:Query":   {tableID},
 		},
-		"listen": {
-			"dynamodb:GetItem":              {tableID},
-			"dynamodb:Query":                {tableID},
-			"dynamodb:PutItem":              {tableID},
-			"dynamodb:UpdateItem":           {tableID},
-			"sqs:SendMessage":               {inbound},
-			"secretsmanager:GetSecretValue": {secretID},
-			"secretsmanager:DescribeSecret": {secretID},
-		},
+		"listen":  merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
+		"reply":   merge(table, xSecret, consume(outbound), publish),
+		"monitor": merge(table, xSecret, publish),
+	}
+	if len(want) != len(Functions()) {
+		t.Errorf("the test knows the grants of %d functions, the stack deploys %d", len(want), len(Functions()))
 	}
 	for name, actions := range want {
 		_, fn := s.function(t, name)
@@ -794,6 +890,42 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		}
 		if !slices.Contains(granted, "dynamodb:"+m) {
 			t.Errorf("the store calls %s but the processor may not", m)
+		}
+	}
+
+	// Every function that queries may query each index, by name, and nothing
+	// else is allowed on the indexes.
+	var indexes []string
+	for _, g := range store.TableInput("").GlobalSecondaryIndexes {
+		indexes = append(indexes, *g.IndexName)
+	}
+	if len(indexes) == 0 {
+		t.Fatal("store.TableInput has no index: this check checks nothing")
+	}
+	for name, actions := range want {
+		if _, ok := actions["dynamodb:Query"]; !ok {
+			continue
+		}
+		_, fn := s.function(t, name)
+		var queried []string
+		for _, st := range roles[refs(fn["Role"])[0]] {
+			for _, r := range st.Raw {
+				if !strings.Contains(r, "/index/") {
+					continue
+				}
+				if !slices.Equal(st.Actions, []string{"dynamodb:Query"}) {
+					t.Errorf("%s may do %v on an index (%s): Query only", name, st.Actions, r)
+				}
+				if strings.Contains(r, "/index/*") {
+					t.Errorf("%s: index wildcard %s: name the indexes", name, r)
+				}
+				queried = append(queried, r)
+			}
+		}
+		for _, index := range indexes {
+			if !slices.ContainsFunc(queried, func(r string) bool { return strings.Contains(r, `"/index/`+index+`"`) }) {
+				t.Errorf("%s may query the table but not its index %s: %v", name, index, queried)
+			}
 		}
 	}
 }
@@ -853,7 +985,7 @@ func TestNoSecretValues(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	s := stack(t, devStack)
-	for _, o := range []string{"WebhookUrl", "ApiUrl", "UserPoolId", "UserPoolClientId", "XSecretName", "AlertTopicArn", "TableName"} {
+	for _, o := range []string{"WebhookUrl", "ApiUrl", "UserPoolId", "UserPoolClientId", "XSecretName", "AlertTopicArn", "TableName", "DashboardUrl"} {
 		check(t, "output "+o, func() { s.template.HasOutput(jsii.String(o), &map[string]any{"Value": assertions.Match_AnyValue()}) })
 	}
 	url, _ := json.Marshal(s.raw["Outputs"].(map[string]any)["WebhookUrl"])
@@ -866,25 +998,91 @@ func TestOutputs(t *testing.T) {
 	}
 }
 
+// Every alarm tells the alert topic when it goes off and when it clears, says
+// what to do, and the stack has exactly these: a DLQ holding a message, a function
+// failing, the HTTP API answering 5xx, a queue's oldest message too old, the
+// listener's runs overlapping.
 func TestAlarms(t *testing.T) {
 	s := stack(t, devStack)
-	_, inboundDLQ := s.queues(t)
-	outboundDLQ := refs(props(s.resources("AWS::SQS::Queue")[s.outbound(t)])["RedrivePolicy"].(map[string]any)["deadLetterTargetArn"])[0]
+	inbound, inboundDLQ := s.queue(t, "Inbound")
+	outbound, outboundDLQ := s.queue(t, "Outbound")
 	topicID, _ := s.only(t, "AWS::SNS::Topic")
-	var watched []string
-	for _, alarm := range s.resources("AWS::CloudWatch::Alarm") {
-		p := props(alarm)
-		if p["Namespace"] != "AWS/SQS" || p["MetricName"] != "ApproximateNumberOfMessagesVisible" ||
-			p["Threshold"] != 0.0 || p["ComparisonOperator"] != "GreaterThanThreshold" {
-			t.Errorf("DLQ alarm %v", p)
-		}
-		watched = append(watched, refs(p["Dimensions"])...)
-		if got := refs(p["AlarmActions"]); !slices.Equal(got, []string{topicID}) {
-			t.Errorf("the alarm notifies %v, want the alert topic %s", got, topicID)
+	apiID, _ := s.only(t, "AWS::ApiGatewayV2::Api")
+	accessLogs := ""
+	for id := range s.resources("AWS::Logs::LogGroup") {
+		if strings.HasPrefix(id, "ApiAccessLogs") {
+			accessLogs = id
 		}
 	}
-	if !slices.Equal(sorted(watched...), sorted(inboundDLQ, outboundDLQ)) {
-		t.Errorf("the alarms watch %v, want both DLQs %s, %s", watched, inboundDLQ, outboundDLQ)
+	listenID, _ := s.function(t, "listen")
+
+	// What each alarm watches: "namespace metric dimension-resource" -> the
+	// alarm's statistic, comparison, threshold, evaluation periods and datapoints,
+	// and a resource its description must name (a log group).
+	type rule struct {
+		stat, comparison   string
+		threshold          float64
+		periods, datapoint float64
+		names              string
+	}
+	sustained := func(names string) rule {
+		return rule{"Sum", "GreaterThanOrEqualToThreshold", 1, AlarmPeriods, AlarmDatapoints, names}
+	}
+	want := map[string]rule{
+		"AWS/SQS ApproximateNumberOfMessagesVisible " + inboundDLQ:  {"Maximum", "GreaterThanThreshold", 0, 1, 1, ""},
+		"AWS/SQS ApproximateNumberOfMessagesVisible " + outboundDLQ: {"Maximum", "GreaterThanThreshold", 0, 1, 1, ""},
+		"AWS/SQS ApproximateAgeOfOldestMessage " + inbound:          {"Maximum", "GreaterThanThreshold", InboundMaxAge.Seconds(), 1, 1, ""},
+		"AWS/SQS ApproximateAgeOfOldestMessage " + outbound:         {"Maximum", "GreaterThanThreshold", OutboundMaxAge.Seconds(), 1, 1, ""},
+		"AWS/ApiGateway 5xx " + apiID:                               sustained(accessLogs),
+		"AWS/Lambda Throttles " + listenID:                          {"Sum", "GreaterThanOrEqualToThreshold", 1, AlarmPeriods, AlarmPeriods, ""},
+	}
+	for _, f := range Functions() {
+		id, fn := s.function(t, f.Name)
+		want["AWS/Lambda Errors "+id] = sustained(refs(fn["LoggingConfig"].(map[string]any)["LogGroup"])[0])
+	}
+
+	got := map[string]rule{}
+	for id, alarm := range s.resources("AWS::CloudWatch::Alarm") {
+		p := props(alarm)
+		dims := refs(p["Dimensions"])
+		if len(dims) != 1 {
+			t.Errorf("alarm %s: dimensions %v, want one resource", id, p["Dimensions"])
+			continue
+		}
+		key := fmt.Sprint(p["Namespace"], " ", p["MetricName"], " ", dims[0])
+		w, ok := want[key]
+		if !ok {
+			t.Errorf("alarm %s watches %s, which the test does not know", id, key)
+			continue
+		}
+		datapoints, _ := p["DatapointsToAlarm"].(float64)
+		if datapoints == 0 {
+			datapoints = p["EvaluationPeriods"].(float64)
+		}
+		r := rule{p["Statistic"].(string), p["ComparisonOperator"].(string), p["Threshold"].(float64), p["EvaluationPeriods"].(float64), datapoints, ""}
+		description, _ := json.Marshal(p["AlarmDescription"])
+		if w.names != "" && slices.Contains(refs(p["AlarmDescription"]), w.names) {
+			r.names = w.names
+		}
+		got[key] = r
+		if got, want := refs(p["AlarmActions"]), []string{topicID}; !slices.Equal(got, want) {
+			t.Errorf("alarm %s notifies %v, want the alert topic %s", key, got, topicID)
+		}
+		if got, want := refs(p["OKActions"]), []string{topicID}; !slices.Equal(got, want) {
+			t.Errorf("alarm %s tells %v when it clears, want the alert topic %s", key, got, topicID)
+		}
+		if p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s: TreatMissingData %v, want notBreaching (no traffic is no failure)", key, p["TreatMissingData"])
+		}
+		if len(description) < 120 || len(description) > 1024 {
+			t.Errorf("alarm %s: description of %d characters, want what to look at and what to do (up to 1024): %s", key, len(description), description)
+		}
+		if period := p["Period"].(float64); period > AlarmPeriod.Seconds() {
+			t.Errorf("alarm %s: period %v s", key, period)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("alarms\n\t%v\nwant\n\t%v", got, want)
 	}
 	check(t, "alert topic TLS only", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), &map[string]any{
@@ -898,116 +1096,274 @@ func TestAlarms(t *testing.T) {
 	})
 }
 
-// Production keeps its data (and refuses to delete it); dev stacks leave nothing.
-func TestRemovalPolicies(t *testing.T) {
-	stateful := []string{"AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup"}
-	for id, want := range map[string]string{prodStack: "Retain", devStack: "Delete"} {
-		s := stack(t, id)
-		for _, typ := range stateful {
-			for rid, r := range s.resources(typ) {
-				if r["DeletionPolicy"] != want || r["UpdateReplacePolicy"] != want {
-					t.Errorf("%s: %s %s: DeletionPolicy %v, UpdateReplacePolicy %v, want %s", id, typ, rid, r["DeletionPolicy"], r["UpdateReplacePolicy"], want)
-				}
+// join renders an intrinsic string expression with each reference replaced by
+// the logical id it names (Ref) or <id>.<attribute> (Fn::GetAtt).
+func join(t *testing.T, v any) string {
+	t.Helper()
+	switch v := v.(type) {
+	case string:
+		return v
+	case map[string]any:
+		if r, ok := v["Ref"].(string); ok {
+			return r
+		}
+		if ga, ok := v["Fn::GetAtt"].([]any); ok {
+			return ga[0].(string) + "." + ga[1].(string)
+		}
+		if j, ok := v["Fn::Join"].([]any); ok {
+			var parts []string
+			for _, p := range j[1].([]any) {
+				parts = append(parts, join(t, p))
 			}
-		}
-		prod := id == prodStack
-		_, table := s.only(t, "AWS::DynamoDB::Table")
-		if got := props(table)["DeletionProtectionEnabled"] == true; got != prod {
-			t.Errorf("%s: table deletion protection %v, want %v", id, got, prod)
-		}
-		_, pool := s.only(t, "AWS::Cognito::UserPool")
-		if got := props(pool)["DeletionProtection"] == "ACTIVE"; got != prod {
-			t.Errorf("%s: user pool deletion protection %v, want %v", id, props(pool)["DeletionProtection"], prod)
+			return strings.Join(parts, j[0].(string))
 		}
 	}
+	t.Fatalf("not a string expression: %v", v)
+	return ""
 }
 
-func TestPropsFromContext(t *testing.T) {
-	ctx, err := cdkContext()
-	if err != nil {
-		t.Fatal(err)
+// The dashboard shows the care, X, the queues, the functions, the API and the
+// alarms, with the metrics the functions emit (names, namespace and dimensions).
+func TestDashboard(t *testing.T) {
+	s := stack(t, devStack)
+	_, r := s.only(t, "AWS::CloudWatch::Dashboard")
+	var body struct {
+		Widgets []struct {
+			Type       string `json:"type"`
+			Properties struct {
+				Title   string  `json:"title"`
+				Metrics [][]any `json:"metrics"`
+				Alarms  []string
+			} `json:"properties"`
+		} `json:"widgets"`
 	}
-	get := func(m map[string]any) func(string) any { return func(k string) any { return m[k] } }
-	p, err := PropsFromContext(get(ctx))
-	if err != nil {
-		t.Fatalf("cdk.json's context: %v", err)
+	raw := join(t, props(r)["DashboardBody"])
+	if err := json.Unmarshal([]byte(raw), &body); err != nil {
+		t.Fatalf("dashboard body: %v\n%s", err, raw)
 	}
-	if p = p.withDefaults(); p.Environment != Prod || p.AssetDir != DefaultAssetDir || p.Tracing || p.AlertEmail != "" || p.JWTIssuer != "" {
-		t.Errorf("cdk.json's context gives %+v, want a production stack with the defaults", p)
-	}
-
-	p, err = PropsFromContext(get(map[string]any{
-		CtxEnv: "dev", CtxAlertEmail: "ops@example.com", CtxTracing: "true", CtxAssets: "out",
-		CtxJWTIssuer: "https://id.example.com/", CtxJWTAudience: "a, b",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := StackProps{AssetDir: "out", Environment: Dev, AlertEmail: "ops@example.com", JWTIssuer: "https://id.example.com/", JWTAudience: []string{"a", "b"}, Tracing: true}
-	if !reflect.DeepEqual(p, want) {
-		t.Errorf("got %+v, want %+v", p, want)
-	}
-	p, err = PropsFromContext(get(map[string]any{CtxJWTIssuer: "https://id.example.com/", CtxJWTAudience: []any{"x"}, CtxTracing: true}))
-	if err != nil || !slices.Equal(p.JWTAudience, []string{"x"}) || !p.Tracing {
-		t.Errorf("JSON context: %+v, %v", p, err)
-	}
-
-	for name, bad := range map[string]map[string]any{
-		"env":               {CtxEnv: "staging"},
-		"issuer only":       {CtxJWTIssuer: "https://id.example.com/"},
-		"audience only":     {CtxJWTAudience: "a"},
-		"http issuer":       {CtxJWTIssuer: "http://id.example.com/", CtxJWTAudience: "a"},
-		"tracing":           {CtxTracing: "yes"},
-		"email":             {CtxAlertEmail: "ops"},
-		"audience not list": {CtxJWTIssuer: "https://id.example.com/", CtxJWTAudience: 3.0},
-	} {
-		if _, err := PropsFromContext(get(bad)); err == nil {
-			t.Errorf("%s: %v accepted", name, bad)
+	metrics := map[string]bool{} // "namespace name dim=value,..." and "expression"
+	var alarms []string
+	for _, w := range body.Widgets {
+		alarms = append(alarms, w.Properties.Alarms...)
+		for _, m := range w.Properties.Metrics {
+			if opts, ok := m[0].(map[string]any); ok {
+				metrics[fmt.Sprint(opts["expression"])] = true
+				continue
+			}
+			key := fmt.Sprint(m[0], " ", m[1])
+			for i := 2; i+1 < len(m); i += 2 {
+				name, ok := m[i].(string)
+				if !ok {
+					break
+				}
+				key += fmt.Sprint(" ", name, "=", m[i+1])
+			}
+			metrics[key] = true
 		}
 	}
-}
 
-func TestCheckAssets(t *testing.T) {
-	dir := t.TempDir()
-	err := CheckAssets(dir)
-	if err == nil || !strings.Contains(err.Error(), "make build") || !strings.Contains(err.Error(), filepath.Join(dir, "webhook", "bootstrap")) {
-		t.Errorf("CheckAssets on an empty folder: %v", err)
+	inbound, inboundDLQ := s.queue(t, "Inbound")
+	outbound, outboundDLQ := s.queue(t, "Outbound")
+	apiID, _ := s.only(t, "AWS::ApiGatewayV2::Api")
+	want := []string{
+		// Care: the metrics the process, reply and monitor functions are to emit.
+		`SEARCH('{Pajarito,Intent} MetricName="Messages"', 'Sum', 300)`,
+		"Pajarito FirstResponseSeconds",
+		"Pajarito OpenCases",
+		"Pajarito ActiveCrises",
+		`SEARCH('{Pajarito,Topic} MetricName="ActiveCrises"', 'Maximum', 300)`,
+		// X: the listener's metrics (shared/listen), dimension Source.
+		`SEARCH('{Pajarito,Source} MetricName="EstimatedCostUSD"', 'Sum', 3600)`,
+		`SUM(SEARCH('{Pajarito,Source} MetricName="EstimatedCostUSD"', 'Sum', 3600))`,
+		`SEARCH('{Pajarito,Source} MetricName="PostsRead"', 'Sum', 300)`,
+		`SEARCH('{Pajarito,Source} MetricName="BudgetSlowed"', 'Maximum', 300)`,
+		"AWS/ApiGateway Count ApiId=" + apiID,
+		"AWS/ApiGateway 4xx ApiId=" + apiID,
+		"AWS/ApiGateway 5xx ApiId=" + apiID,
+		"AWS/ApiGateway Latency ApiId=" + apiID,
+	}
+	for _, q := range []string{inbound, outbound, inboundDLQ, outboundDLQ} {
+		want = append(want, "AWS/SQS ApproximateNumberOfMessagesVisible QueueName="+q+".QueueName")
+	}
+	for _, q := range []string{inbound, outbound} {
+		want = append(want, "AWS/SQS ApproximateAgeOfOldestMessage QueueName="+q+".QueueName")
 	}
 	for _, f := range Functions() {
-		os.MkdirAll(filepath.Join(dir, f.Name), 0o755)
-		os.WriteFile(filepath.Join(dir, f.Name, "bootstrap"), nil, 0o755)
+		id, _ := s.function(t, f.Name)
+		for _, m := range []string{"Errors", "Duration", "Throttles"} {
+			want = append(want, "AWS/Lambda "+m+" FunctionName="+id)
+		}
 	}
-	if err := CheckAssets(dir); err != nil {
-		t.Errorf("CheckAssets with every bootstrap: %v", err)
+	for _, m := range want {
+		if !metrics[m] {
+			t.Errorf("the dashboard does not show %s", m)
+		}
+	}
+	if t.Failed() {
+		t.Logf("it shows %v", slices.Sorted(maps.Keys(metrics)))
+	}
+	var alarmIDs []string
+	for id := range s.resources("AWS::CloudWatch::Alarm") {
+		alarmIDs = append(alarmIDs, id+".Arn")
+	}
+	if !slices.Equal(sorted(alarms...), sorted(alarmIDs...)) {
+		t.Errorf("the dashboard's alarm widget shows %v, want every alarm %v", alarms, alarmIDs)
+	}
+
+	// The listener and the monitor emit the metrics the dashboard reads (package
+	// emf, namespace MetricNamespace), under these names and dimensions.
+	for file, res := range map[string][]string{
+		"../shared/listen/listen.go": {
+			`"` + DimSource + `":\s*r\.Source`,
+			`Name:\s*"` + MetricPostsRead + `"`,
+			`Name:\s*"` + MetricEstimatedCost + `"`,
+			`Name:\s*"` + MetricBudgetSlowed + `"`,
+		},
+		"../shared/monitor/monitor.go": {
+			`"` + DimTopic + `":\s*t\b`,
+			`Name:\s*"` + MetricActiveCrises + `"`,
+		},
+	} {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(src), "emf.Write(") {
+			t.Errorf("%s does not write its metrics with package emf", file)
+		}
+		for _, re := range res {
+			if !regexp.MustCompile(re).Match(src) {
+				t.Errorf("%s does not emit %s: the dashboard's widget would be empty", file, re)
+			}
+		}
 	}
 }
 
-// The listener runs on EventBridge Scheduler at the configured poll interval, one
-// run at a time, and a run that cannot start is dropped rather than retried.
-func TestListenSchedule(t *testing.T) {
+// The listener and the monitor run on EventBridge Scheduler at their intervals,
+// one run at a time, and a run that cannot start is dropped rather than retried.
+// Each schedule's role may invoke its function and nothing else.
+func TestSchedules(t *testing.T) {
 	s := stack(t, devStack)
-	listenID, p := s.function(t, "listen")
-	if got := p["ReservedConcurrentExecutions"]; got != 1.0 {
-		t.Errorf("listen reserved concurrency %v, want 1", got)
+	roles := s.roleStatements(t)
+	targets := map[string]map[string]any{} // function id -> schedule
+	for _, r := range s.resources("AWS::Scheduler::Schedule") {
+		p := props(r)
+		targets[refs(p["Target"].(map[string]any)["Arn"])[0]] = p
 	}
-	_, r := s.only(t, "AWS::Scheduler::Schedule")
-	sched := props(r)
-	if got := sched["ScheduleExpression"]; got != "rate(1 minute)" {
-		t.Errorf("schedule %v, want rate(1 minute) (pajarito.json's default poll_interval)", got)
+	invokeConfigs := map[string]map[string]any{} // function id -> config
+	for _, r := range s.resources("AWS::Lambda::EventInvokeConfig") {
+		invokeConfigs[refs(props(r)["FunctionName"])[0]] = props(r)
 	}
-	target := sched["Target"].(map[string]any)
-	if r := refs(target["Arn"]); len(r) != 1 || r[0] != listenID {
-		t.Errorf("schedule target %v, want the listen function %s", target["Arn"], listenID)
+	for _, c := range []struct {
+		f    Function
+		rate string
+	}{
+		{ListenFunction, "rate(1 minute)"}, // pajarito.json's default poll_interval
+		{MonitorFunction, "rate(1 minute)"},
+	} {
+		id, p := s.function(t, c.f.Name)
+		if got := p["ReservedConcurrentExecutions"]; got != 1.0 {
+			t.Errorf("%s reserved concurrency %v, want 1", c.f.Name, got)
+		}
+		sched := targets[id]
+		if sched == nil {
+			t.Errorf("no schedule invokes %s", c.f.Name)
+			continue
+		}
+		if got := sched["ScheduleExpression"]; got != c.rate {
+			t.Errorf("%s: schedule %v, want %s", c.f.Name, got, c.rate)
+		}
+		target := sched["Target"].(map[string]any)
+		if rp := target["RetryPolicy"].(map[string]any); rp["MaximumRetryAttempts"] != 0.0 {
+			t.Errorf("%s: schedule retries %v, want 0", c.f.Name, rp)
+		}
+		role := refs(target["RoleArn"])[0]
+		for _, st := range roles[role] {
+			if !slices.Equal(st.Actions, []string{"lambda:InvokeFunction"}) || !slices.Equal(slices.Compact(st.Resources), []string{id}) || st.Wildcard {
+				t.Errorf("%s: the schedule's role may %v on %v", c.f.Name, st.Actions, st.Raw)
+			}
+		}
+		trust, _ := json.Marshal(props(s.resources("AWS::IAM::Role")[role])["AssumeRolePolicyDocument"])
+		if !strings.Contains(string(trust), `"Service":"scheduler.amazonaws.com"`) || !strings.Contains(string(trust), `"aws:SourceAccount"`) {
+			t.Errorf("%s: the schedule's role trusts %s, want EventBridge Scheduler on behalf of this account", c.f.Name, trust)
+		}
+		cfg := invokeConfigs[id]
+		if cfg["MaximumRetryAttempts"] != 0.0 || cfg["MaximumEventAgeInSeconds"] != 60.0 {
+			t.Errorf("%s async invoke config %v, want no retries and 60 s of event age", c.f.Name, cfg)
+		}
 	}
-	if rp := target["RetryPolicy"].(map[string]any); rp["MaximumRetryAttempts"] != 0.0 {
-		t.Errorf("schedule retries %v, want 0", rp)
+	if len(targets) != 2 {
+		t.Errorf("%d schedules, want 2", len(targets))
 	}
-	_, r = s.only(t, "AWS::Lambda::EventInvokeConfig")
-	cfg := props(r)
-	if cfg["MaximumRetryAttempts"] != 0.0 || cfg["MaximumEventAgeInSeconds"] != 60.0 {
-		t.Errorf("listen async invoke config %v, want no retries and 60 s of event age", cfg)
+	for _, p := range []StackProps{{PollInterval: 90 * time.Second}, {MonitorInterval: 90 * time.Second}} {
+		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "whole minutes") {
+			t.Errorf("%+v: %v, want a whole-minutes error", p, err)
+		}
 	}
-	if err := (StackProps{PollInterval: 90 * time.Second}).Validate(); err == nil || !strings.Contains(err.Error(), "whole minutes") {
-		t.Errorf("a 90 s poll interval: %v, want a whole-minutes error", err)
+}
+
+// The stacks pass cdk-nag's AWS Solutions rules, which `cdk synth` applies too
+// (main.go): no error or warning is left on any construct (an error stops
+// `cdk synth` and `cdk deploy`), and the rules suppressed are exactly these, each
+// where the stack says why (the reasons are in the code, next to the resources).
+func TestNag(t *testing.T) {
+	roleFindings := func(ids ...string) []string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, "AwsSolutions-IAM5 "+id+"/DefaultPolicy/Resource")
+		}
+		return out
+	}
+	common := append([]string{
+		"AwsSolutions-SMG4 XCredentials/Resource",
+		"AwsSolutions-APIG4 Api/GET--webhooks--x/Resource",
+		"AwsSolutions-APIG4 Api/POST--webhooks--x/Resource",
+		"AwsSolutions-APIG4 Api/GET--healthz/Resource",
+	}, roleFindings("ListenScheduleRole", "MonitorScheduleRole")...)
+	cognito := []string{"AwsSolutions-COG2 Agents/Resource", "AwsSolutions-COG3 Agents/Resource"}
+	var tracing []string // X-Ray's Resource "*" on every function's role
+	for _, f := range Functions() {
+		tracing = append(tracing, roleFindings(f.ID+"Role")...)
+	}
+	for id, suppressed := range map[string][]string{
+		devStack:      slices.Concat(common, cognito),
+		prodStack:     slices.Concat(common, cognito, tracing),
+		externalStack: common,
+	} {
+		s := stack(t, id)
+		for _, m := range s.messages {
+			if m.level == "error" || m.level == "warning" {
+				t.Errorf("%s: %s at %s: %s", id, m.level, m.path, m.text)
+			}
+		}
+		if len(s.nagReport) < 2 || !slices.Equal(s.nagReport[0], []string{"Rule ID", "Resource ID", "Compliance", "Exception Reason", "Rule Level", "Rule Info"}) {
+			t.Fatalf("%s: cdk-nag's report: %v", id, s.nagReport[:min(2, len(s.nagReport))])
+		}
+		var got []string
+		checked := map[string]bool{}
+		for _, r := range s.nagReport[1:] {
+			checked[r[0]] = true
+			finding := r[0] + " " + strings.TrimPrefix(r[1], id+"/")
+			switch r[2] {
+			case "Compliant":
+			case "Suppressed":
+				got = append(got, finding)
+				if len(r[3]) < 60 {
+					t.Errorf("%s: %s suppressed with a thin reason: %q", id, finding, r[3])
+				}
+			default:
+				t.Errorf("%s: %s: %s (%s)", id, finding, r[2], r[5])
+			}
+		}
+		// The rules of the resources that hold or move data were checked.
+		for _, rule := range []string{"AwsSolutions-DDB3", "AwsSolutions-SQS2", "AwsSolutions-SQS3", "AwsSolutions-SQS4", "AwsSolutions-SNS3",
+			"AwsSolutions-IAM4", "AwsSolutions-IAM5", "AwsSolutions-APIG1", "AwsSolutions-APIG4", "AwsSolutions-SMG4"} {
+			if !checked[rule] {
+				t.Errorf("%s: cdk-nag did not check %s", id, rule)
+			}
+		}
+		if !slices.Equal(sorted(got...), sorted(suppressed...)) {
+			t.Errorf("%s: cdk-nag findings suppressed\n\t%v\nwant\n\t%v", id, sorted(got...), sorted(suppressed...))
+		}
 	}
 }

@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/jsii-runtime-go"
 
@@ -53,6 +57,7 @@ func (b *builder) newTable() awsdynamodb.Table {
 			panic(fmt.Sprintf("infra: index %s: unknown projection %q", *gsi.IndexName, p.ProjectionType))
 		}
 		table.AddGlobalSecondaryIndex(props)
+		b.tableIndexes = append(b.tableIndexes, *gsi.IndexName)
 	}
 	if len(schema.LocalSecondaryIndexes) > 0 {
 		panic("infra: store.TableInput has local secondary indexes: declare them here")
@@ -93,6 +98,27 @@ func attributeType(name string, defs []types.AttributeDefinition) awsdynamodb.At
 		}
 	}
 	panic(fmt.Sprintf("infra: key attribute %s has no attribute definition", name))
+}
+
+// grantTable lets fn call actions on the table and, when they include Query, query
+// its indexes, each named: the CDK's Table.Grant would name table/index/*, a
+// wildcard (AwsSolutions-IAM5) that would also cover indexes added later.
+func (b *builder) grantTable(fn awslambda.Function, actions ...string) {
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(actions...),
+		Resources: jsii.Strings(*b.table.TableArn()),
+	}))
+	if !slices.Contains(actions, "dynamodb:Query") || len(b.tableIndexes) == 0 {
+		return
+	}
+	var indexes []*string
+	for _, name := range b.tableIndexes {
+		indexes = append(indexes, awscdk.Fn_Join(jsii.String(""), &[]*string{b.table.TableArn(), jsii.String("/index/" + name)}))
+	}
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("dynamodb:Query"),
+		Resources: &indexes,
+	}))
 }
 
 // The DynamoDB actions each use of the table needs: the store calls GetItem,
