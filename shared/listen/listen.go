@@ -201,6 +201,9 @@ func (l *Listener) Run(ctx context.Context) (Report, error) {
 	}
 	spent, last := map[string]float64{}, map[string]time.Time{}
 	for name, s := range spend.Sources {
+		if s.Kind == store.SpendKindReply {
+			continue // x_budget is the read budget; what replies cost is reported apart
+		}
 		spent[name], last[name] = s.USD, s.UpdatedAt
 	}
 	sources := cfg.ListenSources()

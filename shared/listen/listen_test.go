@@ -373,8 +373,11 @@ func TestBudgetSlowsKeywordSearchesNeverMentions(t *testing.T) {
 		h.clock.Set(at)
 		for name, v := range usd {
 			kind := "search"
-			if name == "mentions" {
+			switch {
+			case name == "mentions":
 				kind = "mentions"
+			case strings.HasPrefix(name, "reply."):
+				kind = store.SpendKindReply
 			}
 			if err := h.store.AddSpend(ctx, at, store.SourceSpend{Source: name, Kind: kind, Reads: 1, Pages: 1, USD: v}); err != nil {
 				t.Fatal(err)
@@ -447,6 +450,20 @@ func TestBudgetSlowsKeywordSearchesNeverMentions(t *testing.T) {
 		}
 		if en := sourceReport(t, rep, "search-en"); en.Slowed != "" || en.Skipped != "" {
 			t.Errorf("search-en, which costs nothing, = %+v", en)
+		}
+	})
+
+	t.Run("what replies cost is not read budget", func(t *testing.T) {
+		h := newHarness(t, testConfig(t))
+		h.x.add("mentions", mentions...)
+		h.x.add(queryES, posts(3, t0.Add(-time.Minute), time.Minute)...)
+		spend(h, t0.Add(-time.Hour), map[string]float64{"mentions": 1, "reply.post": 400, "reply.dm": 90})
+		rep := h.run(t, ctx, t0)
+		if rep.Plan.Exhausted || rep.Plan.SpentUSD != 1 {
+			t.Fatalf("plan counted the replies' spend: %s", rep.Plan.Explain())
+		}
+		if s := sourceReport(t, rep, "search-es"); s.Slowed != "" || s.Skipped != "" || s.Enqueued != 3 {
+			t.Errorf("search-es = %+v, want read in full", s)
 		}
 	})
 

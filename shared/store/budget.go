@@ -15,6 +15,10 @@ import (
 // with ADD (no condition: overlapping runs add up), read back with one Query of the
 // month's partition to plan the budget.
 
+// SpendKindReply is the Kind of the spend of posting replies and DMs (package
+// sender); the listener's read budget leaves it out.
+const SpendKindReply = "reply"
+
 // SpendMonth returns the budget period of t: its calendar month in UTC, "2006-01".
 func SpendMonth(t time.Time) string { return t.UTC().Format("2006-01") }
 
