@@ -149,12 +149,14 @@ type env struct {
 	notes  *notes
 	delays *delays
 	logs   *bytes.Buffer
-	seq    int
+	// metrics receives the sender's EMF lines (the sender serialises its writes).
+	metrics *bytes.Buffer
+	seq     int
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, clk: &clock{t: t0}, notes: &notes{}, delays: &delays{}, logs: &bytes.Buffer{}}
+	e := &env{t: t, clk: &clock{t: t0}, notes: &notes{}, delays: &delays{}, logs: &bytes.Buffer{}, metrics: &bytes.Buffer{}}
 	e.now = e.clk.Now
 	e.st = store.New(ddb, "pajarito-"+strconv.FormatInt(tables.Add(1), 10))
 	e.st.Now = e.clk.Now
@@ -174,7 +176,8 @@ func newEnv(t *testing.T) *env {
 	e.s = &sender.Sender{
 		Store: e.st, X: e.client, Engine: eng, Brand: brand,
 		Delayer: e.delays, Notifier: e.notes, Now: e.clk.Now,
-		Log: slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Log:     slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Metrics: e.metrics,
 	}
 	return e
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
+	"github.com/pajarito-care/pajarito/shared/emf"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
@@ -334,22 +336,47 @@ func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []car
 	}
 	env := &care.Envelope{Version: care.EnvelopeVersion, Kind: care.KindMessage, Source: care.SourceReply, ReceivedAt: s.now(), Message: m}
 	var errs []error
-	if _, err := s.Store.AppendOutbound(ctx, req.CaseID, env, "reply#"+req.IdempotencyKey); err != nil {
+	res, err := s.Store.AppendOutbound(ctx, req.CaseID, env, "reply#"+req.IdempotencyKey)
+	if err != nil {
 		errs = append(errs, err)
+	}
+	if res.Stored() && res.Case.FirstResponseAt != nil && res.Case.FirstResponseAt.Equal(at) && !res.Case.FirstInboundAt.IsZero() {
+		// This reply is the case's first response.
+		s.emit(ctx, at, nil, emf.Metric{Name: "FirstResponseSeconds", Unit: emf.Seconds, Value: at.Sub(res.Case.FirstInboundAt).Seconds()})
 	}
 	won, err := s.Store.ClaimReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskSpend)
 	if err != nil {
 		errs = append(errs, err)
 	} else if won {
-		kind := sendKind(req.Channel)
-		if err := s.Store.AddSpend(ctx, at, store.SourceSpend{Source: "reply." + kind, Kind: "reply", Pages: 1, USD: usd}); err != nil {
+		source := SpendSource(req.Channel)
+		if err := s.Store.AddSpend(ctx, at, store.SourceSpend{Source: source, Kind: store.SpendKindReply, Pages: 1, USD: usd}); err != nil {
 			errs = append(errs, err)
 			if rerr := s.Store.ReleaseReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskSpend); rerr != nil {
 				errs = append(errs, rerr)
 			}
+		} else {
+			s.emit(ctx, at, map[string]string{"Source": source}, emf.Metric{Name: "EstimatedCostUSD", Unit: emf.None, Value: usd})
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// SpendSource is the spend source (and metric Source) of replies on a channel:
+// "reply.post" or "reply.dm".
+func SpendSource(ch care.Channel) string { return "reply." + sendKind(ch) }
+
+// emit writes one Embedded Metric Format line.
+func (s *Sender) emit(ctx context.Context, at time.Time, dims map[string]string, metrics ...emf.Metric) {
+	w := s.Metrics
+	if w == nil {
+		w = os.Stdout
+	}
+	s.metricsMu.Lock()
+	err := emf.Write(w, at, dims, metrics...)
+	s.metricsMu.Unlock()
+	if err != nil {
+		s.log().ErrorContext(ctx, "sender: write metrics", "error", err.Error())
+	}
 }
 
 // price is X's price of the reply (DESIGN.md).

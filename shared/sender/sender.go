@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -121,6 +123,12 @@ type Sender struct {
 	Now func() time.Time
 	// Log receives one line per record; nil means slog.Default().
 	Log *slog.Logger
+	// Metrics receives the Embedded Metric Format lines (FirstResponseSeconds when a
+	// reply is its case's first response; EstimatedCostUSD by Source per reply
+	// sent); nil means os.Stdout, where Lambda's log is.
+	Metrics io.Writer
+	// metricsMu serialises writes to Metrics (records are handled concurrently).
+	metricsMu sync.Mutex
 }
 
 // record is the handling of one SQS record.

@@ -1,6 +1,8 @@
 package sender_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +54,27 @@ func TestPublicReplyRecorded(t *testing.T) {
 	}
 	if got := spend.Sources["reply.post"]; got.USD != protocol.PricePostSummonedUSD || got.Pages != 1 {
 		t.Errorf("spend = %+v; want one post at $%.3f", got, protocol.PricePostSummonedUSD)
+	}
+	// Metrics: the first response time, once, and the reply's price.
+	var frt, cost []string
+	for _, line := range strings.Split(strings.TrimSpace(e.metrics.String()), "\n") {
+		var m struct {
+			Source                                 string
+			FirstResponseSeconds, EstimatedCostUSD *float64
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		if m.FirstResponseSeconds != nil {
+			frt = append(frt, fmt.Sprint(*m.FirstResponseSeconds))
+		}
+		if m.EstimatedCostUSD != nil {
+			cost = append(cost, fmt.Sprintf("%s=%v", m.Source, *m.EstimatedCostUSD))
+		}
+	}
+	wantFRT := sentAt.Sub(c.FirstInboundAt).Seconds()
+	if len(frt) != 1 || frt[0] != fmt.Sprint(wantFRT) || len(cost) != 1 || cost[0] != fmt.Sprintf("reply.post=%v", protocol.PricePostSummonedUSD) {
+		t.Errorf("metrics: FirstResponseSeconds %v (want %v), EstimatedCostUSD %v", frt, wantFRT, cost)
 	}
 	if list, err := e.st.ListReplies(t.Context(), caseID); err != nil || len(list) != 1 || list[0].State != care.ReplySent || list[0].XID != xid {
 		t.Errorf("ListReplies = %+v, %v", list, err)
