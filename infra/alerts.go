@@ -73,14 +73,14 @@ func (b *builder) alarm(a awscloudwatch.Alarm) awscloudwatch.Alarm {
 }
 
 // alarmOnDLQ raises an alarm as soon as a dead-letter queue holds a message: a
-// message that failed MaxReceiveCount times, or one the processor could not read
+// message that failed every receive its queue allows, or one the processor could not read
 // (it quarantines it and copies it there). Either needs a person.
 func (b *builder) alarmOnDLQ(id string, dlq awssqs.Queue) awscloudwatch.Alarm {
 	return b.alarm(dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
 		Period:    awscdk.Duration_Minutes(jsii.Number(1)),
 		Statistic: jsii.String("Maximum"),
 	}).CreateAlarm(b.stack, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
-		AlarmDescription: jsii.String("A message is in a dead-letter queue (" + id + "): it failed " + fmt.Sprint(MaxReceiveCount) + " times, or could not be read. " +
+		AlarmDescription: jsii.String("A message is in a dead-letter queue (" + id + "): it failed every attempt its queue allows, or could not be read. " +
 			"Look at it (SQS console, Poll for messages) and at its consumer's logs around its first attempt; fix the cause, " +
 			"then redrive it to its queue (SQS console, Start DLQ redrive). Until then that message's customer is not served."),
 		Threshold:          jsii.Number(0),

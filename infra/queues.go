@@ -8,11 +8,18 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// MaxReceiveCount is how many times a queue hands a message to its consumer before
-// moving it to the dead-letter queue. The processor reports per-message failures,
-// so only the message that fails is retried; five tries ride out a few minutes of
-// DynamoDB trouble.
-const MaxReceiveCount = 5
+// Receives before a message moves to its dead-letter queue.
+const (
+	// InboundMaxReceives: the processor reports per-message failures, so only the
+	// message that fails is retried; five tries ride out a few minutes of DynamoDB
+	// trouble.
+	InboundMaxReceives = 5
+	// OutboundMaxReceives: the reply sender also uses receives to wait (each rate
+	// limit or send-budget wait is one: a 10-minute 429 storm costs a reply at most
+	// 4) and retries X's 5xx; fifteen ride out about three hours of X errors
+	// before a reply needs a person.
+	OutboundMaxReceives = 15
+)
 
 // queueWithDLQ is a work queue and its dead-letter queue.
 type queueWithDLQ struct {
@@ -21,13 +28,14 @@ type queueWithDLQ struct {
 }
 
 // newQueueWithDLQ creates a queue consumed by a Lambda function with timeout
-// consumerTimeout through an event source that waits up to batchWindow: its
+// consumerTimeout through an event source that waits up to batchWindow, whose
+// messages go to the DLQ after maxReceives receives: its
 // visibility timeout is 6x the timeout plus the window, as AWS advises for Lambda
 // consumers (a batch can be retried by Lambda while its messages are invisible).
 // Both queues are encrypted with SQS-managed keys (SSE-SQS: nothing to manage,
 // and a KMS key would need grants for every producer and consumer) and refuse
 // requests without TLS.
-func (b *builder) newQueueWithDLQ(id string, consumerTimeout, batchWindow time.Duration) queueWithDLQ {
+func (b *builder) newQueueWithDLQ(id string, consumerTimeout, batchWindow time.Duration, maxReceives int) queueWithDLQ {
 	dlq := awssqs.NewQueue(b.stack, jsii.String(id+"DLQ"), &awssqs.QueueProps{
 		Encryption: awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL: jsii.Bool(true),
@@ -43,7 +51,7 @@ func (b *builder) newQueueWithDLQ(id string, consumerTimeout, batchWindow time.D
 		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
 		DeadLetterQueue: &awssqs.DeadLetterQueue{
 			Queue:           dlq,
-			MaxReceiveCount: jsii.Number(MaxReceiveCount),
+			MaxReceiveCount: jsii.Number(maxReceives),
 		},
 	})
 	return queueWithDLQ{Queue: q, DLQ: dlq}

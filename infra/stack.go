@@ -89,8 +89,8 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	awscdk.Tags_Of(b.stack).Add(jsii.String("pajarito:env"), jsii.String(string(props.Environment)), nil)
 
 	b.table = b.newTable()
-	b.inbound = b.newQueueWithDLQ("Inbound", ProcessFunction.Timeout, ProcessBatchWindow)
-	b.outbound = b.newQueueWithDLQ("Outbound", ReplyFunction.Timeout, 0)
+	b.inbound = b.newQueueWithDLQ("Inbound", ProcessFunction.Timeout, ProcessBatchWindow, InboundMaxReceives)
+	b.outbound = b.newQueueWithDLQ("Outbound", ReplyFunction.Timeout, 0, OutboundMaxReceives)
 	b.secret = b.newXSecret()
 	b.alerts = b.newAlertTopic()
 

@@ -464,15 +464,16 @@ func TestQueues(t *testing.T) {
 		name     string
 		consumer Function
 		window   time.Duration
+		receives float64
 	}{
-		{"Inbound", ProcessFunction, ProcessBatchWindow},
-		{"Outbound", ReplyFunction, 0},
+		{"Inbound", ProcessFunction, ProcessBatchWindow, 5},
+		{"Outbound", ReplyFunction, 0, 15},
 	} {
 		id, dlq := s.queue(t, c.name)
 		q := props(s.resources("AWS::SQS::Queue")[id])
 		rp := q["RedrivePolicy"].(map[string]any)
-		if rp["maxReceiveCount"] != float64(MaxReceiveCount) || MaxReceiveCount != 5 {
-			t.Errorf("%s: redrive maxReceiveCount %v, want 5", c.name, rp["maxReceiveCount"])
+		if rp["maxReceiveCount"] != c.receives {
+			t.Errorf("%s: redrive maxReceiveCount %v, want %v", c.name, rp["maxReceiveCount"], c.receives)
 		}
 		_, fn := s.function(t, c.consumer.Name)
 		timeout := fn["Timeout"].(float64)
