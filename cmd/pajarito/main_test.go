@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/care"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
@@ -95,15 +96,17 @@ func TestDevAndReplay(t *testing.T) {
 	// Expected, from events/README.md: public cases for the quote (dan_okafor), the
 	// lost bag (jamiek_travels), the cancelled flight (oliverbennett) and María's
 	// conversation (her reply + the brand's reply; her first post was deleted before
-	// it arrived, so it is never stored); DM cases for jamiek_travels (open) and
-	// María (answered: pending).
+	// it arrived, so it is never stored); DM cases for jamiek_travels and María.
+	// Every customer summoned the brand, so the protocol acknowledged each case and
+	// the reply sender posted the acknowledgements to the fake X API: the brand has
+	// answered, so each case is pending the customer.
 	want := map[string]string{
-		"open/public/dan_okafor":     "",
-		"open/public/jamiek_travels": "",
-		"open/public/oliverbennett":  "",
-		"open/public/mariagv_viajes": "",
-		"open/dm/jamiek_travels":     "",
-		"pending/dm/mariagv_viajes":  "",
+		"pending/public/dan_okafor":     "",
+		"pending/public/jamiek_travels": "",
+		"pending/public/oliverbennett":  "",
+		"pending/public/mariagv_viajes": "",
+		"pending/dm/jamiek_travels":     "",
+		"pending/dm/mariagv_viajes":     "",
 	}
 	var got []string
 	for deadline := time.Now().Add(30 * time.Second); ; {
@@ -131,19 +134,34 @@ func TestDevAndReplay(t *testing.T) {
 		t.Errorf("missing case %s (got %v)", w, got)
 	}
 
-	// The lost-bag post reached the system twice, by the listener's mentions poll
-	// (the fake X API is seeded with the samples) and by the replayed webhook: it
-	// is one message in one case.
-	var open agentapi.CaseList
-	getJSON(t, base+"/v1/cases?status=open", token, &open)
-	for _, c := range open.Cases {
-		if c.CustomerHandle != "jamiek_travels" || c.Channel != "public" {
-			continue
-		}
+	// Each case shows the brand's answer: an outbound message on the case's
+	// channel, sent by the reply sender after the protocol decided it, and the
+	// first-response time.
+	var pending agentapi.CaseList
+	getJSON(t, base+"/v1/cases?status=pending", token, &pending)
+	for _, c := range pending.Cases {
 		var detail agentapi.CaseDetail
 		getJSON(t, base+"/v1/cases/"+c.ID, token, &detail)
-		if len(detail.Messages) != 1 || detail.Case.MessagesIn != 1 {
-			t.Errorf("lost-bag case %s has %d messages (messages_in %d), want exactly 1", c.ID, len(detail.Messages), detail.Case.MessagesIn)
+		var in, out int
+		for _, m := range detail.Messages {
+			if m.Direction == care.Outbound {
+				out++
+				if m.Channel != c.Channel || m.AuthorID != "1590000000000000001" || m.Source != care.SourceReply && m.Source != care.SourceXAA && m.Source != care.SourceAAA {
+					t.Errorf("case %s (%s): outbound message %+v", c.ID, c.Channel, m)
+				}
+			} else {
+				in++
+			}
+		}
+		if out == 0 || detail.Case.FirstResponseAt == nil || detail.Case.MessagesOut != out {
+			t.Errorf("case %s of %s: %d outbound messages (messages_out %d), first response %v; want the brand's answer",
+				c.ID, c.CustomerHandle, out, detail.Case.MessagesOut, detail.Case.FirstResponseAt)
+		}
+		// The lost-bag post reached the system twice, by the listener's mentions
+		// poll (the fake X API is seeded with the samples) and by the replayed
+		// webhook: it is one message in one case.
+		if c.CustomerHandle == "jamiek_travels" && c.Channel == care.Public && (in != 1 || detail.Case.MessagesIn != 1) {
+			t.Errorf("lost-bag case %s has %d inbound messages (messages_in %d), want exactly 1", c.ID, in, detail.Case.MessagesIn)
 		}
 	}
 	if !strings.Contains(stderr.String(), `"source":"mentions"`) {

@@ -2,8 +2,10 @@
 // the same handlers as the Lambda functions, with local stand-ins for the AWS parts.
 //
 //	API Gateway          → an HTTP server on Options.Addr (the same routes)
-//	SQS                  → goaws in-process (package localsqs): inbound queue + DLQ
-//	SQS event source     → a queue.Poller per queue, honouring batchItemFailures
+//	SQS                  → goaws in-process (package localsqs): inbound and
+//	                       outbound queues, each with its DLQ
+//	SQS event source     → a queue.Poller per queue, honouring batchItemFailures:
+//	                       inbound → the processor, outbound → the reply sender
 //	DynamoDB             → dynalite as a child process (package dynalite), with its
 //	                       data under Options.DataDir
 //	API Gateway JWT auth → a bearer token (Options.AgentToken)
@@ -12,7 +14,8 @@
 //	SNS alert topic      → log lines (level WARN, "pajarito alert: …")
 //	X API                → X itself with the brand's credentials, any X-compatible
 //	                       server (Options.XBaseURL), or, with neither, the
-//	                       project's fake (package xfake) seeded from events/
+//	                       project's fake (package xfake) seeded from events/; the
+//	                       listener reads it and the reply sender posts to it
 package localdev
 
 import (
@@ -41,12 +44,15 @@ import (
 
 // Names of the local resources.
 const (
-	Table           = "pajarito"
-	InboundQueue    = "pajarito-inbound"
-	InboundDLQ      = "pajarito-inbound-dlq"
-	OutboundQueue   = "pajarito-outbound"
-	maxReceives     = 5
-	shutdownTimeout = 10 * time.Second
+	Table         = "pajarito"
+	InboundQueue  = "pajarito-inbound"
+	InboundDLQ    = "pajarito-inbound-dlq"
+	OutboundQueue = "pajarito-outbound"
+	OutboundDLQ   = "pajarito-outbound-dlq"
+	// Receives before the DLQ, as in the stack (infra/queues.go).
+	maxReceives         = 5
+	outboundMaxReceives = 15
+	shutdownTimeout     = 10 * time.Second
 )
 
 // Options configure the local system.
@@ -100,6 +106,8 @@ type System struct {
 	PollInterval time.Duration
 
 	log    *slog.Logger
+	x      *xapi.Client     // the X API client of the listener and the sender
+	clock  func() time.Time // their clock (the fake's, with it)
 	dyn    *dynalite.Server
 	sqs    *localsqs.Server
 	http   *http.Server
@@ -142,7 +150,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
 
-	s.sqs, err = localsqs.Start(localsqs.Queue{Name: InboundQueue}, localsqs.Queue{Name: InboundDLQ}, localsqs.Queue{Name: OutboundQueue})
+	s.sqs, err = localsqs.Start(localsqs.Queue{Name: InboundQueue}, localsqs.Queue{Name: InboundDLQ}, localsqs.Queue{Name: OutboundQueue}, localsqs.Queue{Name: OutboundDLQ})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: SQS (goaws): %w", err)
 	}
@@ -170,6 +178,20 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
+	send, err := wire.NewSender(o.Config, s.Store, s.x, &queue.Visibility{Client: sqsClient, URL: outbound.URL}, nil, log)
+	if err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
+	send.Now, send.Metrics = s.clock, io.Discard
+	replies := &queue.Poller{
+		Client:        sqsClient,
+		URL:           outbound.URL,
+		Handler:       send.Handle,
+		BatchSize:     5,
+		DeadLetterURL: s.sqs.QueueURL(OutboundDLQ),
+		MaxReceives:   outboundMaxReceives,
+		Log:           log,
+	}
 	mon, err := wire.NewMonitor(o.Config, s.Store, nil, log)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
@@ -187,7 +209,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.wg.Add(4)
+	s.wg.Add(5)
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -198,6 +220,12 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		defer s.wg.Done()
 		if err := poller.Run(runCtx); err != nil {
 			log.Error("localdev: inbound poller stopped", "error", err.Error())
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		if err := replies.Run(runCtx); err != nil {
+			log.Error("localdev: outbound poller stopped", "error", err.Error())
 		}
 	}()
 	go func() {
@@ -258,6 +286,7 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
+	s.x, s.clock = x, clock
 	s.PollInterval = o.PollInterval
 	if s.PollInterval <= 0 {
 		s.PollInterval = o.Config.PollInterval.Duration()
@@ -327,18 +356,25 @@ func (s *System) Close() error {
 	return s.err
 }
 
-// drain waits until the inbound queue is empty or ctx ends: goaws keeps messages in
-// memory only, so what is still queued at exit would be lost.
+// drain waits until the inbound and outbound queues are empty or ctx ends: goaws
+// keeps messages in memory only, so what is still queued at exit would be lost
+// (replies waiting for X's rate limits or the send budget included).
 func (s *System) drain(ctx context.Context) {
 	for {
-		visible, inFlight, err := s.sqs.Counts(InboundQueue)
-		if err != nil || visible+inFlight == 0 {
+		queued := 0
+		for _, q := range []string{InboundQueue, OutboundQueue} {
+			visible, inFlight, err := s.sqs.Counts(q)
+			if err != nil {
+				return
+			}
+			queued += visible + inFlight
+		}
+		if queued == 0 {
 			return
 		}
 		select {
 		case <-ctx.Done():
-			s.log.Warn("localdev: stopping with messages still queued; they are lost with the in-memory queue",
-				"visible", visible, "in_flight", inFlight)
+			s.log.Warn("localdev: stopping with messages still queued; they are lost with the in-memory queues", "queued", queued)
 			return
 		case <-time.After(100 * time.Millisecond):
 		}

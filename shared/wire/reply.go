@@ -9,9 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/sender"
+	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -28,10 +31,6 @@ func Reply(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	eng, err := protocol.New(su.cfg.Protocol)
-	if err != nil {
-		return nil, fmt.Errorf("config: protocol: %w", err)
-	}
 	creds, err := XCredentials(ctx, getenv, su.aws)
 	if err != nil {
 		return nil, err
@@ -40,12 +39,28 @@ func Reply(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
+	st := NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log)
+	delayer := &queue.Visibility{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvOutboundQueue]}
+	return NewSender(su.cfg, st, x, delayer, alerts, log)
+}
+
+// NewSender returns the reply sender over st, posting through x, delaying records
+// with delayer and alerting through alerts (nil: they are logged). The local dev
+// system runs it on its outbound queue.
+func NewSender(cfg *config.Config, st *store.Store, x xapi.Writer, delayer sender.Delayer, alerts protocol.Notifier, log *slog.Logger) (*sender.Sender, error) {
+	eng, err := protocol.New(cfg.Protocol)
+	if err != nil {
+		return nil, fmt.Errorf("config: protocol: %w", err)
+	}
+	if alerts == nil {
+		alerts = protocol.LogNotifier{Log: log}
+	}
 	return &sender.Sender{
-		Store:    NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log),
+		Store:    st,
 		X:        x,
 		Engine:   eng,
-		Brand:    xwebhook.Brand{ID: su.cfg.Brand.ID, Handle: su.cfg.Brand.Handle},
-		Delayer:  &queue.Visibility{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvOutboundQueue]},
+		Brand:    xwebhook.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle},
+		Delayer:  delayer,
 		Notifier: alerts,
 		Log:      log,
 	}, nil
