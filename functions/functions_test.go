@@ -153,6 +153,9 @@ func startFunction(t *testing.T, name string, extraEnv ...string) *lambdafake.Ru
 		t.Fatal(err)
 	}
 	t.Cleanup(rt.Close)
+	if name == "reply" {
+		rt.Timeout = 90 * time.Second // as the stack gives it (infra.ReplyFunction)
+	}
 	env := append([]string{
 		"AWS_ENDPOINT_URL_DYNAMODB=" + system.dyn.Endpoint,
 		"AWS_ENDPOINT_URL_SQS=" + system.sqs.Endpoint,
@@ -380,6 +383,52 @@ func TestCoreLoopExactlyOnce(t *testing.T) {
 	}
 	if n := queued(t, outbox); n != len(d.Replies) {
 		t.Errorf("outbound queue holds %d reply requests, the decision planned %d", n, len(d.Replies))
+	}
+	if len(d.Replies) == 0 {
+		t.Fatalf("the protocol planned no reply to a summoned complaint: %+v", d)
+	}
+
+	// The reply function posts the planned reply on X (the project's fake) once,
+	// even when SQS delivers the request twice, and the case records it.
+	fake := xfake.Start()
+	defer fake.Close()
+	fake.SetMe(system.config.Brand.ID)
+	fake.AddPost(xfake.Post{ID: post.ID, AuthorID: post.AuthorID, Text: post.Text, Lang: post.Lang, CreatedAt: post.CreatedAt})
+	reply := startFunction(t, "reply",
+		"X_API_BASE_URL="+fake.URL,
+		"X_API_KEY=k", "X_API_SECRET=s", "X_ACCESS_TOKEN="+system.config.Brand.ID+"-t", "X_ACCESS_TOKEN_SECRET=ts")
+	bodies, err := system.sqs.Bodies(outbox)
+	if err != nil || len(bodies) != len(d.Replies) {
+		t.Fatalf("outbound bodies: %d, %v", len(bodies), err)
+	}
+	for attempt := range 2 { // the same request delivered twice
+		var ev events.SQSEvent
+		for i, b := range bodies {
+			ev.Records = append(ev.Records, events.SQSMessage{
+				MessageId: fmt.Sprintf("m%d-%d", attempt, i), ReceiptHandle: fmt.Sprintf("rh%d-%d", attempt, i), Body: b,
+				EventSourceARN: localsqs.ARN(outbox), Attributes: map[string]string{"ApproximateReceiveCount": fmt.Sprint(attempt + 1)},
+			})
+		}
+		payload, _ := json.Marshal(ev)
+		out, err := reply.Invoke(t.Context(), payload)
+		if err != nil {
+			t.Fatalf("reply function: %v", err)
+		}
+		var res events.SQSEventResponse
+		if err := json.Unmarshal(out, &res); err != nil || len(res.BatchItemFailures) != 0 {
+			t.Fatalf("reply function answered %s (%v)", out, err)
+		}
+	}
+	posted := fake.Posted()
+	if len(posted) != len(d.Replies) || posted[0].InReplyToID != post.ID || posted[0].Text != d.Replies[0].Text {
+		t.Fatalf("X received %+v; want the planned reply to %s once", posted, post.ID)
+	}
+	stored, msgs, err := system.store.GetCase(t.Context(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.MessagesOut != 1 || stored.FirstResponseAt == nil || msgs[len(msgs)-1].ID != posted[0].ID || msgs[len(msgs)-1].Direction != care.Outbound {
+		t.Errorf("case after the reply: out %d, first response %v, last message %+v", stored.MessagesOut, stored.FirstResponseAt, msgs[len(msgs)-1])
 	}
 }
 

@@ -90,14 +90,17 @@ var (
 	}
 	// ReplyFunction sends the replies waiting on the outbound queue to X: per
 	// message a DynamoDB read and claim, one X API call (a few hundred ms, seconds
-	// when X is slow) and a record. 30 s covers a batch of ReplyBatchSize with X at
-	// its slowest and the SDK's retries, and keeps the outbound queue's visibility
-	// timeout (6x) at 3 minutes.
+	// when X is slow) and a record. The sender starts a call to X only with
+	// sender.DefaultCallTime (40 s: the X client's timeout and the writes after it)
+	// left, so that no send is cut off half-way; 90 s gives a batch of
+	// ReplyBatchSize that room with X at its slowest, stays well below the
+	// sender's 5-minute lease, and puts the outbound queue's visibility timeout
+	// (6x) at 9 minutes.
 	ReplyFunction = Function{
 		Name: "reply", ID: "Reply",
 		Description: "Pajarito reply sender: posts the decided replies and DMs to X, within X's per-user limits",
 		MemoryMB:    256,
-		Timeout:     30 * time.Second,
+		Timeout:     90 * time.Second,
 		OnErrors: "Reply batches fail: replies are retried, then go to the outbound DLQ. Look at the reply sender's logs for X's 401/403 (the X secret) " +
 			"and DynamoDB errors; before redriving, check on the case whether X posted the reply.",
 	}

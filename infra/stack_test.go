@@ -415,6 +415,9 @@ func TestFunctions(t *testing.T) {
 	}
 	// A send claimed longer ago than the lease is taken for interrupted: the
 	// sender that claimed it must be surely gone (its function timed out).
+	if ReplyFunction.Timeout < sender.DefaultCallTime+30*time.Second {
+		t.Errorf("the reply sender's timeout %v leaves no room for a call: the sender starts one only with sender.DefaultCallTime %v left", ReplyFunction.Timeout, sender.DefaultCallTime)
+	}
 	if ReplyFunction.Timeout >= sender.DefaultLease {
 		t.Errorf("the reply sender's timeout %v must stay below sender.DefaultLease %v", ReplyFunction.Timeout, sender.DefaultLease)
 	}
