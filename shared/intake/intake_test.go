@@ -103,7 +103,7 @@ func (f *failing) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...f
 	return f.API.PutItem(ctx, in, o...)
 }
 
-func envelope(t *testing.T, env care.Envelope) string {
+func envelope(t testing.TB, env care.Envelope) string {
 	t.Helper()
 	b, err := json.Marshal(env)
 	if err != nil {

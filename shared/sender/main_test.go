@@ -139,7 +139,7 @@ func (d *delays) of(id string) (time.Duration, bool) {
 // env is a sender over a fresh table, a fake X and a settable clock, with one
 // customer post stored as a case.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	clk    *clock
 	now    func() time.Time // the clock of the X clients made by newClient
 	st     *store.Store
@@ -154,7 +154,7 @@ type env struct {
 	seq     int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, clk: &clock{t: t0}, notes: &notes{}, delays: &delays{}, logs: &bytes.Buffer{}, metrics: &bytes.Buffer{}}
 	e.now = e.clk.Now
@@ -253,7 +253,7 @@ func agentDM(caseID, draft, text string) care.ReplyRequest {
 }
 
 // message returns the SQS record of req, delivered for the receives-th time.
-func message(t *testing.T, id string, req care.ReplyRequest, receives int) events.SQSMessage {
+func message(t testing.TB, id string, req care.ReplyRequest, receives int) events.SQSMessage {
 	t.Helper()
 	b, err := json.Marshal(req)
 	if err != nil {

@@ -1,0 +1,77 @@
+package intake
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/store"
+)
+
+// BenchmarkMessageCost runs inbound complaints through the processor and the whole
+// protocol pipeline, as the process function does with the repository's
+// pajarito.json (classification, priority, routing, crisis counters, decision,
+// automatic-reply claim), and reports what each message costs on DynamoDB, in
+// read and write units: for a message that opens a case, and for a follow-up in an
+// open case. The cost estimate of the deployment guide starts from these.
+func BenchmarkMessageCost(b *testing.B) {
+	cfg, err := config.Load("../../pajarito.json", func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := protocol.New(cfg.Protocol)
+	if err != nil {
+		b.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	for _, mode := range []string{"new_case", "follow_up"} {
+		b.Run(mode, func(b *testing.B) {
+			st := store.New(client, "cost-"+strconv.FormatInt(tables.Add(1), 10))
+			if err := st.CreateTable(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			meter := &store.CapacityMeter{API: client}
+			st.Client = meter
+			// Tuesday 10:00 in Madrid: business hours, no out-of-hours reply.
+			now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+			p := &Processor{Store: st, Log: quiet, Now: func() time.Time { return now },
+				Classifier: &protocol.Pipeline{Engine: eng, Cases: st, Crisis: eng.Monitor(st, protocol.LogNotifier{Log: quiet}, quiet),
+					Metrics: io.Discard, Log: quiet, Now: func() time.Time { return now }}}
+			root := "1830000000000000000"
+			handle := func(id, conversation string, at time.Time) {
+				env := message(id)
+				env.ReceivedAt, env.Message.CreatedAt, env.Message.ConversationID = at, at, conversation
+				env.Message.Text = "@PajaritoAir llevo dos horas esperando mi maleta en Barajas y nadie me dice nada"
+				if conversation != id {
+					env.Message.InReplyToID = conversation
+				}
+				res, err := p.Handle(b.Context(), events.SQSEvent{Records: []events.SQSMessage{sqsRecord("m"+id, envelope(b, env))}})
+				if err != nil || len(res.BatchItemFailures) != 0 {
+					b.Fatalf("message %s: %+v, %v", id, res, err)
+				}
+			}
+			if mode == "follow_up" {
+				handle(root, root, now.Add(-time.Hour))
+			}
+			r0, w0 := meter.Units()
+			for i := 0; b.Loop(); i++ {
+				id := fmt.Sprint(1830000000000000001 + int64(i))
+				conversation := id
+				if mode == "follow_up" {
+					conversation = root
+				}
+				handle(id, conversation, now.Add(-time.Duration(b.N-i)*time.Second))
+			}
+			r1, w1 := meter.Units()
+			b.ReportMetric((w1-w0)/float64(b.N), "WCU/op")
+			b.ReportMetric((r1-r0)/float64(b.N), "RCU/op")
+		})
+	}
+}
