@@ -1,90 +1,131 @@
-// Package agentapi is the agents' HTTP API under /v1/: the case queue and the
-// conversation of each case. It is a plain net/http handler, served by the local dev
-// system and, through an API Gateway adapter, by the agentapi Lambda function.
+// Package agentapi is the agents' HTTP API under /v1/: the case queue and each
+// case's conversation, claiming and assigning cases, replies, internal notes,
+// corrections of the classifier's labels, priority and department, resolving,
+// agents' profiles, crisis mode and the reply templates. It is a plain net/http
+// handler, served by the local dev system and, through an API Gateway adapter, by
+// the agentapi Lambda function. Its routes (Routes) are described by an OpenAPI 3
+// document served at GET /v1/openapi.json.
 //
 // Every route needs a bearer credential. Behind API Gateway a JWT authorizer checks it
 // first; the handler's Authenticator decides again (locally it compares the token from
-// PAJARITO_AGENT_TOKEN in constant time).
+// PAJARITO_AGENT_TOKEN in constant time). The first request of an agent creates
+// their profile (display name from the credential); the profile's display name and
+// signature then sign their replies.
+//
+// Errors are JSON {"error":{"code","message"}} with the status that fits: 400 for
+// a request that is not valid (unknown JSON fields and query parameters included),
+// 401 without a valid credential, 404 for an unknown route or case, 405 (with
+// Allow) for a method a route does not serve, 409 for a case held by another agent
+// (with who holds it), a draft id reused for another reply, or a draft another
+// request is sending, 413 for a body over MaxBodyBytes, 415 for a body that is not
+// application/json, 422 for a reply the linter refuses (with the rules broken), 500
+// for a failure (logged, never detailed in the response), and 503 when the
+// outbound queue cannot take a reply (send the same draft again).
 package agentapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
+	"time"
 
-	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/httpjson"
+	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
 
-// Cases is what the API reads cases from (store.Store implements it).
-type Cases interface {
+// Store is what the API reads and writes (store.Store implements it).
+type Store interface {
 	GetCase(ctx context.Context, id string) (*care.Case, []care.StoredMessage, error)
 	ListCases(ctx context.Context, q store.ListQuery) ([]care.CaseSummary, string, error)
 	ListDecisions(ctx context.Context, caseID string) ([]care.DecisionRecord, error)
+	ListReplies(ctx context.Context, caseID string) ([]care.ReplyStatus, error)
+
+	Assign(ctx context.Context, caseID string, a store.Assignment) (*care.Case, error)
+	SetStatus(ctx context.Context, caseID string, status care.Status, at time.Time) (*care.Case, error)
+	OverrideTriage(ctx context.Context, caseID string, t care.Triage) (*care.Case, error)
+	AddCorrection(ctx context.Context, c store.Correction) error
+
+	AddNote(ctx context.Context, n care.Note) (*care.Note, error)
+	ListNotes(ctx context.Context, caseID string) ([]care.Note, error)
+
+	GetDraft(ctx context.Context, caseID, draftID string) (*store.Draft, error)
+	PutDraft(ctx context.Context, d store.Draft) (bool, error)
+	LeaseDraft(ctx context.Context, caseID, draftID string, from, until time.Time) (bool, error)
+	MarkDraftQueued(ctx context.Context, caseID, draftID string, at time.Time) error
+
+	GetAgent(ctx context.Context, id string) (*care.AgentProfile, error)
+	EnsureAgent(ctx context.Context, p care.AgentProfile) (*care.AgentProfile, error)
+	PutAgent(ctx context.Context, p care.AgentProfile) (*care.AgentProfile, error)
+	ListAgents(ctx context.Context) ([]care.AgentProfile, error)
 }
 
-// Authenticator checks a request's bearer token and returns the agent it belongs to.
-type Authenticator interface {
-	Authenticate(r *http.Request, token string) (Agent, error)
+// CrisisMonitor reads and sets crisis mode (*protocol.Monitor implements it).
+type CrisisMonitor interface {
+	States(ctx context.Context) ([]care.CrisisState, error)
+	Open(ctx context.Context, topic, by string, now time.Time) (bool, error)
+	Close(ctx context.Context, topic, by string, now time.Time) (bool, error)
 }
 
-// Agent is who is calling.
-type Agent struct {
-	ID   string `json:"id"`
-	Name string `json:"name,omitempty"`
-}
-
-// StaticToken authenticates one shared token (the local system's PAJARITO_AGENT_TOKEN).
-type StaticToken struct {
-	Token string
-	Agent Agent
-}
-
-// Authenticate implements Authenticator.
-func (s StaticToken) Authenticate(_ *http.Request, token string) (Agent, error) {
-	if s.Token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.Token)) != 1 {
-		return Agent{}, errors.New("the bearer token is not valid")
-	}
-	return s.Agent, nil
+// Deps are what the API is built from. Log and Now are optional.
+type Deps struct {
+	Store Store
+	// Engine is the care protocol: it signs and lints replies, and lists the
+	// departments, crisis topics and templates.
+	Engine *protocol.Engine
+	Crisis CrisisMonitor
+	// Outbox is the outbound queue, where agents' replies wait for the reply
+	// sender.
+	Outbox protocol.Outbox
+	Auth   Authenticator
+	// Log receives failures and an audit line per change; nil means slog.Default().
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // API serves the routes. Build it with New.
 type API struct {
-	cases Cases
-	auth  Authenticator
-	log   *slog.Logger
-	mux   *http.ServeMux
+	Deps
+	mux *http.ServeMux
 }
 
-// New returns the API; log may be nil.
-func New(cases Cases, auth Authenticator, log *slog.Logger) *API {
-	if log == nil {
-		log = slog.Default()
+// New returns the API over d, or an error naming the dependencies missing.
+func New(d Deps) (*API, error) {
+	var missing []string
+	for _, dep := range []struct {
+		name string
+		nil  bool
+	}{
+		{"Store", d.Store == nil}, {"Engine", d.Engine == nil}, {"Crisis", d.Crisis == nil},
+		{"Outbox", d.Outbox == nil}, {"Auth", d.Auth == nil},
+	} {
+		if dep.nil {
+			missing = append(missing, dep.name)
+		}
 	}
-	a := &API{cases: cases, auth: auth, log: log, mux: http.NewServeMux()}
-	a.mux.HandleFunc("GET /v1/cases", a.listCases)
-	a.mux.HandleFunc("GET /v1/cases/{id}", a.getCase)
-	a.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		httpjson.WriteError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
-	})
-	return a
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("agentapi: Deps.%s missing", strings.Join(missing, ", Deps."))
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	a := &API{Deps: d}
+	a.mux = a.newMux()
+	return a, nil
 }
 
-type agentKey struct{}
+func (a *API) now() time.Time { return a.Now().UTC() }
 
-// AgentFrom returns the authenticated agent of a request served by the API.
-func AgentFrom(ctx context.Context) (Agent, bool) {
-	a, ok := ctx.Value(agentKey{}).(Agent)
-	return a, ok
-}
-
-// ServeHTTP authenticates the request and routes it.
+// ServeHTTP authenticates the request, finds (or creates) the agent's profile and
+// routes the request.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimLeft(token, " ") // RFC 7235: the scheme is followed by 1*SP
@@ -93,114 +134,36 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpjson.WriteError(w, http.StatusUnauthorized, "unauthenticated", "send Authorization: Bearer <token>")
 		return
 	}
-	agent, err := a.auth.Authenticate(r, token)
+	agent, err := a.Auth.Authenticate(r, token)
+	if err == nil && !validAgentID(agent.ID) {
+		err = errors.New("the credential names no usable agent id")
+	}
 	if err != nil {
-		a.log.WarnContext(r.Context(), "agent API: authentication refused", "path", r.URL.Path, "reason", err.Error())
+		a.Log.WarnContext(r.Context(), "agent API: authentication refused", "path", r.URL.Path, "reason", err.Error())
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pajarito", error="invalid_token"`)
 		httpjson.WriteError(w, http.StatusUnauthorized, "unauthenticated", err.Error())
 		return
 	}
-	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), agentKey{}, agent)))
-}
-
-// CaseList is the body of GET /v1/cases.
-type CaseList struct {
-	Cases []care.CaseSummary `json:"cases"`
-	// Next is the cursor of the next page; empty on the last one.
-	Next string `json:"next,omitempty"`
-}
-
-func (a *API) listCases(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	lq := store.ListQuery{Status: care.Open, Limit: 50, Cursor: q.Get("cursor")}
-	if s := q.Get("status"); s != "" {
-		switch st := care.Status(s); st {
-		case care.Open, care.Pending, care.Resolved:
-			lq.Status = st
-		default:
-			httpjson.WriteError(w, http.StatusBadRequest, "bad_status", "status must be open, pending or resolved")
-			return
-		}
-	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 200 {
-			httpjson.WriteError(w, http.StatusBadRequest, "bad_limit", "limit must be a whole number from 1 to 200")
-			return
-		}
-		lq.Limit = n
-	}
-	cases, next, err := a.cases.ListCases(r.Context(), lq)
-	if errors.Is(err, store.ErrBadCursor) {
-		httpjson.WriteError(w, http.StatusBadRequest, "bad_cursor", "the cursor is not one this API returned; start again without it")
-		return
-	}
+	ctx := context.WithValue(r.Context(), agentKey{}, caller{Agent: agent})
+	profile, err := a.profile(ctx, agent)
 	if err != nil {
 		a.internal(w, r, err)
 		return
 	}
-	if cases == nil {
-		cases = []care.CaseSummary{}
-	}
-	httpjson.Write(w, http.StatusOK, CaseList{Cases: cases, Next: next})
+	c := caller{Agent: agent, DisplayName: profile.DisplayName, Signature: profile.Signature}
+	a.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, agentKey{}, c)))
 }
 
-// CaseDetail is the body of GET /v1/cases/{id}.
-type CaseDetail struct {
-	Case     *care.Case           `json:"case"`
-	Messages []care.StoredMessage `json:"messages"`
-	// Decisions are what the protocol decided on each inbound message, and why:
-	// labels and their reasons, priority factors, department, actions, planned
-	// replies.
-	Decisions []care.DecisionRecord `json:"decisions"`
-}
-
-func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	c, msgs, err := a.cases.GetCase(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		httpjson.WriteError(w, http.StatusNotFound, "case_not_found", "no case "+strconv.Quote(id))
-		return
+// profile returns the agent's profile, creating it from the credential the first
+// time the agent is seen.
+func (a *API) profile(ctx context.Context, agent Agent) (*care.AgentProfile, error) {
+	p, err := a.Store.GetAgent(ctx, agent.ID)
+	if !errors.Is(err, store.ErrNotFound) {
+		return p, err
 	}
-	if err != nil {
-		a.internal(w, r, err)
-		return
+	name := strings.TrimSpace(agent.Name)
+	if name == "" {
+		name = agent.ID
 	}
-	if msgs == nil {
-		msgs = []care.StoredMessage{}
-	}
-	decisions, err := a.cases.ListDecisions(r.Context(), id)
-	if err != nil {
-		a.internal(w, r, err)
-		return
-	}
-	if decisions == nil {
-		decisions = []care.DecisionRecord{}
-	}
-	httpjson.Write(w, http.StatusOK, CaseDetail{Case: c, Messages: msgs, Decisions: decisions})
-}
-
-func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
-	a.log.ErrorContext(r.Context(), "agent API: request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
-	httpjson.WriteError(w, http.StatusInternalServerError, "internal", "the request could not be completed; it is logged, try again")
-}
-
-// GatewayJWT authenticates requests that API Gateway's JWT authorizer has already
-// verified (signature, issuer, audience, expiry): it reads the agent from the
-// verified claims that API Gateway passes along, and refuses requests that carry
-// none (a route deployed without the authorizer must not be open).
-type GatewayJWT struct{}
-
-// Authenticate implements Authenticator.
-func (GatewayJWT) Authenticate(r *http.Request, _ string) (Agent, error) {
-	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
-	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil || rc.Authorizer.JWT.Claims["sub"] == "" {
-		return Agent{}, errors.New("no verified JWT claims on the request: the route must sit behind the API's JWT authorizer")
-	}
-	claims := rc.Authorizer.JWT.Claims
-	a := Agent{ID: claims["sub"], Name: claims["name"]}
-	if a.Name == "" {
-		a.Name = claims["cognito:username"]
-	}
-	return a, nil
+	return a.Store.EnsureAgent(ctx, care.AgentProfile{ID: agent.ID, DisplayName: name})
 }

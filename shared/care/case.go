@@ -50,6 +50,46 @@ type Case struct {
 	WaitingSince time.Time `json:"waiting_since"`
 	// Summoned is true when any inbound message of the case addressed the brand.
 	Summoned bool `json:"summoned"`
+	// Intent and Sentiment label the case: the classifier's labels of its latest
+	// inbound message, or what an agent set (see Overridden). Values are those of
+	// package classify ("complaint", "negative", …).
+	Intent    string `json:"intent,omitempty"`
+	Sentiment string `json:"sentiment,omitempty"`
+	// CrisisTopic is the open crisis the case's messages were last found to belong
+	// to (kept after the crisis closes).
+	CrisisTopic string `json:"crisis_topic,omitempty"`
+	// Overridden lists the triage fields an agent set by hand (TriageFields): the
+	// protocol's later decisions on the case leave them as the agent set them.
+	Overridden []string `json:"overridden,omitempty"`
+	// Assignee is the id of the agent who holds the case (empty: nobody),
+	// AssigneeName their display name; AssignedBy is who assigned it (the assignee
+	// when they claimed it) and AssignedAt when.
+	Assignee     string     `json:"assignee,omitempty"`
+	AssigneeName string     `json:"assignee_name,omitempty"`
+	AssignedBy   string     `json:"assigned_by,omitempty"`
+	AssignedAt   *time.Time `json:"assigned_at,omitempty"`
+}
+
+// Triage fields a case's Overridden may list.
+const (
+	FieldPriority   = "priority"
+	FieldDepartment = "department"
+	FieldIntent     = "intent"
+	FieldSentiment  = "sentiment"
+)
+
+// TriageFields lists the fields an agent may override.
+var TriageFields = []string{FieldPriority, FieldDepartment, FieldIntent, FieldSentiment}
+
+// Triage is what the care protocol (or an agent) decides about a case's place in
+// the queue. Empty fields, and a nil Priority, leave the case's value as it is.
+type Triage struct {
+	// Priority is 0–999.
+	Priority    *int
+	Department  string
+	Intent      string
+	Sentiment   string
+	CrisisTopic string
 }
 
 // DefaultPriority is the priority of a case that nothing has ranked yet.
@@ -74,9 +114,9 @@ func ThreadKey(m *Message, conversation string) string {
 	return "public#" + conversation
 }
 
-// CaseSummary is what the agent queue shows of a case: the fields that identify and
-// rank it, none of which changes when a message is appended (so the queue index is
-// not rewritten by every message).
+// CaseSummary is what the agent queue shows of a case: the fields that identify,
+// rank and filter it (intent, crisis topic, assignee), none of which changes when a
+// message is appended (so the queue index is not rewritten by every message).
 type CaseSummary struct {
 	ID             string    `json:"id"`
 	Channel        Channel   `json:"channel"`
@@ -91,4 +131,8 @@ type CaseSummary struct {
 	CreatedAt      time.Time `json:"created_at"`
 	WaitingSince   time.Time `json:"waiting_since"`
 	Summoned       bool      `json:"summoned"`
+	Intent         string    `json:"intent,omitempty"`
+	CrisisTopic    string    `json:"crisis_topic,omitempty"`
+	Assignee       string    `json:"assignee,omitempty"`
+	AssigneeName   string    `json:"assignee_name,omitempty"`
 }

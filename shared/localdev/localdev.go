@@ -198,7 +198,13 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	}
 	mon.Metrics = io.Discard
 
-	api := agentapi.New(s.Store, agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}}, log)
+	api, err := agentapi.New(agentapi.Deps{
+		Store: s.Store, Engine: pipe.Engine, Crisis: pipe.Crisis, Outbox: outbound, Log: log, Now: s.clock,
+		Auth: agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
 	routes := wire.Routes(wire.WebhookHandler(o.Config, o.Secret, inbound, log), api)
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {

@@ -18,7 +18,10 @@ import (
 // implements it).
 type CaseStore interface {
 	GetCase(ctx context.Context, id string) (*care.Case, []care.StoredMessage, error)
-	SetPriority(ctx context.Context, caseID string, priority int, department string) (*care.Case, error)
+	// SetTriage records the protocol's triage of the case's newest message:
+	// priority, department, labels and crisis topic (the agents' queue filters on
+	// them); fields an agent overrode keep the agent's value.
+	SetTriage(ctx context.Context, caseID string, t care.Triage) (*care.Case, error)
 	// RecordDecision stores a decision record with its case (idempotent per message).
 	RecordDecision(ctx context.Context, d *care.DecisionRecord) error
 	// LastAutoReply returns when the case last got an automatic reply (zero: never).
@@ -183,8 +186,10 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	if err := emf.Write(w, now, map[string]string{"Intent": string(labels.Intent)}, emf.Metric{Name: "Messages", Unit: emf.Count, Value: 1}); err != nil {
 		log.ErrorContext(ctx, "protocol: write metrics", "error", err.Error())
 	}
-	if _, err := p.Cases.SetPriority(ctx, c.ID, d.Priority.Score, d.Route.Department); err != nil {
-		fail("set the priority", err)
+	t := care.Triage{Priority: &d.Priority.Score, Department: d.Route.Department,
+		Intent: string(labels.Intent), Sentiment: string(labels.Sentiment), CrisisTopic: d.CrisisTopic}
+	if _, err := p.Cases.SetTriage(ctx, c.ID, t); err != nil {
+		fail("set the triage", err)
 	}
 	if len(d.Replies) > 0 && p.Outbox != nil {
 		if err := p.Outbox.EnqueueReplies(ctx, d.Replies); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/pajarito-care/pajarito/shared/care"
 )
 
@@ -284,22 +286,182 @@ func TestRecount(t *testing.T) {
 }
 
 func TestDecodeCursor(t *testing.T) {
-	good, err := encodeCursor(key("CASE#t1", "CASE"))
+	q := ListQuery{}
+	fp := q.fingerprint(care.Open)
+	good, err := encodeCursor(map[string]types.AttributeValue{
+		KeyPK: str("CASE#t1"), KeySK: str("CASE"), KeyGSI1PK: str("Q#open"), KeyGSI1SK: str("499#2026-08-03T09:00:00Z#t1"),
+	}, fp)
 	if err != nil {
 		t.Fatal(err)
 	}
+	notGSI, err := encodeCursor(key("CASE#t1", "CASE"), fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := ListQuery{Intent: "complaint"}
 	tests := []struct {
 		name, cursor string
+		fp           string
 		ok           bool
 	}{
-		{"empty", "", true},
-		{"not a GSI key", good, false},
-		{"padding", base64.URLEncoding.EncodeToString([]byte(`{}`)), false},
+		{"empty", "", fp, true},
+		{"good", good, fp, true},
+		{"not a GSI key", notGSI, fp, false},
+		{"other filters", good, other.fingerprint(care.Open), false},
+		{"other status", good, q.fingerprint(care.Pending), false},
+		{"padding", base64.URLEncoding.EncodeToString([]byte(`{}`)), fp, false},
 	}
 	for _, tt := range tests {
-		_, err := decodeCursor(tt.cursor, "Q#open")
+		_, err := decodeCursor(tt.cursor, "Q#open", tt.fp)
 		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrBadCursor)) {
 			t.Errorf("%s: %v", tt.name, err)
 		}
+	}
+}
+
+func TestListCasesFilters(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	type spec struct {
+		n        int
+		priority int
+		dept     string
+		intent   string
+		crisis   string
+		assignee string
+	}
+	// In queue order (priority descending, then waiting since).
+	specs := []spec{
+		{1, 950, "safety", "incident", "delays", "ana"},
+		{2, 800, "billing", "complaint", "", ""},
+		{3, 800, "billing", "complaint", "delays", "ben"},
+		{4, 600, "bookings", "question", "", "ana"},
+		{5, 500, "billing", "complaint", "", ""},
+		{6, 300, "social", "praise", "", ""},
+		{7, 100, "billing", "complaint", "delays", ""},
+	}
+	ids := map[int]string{}
+	for i, sp := range specs {
+		id := xid(2000 + sp.n)
+		env := post(id, id, "", t0.Add(time.Duration(i)*time.Minute))
+		if sp.n == 6 {
+			env.Message.Lang = "es"
+		}
+		caseID := mustAppend(t, s, env, "").CaseID
+		ids[sp.n] = caseID
+		if _, err := s.SetTriage(ctx, caseID, care.Triage{Priority: &sp.priority, Department: sp.dept, Intent: sp.intent, CrisisTopic: sp.crisis}); err != nil {
+			t.Fatal(err)
+		}
+		if sp.assignee != "" {
+			if _, err := s.Assign(ctx, caseID, Assignment{To: sp.assignee, By: sp.assignee}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		name string
+		q    ListQuery
+		want []int
+	}{
+		{"none", ListQuery{}, []int{1, 2, 3, 4, 5, 6, 7}},
+		{"department", ListQuery{Department: "billing"}, []int{2, 3, 5, 7}},
+		{"intent", ListQuery{Intent: "complaint"}, []int{2, 3, 5, 7}},
+		{"min priority", ListQuery{MinPriority: 600}, []int{1, 2, 3, 4}},
+		{"min priority exact", ListQuery{MinPriority: 800}, []int{1, 2, 3}},
+		{"min priority 999", ListQuery{MinPriority: 999}, nil},
+		{"min priority 1", ListQuery{MinPriority: 1}, []int{1, 2, 3, 4, 5, 6, 7}},
+		{"assignee", ListQuery{Assignee: "ana"}, []int{1, 4}},
+		{"unassigned", ListQuery{Unassigned: true}, []int{2, 5, 6, 7}},
+		{"language", ListQuery{Lang: "es"}, []int{6}},
+		{"crisis", ListQuery{CrisisTopic: "delays"}, []int{1, 3, 7}},
+		{"several", ListQuery{Department: "billing", Unassigned: true, MinPriority: 200}, []int{2, 5}},
+		{"nothing matches", ListQuery{Intent: "spam"}, nil},
+		{"other status", ListQuery{Status: care.Resolved, Department: "billing"}, nil},
+	}
+	for _, tt := range tests {
+		var want []string
+		for _, n := range tt.want {
+			want = append(want, ids[n])
+		}
+		for _, limit := range []int{1, 2, 3, 50} {
+			q := tt.q
+			q.Limit = limit
+			var got []string
+			for page := 0; ; page++ {
+				if page > len(specs)+1 {
+					t.Fatalf("%s, limit %d: still paging after %d pages", tt.name, limit, page)
+				}
+				cases, next, err := s.ListCases(ctx, q)
+				if err != nil {
+					t.Fatalf("%s, limit %d: %v", tt.name, limit, err)
+				}
+				if len(cases) > limit {
+					t.Fatalf("%s: %d cases with limit %d", tt.name, len(cases), limit)
+				}
+				for _, c := range cases {
+					got = append(got, c.ID)
+				}
+				if next == "" {
+					break
+				}
+				q.Cursor = next
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, limit %d: %v, want %v", tt.name, limit, got, want)
+			}
+		}
+	}
+
+	// A cursor belongs to its filters.
+	_, next, err := s.ListCases(ctx, ListQuery{Department: "billing", Limit: 1})
+	if err != nil || next == "" {
+		t.Fatalf("first billing page: %q, %v", next, err)
+	}
+	for _, q := range []ListQuery{
+		{Cursor: next},
+		{Cursor: next, Department: "safety"},
+		{Cursor: next, Department: "billing", MinPriority: 900},
+	} {
+		if _, _, err := s.ListCases(ctx, q); !errors.Is(err, ErrBadCursor) {
+			t.Errorf("cursor reused with %+v: %v, want ErrBadCursor", q, err)
+		}
+	}
+	for _, q := range []ListQuery{{MinPriority: -1}, {MinPriority: 1000}, {Assignee: "ana", Unassigned: true}} {
+		if _, _, err := s.ListCases(ctx, q); err == nil {
+			t.Errorf("%+v accepted", q)
+		}
+	}
+}
+
+// TestListCasesScanBound fills the queue with cases a filter skips: one call reads
+// at most MaxListScan entries, and the cursor goes on from there.
+func TestListCasesScanBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes over MaxListScan cases")
+	}
+	s, _ := newStore(t)
+	ctx := t.Context()
+	n := MaxListScan + 50
+	for i := range n {
+		id := xid(10000 + i)
+		caseID := mustAppend(t, s, post(id, id, "", t0.Add(time.Duration(i)*time.Second)), "").CaseID
+		if i == n-1 {
+			if _, err := s.SetTriage(ctx, caseID, care.Triage{Intent: "spam"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	q := ListQuery{Intent: "spam", Limit: 10}
+	cases, next, err := s.ListCases(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 0 || next == "" {
+		t.Fatalf("first call: %d cases, next %q; want none and a cursor", len(cases), next)
+	}
+	q.Cursor = next
+	cases, next, err = s.ListCases(ctx, q)
+	if err != nil || len(cases) != 1 || cases[0].ID != "t"+xid(10000+n-1) || next != "" {
+		t.Fatalf("second call: %+v, %q, %v", cases, next, err)
 	}
 }

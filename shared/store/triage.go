@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -11,23 +12,115 @@ import (
 )
 
 // SetPriority sets a case's priority (clamped to 0–999) and, when department is not
-// empty, its department, keeping the agent queue index in step. It returns the case
-// as updated.
+// empty, its department, keeping the agent queue index in step. It is SetTriage
+// with those two fields. It returns the case as updated.
 func (s *Store) SetPriority(ctx context.Context, caseID string, priority int, department string) (*care.Case, error) {
-	priority = min(max(priority, 0), 999)
-	c, err := s.changeCase(ctx, caseID, func(c *caseRecord, e *expr) bool {
-		if c.Priority == priority && (department == "" || department == c.Department) {
-			return false
-		}
-		e.set("priority", num(int64(priority)))
-		if department != "" {
-			e.set("department", str(department))
-		}
-		e.set(KeyGSI1SK, str(queueSK(priority, c.WaitingSince, c.ID)))
-		return true
-	})
+	c, err := s.setTriage(ctx, caseID, care.Triage{Priority: &priority, Department: department})
 	if err != nil {
 		return nil, fmt.Errorf("store: set priority of case %s: %w", caseID, err)
+	}
+	return c, nil
+}
+
+// SetTriage applies the care protocol's triage of a case's newest message: the
+// priority (clamped to 0–999), and the department, intent, sentiment and crisis
+// topic that are not empty. Fields an agent overrode (the case's Overridden) keep
+// the agent's value; the write is conditional on that, so an agent's concurrent
+// override is never undone. The agent queue index is kept in step. It returns the
+// case as updated.
+func (s *Store) SetTriage(ctx context.Context, caseID string, t care.Triage) (*care.Case, error) {
+	c, err := s.setTriage(ctx, caseID, t)
+	if err != nil {
+		return nil, fmt.Errorf("store: set triage of case %s: %w", caseID, err)
+	}
+	return c, nil
+}
+
+func (s *Store) setTriage(ctx context.Context, caseID string, t care.Triage) (*care.Case, error) {
+	return s.changeCase(ctx, caseID, func(c *caseRecord, e *expr) (string, bool) {
+		cond := ""
+		set := func(field string, v types.AttributeValue) {
+			e.set(field, v)
+			o := e.name("overridden")
+			cond += fmt.Sprintf(" AND (attribute_not_exists(%s) OR NOT contains(%s, %s))", o, o, e.value(str(field)))
+		}
+		if t.Priority != nil && !slices.Contains(c.Overridden, care.FieldPriority) {
+			if p := min(max(*t.Priority, 0), 999); p != c.Priority {
+				set(care.FieldPriority, num(int64(p)))
+				e.set(KeyGSI1SK, str(queueSK(p, c.WaitingSince, c.ID)))
+			}
+		}
+		for _, f := range []struct{ field, value, old string }{
+			{care.FieldDepartment, t.Department, c.Department},
+			{care.FieldIntent, t.Intent, c.Intent},
+			{care.FieldSentiment, t.Sentiment, c.Sentiment},
+		} {
+			if f.value != "" && f.value != f.old && !slices.Contains(c.Overridden, f.field) {
+				set(f.field, str(f.value))
+			}
+		}
+		if t.CrisisTopic != "" && t.CrisisTopic != c.CrisisTopic {
+			e.set("crisis_topic", str(t.CrisisTopic))
+		}
+		if len(e.sets) == 0 {
+			return "", false
+		}
+		return cond, true
+	})
+}
+
+// OverrideTriage sets what an agent decided about a case: the priority (0–999, not
+// clamped: anything else is an error), and the department, intent and sentiment
+// that are not empty. The fields set are added to the case's Overridden, so that
+// the protocol's later decisions leave them alone. It returns the case as updated.
+func (s *Store) OverrideTriage(ctx context.Context, caseID string, t care.Triage) (*care.Case, error) {
+	switch {
+	case t.Priority != nil && (*t.Priority < 0 || *t.Priority > 999):
+		return nil, fmt.Errorf("store: override triage of case %s: priority %d is outside 0..999", caseID, *t.Priority)
+	case t.CrisisTopic != "":
+		return nil, fmt.Errorf("store: override triage of case %s: the crisis topic is the protocol's to set", caseID)
+	case t.Priority == nil && t.Department == "" && t.Intent == "" && t.Sentiment == "":
+		return nil, fmt.Errorf("store: override triage of case %s: nothing to set", caseID)
+	}
+	c, err := s.changeCase(ctx, caseID, func(c *caseRecord, e *expr) (string, bool) {
+		var fields []string
+		if t.Priority != nil {
+			fields = append(fields, care.FieldPriority)
+			if *t.Priority != c.Priority {
+				e.set(care.FieldPriority, num(int64(*t.Priority)))
+				e.set(KeyGSI1SK, str(queueSK(*t.Priority, c.WaitingSince, c.ID)))
+			}
+		}
+		for _, f := range []struct{ field, value, old string }{
+			{care.FieldDepartment, t.Department, c.Department},
+			{care.FieldIntent, t.Intent, c.Intent},
+			{care.FieldSentiment, t.Sentiment, c.Sentiment},
+		} {
+			if f.value == "" {
+				continue
+			}
+			fields = append(fields, f.field)
+			if f.value != f.old {
+				e.set(f.field, str(f.value))
+			}
+		}
+		var added []string
+		for _, f := range fields {
+			if !slices.Contains(c.Overridden, f) {
+				added = append(added, f)
+			}
+		}
+		if len(e.sets) == 0 && len(added) == 0 {
+			return "", false
+		}
+		if len(added) > 0 {
+			// ADD to a string set: concurrent overrides of other fields add up.
+			e.adds = append(e.adds, e.name("overridden")+" "+e.value(&types.AttributeValueMemberSS{Value: added}))
+		}
+		return "", true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: override triage of case %s: %w", caseID, err)
 	}
 	return c, nil
 }
@@ -46,9 +139,9 @@ func (s *Store) SetStatus(ctx context.Context, caseID string, status care.Status
 		at = s.now()
 	}
 	at = at.UTC()
-	c, err := s.changeCase(ctx, caseID, func(c *caseRecord, e *expr) bool {
+	c, err := s.changeCase(ctx, caseID, func(c *caseRecord, e *expr) (string, bool) {
 		if c.Status == status {
-			return false
+			return "", false
 		}
 		e.set("status", str(string(status)))
 		e.set("waiting_since", str(stamp(at)))
@@ -59,7 +152,7 @@ func (s *Store) SetStatus(ctx context.Context, caseID string, status care.Status
 		} else {
 			e.remove("resolved_at")
 		}
-		return true
+		return "", true
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: set status of case %s: %w", caseID, err)
@@ -67,10 +160,11 @@ func (s *Store) SetStatus(ctx context.Context, caseID string, status care.Status
 	return c, nil
 }
 
-// changeCase reads a case, lets change fill an update (or report false for no
-// change) and writes it on condition that the fields the queue index is built from
-// did not change meanwhile, retrying when they did.
-func (s *Store) changeCase(ctx context.Context, caseID string, change func(*caseRecord, *expr) bool) (*care.Case, error) {
+// changeCase reads a case, lets change fill an update and return an extra
+// condition (" AND …", built with e; "" for none), or write false for no write, and
+// writes the update on condition that the fields the queue index is built from did
+// not change meanwhile, retrying when they did or when the extra condition failed.
+func (s *Store) changeCase(ctx context.Context, caseID string, change func(*caseRecord, *expr) (cond string, write bool)) (*care.Case, error) {
 	for range maxRaces {
 		item, err := s.get(ctx, caseKey(caseID))
 		if err != nil {
@@ -84,12 +178,13 @@ func (s *Store) changeCase(ctx context.Context, caseID string, change func(*case
 			return nil, fmt.Errorf("decode: %w", err)
 		}
 		e := newExpr()
-		if !change(&c, e) {
+		extra, write := change(&c, e)
+		if !write {
 			return &c.Case, nil
 		}
 		e.set("updated_at", str(stamp(s.now())))
 		var mt meter
-		after, err := s.update(ctx, &mt, e.input(caseKey(caseID), unchanged(e, item, "status", "priority", "waiting_since")), item, true)
+		after, err := s.update(ctx, &mt, e.input(caseKey(caseID), unchanged(e, item, "status", "priority", "waiting_since")+extra), item, true)
 		if err != nil {
 			return nil, err
 		}

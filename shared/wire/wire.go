@@ -112,6 +112,22 @@ var settingHelp = map[string]string{
 	EnvConsumerSecret: "the X app's consumer secret (API secret), the key X signs webhooks with (or set " + EnvXSecretID + " to the Secrets Manager secret holding it)",
 }
 
+// Settings lists, per function (functions/<name>), the environment variables its
+// builder requires besides the X credentials; the stack sets them (infra's tests
+// check it against this table). The functions of UsesX also read the X
+// credentials: in AWS from the secret named by EnvXSecretID.
+var Settings = map[string][]string{
+	"webhook":  {EnvInboundQueue},
+	"process":  {EnvTable, EnvInboundDLQ, EnvOutboundQueue, EnvAlertTopic},
+	"agentapi": {EnvTable, EnvOutboundQueue, EnvAlertTopic},
+	"listen":   {EnvTable, EnvInboundQueue},
+	"reply":    {EnvTable, EnvOutboundQueue, EnvAlertTopic},
+	"monitor":  {EnvTable, EnvAlertTopic},
+}
+
+// UsesX lists the functions that call X or verify its webhooks.
+var UsesX = []string{"webhook", "listen", "reply"}
+
 // setup is what every function is built from: the deployment's configuration, the
 // environment settings it needs, and the AWS SDK configuration.
 type setup struct {
@@ -152,7 +168,7 @@ func load(ctx context.Context, getenv func(string) string, names ...string) (*se
 // webhook key is the X app's consumer secret, read from the Secrets Manager secret
 // named by PAJARITO_X_SECRET_ID (in AWS) or from X_CONSUMER_SECRET.
 func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	names := []string{EnvInboundQueue}
+	names := slices.Clone(Settings["webhook"])
 	secretID := strings.TrimSpace(getenv(EnvXSecretID))
 	if secretID == "" {
 		names = append(names, EnvConsumerSecret)
@@ -179,7 +195,7 @@ func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 // new message goes through the protocol pipeline, whose replies go to the outbound
 // queue.
 func Processor(ctx context.Context, getenv func(string) string, log *slog.Logger) (*intake.Processor, error) {
-	su, err := load(ctx, getenv, EnvTable, EnvInboundDLQ, EnvOutboundQueue, EnvAlertTopic)
+	su, err := load(ctx, getenv, Settings["process"]...)
 	if err != nil {
 		return nil, err
 	}
@@ -202,12 +218,29 @@ func Processor(ctx context.Context, getenv func(string) string, log *slog.Logger
 }
 
 // AgentAPI builds the agent API function's HTTP handler from the environment. Its
-// requests are authenticated by API Gateway's JWT authorizer.
+// requests are authenticated by API Gateway's JWT authorizer; agents' replies go
+// to the outbound queue, and crises opened or closed by hand alert the team. The
+// care protocol (engine and crisis monitor) is built as the processor's.
 func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	su, err := load(ctx, getenv, EnvTable)
+	su, err := load(ctx, getenv, Settings["agentapi"]...)
+	if err != nil {
+		return nil, err
+	}
+	alerts, err := su.alerts(log)
 	if err != nil {
 		return nil, err
 	}
 	st := NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log)
-	return Routes(nil, agentapi.New(st, agentapi.GatewayJWT{}, log)), nil
+	outbox := &queue.Sender{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvOutboundQueue], Log: log}
+	pipe, err := Pipeline(su.cfg, st, outbox, alerts, log)
+	if err != nil {
+		return nil, err
+	}
+	api, err := agentapi.New(agentapi.Deps{
+		Store: st, Engine: pipe.Engine, Crisis: pipe.Crisis, Outbox: outbox, Auth: agentapi.GatewayJWT{}, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return Routes(nil, api), nil
 }

@@ -112,7 +112,7 @@ var builders = []struct {
 	}, []string{wire.EnvTable, wire.EnvAlertTopic}},
 	{"AgentAPI", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.AgentAPI(ctx, getenv, log)
-	}, []string{wire.EnvTable}},
+	}, []string{wire.EnvTable, wire.EnvOutboundQueue, wire.EnvAlertTopic}},
 }
 
 // allVars are every builder's variables, with values.

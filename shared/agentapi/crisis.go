@@ -1,0 +1,108 @@
+package agentapi
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/httpjson"
+)
+
+// CrisisList is the body of GET /v1/crisis: every configured topic's state (a
+// topic that never was in crisis is listed inactive), then the states of topics no
+// longer configured.
+type CrisisList struct {
+	Crises []care.CrisisState `json:"crises"`
+}
+
+func (a *API) listCrises(w http.ResponseWriter, r *http.Request) {
+	list, err := a.crises(r)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, CrisisList{Crises: list})
+}
+
+func (a *API) crises(r *http.Request) ([]care.CrisisState, error) {
+	states, err := a.Crisis.States(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	byTopic := map[string]care.CrisisState{}
+	for _, s := range states {
+		byTopic[s.Topic] = s
+	}
+	topics := a.topics()
+	out := make([]care.CrisisState, 0, len(topics)+len(states))
+	for _, t := range topics {
+		s, ok := byTopic[t]
+		if !ok {
+			s = care.CrisisState{Topic: t}
+		}
+		out = append(out, s)
+	}
+	for _, s := range states {
+		if !slices.Contains(topics, s.Topic) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// CrisisRequest is the body of PUT /v1/crisis/{topic}.
+type CrisisRequest struct {
+	// Active opens (true) or closes (false) the topic's crisis by hand.
+	Active *bool `json:"active"`
+}
+
+// CrisisResult is the body of PUT /v1/crisis/{topic}.
+type CrisisResult struct {
+	Crisis care.CrisisState `json:"crisis"`
+	// Changed is false when the topic was already so (opened by hand, or closed).
+	Changed bool `json:"changed"`
+}
+
+// setCrisis opens or closes a topic's crisis by hand. An opened crisis stays open
+// until a person closes it; a closed one is left alone by detection for a while
+// (the protocol's quiet_after_manual_off).
+func (a *API) setCrisis(w http.ResponseWriter, r *http.Request) {
+	var req CrisisRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	topic := r.PathValue("topic")
+	if !slices.Contains(a.topics(), topic) {
+		httpjson.WriteError(w, http.StatusNotFound, "unknown_topic", "no crisis topic "+topic+"; the protocol's are: "+orNone(a.topics()))
+		return
+	}
+	if req.Active == nil {
+		badRequest(w, "bad_active", "active is required: true opens the crisis, false closes it")
+		return
+	}
+	me := callerFrom(r.Context())
+	var changed bool
+	var err error
+	if *req.Active {
+		changed, err = a.Crisis.Open(r.Context(), topic, me.ID, a.now())
+	} else {
+		changed, err = a.Crisis.Close(r.Context(), topic, me.ID, a.now())
+	}
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	list, err := a.crises(r)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	res := CrisisResult{Changed: changed}
+	for _, s := range list {
+		if s.Topic == topic {
+			res.Crisis = s
+		}
+	}
+	a.audit(r, "crisis set by hand", "topic", topic, "active", *req.Active, "changed", changed)
+	httpjson.Write(w, http.StatusOK, res)
+}
