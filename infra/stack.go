@@ -127,9 +127,15 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.scheduled("ListenSchedule", listen, props.PollInterval)
 
 	agentAPI := b.newFunction(AgentAPIFunction, map[string]*string{
-		wire.EnvTable: b.table.TableName(),
+		wire.EnvTable:         b.table.TableName(),
+		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
 	})
-	b.grantTable(agentAPI, tableReadActions...)
+	// Agents claim, triage, note, recategorise and reply: the table is written;
+	// their replies go to the outbound queue; crises opened or closed by hand
+	// alert the team.
+	b.grantTable(agentAPI, append(tableReadActions, tableWriteActions...)...)
+	b.outbound.Queue.Grant(agentAPI, jsii.String("sqs:SendMessage"))
+	b.useAlerts(agentAPI)
 
 	reply := b.newFunction(ReplyFunction, map[string]*string{
 		wire.EnvTable:         b.table.TableName(),

@@ -433,13 +433,30 @@ func TestEnvironment(t *testing.T) {
 	want := map[string]map[string]string{
 		"webhook":  {wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
 		"process":  {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
-		"agentapi": {wire.EnvTable: tableID},
+		"agentapi": {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
 		"listen":   {wire.EnvTable: tableID, wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
 		"reply":    {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvXSecretID: secretID, wire.EnvAlertTopic: topicID},
 		"monitor":  {wire.EnvTable: tableID, wire.EnvXSecretID: secretID, wire.EnvAlertTopic: topicID},
 	}
 	if len(want) != len(Functions()) {
 		t.Errorf("the test knows the environment of %d functions, the stack deploys %d", len(want), len(Functions()))
+	}
+	// Every setting a function's builder requires (wire.Settings), and the X
+	// secret for those that call X, is set: a function missing one would fail at
+	// start in AWS.
+	for _, f := range Functions() {
+		required, ok := wire.Settings[f.Name]
+		if !ok {
+			t.Errorf("wire.Settings has no entry for functions/%s", f.Name)
+		}
+		if slices.Contains(wire.UsesX, f.Name) {
+			required = append(slices.Clone(required), wire.EnvXSecretID)
+		}
+		for _, v := range required {
+			if _, ok := want[f.Name][v]; !ok {
+				t.Errorf("functions/%s requires %s (wire.Settings), which the stack does not set", f.Name, v)
+			}
+		}
 	}
 	for name, vars := range want {
 		_, p := s.function(t, name)
@@ -834,15 +851,12 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	}
 	// action -> resource logical ids.
 	want := map[string]map[string][]string{
-		"webhook": merge(xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
-		"process": merge(table, consume(inbound), publish, map[string][]string{"sqs:SendMessage": sorted(dlq, outbound)}),
-		"agentapi": {
-			"dynamodb:GetItem": {tableID},
-			"dynamodb:Query":   {tableID},
-		},
-		"listen":  merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
-		"reply":   merge(table, xSecret, consume(outbound), publish),
-		"monitor": merge(table, xSecret, publish),
+		"webhook":  merge(xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
+		"process":  merge(table, consume(inbound), publish, map[string][]string{"sqs:SendMessage": sorted(dlq, outbound)}),
+		"agentapi": merge(table, publish, map[string][]string{"sqs:SendMessage": {outbound}}),
+		"listen":   merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
+		"reply":    merge(table, xSecret, consume(outbound), publish),
+		"monitor":  merge(table, xSecret, publish),
 	}
 	if len(want) != len(Functions()) {
 		t.Errorf("the test knows the grants of %d functions, the stack deploys %d", len(want), len(Functions()))

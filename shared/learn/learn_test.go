@@ -125,3 +125,27 @@ func TestTrainerHalvesATooLargeModel(t *testing.T) {
 		t.Fatalf("Train = %+v, %v; want the newest 75 of 300 (halved twice)", rep, err)
 	}
 }
+
+// The loop with the store's own corrections, as the agent API stores them: the
+// monitor's trainer learns from them and the processor's labeler uses the model.
+func TestLearnsFromStoredCorrections(t *testing.T) {
+	ctx := t.Context()
+	st := newStore(t)
+	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	for i, c := range brandSlang(40) {
+		err := st.AddCorrection(ctx, store.Correction{Correction: c, CaseID: fmt.Sprintf("t18300000000%07d", i),
+			MessageID: fmt.Sprintf("18300000000%08d", i), AgentID: "ana", CorrectedAt: at.Add(time.Duration(i) * time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := &learn.Trainer{Corrections: st, Models: st, Rules: classify.Default()}
+	rep, err := tr.Train(ctx, at.Add(time.Hour))
+	if err != nil || !rep.Trained || rep.Corrections != 120 || rep.Sentiment == nil || !rep.Sentiment.Active {
+		t.Fatalf("Train = %+v, %v", rep, err)
+	}
+	lab := &learn.Labeler{Rules: classify.Default(), Models: st}
+	if r := lab.Classify(classify.Input{Text: slang, Lang: "es"}); r.Sentiment != classify.Positive {
+		t.Errorf("%q = %s (%s)", slang, r.Sentiment, r.Reason("sentiment"))
+	}
+}

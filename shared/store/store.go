@@ -30,7 +30,16 @@
 //     counted per minute and per hour, a window summed with one Query
 //     (AddCrisisCount, CrisisMinuteCount, CrisisHourCount), and the automatic
 //     crisis replies per window (ClaimCrisisReply); every topic's crisis state,
-//     one Query (ListCrises, GetCrisis, OpenCrisis, CloseCrisis).
+//     one Query (ListCrises, GetCrisis, OpenCrisis, CloseCrisis);
+//   - the reply sender's state: a case's replies, one Query (ListReplies), each
+//     claimed and finished by conditional updates; the send budget per kind and
+//     15-minute window (ReserveSend);
+//   - the agents' work: the team's profiles, one Query (ListAgents); a case's
+//     notes, one Query (ListNotes); assignment and triage overrides on the case
+//     item (Assign, OverrideTriage); an agent's reply once per draft id (drafts);
+//     the classifier's corrections, newest first, one Query (ListCorrections), and
+//     the model trained on them (SaveModel, LoadModel);
+//   - the open-case gauge: a COUNT Query of the queue index (CountCases).
 //
 // # Item layout
 //
@@ -71,6 +80,26 @@
 //	                                yyyy-mm-ddThh:mm UTC>                                                     expires_at
 //	crisis     CRISIS               TOPIC#<topic>             -           -                                   care.CrisisState, since_key,
 //	                                                                                                          quiet_key (sortable)
+//	reply      REPLIES#<caseId>     <idempotency key>         -           -                                   care.ReplyStatus (attempts ADD), slot,
+//	                                                                                                          task_spend_at, task_notify_at
+//	sendwindow SENDS#<kind>         <window start, UTC>       -           -                                   kind, window, sends (ADD, conditional),
+//	                                                                                                          limit, expires_at
+//	agent      AGENTS               <agent id>                -           -                                   care.AgentProfile
+//	note       NOTES#<caseId>       <created at>#<note id>    -           -                                   care.Note
+//	correction CORRECTIONS          <corrected at>#<caseId>#  -           -                                   text, lang, intent, sentiment, case_id,
+//	                                <message X id>                                                            message_id, agent_id, was_intent,
+//	                                                                                                          was_sentiment, corrected_at
+//	draft      DRAFTS#<caseId>      <draft id>                -           -                                   case_id, draft_id, input, request,
+//	                                                                                                          warnings, created_at, lease_until,
+//	                                                                                                          queued_at
+//	model      MODEL                CLASSIFY                  -           -                                   body (gzip JSON of classify.Model),
+//	                                                                                                          corrections, trained_at, size
+//
+// The case item also holds the protocol's triage and the agents' work on it:
+// intent, sentiment, crisis_topic, overridden (a string set of the fields an agent
+// set by hand, which the protocol then leaves alone), assignee, assignee_name,
+// assigned_by, assigned_at. Each item type is described with the file that writes
+// it (replies.go, agents.go, notes.go, corrections.go, drafts.go, model.go).
 //
 // X ids are snowflakes, so zero-padding them to 20 digits makes message sort keys
 // sort by time, and "CASE" sorts before "MSG#": one Query returns a case then its
@@ -105,8 +134,9 @@
 //
 // GSI1 projects (INCLUDE) only the summary attributes that an appended message does
 // not change (QueueProjection): id, channel, status, thread_key, customer_id,
-// customer_handle, subject, lang, priority, department, created_at, waiting_since and
-// summoned. Appending a message to an open case changes counters and last-message
+// customer_handle, subject, lang, priority, department, created_at, waiting_since,
+// summoned, intent, crisis_topic, assignee and assignee_name (what the agents' queue
+// shows and filters on). Appending a message to an open case changes counters and last-message
 // times only, so it does not write the index; the index is written when a case is
 // created, changes status (open, pending, resolved), is re-prioritised, or when one
 // of those summary fields is first filled in. ListCases therefore returns summaries

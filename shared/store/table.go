@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,8 +44,11 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 }
 
 // CreateTable creates the store's table, for local use and tests, and waits until it
-// is active. A table that already exists is left as it is. It does not enable time to
-// live (dynalite cannot).
+// is active. A table that already exists is left as it is, unless its queue index
+// does not project what this version lists and filters on (a table made by an
+// older Pajarito): that is an error saying so, rather than an agent queue whose
+// filters silently match nothing. It does not enable time to live (dynalite
+// cannot).
 func (s *Store) CreateTable(ctx context.Context) error {
 	_, err := s.Client.CreateTable(ctx, TableInput(s.Table))
 	var inUse *types.ResourceInUseException
@@ -56,7 +61,7 @@ func (s *Store) CreateTable(ctx context.Context) error {
 			return fmt.Errorf("store: describe table %s: %w", s.Table, err)
 		}
 		if out.Table.TableStatus == types.TableStatusActive {
-			return nil
+			return checkQueueIndex(out.Table)
 		}
 		select {
 		case <-ctx.Done():
@@ -64,4 +69,26 @@ func (s *Store) CreateTable(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// checkQueueIndex reports a table whose queue index lacks projected attributes.
+func checkQueueIndex(t *types.TableDescription) error {
+	for _, gsi := range t.GlobalSecondaryIndexes {
+		if aws.ToString(gsi.IndexName) != IndexQueue || gsi.Projection == nil {
+			continue
+		}
+		var missing []string
+		for _, a := range QueueProjection() {
+			if !slices.Contains(gsi.Projection.NonKeyAttributes, a) {
+				missing = append(missing, a)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("store: table %s was made by an older Pajarito: its index %s does not project %s; "+
+				"start from a new table (locally: delete the data directory, .pajarito/ by default, or run with --data DIR)",
+				aws.ToString(t.TableName), IndexQueue, strings.Join(missing, ", "))
+		}
+		return nil
+	}
+	return fmt.Errorf("store: table %s has no index %s; start from a new table", aws.ToString(t.TableName), IndexQueue)
 }

@@ -47,7 +47,7 @@ func XClient(cfg *config.Config, creds xapi.Credentials, baseURL string, log *sl
 
 // Listener builds the listen function's listener from the environment.
 func Listener(ctx context.Context, getenv func(string) string, log *slog.Logger) (*listen.Listener, error) {
-	su, err := load(ctx, getenv, EnvTable, EnvInboundQueue)
+	su, err := load(ctx, getenv, Settings["listen"]...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/pajarito-care/pajarito/shared/classify"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/learn"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
@@ -14,7 +16,7 @@ import (
 
 // Monitor builds the monitor function's scheduled checks from the environment.
 func Monitor(ctx context.Context, getenv func(string) string, log *slog.Logger) (*monitor.Monitor, error) {
-	su, err := load(ctx, getenv, EnvTable, EnvAlertTopic)
+	su, err := load(ctx, getenv, Settings["monitor"]...)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +35,12 @@ func NewMonitor(cfg *config.Config, st *store.Store, alerts protocol.Notifier, l
 	if err != nil {
 		return nil, fmt.Errorf("config: protocol: %w", err)
 	}
-	m := &monitor.Monitor{Crises: eng.Monitor(st, alerts, log), Cases: st, Log: log}
+	m := &monitor.Monitor{
+		Crises:  eng.Monitor(st, alerts, log),
+		Cases:   st,
+		Learner: &learn.Trainer{Corrections: st, Models: st, Rules: classify.Default(), Log: log},
+		Log:     log,
+	}
 	for _, t := range cfg.Protocol.Crisis.Topics {
 		m.Topics = append(m.Topics, t.Name)
 	}

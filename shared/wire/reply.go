@@ -23,7 +23,7 @@ import (
 // must wait by changing their visibility on that queue, and sends the alerts of
 // failed (or unknown) replies to the alert topic.
 func Reply(ctx context.Context, getenv func(string) string, log *slog.Logger) (*sender.Sender, error) {
-	su, err := load(ctx, getenv, EnvTable, EnvOutboundQueue, EnvAlertTopic)
+	su, err := load(ctx, getenv, Settings["reply"]...)
 	if err != nil {
 		return nil, err
 	}
