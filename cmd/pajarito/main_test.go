@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -164,6 +166,10 @@ func TestDevAndReplay(t *testing.T) {
 			t.Errorf("lost-bag case %s has %d inbound messages (messages_in %d), want exactly 1", c.ID, in, detail.Case.MessagesIn)
 		}
 	}
+	// An agent at work: the queue, a case, a claim, a signed reply that X receives
+	// once, publicly and by DM.
+	agentReplies(t, base, token, pending.Cases)
+
 	if !strings.Contains(stderr.String(), `"source":"mentions"`) {
 		t.Errorf("the listener read no mentions from the fake X API:\n%s", stderr.String())
 	}
@@ -191,6 +197,98 @@ func TestDevAndReplay(t *testing.T) {
 	if !strings.Contains(stdout.String(), "Stopped.") {
 		t.Errorf("dev did not say it stopped:\n%s", stdout.String())
 	}
+}
+
+// agentReplies has the local agent claim the cancelled-flight case and reply
+// publicly, and answer the lost-bag DM case by DM; each reply must come back in
+// its case as the brand's outbound message, with the X id the fake X API gave it,
+// signed with the agent's name.
+func agentReplies(t *testing.T, base, token string, cases []care.CaseSummary) {
+	t.Helper()
+	find := func(handle string, ch care.Channel) care.CaseSummary {
+		for _, c := range cases {
+			if c.CustomerHandle == handle && c.Channel == ch {
+				return c
+			}
+		}
+		t.Fatalf("no %s case of %s in %+v", ch, handle, cases)
+		return care.CaseSummary{}
+	}
+	for _, tc := range []struct {
+		c     care.CaseSummary
+		draft string
+		text  string
+	}{
+		{find("oliverbennett", care.Public), "d-oliver-1", "We're sorry, Oliver. You're rebooked on tomorrow's 9:00 flight; the details are in your email."},
+		{find("jamiek_travels", care.DM), "d-jamie-1", "We're sorry, Jamie. Your bag is in Madrid and will be delivered to your hotel tonight."},
+	} {
+		if code, body := postJSON(t, base+"/v1/cases/"+tc.c.ID+"/claim", token, `{}`); code != http.StatusOK {
+			t.Fatalf("claim %s: %d %s", tc.c.ID, code, body)
+		}
+		var before agentapi.CaseDetail
+		getJSON(t, base+"/v1/cases/"+tc.c.ID, token, &before)
+		code, body := postJSON(t, base+"/v1/cases/"+tc.c.ID+"/replies", token, fmt.Sprintf(`{"draft_id":%q,"text":%q}`, tc.draft, tc.text))
+		if code != http.StatusAccepted {
+			t.Fatalf("reply on %s: %d %s", tc.c.ID, code, body)
+		}
+		var res agentapi.ReplyResult
+		if err := json.Unmarshal([]byte(body), &res); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(res.Reply.Text, tc.text) || !strings.HasSuffix(res.Reply.Text, "^Local") || res.Reply.Channel != tc.c.Channel {
+			t.Errorf("queued reply %+v; want %q signed ^Local on %s", res.Reply, tc.text, tc.c.Channel)
+		}
+		// The same draft again: the same reply, nothing new queued.
+		if code, body := postJSON(t, base+"/v1/cases/"+tc.c.ID+"/replies", token, fmt.Sprintf(`{"draft_id":%q,"text":%q}`, tc.draft, tc.text)); code != http.StatusAccepted || !strings.Contains(body, `"duplicate":true`) {
+			t.Errorf("the same draft again: %d %s", code, body)
+		}
+		var sent *care.StoredMessage
+		for deadline := time.Now().Add(20 * time.Second); sent == nil; time.Sleep(100 * time.Millisecond) {
+			var d agentapi.CaseDetail
+			getJSON(t, base+"/v1/cases/"+tc.c.ID, token, &d)
+			var out []care.StoredMessage
+			for _, m := range d.Messages {
+				if m.Direction == care.Outbound && m.Text == res.Reply.Text {
+					out = append(out, m)
+				}
+			}
+			switch {
+			case len(out) > 1:
+				t.Fatalf("case %s shows the agent's reply %d times", tc.c.ID, len(out))
+			case len(out) == 1:
+				sent = &out[0]
+				if d.Case.MessagesOut != before.Case.MessagesOut+1 || d.Case.FirstResponseAt == nil {
+					t.Errorf("case %s after the reply: messages_out %d (was %d), first response %v", tc.c.ID, d.Case.MessagesOut, before.Case.MessagesOut, d.Case.FirstResponseAt)
+				}
+			case time.Now().After(deadline):
+				t.Fatalf("the agent's reply never reached case %s: %+v", tc.c.ID, d.Messages)
+			}
+		}
+		if sent.Channel != tc.c.Channel || !care.IsID(sent.ID) {
+			t.Errorf("reply stored as %+v; want a %s message with X's id", sent, tc.c.Channel)
+		}
+	}
+}
+
+// postJSON posts body and returns the status and the response body.
+func postJSON(t *testing.T, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 func getJSON(t *testing.T, url, token string, v any) {
