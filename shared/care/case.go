@@ -68,6 +68,19 @@ type Case struct {
 	AssigneeName string     `json:"assignee_name,omitempty"`
 	AssignedBy   string     `json:"assigned_by,omitempty"`
 	AssignedAt   *time.Time `json:"assigned_at,omitempty"`
+
+	// Service measures (package monitor and the metrics).
+	//
+	// EscalatedAt is when the case, still without a first response, passed its
+	// first-response target and was escalated (once).
+	EscalatedAt *time.Time `json:"escalated_at,omitempty"`
+	// Reopens counts how often the case went from resolved back to open.
+	Reopens int `json:"reopens,omitempty"`
+	// SurveySentAt is when its satisfaction survey went out (one per case); CSAT is
+	// the customer's answer, 1 to 5, given at CSATAt.
+	SurveySentAt *time.Time `json:"survey_sent_at,omitempty"`
+	CSAT         *int       `json:"csat,omitempty"`
+	CSATAt       *time.Time `json:"csat_at,omitempty"`
 }
 
 // Triage fields a case's Overridden may list.
