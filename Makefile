@@ -4,7 +4,7 @@ FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 DIST := dist
 
-.PHONY: help setup dev test vet fmt-check build synth bench fuzz clean
+.PHONY: help setup dev test vet fmt-check build synth bench fuzz report-screenshot clean
 
 help: ## List the commands.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t14
@@ -44,6 +44,22 @@ bench: setup ## Run the benchmarks (ns/op, allocs/op).
 
 fuzz: ## Fuzz the webhook parser for 60s.
 	go test -run='^$$' -fuzz=FuzzParse -fuzztime=60s ./shared/xwebhook
+
+CHROMIUM ?= /usr/bin/chromium
+REPORT_URL ?= http://127.0.0.1:8080
+REPORT_LANG ?= es
+REPORT_SAMPLE := shared/report/testdata/sample.json
+
+report-screenshot: ## Render the report of the local system (make dev; the sample data when none answers) and screenshot it with headless Chromium into dist/report.png.
+	@test -x $(CHROMIUM) || { echo "report-screenshot: Chromium is not installed at $(CHROMIUM). Install it with: sudo apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)"; exit 1; }
+	@mkdir -p $(DIST)
+	@go run ./cmd/pajarito report --url $(REPORT_URL) --lang $(REPORT_LANG) -o $(DIST)/report.html || { 		echo "report-screenshot: no report from $(REPORT_URL) (start it with make dev and export PAJARITO_AGENT_TOKEN): rendering $(REPORT_SAMPLE) instead"; 		go run ./cmd/pajarito report --data $(REPORT_SAMPLE) --lang $(REPORT_LANG) -o $(DIST)/report.html; }
+	@profile=$$(mktemp -d) && rm -f $(DIST)/report.png && \
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --user-data-dir=$$profile --hide-scrollbars \
+		--screenshot=$(CURDIR)/$(DIST)/report.png --window-size=1280,2000 file://$(CURDIR)/$(DIST)/report.html >$$profile.log 2>&1; \
+	if [ -s $(DIST)/report.png ]; then echo "wrote $(DIST)/report.png"; rm -rf $$profile $$profile.log; \
+	else cat $$profile.log; rm -rf $$profile $$profile.log; echo "report-screenshot: Chromium wrote no screenshot"; exit 1; fi
 
 clean: ## Remove build output and local data.
 	rm -rf $(DIST) .pajarito cdk.out

@@ -160,3 +160,28 @@ func (b *builder) alarmOnThrottles(f deployed, what string) awscloudwatch.Alarm 
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	}))
 }
+
+// alarmOnUnanswered raises an alarm when cases wait past their first-response
+// target without an answer (the monitor's MetricUnanswered, which should read 0)
+// in AlarmDatapoints of AlarmPeriods periods. Each such case has also had one
+// sla_breach alert naming it (shared/monitor).
+func (b *builder) alarmOnUnanswered() awscloudwatch.Alarm {
+	unanswered := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{ // no label: a plain metric alarm
+		Namespace:  jsii.String(MetricNamespace),
+		MetricName: jsii.String(MetricUnanswered),
+		Statistic:  jsii.String("Maximum"),
+		Period:     awscdk.Duration_Seconds(jsii.Number(AlarmPeriod.Seconds())),
+	})
+	return b.alarm(unanswered.CreateAlarm(b.stack, jsii.String("UnansweredCases"), &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription: jsii.String("Customers are waiting past their first-response target without an answer (metric " + MetricNamespace + " " + MetricUnanswered + ", written by the monitor every minute; it should read 0). " +
+			"Each of those cases had one sla_breach alert on this topic naming it, its customer, priority and department: answer them first " +
+			"(agent API GET /v1/cases: open cases, highest priority first) and move agents to those departments. " +
+			MetricUnansweredOverHardLimit + " counts the cases past the hard limit. If it keeps firing, the team is understaffed for its hours, " +
+			"or the targets in pajarito.json (protocol.sla: first_response by priority, business_hours, hard_limit) do not match them."),
+		Threshold:          jsii.Number(0),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(AlarmPeriods),
+		DatapointsToAlarm:  jsii.Number(AlarmDatapoints),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	}))
+}

@@ -48,6 +48,12 @@ const (
 	// MetricOpenCases (Count), no dimension: the cases open when the monitor runs
 	// (monitor).
 	MetricOpenCases = "OpenCases"
+	// MetricUnanswered (Count), no dimension: the open cases past their
+	// first-response target without an answer, which should read 0;
+	// MetricUnansweredOverHardLimit, those of them past the hard limit (monitor,
+	// every run).
+	MetricUnanswered              = "Unanswered"
+	MetricUnansweredOverHardLimit = "UnansweredOverHardLimit"
 )
 
 // search returns the metrics of MetricNamespace named name, one line per value of
@@ -77,7 +83,7 @@ func custom(name, stat, label string, period time.Duration) awscloudwatch.Metric
 
 // newDashboard creates the service's CloudWatch dashboard, named
 // <stack>-<region> (dashboard names are global to the account): the care
-// (inbound volume by intent, first-response time, open cases, active crises), X (spend, posts
+// (inbound volume by intent, first-response time, open and unanswered cases, active crises), X (spend, posts
 // read, budget), the queues (depth, age), the functions (errors, duration,
 // throttles), the HTTP API (requests, 4xx, 5xx, latency) and every alarm.
 func (b *builder) newDashboard(api awsapigatewayv2.HttpApi) awscloudwatch.Dashboard {
@@ -112,7 +118,13 @@ func (b *builder) newDashboard(api awsapigatewayv2.HttpApi) awscloudwatch.Dashbo
 			custom(MetricFirstResponse, "p50", "median", five),
 			custom(MetricFirstResponse, "p90", "p90", five),
 		}, nil),
-		graph("Open cases", 6, []awscloudwatch.IMetric{custom(MetricOpenCases, "Maximum", "open cases", five)}, nil),
+		graph("Open cases; unanswered past target (right)", 6, []awscloudwatch.IMetric{custom(MetricOpenCases, "Maximum", "open cases", five)},
+			func(p *awscloudwatch.GraphWidgetProps) {
+				p.Right = &[]awscloudwatch.IMetric{
+					custom(MetricUnanswered, "Maximum", "unanswered past target", five),
+					custom(MetricUnansweredOverHardLimit, "Maximum", "past the hard limit", five),
+				}
+			}),
 		graph("Active crises", 6, []awscloudwatch.IMetric{
 			custom(MetricActiveCrises, "Maximum", "all topics", five),
 			search(MetricActiveCrises, DimTopic, "Maximum", five),

@@ -154,11 +154,12 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	}))
 
 	monitor := b.newFunction(MonitorFunction, map[string]*string{
-		wire.EnvTable: b.table.TableName(),
+		wire.EnvTable:         b.table.TableName(),
+		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
 	})
 	b.grantTable(monitor, append(tableReadActions, tableWriteActions...)...)
+	b.outbound.Queue.Grant(monitor, jsii.String("sqs:SendMessage")) // satisfaction surveys, sent by the reply sender
 	b.useAlerts(monitor)
-	b.useXSecret(monitor) // satisfaction surveys by DM
 	b.scheduled("MonitorSchedule", monitor, props.MonitorInterval)
 
 	auth := b.newAgentAuth()
@@ -178,6 +179,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		"Replies are waiting: customers are not being answered. "+
 			"Look at the reply function's logs: X's 429s and x-rate-limit-reset (more replies than X's 100 posts or 15 DMs per 15 minutes), "+
 			"401/403 (the X secret's tokens), errors. Lower the volume (protocol) or fix the credentials.")
+	b.alarmOnUnanswered()
 	b.alarmOnThrottles(b.built(ListenFunction),
 		"A run lasts longer than poll_interval, so the next one is dropped and posts are read late. "+
 			"Look at the listener's Duration and logs (X's latency and 429s, pages read per source); raise poll_interval or lower the sources' max_pages in pajarito.json.")

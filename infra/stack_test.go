@@ -320,8 +320,9 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SecretsManager::Secret":     1,
 		"AWS::SNS::Topic":                 1,
 		"AWS::SNS::Subscription":          0,
-		// 2 DLQs, errors of each function, API 5xx, 2 queue ages, listener throttles.
-		"AWS::CloudWatch::Alarm":     2 + n + 1 + 2 + 1,
+		// 2 DLQs, errors of each function, API 5xx, 2 queue ages, listener throttles,
+		// unanswered cases.
+		"AWS::CloudWatch::Alarm":     2 + n + 1 + 2 + 1 + 1,
 		"AWS::CloudWatch::Dashboard": 1,
 		"AWS::Logs::LogGroup":        n + 1, // + API access logs
 		"AWS::IAM::ManagedPolicy":    0,
@@ -436,7 +437,7 @@ func TestEnvironment(t *testing.T) {
 		"agentapi": {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
 		"listen":   {wire.EnvTable: tableID, wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
 		"reply":    {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvXSecretID: secretID, wire.EnvAlertTopic: topicID},
-		"monitor":  {wire.EnvTable: tableID, wire.EnvXSecretID: secretID, wire.EnvAlertTopic: topicID},
+		"monitor":  {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
 	}
 	if len(want) != len(Functions()) {
 		t.Errorf("the test knows the environment of %d functions, the stack deploys %d", len(want), len(Functions()))
@@ -856,7 +857,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		"agentapi": merge(table, publish, map[string][]string{"sqs:SendMessage": {outbound}}),
 		"listen":   merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
 		"reply":    merge(table, xSecret, consume(outbound), publish),
-		"monitor":  merge(table, xSecret, publish),
+		"monitor":  merge(table, publish, map[string][]string{"sqs:SendMessage": {outbound}}),
 	}
 	if len(want) != len(Functions()) {
 		t.Errorf("the test knows the grants of %d functions, the stack deploys %d", len(want), len(Functions()))
@@ -1019,7 +1020,7 @@ func TestOutputs(t *testing.T) {
 // Every alarm tells the alert topic when it goes off and when it clears, says
 // what to do, and the stack has exactly these: a DLQ holding a message, a function
 // failing, the HTTP API answering 5xx, a queue's oldest message too old, the
-// listener's runs overlapping.
+// listener's runs overlapping, cases unanswered past their first-response target.
 func TestAlarms(t *testing.T) {
 	s := stack(t, devStack)
 	inbound, inboundDLQ := s.queue(t, "Inbound")
@@ -1034,7 +1035,8 @@ func TestAlarms(t *testing.T) {
 	}
 	listenID, _ := s.function(t, "listen")
 
-	// What each alarm watches: "namespace metric dimension-resource" -> the
+	// What each alarm watches: "namespace metric dimension-resource" (Pajarito's
+	// own metrics: "namespace metric", they have no dimension) -> the
 	// alarm's statistic, comparison, threshold, evaluation periods and datapoints,
 	// and a resource its description must name (a log group).
 	type rule struct {
@@ -1053,6 +1055,8 @@ func TestAlarms(t *testing.T) {
 		"AWS/SQS ApproximateAgeOfOldestMessage " + outbound:         {"Maximum", "GreaterThanThreshold", OutboundMaxAge.Seconds(), 1, 1, ""},
 		"AWS/ApiGateway 5xx " + apiID:                               sustained(accessLogs),
 		"AWS/Lambda Throttles " + listenID:                          {"Sum", "GreaterThanOrEqualToThreshold", 1, AlarmPeriods, AlarmPeriods, ""},
+		// Cases past their first-response target (the monitor), in 2 of 3 periods.
+		MetricNamespace + " " + MetricUnanswered: {"Maximum", "GreaterThanThreshold", 0, AlarmPeriods, AlarmDatapoints, ""},
 	}
 	for _, f := range Functions() {
 		id, fn := s.function(t, f.Name)
@@ -1063,11 +1067,15 @@ func TestAlarms(t *testing.T) {
 	for id, alarm := range s.resources("AWS::CloudWatch::Alarm") {
 		p := props(alarm)
 		dims := refs(p["Dimensions"])
-		if len(dims) != 1 {
+		key := fmt.Sprint(p["Namespace"], " ", p["MetricName"])
+		switch {
+		case p["Namespace"] == MetricNamespace && p["Dimensions"] == nil:
+		case len(dims) == 1:
+			key += " " + dims[0]
+		default:
 			t.Errorf("alarm %s: dimensions %v, want one resource", id, p["Dimensions"])
 			continue
 		}
-		key := fmt.Sprint(p["Namespace"], " ", p["MetricName"], " ", dims[0])
 		w, ok := want[key]
 		if !ok {
 			t.Errorf("alarm %s watches %s, which the test does not know", id, key)
@@ -1188,6 +1196,8 @@ func TestDashboard(t *testing.T) {
 		`SEARCH('{Pajarito,Intent} MetricName="Messages"', 'Sum', 300)`,
 		"Pajarito FirstResponseSeconds",
 		"Pajarito OpenCases",
+		"Pajarito " + MetricUnanswered,
+		"Pajarito " + MetricUnansweredOverHardLimit,
 		"Pajarito ActiveCrises",
 		`SEARCH('{Pajarito,Topic} MetricName="ActiveCrises"', 'Maximum', 300)`,
 		// X: the listener's metrics (shared/listen), dimension Source.
@@ -1230,28 +1240,42 @@ func TestDashboard(t *testing.T) {
 
 	// The listener and the monitor emit the metrics the dashboard reads (package
 	// emf, namespace MetricNamespace), under these names and dimensions.
-	for file, res := range map[string][]string{
-		"../shared/listen/listen.go": {
+	for pkg, res := range map[string][]string{
+		"../shared/listen": {
 			`"` + DimSource + `":\s*r\.Source`,
 			`Name:\s*"` + MetricPostsRead + `"`,
 			`Name:\s*"` + MetricEstimatedCost + `"`,
 			`Name:\s*"` + MetricBudgetSlowed + `"`,
 		},
-		"../shared/monitor/monitor.go": {
+		"../shared/monitor": {
 			`"` + DimTopic + `":\s*t\b`,
 			`Name:\s*"` + MetricActiveCrises + `"`,
+			`Name:\s*"` + MetricUnanswered + `"`,
+			`Name:\s*"` + MetricUnansweredOverHardLimit + `"`,
 		},
 	} {
-		src, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
+		// The package's source, tests left out.
+		files, err := filepath.Glob(filepath.Join(pkg, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no Go files (%v)", pkg, err)
+		}
+		var src []byte
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src = append(src, b...)
 		}
 		if !strings.Contains(string(src), "emf.Write(") {
-			t.Errorf("%s does not write its metrics with package emf", file)
+			t.Errorf("%s does not write its metrics with package emf", pkg)
 		}
 		for _, re := range res {
 			if !regexp.MustCompile(re).Match(src) {
-				t.Errorf("%s does not emit %s: the dashboard's widget would be empty", file, re)
+				t.Errorf("%s does not emit %s: the dashboard's widget would be empty", pkg, re)
 			}
 		}
 	}

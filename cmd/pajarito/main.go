@@ -3,6 +3,7 @@
 //
 //	pajarito dev [--addr 127.0.0.1:8080] [--data .pajarito] [--memory]
 //	pajarito replay [--url URL] FILE|DIR ...
+//	pajarito report [--url URL] [--token T] [--from DAY] [--to DAY] [--lang es|en] [-o report.html]
 //	pajarito webhook register --url URL [--api xaa|aaa|both] [--user-id ID] [--dry-run]
 //	pajarito webhook list|delete ...
 package main
@@ -30,6 +31,7 @@ Usage:
   pajarito replay [flags] PATH   sign and POST sample webhook events (files or folders)
   pajarito classify [flags]      label JSON lines {"id","text","lang"?} from stdin
   pajarito learn [flags]         train the corrections model from labelled JSON lines on stdin
+  pajarito report [flags]        write the service report (HTML) from the agent API's data
   pajarito webhook COMMAND       register the stack's webhook with X and subscribe the brand (register, list, delete)
 
 Run "pajarito COMMAND -h" for a command's flags.
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runClassify(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "learn":
 		return runLearn(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], stdout, stderr)
 	case "webhook":
 		return runWebhook(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

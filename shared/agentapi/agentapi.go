@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/httpjson"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
@@ -86,6 +87,11 @@ type Deps struct {
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Staffing is the staffing target and handle time of GET /v1/staffing and
+	// GET /v1/report; zero means config.DefaultStaffing(). Brand is the brand's
+	// X handle the report names (optional).
+	Staffing config.Staffing
+	Brand    string
 }
 
 // API serves the routes. Build it with New.

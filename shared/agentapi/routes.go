@@ -40,6 +40,9 @@ var routes = []Route{
 	{http.MethodGet, "/v1/crisis", "listCrises", (*API).listCrises},
 	{http.MethodPut, "/v1/crisis/{topic}", "setCrisis", (*API).setCrisis},
 	{http.MethodGet, "/v1/templates", "listTemplates", (*API).listTemplates},
+	{http.MethodGet, "/v1/metrics", "getMetrics", (*API).getMetrics},
+	{http.MethodGet, "/v1/staffing", "getStaffing", (*API).getStaffing},
+	{http.MethodGet, "/v1/report", "getReport", (*API).getReport},
 	{http.MethodGet, "/v1/openapi.json", "getOpenAPI", (*API).openAPI},
 }
 

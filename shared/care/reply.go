@@ -20,12 +20,15 @@ const (
 	ReplyOutOfHours ReplyKind = "out_of_hours"
 	// ReplyCrisis is the crisis template, sent to cases related to an open crisis.
 	ReplyCrisis ReplyKind = "crisis"
+	// ReplySurvey is the satisfaction survey, a DM sent once a case is resolved
+	// (package monitor); its TriggerID is "survey".
+	ReplySurvey ReplyKind = "survey"
 	// ReplyAgent is written by an agent.
 	ReplyAgent ReplyKind = "agent"
 )
 
 // ReplyKinds lists every reply kind.
-var ReplyKinds = []ReplyKind{ReplyAutoAck, ReplyMoveToDM, ReplyOutOfHours, ReplyCrisis, ReplyAgent}
+var ReplyKinds = []ReplyKind{ReplyAutoAck, ReplyMoveToDM, ReplyOutOfHours, ReplyCrisis, ReplySurvey, ReplyAgent}
 
 // Automatic reports whether replies of this kind are written by the protocol.
 func (k ReplyKind) Automatic() bool { return k != ReplyAgent && k != "" }
@@ -110,6 +113,8 @@ func (r *ReplyRequest) Validate() error {
 		return fmt.Errorf("reply request %s: channel %q is neither %q nor %q", r.IdempotencyKey, r.Channel, Public, DM)
 	case r.Channel == DM && r.Kind == ReplyMoveToDM:
 		return fmt.Errorf("reply request %s: an invitation to DM is a public reply", r.IdempotencyKey)
+	case r.Channel != DM && r.Kind == ReplySurvey:
+		return fmt.Errorf("reply request %s: a survey is a DM", r.IdempotencyKey)
 	case r.Text == "" || !utf8.ValidString(r.Text):
 		return fmt.Errorf("reply request %s: text is empty or not UTF-8", r.IdempotencyKey)
 	case utf8.RuneCountInString(r.Text) > MaxDMLength:

@@ -48,6 +48,8 @@ func TestReplyValidate(t *testing.T) {
 		{name: "public with recipient", edit: func(r *ReplyRequest) { r.RecipientID = "42" }, wantErr: "no DM recipient"},
 		{name: "DM without recipient", edit: func(r *ReplyRequest) { r.Channel, r.InReplyToID = DM, "" }, wantErr: "recipient"},
 		{name: "invitation to DM by DM", edit: func(r *ReplyRequest) { r.Channel, r.InReplyToID, r.RecipientID, r.Kind = DM, "", "42", ReplyMoveToDM }, wantErr: "public reply"},
+		{name: "valid survey", edit: func(r *ReplyRequest) { r.Channel, r.InReplyToID, r.RecipientID, r.Kind = DM, "", "42", ReplySurvey }},
+		{name: "public survey", edit: func(r *ReplyRequest) { r.Kind = ReplySurvey }, wantErr: "survey is a DM"},
 		{name: "channel", edit: func(r *ReplyRequest) { r.Channel = "email" }, wantErr: "channel"},
 		{name: "empty text", edit: func(r *ReplyRequest) { r.Text = "" }, wantErr: "text"},
 		{name: "bad UTF-8", edit: func(r *ReplyRequest) { r.Text = "\xff" }, wantErr: "UTF-8"},
@@ -73,7 +75,7 @@ func TestReplyValidate(t *testing.T) {
 			}
 		})
 	}
-	if !ReplyCrisis.Automatic() || ReplyAgent.Automatic() {
+	if !ReplyCrisis.Automatic() || !ReplySurvey.Automatic() || ReplyAgent.Automatic() {
 		t.Error("Automatic()")
 	}
 }

@@ -11,6 +11,7 @@
 //
 // The "protocol" section is the care protocol (package protocol: tier, business
 // hours, templates, routing, priority weights, crisis topics); see protocol.go.
+// The "staffing" section is the staffing target and handle time; see staffing.go.
 package config
 
 import (
@@ -51,6 +52,8 @@ type Config struct {
 
 	// Protocol is the care protocol (see protocol.go).
 	Protocol protocol.Config `json:"protocol"`
+	// Staffing is the staffing target and handle time (see staffing.go).
+	Staffing Staffing `json:"staffing"`
 
 	// origin records where each setting came from, for error messages.
 	origin map[string]string
@@ -79,6 +82,7 @@ func Defaults() *Config {
 		Lookback:         DurationOf(DefaultLookback),
 		XBudget:          DefaultXBudget(),
 		Protocol:         protocol.DefaultConfig(),
+		Staffing:         DefaultStaffing(),
 		origin:           map[string]string{},
 	}
 }
@@ -212,6 +216,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateListener(bad)
 	c.validateProtocol(bad)
+	c.validateStaffing(bad)
 	return errors.Join(errs...)
 }
 

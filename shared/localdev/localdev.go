@@ -178,6 +178,11 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// One clock for the whole system: the fake X API's when it runs (it starts
+	// just after the samples' date, so that their ids and times are recent), else
+	// the wall clock. Cases, decisions, replies, deadlines and daily metrics then
+	// agree with the posts' own times.
+	s.Store.Now, proc.Now, pipe.Now = s.clock, s.clock, s.clock
 	send, err := wire.NewSender(o.Config, s.Store, s.x, &queue.Visibility{Client: sqsClient, URL: outbound.URL}, nil, log)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
@@ -192,15 +197,16 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		MaxReceives:   outboundMaxReceives,
 		Log:           log,
 	}
-	mon, err := wire.NewMonitor(o.Config, s.Store, nil, log)
+	mon, err := wire.NewMonitor(o.Config, s.Store, outbound, nil, log)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	mon.Metrics = io.Discard
+	mon.Metrics, mon.Now = io.Discard, s.clock
 
 	api, err := agentapi.New(agentapi.Deps{
 		Store: s.Store, Engine: pipe.Engine, Crisis: pipe.Crisis, Outbox: outbound, Log: log, Now: s.clock,
-		Auth: agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
+		Auth:     agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
+		Staffing: o.Config.Staffing, Brand: o.Config.Brand.Handle,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)

@@ -8,8 +8,18 @@
 //   - reports the active crises as the ActiveCrises metric (per topic, and in
 //     total), so that a dashboard and an alarm can show them, and the cases
 //     waiting for an agent as OpenCases;
+//   - escalates, once, each case still unanswered past its first-response target
+//     (business hours and priority bands, a hard limit; sla.go) and reports
+//     Unanswered, which should read 0;
 //   - retrains the classifier's corrections model from the agents' corrections,
-//     hourly (package learn).
+//     hourly (package learn);
+//   - sends one satisfaction survey by DM per resolved case the customer can get
+//     DMs for, unless they opted out (surveys.go; the answers are read by the
+//     processor);
+//   - computes and stores the daily service metrics, and emits the closed day's
+//     (rollup.go; GET /v1/metrics reads them).
+//
+// Every step runs even when another failed; the run then reports all the errors.
 //
 // A run is idempotent: running twice in the same minute changes nothing more than
 // running once, so the scheduler's at-least-once delivery is harmless.
@@ -17,6 +27,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,6 +62,12 @@ type Monitor struct {
 	Cases Cases
 	// Learner, when set, retrains the corrections model.
 	Learner Learner
+	// SLA, when set, escalates the cases past their first-response target (sla.go).
+	SLA *SLA
+	// Surveys, when set, sends the satisfaction surveys of resolved cases (surveys.go).
+	Surveys *Surveys
+	// Rollups, when set, computes and stores the daily service metrics (rollup.go).
+	Rollups *Rollups
 	// Topics are the configured crisis topics: each gets an ActiveCrises value
 	// every run, 0 included, so that its graph and alarm have data.
 	Topics []string
@@ -71,6 +88,12 @@ type Report struct {
 	OpenCases *int `json:"open_cases,omitempty"`
 	// Learning is what the Learner did.
 	Learning *learn.TrainReport `json:"learning,omitempty"`
+	// SLA is what the first-response check found and escalated (when SLA is set).
+	SLA *SLAReport `json:"sla,omitempty"`
+	// Surveys is what the survey step did (when Surveys is set).
+	Surveys *SurveyReport `json:"surveys,omitempty"`
+	// Rollups is what the roll-up step computed (when Rollups is set).
+	Rollups *RollupReport `json:"rollups,omitempty"`
 }
 
 // Run runs the checks once.
@@ -85,30 +108,53 @@ func (m *Monitor) Run(ctx context.Context) (Report, error) {
 		log = slog.Default()
 	}
 	rep := Report{At: now, ActiveCrises: []care.CrisisState{}}
+	// Each step runs even when an earlier one failed (a throttled sweep must not
+	// stop the SLA escalations); the run then fails with every step's error.
+	var errs []error
 	active, err := m.Crises.Sweep(ctx, now)
 	if err != nil {
-		return rep, fmt.Errorf("monitor: crisis sweep: %w", err)
+		errs = append(errs, fmt.Errorf("monitor: crisis sweep: %w", err))
+	} else {
+		rep.ActiveCrises = append(rep.ActiveCrises, active...)
+		m.emitCrises(active, now, log)
 	}
-	rep.ActiveCrises = append(rep.ActiveCrises, active...)
-	m.emitCrises(active, now, log)
 	topics := make([]string, len(active))
 	for i, c := range active {
 		topics[i] = c.Topic
 	}
 	if m.Cases != nil {
-		n, err := m.Cases.CountCases(ctx, care.Open)
-		if err != nil {
-			return rep, fmt.Errorf("monitor: count open cases: %w", err)
+		if n, err := m.Cases.CountCases(ctx, care.Open); err != nil {
+			errs = append(errs, fmt.Errorf("monitor: count open cases: %w", err))
+		} else {
+			rep.OpenCases = &n
+			m.emit(log, now, nil, emf.Metric{Name: "OpenCases", Unit: emf.Count, Value: float64(n)})
 		}
-		rep.OpenCases = &n
-		m.emit(log, now, nil, emf.Metric{Name: "OpenCases", Unit: emf.Count, Value: float64(n)})
+	}
+	if m.SLA != nil {
+		if rep.SLA, err = m.checkSLA(ctx, now, log); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if m.Learner != nil {
-		lr, err := m.Learner.Train(ctx, now)
-		if err != nil {
-			return rep, fmt.Errorf("monitor: %w", err)
+		if lr, err := m.Learner.Train(ctx, now); err != nil {
+			errs = append(errs, fmt.Errorf("monitor: %w", err))
+		} else {
+			rep.Learning = &lr
 		}
-		rep.Learning = &lr
+	}
+	if m.Surveys != nil {
+		if rep.Surveys, err = m.sendSurveys(ctx, now, log); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.Rollups != nil {
+		if rep.Rollups, err = m.rollUp(ctx, now, log); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		log.ErrorContext(ctx, "monitor: run failed", "error", err.Error())
+		return rep, err
 	}
 	log.InfoContext(ctx, "monitor: run", "active_crises", len(active), "topics", topics)
 	return rep, nil

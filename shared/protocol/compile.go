@@ -24,6 +24,7 @@ type compiled struct {
 	grave      map[string]bool
 	autoReply  map[string]bool
 	crisisFrom map[string]bool
+	sla        compiledSLA
 }
 
 type compiledTopic struct {
@@ -299,6 +300,8 @@ func compile(c *Config) (*compiled, []FieldError) {
 		langMap(p+".label", t.Label, true)
 		cp.topics = append(cp.topics, compiledTopic{CrisisTopic: t, keywords: terms(p+".keywords", t.Keywords)})
 	}
+
+	cp.sla = compileSLA(&c.SLA, cp.hours, bad)
 
 	// Templates, last: they are checked with the linter the rest builds.
 	cp.linter = newLinter(c, cp.apology, cp.forbidden)

@@ -110,6 +110,33 @@ type Config struct {
 	RepeatWindow Duration `json:"repeat_window"`
 	// Crisis detection.
 	Crisis CrisisConfig `json:"crisis"`
+	// SLA is the first-response service level the monitor escalates on.
+	SLA SLAConfig `json:"sla"`
+}
+
+// SLAConfig is the first-response service level: an open case without a first
+// response is due within its priority's target, counted from when the customer
+// started waiting in business time (BusinessHours) or wall-clock time, and at the
+// latest after HardLimit of wall-clock time, whatever the hours. A case past its
+// due time is escalated once (see Engine.FirstResponseDue and package monitor).
+type SLAConfig struct {
+	// FirstResponse are the targets by priority band: a case gets the target of
+	// the band with the highest MinPriority at or below its priority. One band has
+	// MinPriority 0, so that every case has a target.
+	FirstResponse []ResponseTarget `json:"first_response"`
+	// BusinessHours counts the targets in business time: only the hours the brand
+	// is open (business_hours, holidays and timezone) count.
+	BusinessHours bool `json:"business_hours"`
+	// HardLimit is the wall-clock time after which a case without a first response
+	// is overdue whatever the hours.
+	HardLimit Duration `json:"hard_limit"`
+}
+
+// ResponseTarget is the first-response target of the cases of priority
+// MinPriority (0–999) and above, up to the next band.
+type ResponseTarget struct {
+	MinPriority int      `json:"min_priority"`
+	Within      Duration `json:"within"`
 }
 
 // MoveToDM says when a public conversation moves to DM.
@@ -321,6 +348,24 @@ func (c *CrisisConfig) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// UnmarshalJSON decodes over c, the targets in the JSON replacing c's.
+func (c *SLAConfig) UnmarshalJSON(b []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return err
+	}
+	if _, ok := top["first_response"]; ok {
+		c.FirstResponse = nil
+	}
+	type plain SLAConfig
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode((*plain)(c)); err != nil {
+		return fmt.Errorf("sla: %w", err)
+	}
+	return nil
+}
+
 // Duration is a duration written as a string ("90s", "15m", "24h", "30d").
 type Duration struct {
 	d    time.Duration
@@ -343,7 +388,9 @@ func (d Duration) String() string {
 		return strconv.Itoa(int(d.d/(24*time.Hour))) + "d"
 	}
 	s := d.d.String()
-	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "m0s") { // "1m0s", not "30s"
+		s = strings.TrimSuffix(s, "0s")
+	}
 	if strings.HasSuffix(s, "h0m") {
 		s = strings.TrimSuffix(s, "0m")
 	}

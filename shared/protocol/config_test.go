@@ -49,6 +49,12 @@ func TestSampleBrandConfig(t *testing.T) {
 	if e.Config().Timezone != "Europe/Madrid" || len(e.Config().Crisis.Topics) < 3 || e.Config().Tier != SelfServe {
 		t.Errorf("sample config: %+v", e.Config())
 	}
+	if got := [3]time.Duration{e.FirstResponseWithin(850), e.FirstResponseWithin(799), e.FirstResponseWithin(0)}; got != [3]time.Duration{15 * time.Minute, time.Hour, time.Hour} {
+		t.Errorf("sample first-response targets for priorities 850, 799 and 0: %v", got)
+	}
+	if sla := e.Config().SLA; !sla.BusinessHours || sla.HardLimit.Std() != 48*time.Hour {
+		t.Errorf("sample sla: %+v", sla)
+	}
 }
 
 func TestConfigJSON(t *testing.T) {
@@ -197,6 +203,30 @@ func TestConfigValidate(t *testing.T) {
 		{"crisis topic name", func(c *Config) { c.Crisis.Topics[0].Name = "Delays!" }, "crisis.topics[0].name", "not a topic name"},
 		{"crisis topic label", func(c *Config) { delete(c.Crisis.Topics[1].Label, "en") }, "crisis.topics[1].label.en", "missing"},
 		{"crisis topic keywords", func(c *Config) { c.Crisis.Topics[2].Keywords = nil }, "crisis.topics[2].keywords", "list the words"},
+		{"no sla targets", func(c *Config) { c.SLA.FirstResponse = nil }, "sla.first_response", "at least"},
+		{"sla without a band at 0", func(c *Config) {
+			c.SLA.FirstResponse = []ResponseTarget{{MinPriority: 100, Within: ParseDuration("1h")}}
+		}, "sla.first_response", "lowest priorities"},
+		{"sla priority", func(c *Config) {
+			c.SLA.FirstResponse = append(c.SLA.FirstResponse, ResponseTarget{MinPriority: 1000, Within: ParseDuration("5m")})
+		}, "sla.first_response[1].min_priority", "out of range"},
+		{"sla band twice", func(c *Config) {
+			c.SLA.FirstResponse = append(c.SLA.FirstResponse, ResponseTarget{MinPriority: 0, Within: ParseDuration("5m")})
+		}, "sla.first_response[1].min_priority", "already the min_priority of sla.first_response[0]"},
+		{"sla within text", func(c *Config) { c.SLA.FirstResponse[0].Within = ParseDuration("an hour") }, "sla.first_response[0].within", "not a duration"},
+		{"sla within range", func(c *Config) { c.SLA.FirstResponse[0].Within = ParseDuration("30s") }, "sla.first_response[0].within", "out of range"},
+		{"sla higher priority slower", func(c *Config) {
+			c.SLA.FirstResponse = []ResponseTarget{{MinPriority: 0, Within: ParseDuration("1h")}, {MinPriority: 800, Within: ParseDuration("2h")}}
+		}, "sla.first_response[1].within", "2h for priority 800 and above is longer than the 1h of priority 0 and above (sla.first_response[0])"},
+		{"sla target beyond the hard limit", func(c *Config) { c.SLA.FirstResponse[0].Within = ParseDuration("3d") },
+			"sla.first_response[0].within", "longer than sla.hard_limit 2d"},
+		{"sla hard limit text", func(c *Config) { c.SLA.HardLimit = ParseDuration("two days") }, "sla.hard_limit", "not a duration"},
+		{"sla hard limit range", func(c *Config) { c.SLA.HardLimit = ParseDuration("31d") }, "sla.hard_limit", "from 1h to 30d"},
+		{"sla business hours never open", func(c *Config) {
+			for _, d := range weekdayKeys {
+				c.BusinessHours[d] = "closed"
+			}
+		}, "sla.business_hours", "no open hours"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +247,60 @@ func TestConfigValidate(t *testing.T) {
 	_, err := New(c)
 	if err == nil || !strings.Contains(err.Error(), "protocol.tier: ") || !strings.Contains(err.Error(), "protocol.timezone: ") {
 		t.Errorf("New: %v", err)
+	}
+}
+
+// The sla section decodes over the defaults, its targets replacing the default
+// ones whole; the sample pajarito.json's targets are what its comment says.
+func TestSLAConfigJSON(t *testing.T) {
+	c := DefaultConfig()
+	if got := c.SLA; len(got.FirstResponse) != 1 || got.FirstResponse[0].MinPriority != 0 || got.FirstResponse[0].Within.Std() != time.Hour ||
+		!got.BusinessHours || got.HardLimit.Std() != 48*time.Hour {
+		t.Errorf("default sla: %+v", got)
+	}
+	in := `{"sla": {"first_response": [{"min_priority": 800, "within": "15m"}, {"min_priority": 0, "within": "90s"}]}}`
+	if err := json.Unmarshal([]byte(in), &c); err != nil {
+		t.Fatal(err)
+	}
+	want := []ResponseTarget{{800, DurationOf(15 * time.Minute)}, {0, DurationOf(90 * time.Second)}}
+	if got := c.SLA.FirstResponse; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("first_response = %+v, want %+v", got, want)
+	}
+	if !c.SLA.BusinessHours || c.SLA.HardLimit.Std() != 48*time.Hour {
+		t.Errorf("settings absent from the file keep their defaults: %+v", c.SLA)
+	}
+	b, err := json.Marshal(c.SLA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); got != `{"first_response":[{"min_priority":800,"within":"15m"},{"min_priority":0,"within":"1m30s"}],"business_hours":true,"hard_limit":"2d"}` {
+		t.Errorf("marshalled sla %s", got)
+	}
+	for _, tt := range []struct{ json, want string }{
+		{`{"sla": {"hard_limt": "2d"}}`, `sla: json: unknown field "hard_limt"`},
+		{`{"sla": {"first_response": [{"priority": 800, "within": "15m"}]}}`, `sla: json: unknown field "priority"`},
+	} {
+		c := DefaultConfig()
+		if err := json.Unmarshal([]byte(tt.json), &c); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want %q", tt.json, err, tt.want)
+		}
+	}
+}
+
+func TestDurationString(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"}, {30 * time.Second, "30s"}, {90 * time.Second, "1m30s"}, {10 * time.Minute, "10m"},
+		{time.Hour, "1h"}, {90 * time.Minute, "1h30m"}, {24 * time.Hour, "24h"}, {48 * time.Hour, "2d"},
+	} {
+		if got := DurationOf(tt.d).String(); got != tt.want {
+			t.Errorf("DurationOf(%v).String() = %q, want %q", tt.d, got, tt.want)
+		}
+		if back := ParseDuration(DurationOf(tt.d).String()); back.Std() != tt.d || back.err != nil {
+			t.Errorf("%q parses back as %v (%v)", DurationOf(tt.d).String(), back.Std(), back.err)
+		}
 	}
 }
 

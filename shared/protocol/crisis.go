@@ -67,6 +67,9 @@ const (
 	AlertCrisisOpened = "crisis_opened"
 	AlertCrisisClosed = "crisis_closed"
 	AlertEscalation   = "escalation"
+	// AlertSLABreach: a case passed its first-response target unanswered (package
+	// monitor, once per case).
+	AlertSLABreach = "sla_breach"
 )
 
 // Alert is a notification to the team.

@@ -6,13 +6,18 @@ import "time"
 const (
 	DefaultCooldown     = 24 * time.Hour
 	DefaultRepeatWindow = 30 * 24 * time.Hour
+	// The first-response service level: every priority within an hour of business
+	// time, and 48 hours at the most whatever the hours.
+	DefaultFirstResponse = time.Hour
+	DefaultHardLimit     = 48 * time.Hour
 )
 
 // DefaultConfig is the protocol of a deployment whose pajarito.json has no
 // "protocol" section: self-serve tier, English with Spanish, always open (no
 // business hours), generic templates signed "^Equipo" / "^Team", "problema"
 // forbidden, departments billing, bookings, technical, sales, safety and social
-// (the default), and no crisis topics.
+// (the default), no crisis topics, and a first response within an hour of
+// business time (48 hours at the most).
 func DefaultConfig() Config {
 	return Config{
 		Tier:        SelfServe,
@@ -61,6 +66,11 @@ func DefaultConfig() Config {
 			QuietAfterManualOff: DurationOf(time.Hour),
 			MaxRepliesPerWindow: 30,
 			Intents:             []string{"complaint", "incident"},
+		},
+		SLA: SLAConfig{
+			FirstResponse: []ResponseTarget{{MinPriority: 0, Within: DurationOf(DefaultFirstResponse)}},
+			BusinessHours: true,
+			HardLimit:     DurationOf(DefaultHardLimit),
 		},
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
+	"github.com/pajarito-care/pajarito/shared/csat"
 	"github.com/pajarito-care/pajarito/shared/emf"
 )
 
@@ -35,6 +36,24 @@ type CaseStore interface {
 	TrackCustomerCase(ctx context.Context, customerID, caseID string, at time.Time) error
 	// CustomerCases returns the ids of the customer's cases opened since since.
 	CustomerCases(ctx context.Context, customerID string, since time.Time) ([]string, error)
+}
+
+// SurveyAnswers recognises the customers' answers to satisfaction surveys
+// (package monitor sends them). The pipeline uses it when its CaseStore
+// implements it too (store.Store does).
+type SurveyAnswers interface {
+	// PendingSurvey returns the case whose survey the customer may be answering
+	// with a message written at at, and the language it was written in; "" when
+	// none.
+	PendingSurvey(ctx context.Context, customerID string, at time.Time) (caseID, lang string, err error)
+	// AnswerSurvey takes message m, just stored in case c, as the answer (score
+	// 1–5) to the survey of case surveyed, unless m belongs to a conversation in
+	// progress (answer false). An answer stores the score on the surveyed case
+	// when it is the first (recorded) and puts c back as it was before m (still
+	// resolved).
+	AnswerSurvey(ctx context.Context, surveyed string, c *care.Case, m *care.StoredMessage, score int) (answer, recorded bool, err error)
+	// OptOutOfSurveys records that the customer never wants a survey again.
+	OptOutOfSurveys(ctx context.Context, customerID, messageID string, at time.Time) error
 }
 
 // Labeler classifies messages (*classify.Classifier implements it).
@@ -81,6 +100,16 @@ func (p *Pipeline) Classify(ctx context.Context, c *care.Case, m *care.StoredMes
 // skipped (a zero Decision). Each step that fails is reported; the steps after a
 // failed one still run when they can, so that a message is never left without a
 // decision record when the record can be written.
+//
+// A DM from a customer whose survey awaits an answer (SurveyAnswers) is read as
+// an answer first, in the survey's language (csat.Parse). A score, in a DM thread
+// that was quiet (the DM reopened its resolved case, or opened one), is the
+// answer: it is stored on the surveyed case, the case the DM landed in is put
+// back as resolved (an answer is no reopen: store.Store.AnswerSurvey), the CSAT
+// and SurveyAnswers metrics are emitted, and the decision record says so; nothing
+// else is done (no automatic reply, no triage, no crisis count). An opt-out ("no
+// more surveys") is stored, and the message then goes through the protocol like
+// any other, for the agents to see; so does a DM without a score.
 func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMessage) (Decision, error) {
 	if p.Engine == nil || p.Cases == nil {
 		return Decision{}, errors.New("protocol: the pipeline needs an engine and a case store")
@@ -111,6 +140,12 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	}
 
 	labels := cl.Classify(classify.InputFrom(&m.Message))
+
+	if sa, ok := p.Cases.(SurveyAnswers); ok && m.Channel == care.DM {
+		if d, answered := p.surveyAnswer(ctx, sa, c, m, &labels, now, log, fail); answered {
+			return d, errors.Join(errs...)
+		}
+	}
 
 	in := Input{Case: *c, Message: *m, Labels: labels, Now: now}
 	if cs, msgs, err := p.Cases.GetCase(ctx, c.ID); err != nil {
@@ -216,4 +251,71 @@ func actionWhy(as []care.Action, k care.ActionKind) string {
 		}
 	}
 	return ""
+}
+
+// surveyAnswer reads DM m as an answer to the customer's pending survey. It
+// reports whether m was the answer, and then what was decided.
+func (p *Pipeline) surveyAnswer(ctx context.Context, sa SurveyAnswers, c *care.Case, m *care.StoredMessage, labels *classify.Result, now time.Time, log *slog.Logger, fail func(string, error)) (Decision, bool) {
+	surveyed, lang, err := sa.PendingSurvey(ctx, m.AuthorID, m.CreatedAt)
+	if err != nil {
+		fail("read the customer's pending survey", err)
+		return Decision{}, false
+	}
+	if surveyed == "" {
+		return Decision{}, false
+	}
+	if lang == "" {
+		lang = m.Lang
+	}
+	a := csat.Parse(m.Text, lang)
+	if a.OptOut {
+		if err := sa.OptOutOfSurveys(ctx, m.AuthorID, m.ID, m.CreatedAt); err != nil {
+			fail("record the opt-out of surveys", err)
+		}
+		log.InfoContext(ctx, "protocol: the customer opted out of surveys", "case_id", c.ID, "message_id", m.ID, "surveyed_case", surveyed)
+		return Decision{}, false
+	}
+	if a.Score < 1 || a.Score > 5 {
+		return Decision{}, false
+	}
+	answer, recorded, err := sa.AnswerSurvey(ctx, surveyed, c, m, a.Score)
+	if err != nil {
+		fail("record the survey answer", err)
+	}
+	if !answer {
+		return Decision{}, false
+	}
+	var why string
+	if recorded {
+		why = fmt.Sprintf("the customer's answer to the satisfaction survey of case %s: %d of 5, stored with that case", surveyed, a.Score)
+		w := p.Metrics
+		if w == nil {
+			w = os.Stdout
+		}
+		if err := emf.Write(w, now, nil,
+			emf.Metric{Name: "CSAT", Unit: emf.None, Value: float64(a.Score)},
+			emf.Metric{Name: "SurveyAnswers", Unit: emf.Count, Value: 1}); err != nil {
+			log.ErrorContext(ctx, "protocol: write metrics", "error", err.Error())
+		}
+	} else {
+		why = fmt.Sprintf("another answer to the satisfaction survey of case %s (%d of 5); the first answer is kept", surveyed, a.Score)
+	}
+	d := Decision{
+		Priority: Priority{Score: c.Priority},
+		Route:    Route{Department: c.Department, Why: "unchanged: a survey answer"},
+		Actions:  []care.Action{{Kind: care.ActionNone, Why: why}},
+	}
+	d.Record = care.DecisionRecord{
+		CaseID: c.ID, MessageID: m.ID, DecidedAt: now, Tier: string(p.Engine.Config().Tier),
+		Labels: Labels(labels), Priority: c.Priority, Department: c.Department, DepartmentWhy: d.Route.Why,
+		Actions: d.Actions,
+		Explanation: []string{
+			"Survey answer: " + why + ".",
+			"No automatic reply, no triage: the case the answer landed in is put back as resolved, not reopened for the agents.",
+		},
+	}
+	if err := p.Cases.RecordDecision(ctx, &d.Record); err != nil {
+		fail("record the decision", err)
+	}
+	return d, true
 }

@@ -65,6 +65,9 @@ type claim struct {
 type caseRecord struct {
 	care.Case
 	LastCounted string `json:"last_counted,omitempty"`
+	// ReopenedFrom is when the case had been resolved, while the last message
+	// counted into it is the inbound message that reopened it (see surveys.go).
+	ReopenedFrom *time.Time `json:"reopened_from,omitempty"`
 }
 
 // Append stores a message envelope (care.KindMessage) in its case: it deduplicates
@@ -364,6 +367,19 @@ func (a *appender) complete(ctx context.Context, caseID, thread string, known ca
 		after = item
 	}
 
+	var rec caseRecord
+	if err := unmarshal(after, &rec); err != nil {
+		return AppendResult{}, fmt.Errorf("decode case %s: %w", caseID, err)
+	}
+	if rec.MessagesIn+rec.MessagesOut == 1 {
+		// The case's first message: list the case under its day (the metrics read
+		// a day's cases from there; days.go). Idempotent, so a redelivery after a
+		// crash here writes it again harmlessly.
+		if err := a.s.putCaseDay(ctx, &a.meter, caseID, rec.CreatedAt); err != nil {
+			return AppendResult{}, err
+		}
+	}
+
 	sm := care.StoredMessage{Message: *a.m, CaseID: caseID, Source: a.env.Source, StoredAt: a.now}
 	item, err := marshal(sm)
 	if err != nil {
@@ -377,11 +393,6 @@ func (a *appender) complete(ctx context.Context, caseID, thread string, known ca
 		ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	}, false); err != nil {
 		return AppendResult{}, fmt.Errorf("put message in case %s: %w", caseID, err)
-	}
-
-	var rec caseRecord
-	if err := unmarshal(after, &rec); err != nil {
-		return AppendResult{}, fmt.Errorf("decode case %s: %w", caseID, err)
 	}
 	return AppendResult{CaseID: caseID, Created: created, Case: &rec.Case, Message: &sm}, nil
 }
@@ -436,6 +447,7 @@ func (a *appender) countInto(c *caseRecord) *dynamodb.UpdateItemInput {
 	e.set("updated_at", str(stamp(a.now)))
 	e.set("last_counted", str(m.ID))
 	status, waiting := c.Status, c.WaitingSince
+	reopened := false
 	if m.Direction == care.Inbound {
 		e.add("messages_in", 1)
 		if c.LastInboundAt.IsZero() || t.After(c.LastInboundAt) {
@@ -471,8 +483,12 @@ func (a *appender) countInto(c *caseRecord) *dynamodb.UpdateItemInput {
 				status, waiting = care.Open, t
 			}
 		case care.Resolved:
-			status, waiting = care.Open, t
+			status, waiting, reopened = care.Open, t, true
 			e.remove("resolved_at")
+			e.add("reopens", 1)
+			if c.ResolvedAt != nil {
+				e.set("reopened_from", str(stamp(*c.ResolvedAt)))
+			}
 		}
 	} else {
 		e.add("messages_out", 1)
@@ -488,6 +504,9 @@ func (a *appender) countInto(c *caseRecord) *dynamodb.UpdateItemInput {
 		if c.Status == care.Open && !t.Before(c.LastInboundAt) {
 			status, waiting = care.Pending, t
 		}
+	}
+	if c.ReopenedFrom != nil && !reopened {
+		e.remove("reopened_from") // this message did not reopen the case
 	}
 	cond := fmt.Sprintf("(attribute_not_exists(%[1]s) OR %[1]s <> %[2]s) AND %[3]s = %[4]s",
 		e.name("last_counted"), e.value(str(m.ID)), e.name("status"), e.value(str(string(c.Status))))

@@ -51,8 +51,8 @@ func TestAppendNewAndExistingCase(t *testing.T) {
 	if !first.Stored() || !first.Created || first.Duplicate || first.CaseID != "t"+root {
 		t.Fatalf("first append = %+v", first)
 	}
-	if first.WriteUnits != 5 {
-		t.Errorf("a message opening a case cost %v write units, want 5 (thread, claim, case, index, message)", first.WriteUnits)
+	if first.WriteUnits != 6 {
+		t.Errorf("a message opening a case cost %v write units, want 6 (thread, claim, case, index, day, message)", first.WriteUnits)
 	}
 	t.Logf("new case: %v write units", first.WriteUnits)
 

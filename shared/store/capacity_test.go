@@ -6,7 +6,7 @@ import (
 )
 
 // The meter agrees with the store's own accounting of an append (package doc: 3
-// write units for a message added to an existing case, 5 for a new case, none for
+// write units for a message added to an existing case, 6 for a new case, none for
 // a duplicate, found by reading its claim).
 func TestCapacityMeter(t *testing.T) {
 	s, _ := newStore(t)
@@ -18,7 +18,7 @@ func TestCapacityMeter(t *testing.T) {
 		append    func() AppendResult
 		wantWrite float64
 	}{
-		{"new case", func() AppendResult { return mustAppend(t, s, post(root, root, "", t0), "d1") }, 5},
+		{"new case", func() AppendResult { return mustAppend(t, s, post(root, root, "", t0), "d1") }, 6},
 		{"existing case", func() AppendResult {
 			return mustAppend(t, s, post(xid(7_000_001), root, root, t0.Add(time.Minute)), "d2")
 		}, 3},

@@ -39,7 +39,11 @@
 //     item (Assign, OverrideTriage); an agent's reply once per draft id (drafts);
 //     the classifier's corrections, newest first, one Query (ListCorrections), and
 //     the model trained on them (SaveModel, LoadModel);
-//   - the open-case gauge: a COUNT Query of the queue index (CountCases).
+//   - the open-case gauge: a COUNT Query of the queue index (CountCases);
+//   - the service measures: the first-response escalation on the case item
+//     (Escalate); satisfaction surveys due, sent, answered and opted out of
+//     (surveys.go); a day's new cases, one Query per UTC day (CaseDays), and the
+//     daily metric roll-ups per dimension, one Query per range (ListRollups).
 //
 // # Item layout
 //
@@ -94,12 +98,22 @@
 //	                                                                                                          queued_at
 //	model      MODEL                CLASSIFY                  -           -                                   body (gzip JSON of classify.Model),
 //	                                                                                                          corrections, trained_at, size
+//	surveydue  SURVEYS              <resolved at>#<caseId>    -           -                                   case_id, resolved_at, expires_at;
+//	                                                                                                          done_at, outcome
+//	survey     SURVEY#<customer id> SURVEY                    -           -                                   customer_id, case_id, lang, sent_at,
+//	                                                                                                          expires_at, answered_at, answer_id
+//	optout     OPTOUT#<customer id> OPTOUT                    -           -                                   customer_id, message_id, opted_out_at
+//	caseday    DAY#<yyyy-mm-dd UTC> <created at>#<caseId>     -           -                                   case_id, created_at, expires_at
+//	rollup     ROLLUP#<dimension>   <yyyy-mm-dd>              -           -                                   day, dimension, computed_at, final,
+//	                                                                                                          cases, body (gzip JSON), size
 //
 // The case item also holds the protocol's triage and the agents' work on it:
 // intent, sentiment, crisis_topic, overridden (a string set of the fields an agent
 // set by hand, which the protocol then leaves alone), assignee, assignee_name,
-// assigned_by, assigned_at. Each item type is described with the file that writes
-// it (replies.go, agents.go, notes.go, corrections.go, drafts.go, model.go).
+// assigned_by, assigned_at; the service measures escalated_at (sla.go), reopens,
+// reopened_from, survey_sent_at, csat, csat_at (surveys.go). Each item type is
+// described with the file that writes it (replies.go, agents.go, notes.go,
+// corrections.go, drafts.go, model.go, surveys.go, days.go, rollups.go).
 //
 // X ids are snowflakes, so zero-padding them to 20 digits makes message sort keys
 // sort by time, and "CASE" sorts before "MSG#": one Query returns a case then its
@@ -225,9 +239,9 @@
 // before and after the write. With items under 1 KB, a message appended to an
 // existing open case costs 3 units (claim, case, message); one that changes the
 // case's status (a reply to an open case, a customer writing to a pending one) 2
-// more, for the index key change; one that opens a case 5 (thread pointer, claim,
-// case, its index entry, message); a duplicate, or a delivery of a message in
-// flight, no write.
+// more, for the index key change; one that opens a case 6 (thread pointer, claim,
+// case, its index entry, its day entry, message); a duplicate, or a delivery of a
+// message in flight, no write.
 package store
 
 import (

@@ -127,8 +127,10 @@ func (s *Store) OverrideTriage(ctx context.Context, caseID string, t care.Triage
 
 // SetStatus moves a case to status at time at (an agent resolved it, reopened it, or
 // marked it answered): the case's waiting time restarts at at, and resolving sets
-// resolved_at. Setting the status a case already has changes nothing. It returns the
-// case as updated.
+// resolved_at. Reopening a resolved case adds 1 to its reopens. Setting the status
+// a case already has changes nothing. A resolved case is then due for a
+// satisfaction survey (MarkSurveyDue, also when it was resolved already, so that
+// a retried resolve records it). It returns the case as updated.
 func (s *Store) SetStatus(ctx context.Context, caseID string, status care.Status, at time.Time) (*care.Case, error) {
 	switch status {
 	case care.Open, care.Pending, care.Resolved:
@@ -152,10 +154,21 @@ func (s *Store) SetStatus(ctx context.Context, caseID string, status care.Status
 		} else {
 			e.remove("resolved_at")
 		}
+		if c.Status == care.Resolved && status == care.Open {
+			e.add("reopens", 1)
+		}
+		if c.ReopenedFrom != nil {
+			e.remove("reopened_from")
+		}
 		return "", true
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: set status of case %s: %w", caseID, err)
+	}
+	if c.Status == care.Resolved && c.ResolvedAt != nil {
+		if err := s.MarkSurveyDue(ctx, c.ID, *c.ResolvedAt); err != nil {
+			return nil, fmt.Errorf("store: set status of case %s: %w", caseID, err)
+		}
 	}
 	return c, nil
 }

@@ -122,7 +122,7 @@ var Settings = map[string][]string{
 	"agentapi": {EnvTable, EnvOutboundQueue, EnvAlertTopic},
 	"listen":   {EnvTable, EnvInboundQueue},
 	"reply":    {EnvTable, EnvOutboundQueue, EnvAlertTopic},
-	"monitor":  {EnvTable, EnvAlertTopic},
+	"monitor":  {EnvTable, EnvOutboundQueue, EnvAlertTopic},
 }
 
 // UsesX lists the functions that call X or verify its webhooks.
@@ -238,6 +238,7 @@ func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger)
 	}
 	api, err := agentapi.New(agentapi.Deps{
 		Store: st, Engine: pipe.Engine, Crisis: pipe.Crisis, Outbox: outbox, Auth: agentapi.GatewayJWT{}, Log: log,
+		Staffing: su.cfg.Staffing, Brand: su.cfg.Brand.Handle,
 	})
 	if err != nil {
 		return nil, err

@@ -109,7 +109,7 @@ var builders = []struct {
 	}, []string{wire.EnvTable, wire.EnvInboundDLQ, wire.EnvOutboundQueue, wire.EnvAlertTopic}},
 	{"Monitor", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.Monitor(ctx, getenv, log)
-	}, []string{wire.EnvTable, wire.EnvAlertTopic}},
+	}, []string{wire.EnvTable, wire.EnvOutboundQueue, wire.EnvAlertTopic}},
 	{"AgentAPI", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.AgentAPI(ctx, getenv, log)
 	}, []string{wire.EnvTable, wire.EnvOutboundQueue, wire.EnvAlertTopic}},

@@ -1,0 +1,4 @@
+package agentapi
+
+// AddHoursOfDay exposes addHoursOfDay to the tests.
+var AddHoursOfDay = addHoursOfDay

@@ -1,0 +1,317 @@
+package agentapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"math"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/metrics"
+	"github.com/pajarito-care/pajarito/shared/report"
+	"github.com/pajarito-care/pajarito/shared/store"
+)
+
+// getAccept is a GET with the local agent's token and an Accept header.
+func (e *env) getAccept(t *testing.T, path, accept string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	return response{status: res.StatusCode, header: res.Header, body: readAll(t, res)}
+}
+
+func TestReportData(t *testing.T) {
+	e := serveMeasured(t, staffingNow, config.Staffing{}, nil)
+	facts := seedWeek(t, e)
+	for _, sp := range []store.SourceSpend{
+		{Source: "mentions", Kind: "mentions", Reads: 1000, Pages: 10, USD: 1.5},
+		{Source: "replies", Kind: store.SpendKindReply, Reads: 25, Pages: 25, USD: 0.25},
+	} {
+		if err := e.store.AddSpend(t.Context(), staffingNow, sp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const period = "?from=2026-08-03&to=2026-08-10"
+	var d report.Data
+	ok(t, e.getAccept(t, "/v1/report"+period, "application/json"), http.StatusOK, &d)
+
+	if d.Brand != "PajaritoAir" || d.Timezone != "Europe/Madrid" || !d.GeneratedAt.Equal(staffingNow) ||
+		!d.From.Equal(time.Date(2026, 8, 3, 0, 0, 0, 0, madridZone)) || !d.To.Equal(time.Date(2026, 8, 11, 0, 0, 0, 0, madridZone)) {
+		t.Errorf("report of %q in %s, %s to %s, at %s", d.Brand, d.Timezone, d.From, d.To, d.GeneratedAt)
+	}
+
+	// The headline figures are GET /v1/metrics's.
+	var m agentapi.MetricsReport
+	ok(t, e.get(t, "/v1/metrics"+period), http.StatusOK, &m)
+	tot := m.Total
+	s := d.Summary
+	if s.Cases != len(facts) || int64(s.Cases) != tot.Cases || !samePtr(s.FirstResponseMedian, tot.FirstResponse.Median) ||
+		!samePtr(s.FirstResponseP90, tot.FirstResponse.P90) || !samePtr(s.ResolutionMedian, tot.Resolution.Median) ||
+		!samePtr(s.CSAT, tot.CSATAverage) || int64(s.CSATResponses) != tot.CSATAnswers || int64(s.Unanswered) != tot.Unanswered ||
+		int64(s.AutomaticReplies) != tot.AutomaticReplies || int64(s.HumanReplies) != tot.HumanReplies {
+		t.Errorf("summary %+v\ndiffers from the metrics' total %+v", s, tot)
+	}
+	var auto, human int
+	for _, f := range facts {
+		for _, r := range f.Replies {
+			if r.Kind.Automatic() {
+				auto++
+			} else {
+				human++
+			}
+		}
+	}
+	if s.AutomaticReplies != auto || s.HumanReplies != human || s.Unanswered != 0 || s.CSAT == nil || s.FirstResponseMedian == nil {
+		t.Errorf("summary %+v: want %d automatic and %d human replies, none unanswered, CSAT and first response measured", s, auto, human)
+	}
+	if s.XSpendUSD == nil || *s.XSpendUSD != 1.75 || !slices.Equal(s.XSpendMonths, []string{"2026-08"}) {
+		t.Errorf("X spend %v in %v, want 1.75 in 2026-08", s.XSpendUSD, s.XSpendMonths)
+	}
+
+	// Volume, first-response histogram and CSAT by day, counted from the facts.
+	wantVolume := map[[2]any]int{}
+	var frts []time.Duration
+	csat := map[string][2]int{} // day → sum, answers
+	for _, f := range facts {
+		c := f.Case
+		wantVolume[[2]any{c.CreatedAt.In(madridZone).Hour(), c.Intent}]++
+		if c.FirstResponseAt != nil {
+			frts = append(frts, c.FirstResponseAt.Sub(c.FirstInboundAt))
+		}
+		if c.CSAT != nil {
+			day := c.CreatedAt.In(madridZone).Format(time.DateOnly)
+			csat[day] = [2]int{csat[day][0] + *c.CSAT, csat[day][1] + 1}
+		}
+	}
+	gotVolume := map[[2]any]int{}
+	for _, hv := range d.Volume {
+		for in, n := range hv.Intents {
+			gotVolume[[2]any{hv.Hour, in}] += n
+		}
+	}
+	if !mapsEqual(gotVolume, wantVolume) {
+		t.Errorf("volume %v, want %v", gotVolume, wantVolume)
+	}
+	wantHist, err := report.NewHistogram(frts, report.FirstResponseEdges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.FirstResponse.Bins, wantHist.Bins) || !samePtr(d.FirstResponse.Median, tot.FirstResponse.Median) || !samePtr(d.FirstResponse.P90, tot.FirstResponse.P90) {
+		t.Errorf("first response %+v, want bins %+v with the metrics' median and p90", d.FirstResponse, wantHist.Bins)
+	}
+	var wantDays []string
+	for day, sa := range csat {
+		wantDays = append(wantDays, day)
+		i := slices.IndexFunc(d.CSAT, func(c report.DayCSAT) bool { return c.Day == day })
+		if i < 0 || d.CSAT[i].Responses != sa[1] || math.Abs(d.CSAT[i].Mean-float64(sa[0])/float64(sa[1])) > 1e-9 {
+			t.Errorf("CSAT of %s: %v, want %d answers averaging %v", day, d.CSAT, sa[1], float64(sa[0])/float64(sa[1]))
+		}
+	}
+	if len(d.CSAT) != len(wantDays) {
+		t.Errorf("CSAT of %d days, want %d", len(d.CSAT), len(wantDays))
+	}
+
+	// The staffing plan is GET /v1/staffing's.
+	var plan agentapi.StaffingPlan
+	ok(t, e.get(t, "/v1/staffing"+period), http.StatusOK, &plan)
+	if !slices.Equal(d.Staffing, plan.Hours) || d.Target == nil || *d.Target != plan.Target {
+		t.Errorf("staffing %+v (target %v), want GET /v1/staffing's %+v (%v)", d.Staffing, d.Target, plan.Hours, plan.Target)
+	}
+
+	// The page is that data rendered.
+	for _, lang := range report.Langs {
+		r := e.getAccept(t, "/v1/report"+period+"&lang="+lang, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Fatalf("%s: status %d, %s: %s", lang, r.status, r.header.Get("Content-Type"), r.body)
+		}
+		if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+			t.Errorf("%s: Content-Security-Policy %q lets the page load things", lang, csp)
+		}
+		var want bytes.Buffer
+		if err := report.Render(&want, d, lang); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(r.body, want.Bytes()) {
+			t.Errorf("%s: the page is not the report of its data", lang)
+		}
+	}
+}
+
+func samePtr(a, b *float64) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+func mapsEqual[K comparable](a, b map[K]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestReportNegotiation(t *testing.T) {
+	e := serveMeasured(t, staffingNow, config.Staffing{}, nil)
+	tests := []struct {
+		accept, query string
+		json          bool
+		lang          string
+	}{
+		{"", "", false, "en"}, // the protocol's default language
+		{"", "?lang=es", false, "es"},
+		{"*/*", "", false, "en"},
+		{"text/html, application/json;q=0.9", "", false, "en"},
+		{"application/json", "", true, ""},
+		{"application/json, */*;q=0.1", "", true, ""},
+		{"text/html;q=0.5, application/json", "?lang=es", true, ""},
+		{"image/png", "", false, "en"},
+	}
+	for _, tt := range tests {
+		r := e.getAccept(t, "/v1/report"+tt.query, tt.accept)
+		if r.status != http.StatusOK {
+			t.Fatalf("Accept %q: status %d: %s", tt.accept, r.status, r.body)
+		}
+		if r.header.Get("Vary") != "Accept" {
+			t.Errorf("Accept %q: Vary %q, want Accept", tt.accept, r.header.Get("Vary"))
+		}
+		if tt.json {
+			var d report.Data
+			decode(t, r, &d)
+			continue
+		}
+		if !bytes.HasPrefix(r.body, []byte("<!DOCTYPE html>")) || !bytes.Contains(r.body, []byte(`<html lang="`+tt.lang+`">`)) {
+			t.Errorf("Accept %q%s: not the %s page: %.80s", tt.accept, tt.query, tt.lang, r.body)
+		}
+	}
+}
+
+func TestReportEmpty(t *testing.T) {
+	e := serveMeasured(t, staffingNow, config.Staffing{}, nil)
+	r := e.getAccept(t, "/v1/report?lang=es", "")
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	if n := bytes.Count(r.body, []byte(`data-empty="true">Sin datos todavía<`)); n != 4 {
+		t.Errorf("%d charts say there is no data yet, want 4", n)
+	}
+	if bytes.Contains(r.body, []byte("<svg class=\"chart\"")) {
+		t.Error("an empty report draws a chart")
+	}
+	var d report.Data
+	ok(t, e.getAccept(t, "/v1/report", "application/json"), http.StatusOK, &d)
+	if d.Summary.Cases != 0 || len(d.Volume) != 0 || len(d.CSAT) != 0 || len(d.Staffing) != 24 {
+		t.Errorf("empty report data %+v", d)
+	}
+}
+
+func TestReportErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		query  string
+		hide   bool
+		status int
+		code   string
+	}{
+		{"unknown language", "?lang=fr", false, http.StatusBadRequest, "bad_lang"},
+		{"bad day", "?from=2026-8-1", false, http.StatusBadRequest, "bad_query"},
+		{"too long", "?from=2026-01-01&to=2026-08-01", false, http.StatusBadRequest, "bad_query"},
+		{"unknown parameter", "?format=pdf", false, http.StatusBadRequest, "bad_query"},
+		{"no roll-ups in this store", "", true, http.StatusServiceUnavailable, "metrics_unavailable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var override agentapi.Store
+			if tt.hide {
+				override = plainStore{newStore(t)}
+			}
+			e := serveMeasured(t, staffingNow, config.Staffing{}, override)
+			wantError(t, e.get(t, "/v1/report"+tt.query), tt.status, tt.code)
+		})
+	}
+}
+
+// TestReportHistogramOfRollups checks the histogram of stored roll-ups, whose
+// distributions keep bins only: values far from the edges land in their bins.
+func TestReportHistogramOfRollups(t *testing.T) {
+	e := serveMeasured(t, staffingNow, config.Staffing{}, nil)
+	frts := []time.Duration{0, 30 * time.Second, 99 * time.Second, 4 * time.Minute, 6 * time.Minute, 14 * time.Minute,
+		20 * time.Minute, 50 * time.Minute, 90 * time.Minute, 3 * time.Hour, 5 * time.Hour, 20 * time.Hour, 50 * time.Hour}
+	var facts []metrics.CaseFacts
+	for i, frt := range frts {
+		f := fact(i+1, time.Date(2026, 8, 4, 10, i, 0, 0, madridZone), "question", frt, 0)
+		if frt == 0 { // answered at once
+			r := f.Case.CreatedAt
+			f.Case.FirstResponseAt, f.Case.Status = &r, "pending"
+		}
+		facts = append(facts, f)
+	}
+	rollUp(t, e.store, "2026-08-04", facts, time.Date(2026, 8, 5, 3, 0, 0, 0, madridZone))
+	var d report.Data
+	ok(t, e.getAccept(t, "/v1/report?from=2026-08-04&to=2026-08-04", "application/json"), http.StatusOK, &d)
+	var got []int
+	for _, b := range d.FirstResponse.Bins {
+		got = append(got, b.Count)
+	}
+	// <5m: 0, 30s, 99s, 4m; 5–15m: 6m, 14m; 15–30m; 30m–1h; 1–2h; 2–4h; 4–8h; 8–24h; ≥24h.
+	if want := []int{4, 2, 1, 1, 1, 1, 1, 1, 1}; !slices.Equal(got, want) {
+		t.Errorf("bins %v, want %v", got, want)
+	}
+	if body, _ := json.Marshal(d.FirstResponse); d.FirstResponse.Median == nil || *d.FirstResponse.Median != (20*time.Minute).Seconds() {
+		t.Errorf("histogram %s: median want the 7th of 13 values, 1200 s", body)
+	}
+}
+
+// TestOpenAPIReportSchemas checks the schemas of GET /v1/staffing and GET
+// /v1/report have exactly the JSON fields of their Go types.
+func TestOpenAPIReportSchemas(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for name, v := range map[string]any{
+		"StaffingPlan": agentapi.StaffingPlan{}, "StaffingHour": report.StaffingHour{}, "StaffingTarget": report.Target{},
+		"ReportData": report.Data{}, "ReportSummary": report.Summary{}, "HourVolume": report.HourVolume{},
+		"Histogram": report.Histogram{}, "HistogramBin": report.Bin{}, "DayCSAT": report.DayCSAT{},
+	} {
+		s, found := doc.Components.Schemas[name]
+		if !found {
+			t.Errorf("no schema %s", name)
+			continue
+		}
+		props := slices.Sorted(maps.Keys(s.Properties))
+		if want := jsonFields(reflect.TypeOf(v)); !slices.Equal(props, want) {
+			t.Errorf("schema %s has %v, %T has %v", name, props, v, want)
+		}
+	}
+	op := doc.Paths["/v1/report"]["get"]
+	var content map[string]json.RawMessage
+	if err := json.Unmarshal(op.Responses["200"], &struct {
+		Content *map[string]json.RawMessage `json:"content"`
+	}{&content}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := content["text/html"]; !ok {
+		t.Error("GET /v1/report documents no text/html response")
+	}
+	if _, ok := content["application/json"]; !ok {
+		t.Error("GET /v1/report documents no application/json response")
+	}
+}
