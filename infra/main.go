@@ -34,6 +34,7 @@ func run() int {
 		var cfg *config.Config
 		if cfg, err = config.FromEnvironment(nil); err == nil {
 			props.PollInterval = cfg.PollInterval.Duration()
+			props.MonitorInterval = cfg.MonitorInterval.Duration()
 		}
 	}
 	if err != nil {

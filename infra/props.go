@@ -74,14 +74,10 @@ type StackProps struct {
 	// PollInterval is the listener's schedule: pajarito.json's poll_interval (the
 	// app reads it), in whole minutes. Default config.DefaultPollInterval.
 	PollInterval time.Duration
-	// MonitorInterval is the monitor's schedule, in whole minutes. Default
-	// DefaultMonitorInterval.
+	// MonitorInterval is the monitor's schedule: pajarito.json's monitor_interval,
+	// in whole minutes. Default config.DefaultMonitorInterval.
 	MonitorInterval time.Duration
 }
-
-// DefaultMonitorInterval is how often the monitor runs: SLA deadlines are minutes
-// apart, and a crisis is worth knowing within a minute.
-const DefaultMonitorInterval = time.Minute
 
 func (p StackProps) withDefaults() StackProps {
 	if p.AssetDir == "" {
@@ -97,7 +93,7 @@ func (p StackProps) withDefaults() StackProps {
 		p.PollInterval = config.DefaultPollInterval
 	}
 	if p.MonitorInterval == 0 {
-		p.MonitorInterval = DefaultMonitorInterval
+		p.MonitorInterval = config.DefaultMonitorInterval
 	}
 	return p
 }

@@ -45,6 +45,9 @@ type Config struct {
 	Sources []Source `json:"sources"`
 	// PollInterval is how often the listener runs (the schedule's rate).
 	PollInterval Duration `json:"poll_interval"`
+	// MonitorInterval is how often the monitor runs: crisis sweeps, first-response
+	// escalations, surveys, daily metrics (the schedule's rate).
+	MonitorInterval Duration `json:"monitor_interval"`
 	// Lookback is how far back the first run of a new source reads.
 	Lookback Duration `json:"lookback"`
 	// XBudget is the monthly X read budget and X's prices.
@@ -79,6 +82,7 @@ func Defaults() *Config {
 		RawRetentionDays: DefaultRawRetentionDays,
 		Sources:          DefaultSources(),
 		PollInterval:     DurationOf(DefaultPollInterval),
+		MonitorInterval:  DurationOf(DefaultMonitorInterval),
 		Lookback:         DurationOf(DefaultLookback),
 		XBudget:          DefaultXBudget(),
 		Protocol:         protocol.DefaultConfig(),

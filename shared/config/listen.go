@@ -56,6 +56,10 @@ type Source struct {
 // Listener defaults and bounds.
 const (
 	DefaultPollInterval = time.Minute
+	// DefaultMonitorInterval is how often the monitor runs; MaxMonitorInterval
+	// keeps first-response escalations within minutes of their deadline.
+	DefaultMonitorInterval = time.Minute
+	MaxMonitorInterval     = 15 * time.Minute
 	// MinPollInterval is EventBridge Scheduler's finest rate, rate(1 minute). At it,
 	// two searches of 3 pages make at most 90 of the 450 search requests X allows
 	// an app per 15 minutes.
@@ -325,6 +329,11 @@ func (c *Config) validateListener(bad func(key, format string, args ...any)) {
 	if pollOK && c.PollInterval.d%time.Minute != 0 {
 		bad("poll_interval", "%s is not a whole number of minutes: the schedule's rate is written in minutes, e.g. \"2m\"", c.PollInterval)
 		pollOK = false
+	}
+	if c.checkDuration(bad, "monitor_interval", c.MonitorInterval, MinPollInterval, MaxMonitorInterval,
+		"how often the monitor runs: at least 1m (EventBridge Scheduler's finest rate), at most 15m (first-response targets are minutes)") &&
+		c.MonitorInterval.d%time.Minute != 0 {
+		bad("monitor_interval", "%s is not a whole number of minutes: the schedule's rate is written in minutes, e.g. \"1m\"", c.MonitorInterval)
 	}
 	c.checkDuration(bad, "lookback", c.Lookback, MinLookback, MaxLookback,
 		"how far back a new source's first run reads: at least 1m, at most 7d (recent search covers the last 7 days)")

@@ -249,7 +249,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	}()
 	go func() {
 		defer s.wg.Done()
-		s.every(runCtx, monitorInterval, "monitor", func(ctx context.Context) error {
+		s.every(runCtx, o.Config.MonitorInterval.Duration(), "monitor", func(ctx context.Context) error {
 			_, err := mon.Run(ctx)
 			return err
 		})
@@ -315,9 +315,6 @@ func placeholderCredentials(cfg *config.Config) xapi.Credentials {
 		Source: "local dev system",
 	}
 }
-
-// monitorInterval is how often the monitor runs (the stack's schedule).
-const monitorInterval = time.Minute
 
 // every runs run now and then every interval until ctx ends, as a schedule does.
 func (s *System) every(ctx context.Context, interval time.Duration, name string, run func(context.Context) error) {
