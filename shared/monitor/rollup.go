@@ -206,7 +206,10 @@ func (r *Rollups) due(ctx context.Context, now time.Time) ([]dueDay, error) {
 	slices.Reverse(closed) // newest first
 	// Yesterday first (its figures are emitted), then today (what the team looks
 	// at), then older days catching up (a new deployment, a monitor that was down).
-	n := min(1, len(closed))
+	n := 0
+	if len(closed) > 0 && closed[0].start.Equal(day(-1)) {
+		n = 1
+	}
 	return slices.Concat(closed[:n], current, closed[n:], final), nil
 }
 

@@ -389,3 +389,25 @@ func TestRollupsConcurrentAndFailing(t *testing.T) {
 		t.Errorf("the second run emitted %v", figs)
 	}
 }
+
+// One day per run (a new deployment catching up): yesterday first, then today,
+// then the older days, newest first.
+func TestRollupsOneDayPerRun(t *testing.T) {
+	f := newRollupFixture(t)
+	f.opens(1, care.Public, local(3, 9, 0), "billing")
+	var got []string
+	for i := range 4 {
+		now := local(3, 12, 30).Add(time.Duration(i) * time.Minute)
+		m := f.monitor(now, nil, &bytes.Buffer{})
+		m.Rollups.MaxDays = 1
+		rep, err := m.Run(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, rolled(rep)...)
+	}
+	want := []string{"2026-08-02 closed 0", "2026-08-03 today 1", "2026-08-01 closed 0", "2026-07-31 closed 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("four runs rolled up %q, want %q", got, want)
+	}
+}
