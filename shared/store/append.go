@@ -88,7 +88,7 @@ func (s *Store) Append(ctx context.Context, env *care.Envelope, delivery string)
 		return AppendResult{}, fmt.Errorf("store: append: %w", err)
 	}
 	a := &appender{s: s, env: env, m: m, delivery: delivery, now: s.now()}
-	res, err := a.run(ctx)
+	res, err := a.run(ctx, a.resolve)
 	res.WriteUnits = a.meter.units
 	if err != nil {
 		return res, fmt.Errorf("store: append %s message %s: %w", m.Channel, m.ID, err)
@@ -113,7 +113,9 @@ type caseState struct {
 	read bool
 }
 
-func (a *appender) run(ctx context.Context) (AppendResult, error) {
+// run stores the message once: it resumes a delivery that claimed it already, or
+// finds its case with resolve, claims it, and completes it.
+func (a *appender) run(ctx context.Context, resolve func(context.Context) (caseID, thread string, known caseState, err error)) (AppendResult, error) {
 	c, err := a.getClaim(ctx)
 	if err != nil {
 		return AppendResult{}, err
@@ -121,7 +123,7 @@ func (a *appender) run(ctx context.Context) (AppendResult, error) {
 	if c != nil {
 		return a.resume(ctx, c)
 	}
-	caseID, thread, known, err := a.resolve(ctx)
+	caseID, thread, known, err := resolve(ctx)
 	if err != nil {
 		return AppendResult{}, err
 	}

@@ -36,7 +36,7 @@ func (s *Store) AppendOutbound(ctx context.Context, caseID string, env *care.Env
 		return AppendResult{}, fmt.Errorf("store: append outbound: message %s has no case id", m.ID)
 	}
 	a := &appender{s: s, env: env, m: m, delivery: delivery, now: s.now()}
-	res, err := a.outbound(ctx, caseID)
+	res, err := a.run(ctx, a.caseOf(caseID))
 	res.WriteUnits = a.meter.units
 	if err != nil {
 		return res, fmt.Errorf("store: append outbound %s message %s to case %s: %w", m.Channel, m.ID, caseID, err)
@@ -44,34 +44,17 @@ func (s *Store) AppendOutbound(ctx context.Context, caseID string, env *care.Env
 	return res, nil
 }
 
-func (a *appender) outbound(ctx context.Context, caseID string) (AppendResult, error) {
-	c, err := a.getClaim(ctx)
-	if err != nil {
-		return AppendResult{}, err
-	}
-	if c != nil {
-		return a.resume(ctx, c)
-	}
-	item, err := a.s.get(ctx, caseKey(caseID))
-	if err != nil {
-		return AppendResult{}, fmt.Errorf("get case: %w", err)
-	}
-	if item == nil {
-		return AppendResult{}, fmt.Errorf("case %s: %w", caseID, ErrNotFound)
-	}
-	thread := stringAttr(item, "thread_key")
-	won, err := a.putClaim(ctx, caseID, thread)
-	if err != nil {
-		return AppendResult{}, err
-	}
-	if !won {
-		if c, err = a.getClaim(ctx); err != nil {
-			return AppendResult{}, err
+// caseOf returns the resolver of a message whose case is known: caseID, which
+// must exist.
+func (a *appender) caseOf(caseID string) func(context.Context) (string, string, caseState, error) {
+	return func(ctx context.Context) (string, string, caseState, error) {
+		item, err := a.s.get(ctx, caseKey(caseID))
+		if err != nil {
+			return "", "", caseState{}, fmt.Errorf("get case: %w", err)
 		}
-		if c == nil {
-			return AppendResult{}, errors.New("claim rejected as existing, then not found")
+		if item == nil {
+			return "", "", caseState{}, fmt.Errorf("case %s: %w", caseID, ErrNotFound)
 		}
-		return a.resume(ctx, c)
+		return caseID, stringAttr(item, "thread_key"), caseState{item: item, read: true}, nil
 	}
-	return a.complete(ctx, caseID, thread, caseState{item: item, read: true})
 }
