@@ -129,31 +129,18 @@ func (s *Store) sumCounters(ctx context.Context, topic, first, last string) (int
 // ListCrises returns the state of every topic that has one (one Query).
 func (s *Store) ListCrises(ctx context.Context) ([]care.CrisisState, error) {
 	var out []care.CrisisState
-	var start map[string]types.AttributeValue
-	for {
-		page, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(s.Table),
-			KeyConditionExpression:    aws.String("#pk = :pk"),
-			ExpressionAttributeNames:  map[string]string{"#pk": KeyPK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(crisisStatePK)},
-			ConsistentRead:            aws.Bool(true),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("store: list crises: %w", err)
+	err := s.queryPartition(ctx, crisisStatePK, true, func(it map[string]types.AttributeValue) (bool, error) {
+		var st care.CrisisState
+		if err := unmarshal(it, &st); err != nil {
+			return false, fmt.Errorf("decode %s: %w", stringAttr(it, KeySK), err)
 		}
-		for _, it := range page.Items {
-			var st care.CrisisState
-			if err := unmarshal(it, &st); err != nil {
-				return nil, fmt.Errorf("store: list crises: decode %s: %w", stringAttr(it, KeySK), err)
-			}
-			out = append(out, st)
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		start = page.LastEvaluatedKey
+		out = append(out, st)
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list crises: %w", err)
 	}
+	return out, nil
 }
 
 // GetCrisis returns a topic's state; a zero state (not active) when it has none.

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pajarito-care/pajarito/shared/care"
@@ -166,30 +164,16 @@ func decodeReply(item map[string]types.AttributeValue) (*Reply, error) {
 // first (one Query).
 func (s *Store) ListReplies(ctx context.Context, caseID string) ([]care.ReplyStatus, error) {
 	var out []care.ReplyStatus
-	var start map[string]types.AttributeValue
-	for {
-		page, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(s.Table),
-			KeyConditionExpression:    aws.String("#pk = :pk"),
-			ExpressionAttributeNames:  map[string]string{"#pk": KeyPK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(repliesPK(caseID))},
-			ConsistentRead:            aws.Bool(true),
-			ExclusiveStartKey:         start,
-		})
+	err := s.queryPartition(ctx, repliesPK(caseID), true, func(it map[string]types.AttributeValue) (bool, error) {
+		r, err := decodeReply(it)
 		if err != nil {
-			return nil, fmt.Errorf("store: list replies of case %s: %w", caseID, err)
+			return false, fmt.Errorf("%s: %w", stringAttr(it, KeySK), err)
 		}
-		for _, it := range page.Items {
-			r, err := decodeReply(it)
-			if err != nil {
-				return nil, fmt.Errorf("store: list replies of case %s: %s: %w", caseID, stringAttr(it, KeySK), err)
-			}
-			out = append(out, r.ReplyStatus)
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			break
-		}
-		start = page.LastEvaluatedKey
+		out = append(out, r.ReplyStatus)
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list replies of case %s: %w", caseID, err)
 	}
 	slices.SortStableFunc(out, func(a, b care.ReplyStatus) int {
 		if c := a.RequestedAt.Compare(b.RequestedAt); c != 0 {
