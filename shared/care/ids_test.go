@@ -1,6 +1,10 @@
 package care
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+	"time"
+)
 
 func TestCompareIDs(t *testing.T) {
 	tests := []struct {
@@ -25,5 +29,31 @@ func TestCompareIDs(t *testing.T) {
 	}
 	if MaxID("12", "x", "", "3") != "12" || MaxID() != "" {
 		t.Error("MaxID must skip what is not an id")
+	}
+}
+
+func TestSnowflakeIDTime(t *testing.T) {
+	tests := []struct {
+		name   string
+		id     string
+		want   time.Time
+		wantOK bool
+	}{
+		{"round trip", strconv.FormatUint(Snowflake(time.Date(2026, 8, 10, 12, 0, 0, 123e6, time.UTC), 5), 10), time.Date(2026, 8, 10, 12, 0, 0, 123e6, time.UTC), true},
+		{"sequence bits ignored", strconv.FormatUint(Snowflake(time.Date(2026, 8, 10, 12, 0, 0, 0, time.UTC), 1<<22-1), 10), time.Date(2026, 8, 10, 12, 0, 0, 0, time.UTC), true},
+		{"a real post id", "2089742284874031875", time.Date(2026, 8, 18, 15, 52, 40, 905e6, time.UTC), true},
+		{"tiny id", "12", time.Time{}, false},
+		{"not a number", "abc", time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := IDTime(tt.id)
+			if ok != tt.wantOK || !got.Equal(tt.want) {
+				t.Errorf("IDTime(%s) = %v %v, want %v %v", tt.id, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+	if got := Snowflake(time.Unix(0, 0), 3); got != 3 {
+		t.Errorf("Snowflake before the epoch = %d, want the sequence alone", got)
 	}
 }

@@ -70,6 +70,14 @@ type ReplyStatus struct {
 // twitterEpoch is the time of snowflake id 0, in Unix milliseconds.
 const twitterEpoch = 1288834974657
 
+// Snowflake returns the X snowflake id of something created at t, with sequence
+// seq (its low 22 bits) telling apart ids of the same millisecond. Times before
+// the epoch of X's ids give a sequence alone.
+func Snowflake(t time.Time, seq uint64) uint64 {
+	ms := max(t.UnixMilli()-twitterEpoch, 0)
+	return uint64(ms)<<22 | seq&(1<<22-1)
+}
+
 // IDTime returns the creation time encoded in an X snowflake id (posts and DM
 // events); ok is false for ids that are not snowflakes.
 func IDTime(id string) (t time.Time, ok bool) {

@@ -47,7 +47,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
@@ -420,7 +419,7 @@ func (l *Listener) startSequence(log *slog.Logger, now time.Time, src config.Sou
 			return false
 		}
 		if p.SinceID != "" {
-			t, ok := idTime(p.SinceID)
+			t, ok := care.IDTime(p.SinceID)
 			return ok && t.Before(floor)
 		}
 		return !p.StartTime.IsZero() && p.StartTime.Before(floor)
@@ -468,18 +467,6 @@ func (l *Listener) read(ctx context.Context, src config.Source, q xapi.PageQuery
 		err = errors.New("the X client returned no page")
 	}
 	return page, err
-}
-
-// twitterEpoch is the time of snowflake id 0, in Unix milliseconds.
-const twitterEpoch = 1288834974657
-
-// idTime returns the time encoded in an X snowflake id.
-func idTime(id string) (time.Time, bool) {
-	n, err := strconv.ParseUint(id, 10, 64)
-	if err != nil || n>>22 == 0 {
-		return time.Time{}, false
-	}
-	return time.UnixMilli(int64(n>>22) + twitterEpoch).UTC(), true
 }
 
 func (l *Listener) logSource(log *slog.Logger, r SourceReport, a Allowance) {

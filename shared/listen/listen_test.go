@@ -552,13 +552,3 @@ func TestSearchCheckpointBeyondReach(t *testing.T) {
 		t.Errorf("calls = %+v, want start_time at the edge of the 7 days", c)
 	}
 }
-
-func TestIDTime(t *testing.T) {
-	at := time.Date(2026, 8, 10, 12, 0, 0, 123e6, time.UTC)
-	if got, ok := idTime(snowflake(at, 5)); !ok || !got.Equal(at) {
-		t.Errorf("idTime = %v %v, want %v", got, ok, at)
-	}
-	if _, ok := idTime("12"); ok {
-		t.Error("idTime of a tiny id")
-	}
-}

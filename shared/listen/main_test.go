@@ -66,7 +66,7 @@ func (c *clock) Set(t time.Time) {
 // snowflake returns the X id of a post created at t (seq tells apart posts of the
 // same millisecond).
 func snowflake(t time.Time, seq int) string {
-	return strconv.FormatUint(uint64(t.UnixMilli()-twitterEpoch)<<22|uint64(seq), 10)
+	return strconv.FormatUint(care.Snowflake(t, uint64(seq)), 10)
 }
 
 // post is a post on X.

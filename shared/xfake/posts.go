@@ -289,18 +289,6 @@ func isHandle(s string) bool {
 
 // ---- ids ----
 
-// twitterEpoch is the epoch of X's snowflake ids, in Unix milliseconds.
-const twitterEpoch = 1288834974657
-
-// snowflake returns a snowflake-like id for t with sequence seq.
-func snowflake(t time.Time, seq uint64) uint64 {
-	ms := t.UnixMilli() - twitterEpoch
-	if ms < 0 {
-		ms = 0
-	}
-	return uint64(ms)<<22 | seq&(1<<22-1)
-}
-
 // parseID reads a decimal X id.
 func parseID(s string) (uint64, bool) {
 	if s == "" || len(s) > 20 {

@@ -56,6 +56,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pajarito-care/pajarito/shared/care"
 )
 
 // Endpoints, as named by Calls and RateLimit.
@@ -244,7 +246,7 @@ func (s *Server) addLocked(p Post) *Post {
 // nextIDLocked returns a snowflake-like id above every id held.
 func (s *Server) nextIDLocked(now time.Time) uint64 {
 	s.seq++
-	return max(snowflake(now, s.seq), s.lastID+1)
+	return max(care.Snowflake(now, s.seq), s.lastID+1)
 }
 
 // Post returns the post with the given id.
