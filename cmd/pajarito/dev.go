@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/localdev"
@@ -24,8 +25,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
 	data := fs.String("data", ".pajarito", "folder that keeps the local DynamoDB data between runs")
 	memory := fs.Bool("memory", false, "keep no data: DynamoDB in memory")
+	speed := fs.Float64("speed", 1, "run the system's clock this many times faster than the wall, schedules included (needs the fake X API); replay conversations at the same speed: pajarito replay --speed 60x events/conversations/")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *speed <= 0 || *speed > 1e6 {
+		return fmt.Errorf("dev: --speed %g: want how many times faster than the wall the clock runs, e.g. 60 (1 is real time)", *speed)
 	}
 	log, err := wire.Logger(stderr, os.Getenv)
 	if err != nil {
@@ -77,6 +82,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		XCredentials: xCreds,
 		XBaseURL:     xBase,
 		SeedEvents:   filepath.Join(filepath.Dir(cfgPath), "events"),
+		Speed:        *speed,
 	})
 	if err != nil {
 		return err
@@ -112,8 +118,16 @@ func printBanner(w io.Writer, sys *localdev.System, cfg *config.Config, dataDir,
 		xNote = wire.EnvXBaseURL
 	}
 	fmt.Fprintf(tw, "  X API\t%s\t%s\n", sys.XAPI, xNote)
+	if sys.Speed != 1 {
+		fmt.Fprintf(tw, "  Clock\t%gx\tan hour passes in %s; replay at the same speed\n", sys.Speed, (time.Duration(float64(time.Hour) / sys.Speed)).Round(time.Second))
+	}
 	fmt.Fprintf(tw, "  Listener\tevery %s\tmentions + keyword searches (%d sources, budget $%.2f/month)\n", sys.PollInterval, len(cfg.ListenSources()), cfg.XBudget.MonthlyUSD)
 	tw.Flush()
 	fmt.Fprintf(w, "\nTry it:\n  go run ./cmd/pajarito replay --url %s/webhooks/x events/\n", sys.URL)
+	if sys.Speed != 1 {
+		fmt.Fprintf(w, "  go run ./cmd/pajarito replay --url %s/webhooks/x --speed %gx events/conversations/\n", sys.URL, sys.Speed)
+	} else {
+		fmt.Fprintf(w, "  go run ./cmd/pajarito replay --url %s/webhooks/x events/conversations/   (a recorded day, at once)\n", sys.URL)
+	}
 	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/cases\n\nLogs (JSON) go to stderr. Ctrl-C stops everything.\n", token, sys.URL)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,30 +47,7 @@ func TestDevAndReplay(t *testing.T) {
 	t.Setenv("X_CONSUMER_SECRET", "")
 	t.Chdir("../..") // the repository root, where a newcomer runs it
 
-	ctx, stop := context.WithCancel(t.Context())
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0", "--memory"}, &stdout, &stderr) }()
-	defer func() {
-		stop()
-		<-done
-	}()
-
-	urlRE := regexp.MustCompile(`X webhook\s+(http://[0-9.:]+)/webhooks/x`)
-	var base string
-	for deadline := time.Now().Add(60 * time.Second); base == ""; {
-		select {
-		case err := <-done:
-			t.Fatalf("dev exited: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dev did not print its URL:\n%s\n%s", stdout.String(), stderr.String())
-		}
-	}
+	base, stdout, stderr, stop := startDev(t, "--addr", "127.0.0.1:0", "--memory")
 	for _, want := range []string{"Agent token", token, "dynalite", "goaws", "replay"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("start banner lacks %q:\n%s", want, stdout.String())
@@ -184,16 +162,9 @@ func TestDevAndReplay(t *testing.T) {
 		t.Errorf("GET /v1/cases without a token: %d, want 401", resp.StatusCode)
 	}
 
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("dev stopped with %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("dev did not stop within 30s of Ctrl-C")
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
-	done <- nil
 	if !strings.Contains(stdout.String(), "Stopped.") {
 		t.Errorf("dev did not say it stopped:\n%s", stdout.String())
 	}
@@ -203,6 +174,50 @@ func TestDevAndReplay(t *testing.T) {
 // publicly, and answer the lost-bag DM case by DM; each reply must come back in
 // its case as the brand's outbound message, with the X id the fake X API gave it,
 // signed with the agent's name.
+// startDev runs `pajarito dev` with args until the test ends, and returns its
+// base URL once it serves, with its output so far and to come. stop stops it as
+// Ctrl-C does and returns how that went.
+func startDev(t *testing.T, args ...string) (base string, stdout, stderr *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	stdout, stderr = new(syncBuffer), new(syncBuffer)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"dev"}, args...), stdout, stderr) }()
+	var once sync.Once
+	var stopErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					stopErr = fmt.Errorf("dev stopped with %w", err)
+				}
+			case <-time.After(30 * time.Second):
+				stopErr = errors.New("dev did not stop within 30s of Ctrl-C")
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	urlRE := regexp.MustCompile(`X webhook\s+(http://[0-9.:]+)/webhooks/x`)
+	for deadline := time.Now().Add(60 * time.Second); base == ""; {
+		select {
+		case err := <-done:
+			done <- err // for stop
+			t.Fatalf("dev exited: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dev did not print its URL:\n%s\n%s", stdout.String(), stderr.String())
+		}
+	}
+	return base, stdout, stderr, stop
+}
+
 func agentReplies(t *testing.T, base, token string, cases []care.CaseSummary) {
 	t.Helper()
 	find := func(handle string, ch care.Channel) care.CaseSummary {

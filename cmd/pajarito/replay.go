@@ -3,26 +3,52 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/replay"
+	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
+
+const replayUsage = `Usage: pajarito replay [flags] FILE|DIR ...
+
+Signs each webhook body like X does (x-twitter-webhooks-signature) and POSTs it.
+
+  *.json  a webhook body, sent as it is.
+  *.csv   recorded conversations (the layout of the public "Customer Support on
+          Twitter" dataset: tweet_id,author_id,inbound,created_at,text,
+          response_tweet_id,in_response_to_tweet_id, and an optional lang), turned
+          into X Activity API deliveries for the brand of pajarito.json with their
+          original timing on the server's clock (GET /healthz): with --speed, paced
+          live from the server's now; without it, sent at once and dated so that
+          the last post is the server's now.
+
+Folders are replayed in name order. Example, a day of care in 16 minutes:
+
+  pajarito dev --speed 60 &
+  pajarito replay --speed 60x events/conversations/
+`
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "http://127.0.0.1:8080/webhooks/x", "webhook URL to POST to")
+	target := fs.String("url", "http://127.0.0.1:8080/webhooks/x", "webhook URL to POST to")
 	secret := fs.String("secret", envOr("X_CONSUMER_SECRET", devSecret), "X consumer secret that signs the bodies (default $X_CONSUMER_SECRET, else the dev system's)")
+	speedFlag := fs.String("speed", "", "replay conversations (.csv) live, this many times faster than they happened, e.g. 60x; the server's clock must run as fast (pajarito dev --speed 60)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: pajarito replay [flags] FILE|DIR ...\n\nSigns each JSON file like X does (x-twitter-webhooks-signature) and POSTs it.\nFolders are replayed in name order.")
+		fmt.Fprint(stderr, replayUsage+"\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -32,35 +58,50 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return fmt.Errorf("replay: name at least one file or folder (e.g. events/xaa-mention-es.json)")
 	}
+	speed, err := parseSpeed(*speedFlag)
+	if err != nil {
+		return err
+	}
 	files, err := replayFiles(fs.Args())
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 15 * time.Second}
-	var failed int
+	r := &replayer{client: &http.Client{Timeout: 15 * time.Second}, url: *target, secret: []byte(*secret), speed: speed, out: stdout}
 	for _, f := range files {
-		status, body, err := replayOne(ctx, client, *url, []byte(*secret), f)
-		switch {
-		case err != nil:
-			failed++
-			fmt.Fprintf(stdout, "%-40s error: %v\n", filepath.Base(f), err)
-		case status == http.StatusUnauthorized:
-			failed++
-			fmt.Fprintf(stdout, "%-40s %d %s — the secret does not match the server's X_CONSUMER_SECRET\n", filepath.Base(f), status, body)
-		case status >= 500:
-			failed++
-			fmt.Fprintf(stdout, "%-40s %d %s\n", filepath.Base(f), status, body)
-		default:
-			fmt.Fprintf(stdout, "%-40s %d %s\n", filepath.Base(f), status, body)
+		if strings.EqualFold(filepath.Ext(f), ".csv") {
+			if err := r.conversations(ctx, f); err != nil {
+				return err
+			}
+			continue
 		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			r.failed++
+			r.deliveries++
+			fmt.Fprintf(stdout, "%-40s error: %v\n", filepath.Base(f), err)
+			continue
+		}
+		r.send(ctx, filepath.Base(f), body)
 	}
-	if failed > 0 {
-		return fmt.Errorf("replay: %d of %d deliveries failed", failed, len(files))
+	if r.failed > 0 {
+		return fmt.Errorf("replay: %d of %d deliveries failed", r.failed, r.deliveries)
 	}
 	return nil
 }
 
-// replayFiles expands folders into their *.json files, in name order.
+// parseSpeed reads --speed: "60x" or "60"; "" is 0, no pacing.
+func parseSpeed(s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "x"), 64)
+	if err != nil || v <= 0 || v > 1e6 {
+		return 0, fmt.Errorf("replay: --speed %q: want how many times faster than real time, e.g. 60x (1x is real time)", s)
+	}
+	return v, nil
+}
+
+// replayFiles expands folders into their *.json and *.csv files, in name order.
 func replayFiles(paths []string) ([]string, error) {
 	var files []string
 	for _, p := range paths {
@@ -72,9 +113,15 @@ func replayFiles(paths []string) ([]string, error) {
 			files = append(files, p)
 			continue
 		}
-		m, err := filepath.Glob(filepath.Join(p, "*.json"))
+		entries, err := os.ReadDir(p)
 		if err != nil {
 			return nil, fmt.Errorf("replay: %w", err)
+		}
+		var m []string
+		for _, e := range entries {
+			if ext := strings.ToLower(filepath.Ext(e.Name())); !e.IsDir() && (ext == ".json" || ext == ".csv") {
+				m = append(m, filepath.Join(p, e.Name()))
+			}
 		}
 		sort.Strings(m)
 		files = append(files, m...)
@@ -82,22 +129,138 @@ func replayFiles(paths []string) ([]string, error) {
 	return files, nil
 }
 
-func replayOne(ctx context.Context, client *http.Client, url string, secret []byte, file string) (int, string, error) {
-	body, err := os.ReadFile(file)
-	if err != nil {
-		return 0, "", err
+// replayer delivers bodies to one webhook and counts the outcomes.
+type replayer struct {
+	client             *http.Client
+	url                string
+	secret             []byte
+	speed              float64 // 0: no pacing
+	out                io.Writer
+	deliveries, failed int
+}
+
+// send POSTs one signed body and prints the outcome under name.
+func (r *replayer) send(ctx context.Context, name string, body []byte) {
+	r.deliveries++
+	status, answer, err := r.post(ctx, body)
+	switch {
+	case err != nil:
+		r.failed++
+		fmt.Fprintf(r.out, "%-40s error: %v\n", name, err)
+	case status == http.StatusUnauthorized:
+		r.failed++
+		fmt.Fprintf(r.out, "%-40s %d %s — the secret does not match the server's X_CONSUMER_SECRET\n", name, status, answer)
+	case status >= 500:
+		r.failed++
+		fmt.Fprintf(r.out, "%-40s %d %s\n", name, status, answer)
+	default:
+		fmt.Fprintf(r.out, "%-40s %d %s\n", name, status, answer)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+}
+
+func (r *replayer) post(ctx context.Context, body []byte) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, bytes.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("x-twitter-webhooks-signature", xwebhook.Sign(secret, body))
-	resp, err := client.Do(req)
+	req.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign(r.secret, body))
+	resp, err := r.client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return resp.StatusCode, strings.TrimSpace(string(b)), nil
+}
+
+// conversations replays a recorded conversations file on the server's clock.
+func (r *replayer) conversations(ctx context.Context, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	posts, err := replay.ReadCSV(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	brand, err := replayBrand()
+	if err != nil {
+		return err
+	}
+	clock, err := r.serverClock(ctx)
+	if err != nil {
+		return err
+	}
+	// Paced, the first post is written at the server's now and the rest follow
+	// as the server's clock reaches them; at once, they are dated so that the
+	// last is written at the server's now.
+	span, start := replay.Span(posts), clock.Time
+	if r.speed == 0 {
+		start = clock.Time.Add(-span)
+	} else if clock.ClockSpeed != r.speed {
+		return fmt.Errorf("replay: the server's clock runs at %gx and --speed is %gx: start the local system with `pajarito dev --speed %g`, or replay with --speed %gx", clock.ClockSpeed, r.speed, r.speed, clock.ClockSpeed)
+	}
+	events, err := replay.Events(posts, brand, start)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if r.speed > 0 {
+		fmt.Fprintf(r.out, "%s: %d posts over %s, replayed at %gx: %s from now\n", filepath.Base(file), len(events), span, r.speed, time.Duration(float64(span)/r.speed).Round(time.Second))
+	} else {
+		fmt.Fprintf(r.out, "%s: %d posts over %s, sent at once, the last dated %s\n", filepath.Base(file), len(events), span, clock.Time.Format(time.RFC3339))
+	}
+	began := time.Now()
+	for _, ev := range events {
+		if r.speed > 0 {
+			due := began.Add(time.Duration(float64(ev.Offset) / r.speed))
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Until(due)):
+			}
+		}
+		r.send(ctx, fmt.Sprintf("%s %s %s", ev.At.Format("15:04:05"), ev.Type, ev.PostID), ev.Body)
+	}
+	return nil
+}
+
+// serverClock reads the server's clock from GET /healthz beside the webhook.
+func (r *replayer) serverClock(ctx context.Context) (wire.Health, error) {
+	u, err := url.Parse(r.url)
+	if err != nil {
+		return wire.Health{}, fmt.Errorf("replay: --url %q: %w", r.url, err)
+	}
+	u.Path, u.RawQuery = strings.TrimSuffix(u.Path, "/webhooks/x")+"/healthz", ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return wire.Health{}, fmt.Errorf("replay: %w", err)
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return wire.Health{}, fmt.Errorf("replay: reading the server's clock: %w (is the system running? pajarito dev)", err)
+	}
+	defer resp.Body.Close()
+	var h wire.Health
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&h); err != nil || resp.StatusCode != http.StatusOK || h.Time.IsZero() {
+		return wire.Health{}, fmt.Errorf("replay: GET %s answered %s without the server's time: conversations need a Pajarito server that reports its clock", u, resp.Status)
+	}
+	if h.ClockSpeed <= 0 {
+		h.ClockSpeed = 1
+	}
+	return h, nil
+}
+
+// replayBrand is the brand of pajarito.json, whose conversations are replayed.
+func replayBrand() (replay.Brand, error) {
+	path, err := config.Find(nil)
+	if err != nil {
+		return replay.Brand{}, fmt.Errorf("replay: conversations are replayed for the brand of pajarito.json: %w", err)
+	}
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		return replay.Brand{}, err
+	}
+	return replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, nil
 }

@@ -10,15 +10,21 @@
 //	                       data under Options.DataDir
 //	API Gateway JWT auth → a bearer token (Options.AgentToken)
 //	EventBridge schedule → a ticker running the listener every poll interval, and
-//	                       one running the monitor every minute
+//	                       one running the monitor every monitor interval
 //	SNS alert topic      → log lines (level WARN, "pajarito alert: …")
 //	X API                → X itself with the brand's credentials, any X-compatible
 //	                       server (Options.XBaseURL), or, with neither, the
 //	                       project's fake (package xfake) seeded from events/; the
-//	                       listener reads it and the reply sender posts to it
+//	                       listener reads it, the reply sender posts to it, and it
+//	                       holds the posts the webhook is told about, as X does
+//
+// With the fake, the system runs on the fake's clock, which may run faster than
+// the wall (Options.Speed): a replayed day of conversations then takes minutes,
+// with the schedules, deadlines and metrics of a day.
 package localdev
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +38,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/dynalite"
+	"github.com/pajarito-care/pajarito/shared/httpjson"
 	"github.com/pajarito-care/pajarito/shared/intake"
 	"github.com/pajarito-care/pajarito/shared/listen"
 	"github.com/pajarito-care/pajarito/shared/localsqs"
@@ -40,6 +47,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
+	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 // Names of the local resources.
@@ -87,6 +95,11 @@ type Options struct {
 	SeedEvents string
 	// PollInterval overrides the configuration's poll interval (tests).
 	PollInterval time.Duration
+	// Speed makes the system's clock run that many times faster than the wall
+	// (0 means 1): the schedules run that much more often, and deadlines, crisis
+	// windows and metrics see the time pass that much faster. Only the fake X API
+	// can follow such a clock, so Speed above 1 needs it.
+	Speed float64
 }
 
 // System is a running local Pajarito.
@@ -102,8 +115,10 @@ type System struct {
 	// the fake's URL; XFake is the fake when it runs.
 	XAPI  string
 	XFake *xfake.Server
-	// PollInterval is how often the listener runs.
+	// PollInterval is how often the listener runs, on the system's clock.
 	PollInterval time.Duration
+	// Speed is how many times faster than the wall the system's clock runs.
+	Speed float64
 
 	log    *slog.Logger
 	x      *xapi.Client     // the X API client of the listener and the sender
@@ -211,7 +226,11 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	routes := wire.Routes(wire.WebhookHandler(o.Config, o.Secret, inbound, log), api)
+	var webhook http.Handler = wire.WebhookHandler(o.Config, o.Secret, inbound, log)
+	if s.XFake != nil {
+		webhook = s.showFake(o.Secret, webhook)
+	}
+	routes := wire.Routes(webhook, api, wire.Clock{Now: s.clock, Speed: s.Speed})
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: listen on %s: %w (choose another with --addr)", o.Addr, err)
@@ -242,14 +261,14 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	}()
 	go func() {
 		defer s.wg.Done()
-		s.every(runCtx, s.PollInterval, "listener", func(ctx context.Context) error {
+		s.every(runCtx, s.wall(s.PollInterval), "listener", func(ctx context.Context) error {
 			_, err := listener.Run(ctx)
 			return err
 		})
 	}()
 	go func() {
 		defer s.wg.Done()
-		s.every(runCtx, o.Config.MonitorInterval.Duration(), "monitor", func(ctx context.Context) error {
+		s.every(runCtx, s.wall(o.Config.MonitorInterval.Duration()), "monitor", func(ctx context.Context) error {
 			_, err := mon.Run(ctx)
 			return err
 		})
@@ -261,6 +280,13 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *slog.Logger) (*listen.Listener, error) {
 	creds, base := o.XCredentials, o.XBaseURL
 	cfg, clock := o.Config, time.Now
+	s.Speed = o.Speed
+	if s.Speed <= 0 {
+		s.Speed = 1
+	}
+	if s.Speed != 1 && (base != "" || creds.APIKey != "") {
+		return nil, fmt.Errorf("localdev: a clock at %gx needs the fake X API (X and X-compatible servers keep the wall clock): unset the X credentials and %s, or run at speed 1", s.Speed, wire.EnvXBaseURL)
+	}
 	switch {
 	case base != "" && creds.APIKey == "":
 		creds = placeholderCredentials(o.Config)
@@ -278,8 +304,10 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		// the listener run on a clock that starts just after the newest sample, and
 		// the first run looks back far enough to find every one of them.
 		oldest, newest := xfake.Span(posts)
-		start := time.Now()
-		clock = func() time.Time { return newest.Add(time.Minute + time.Since(start)) }
+		start, speed := time.Now(), s.Speed
+		clock = func() time.Time {
+			return newest.Add(time.Minute + time.Duration(float64(time.Since(start))*speed))
+		}
 		s.XFake = xfake.Start()
 		s.XFake.SetClock(clock)
 		s.XFake.SetMe(o.Config.Brand.ID)
@@ -304,6 +332,38 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		s.PollInterval = o.Config.PollInterval.Duration()
 	}
 	return &listen.Listener{Reader: x, Store: s.Store, Queue: q, Config: cfg, Now: clock, Log: log, Metrics: io.Discard}, nil
+}
+
+// wall returns how long d on the system's clock lasts on the wall, at least a
+// tenth of a second so that a fast clock does not spin its schedules.
+func (s *System) wall(d time.Duration) time.Duration {
+	return max(time.Duration(float64(d)/s.Speed), 100*time.Millisecond)
+}
+
+// showFake shows the fake X API the posts of every signed webhook delivery
+// before handling it, as X holds every post it notifies about: the reply sender
+// can then answer posts that reached the system only through the webhook
+// (pajarito replay). What the fake cannot read is left to the webhook to judge.
+func (s *System) showFake(secret []byte, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, xwebhook.DefaultMaxBody+1))
+		if err != nil {
+			httpjson.WriteError(w, http.StatusBadRequest, "unreadable_body", "request body could not be read")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if xwebhook.Verify(secret, body, r.Header.Get(xwebhook.SignatureHeader)) == nil {
+			if posts, users, err := xfake.EventPosts(body); err == nil {
+				s.XFake.SetUser(users...)
+				s.XFake.Seed(posts...)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // placeholderCredentials stand in for real ones in front of a fake or an

@@ -63,10 +63,34 @@ func AWS(ctx context.Context) (aws.Config, error) {
 	return c, nil
 }
 
+// Clock is the time a server runs on: the wall clock in AWS, where the zero
+// Clock stands for it; the local system's, which may run faster than the wall
+// (pajarito dev --speed). GET /healthz reports it, and pajarito replay paces
+// recorded conversations by it.
+type Clock struct {
+	Now   func() time.Time // nil: time.Now
+	Speed float64          // clock seconds per real second; 0 means 1
+}
+
+// Health is the answer of GET /healthz.
+type Health struct {
+	Status string    `json:"status"`
+	Time   time.Time `json:"time"`
+	// ClockSpeed is how many seconds the server's clock moves in one real second.
+	ClockSpeed float64 `json:"clock_speed"`
+}
+
 // Routes mounts the public HTTP routes: the X webhook at /webhooks/x, the agent API
-// under /v1/ and GET /healthz. A nil handler leaves its routes out (each Lambda
-// function serves its own share; the local system serves all of them).
-func Routes(webhook, api http.Handler) http.Handler {
+// under /v1/ and GET /healthz, which reports clock. A nil handler leaves its routes
+// out (each Lambda function serves its own share; the local system serves all of
+// them).
+func Routes(webhook, api http.Handler, clock Clock) http.Handler {
+	if clock.Now == nil {
+		clock.Now = time.Now
+	}
+	if clock.Speed <= 0 {
+		clock.Speed = 1
+	}
 	mux := http.NewServeMux()
 	if webhook != nil {
 		mux.Handle("/webhooks/x", webhook)
@@ -75,7 +99,7 @@ func Routes(webhook, api http.Handler) http.Handler {
 		mux.Handle("/v1/", api)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.Write(w, http.StatusOK, Health{Status: "ok", Time: clock.Now().UTC(), ClockSpeed: clock.Speed})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.WriteError(w, http.StatusNotFound, "not_found", "no route "+r.Method+" "+r.URL.Path)
@@ -188,7 +212,7 @@ func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 		}
 	}
 	q := &queue.Sender{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvInboundQueue], Log: log}
-	return Routes(WebhookHandler(su.cfg, []byte(secret), q, log), nil), nil
+	return Routes(WebhookHandler(su.cfg, []byte(secret), q, log), nil, Clock{}), nil
 }
 
 // Processor builds the processor function's handler from the environment: each
@@ -243,5 +267,5 @@ func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	return Routes(nil, api), nil
+	return Routes(nil, api, Clock{}), nil
 }

@@ -286,8 +286,14 @@ func TestBuildersWired(t *testing.T) {
 		if want := xwebhook.CRCResponse([]byte(allVars[wire.EnvConsumerSecret]), "abc"); crc.ResponseToken != want {
 			t.Errorf("response_token %q, want %q", crc.ResponseToken, want)
 		}
-		if w := serve(t, h, http.MethodGet, "/healthz", nil); w.Code != http.StatusOK {
-			t.Errorf("/healthz: status %d", w.Code)
+		before := time.Now().UTC()
+		w = serve(t, h, http.MethodGet, "/healthz", nil)
+		var health wire.Health
+		if err := json.Unmarshal(w.Body.Bytes(), &health); err != nil || w.Code != http.StatusOK {
+			t.Errorf("/healthz: %d %s", w.Code, w.Body)
+		}
+		if health.ClockSpeed != 1 || health.Time.Before(before) || health.Time.After(time.Now()) {
+			t.Errorf("/healthz = %+v, want the wall clock at speed 1", health)
 		}
 		// The agent API is another function's.
 		wantError(t, serve(t, h, http.MethodGet, "/v1/cases", bearer), http.StatusNotFound, "not_found")
@@ -353,11 +359,12 @@ func TestRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := wire.Routes(tt.webhook, tt.api)
+			now := time.Date(2026, 8, 19, 9, 30, 0, 250e6, time.UTC)
+			h := wire.Routes(tt.webhook, tt.api, wire.Clock{Now: func() time.Time { return now }, Speed: 60})
 
-			// Health.
+			// Health, with the server's clock.
 			w := serve(t, h, http.MethodGet, "/healthz", nil)
-			if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != `{"status":"ok"}` {
+			if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != `{"status":"ok","time":"2026-08-19T09:30:00.25Z","clock_speed":60}` {
 				t.Errorf("/healthz: %d %s", w.Code, w.Body)
 			}
 			if ct := w.Header().Get("Content-Type"); ct != "application/json" {

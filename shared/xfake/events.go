@@ -45,16 +45,35 @@ func SeedFromEvents(dir string) ([]Post, []User, error) {
 		if !json.Valid(body) {
 			continue
 		}
-		if strings.HasPrefix(filepath.Base(f), "xaa-") {
-			err = c.xaa(body)
-		} else {
-			err = c.aaa(body)
-		}
-		if err != nil {
+		if err := c.delivery(body); err != nil {
 			return nil, nil, fmt.Errorf("xfake: %s: %w", filepath.Base(f), err)
 		}
 	}
 	return c.posts, c.users, nil
+}
+
+// EventPosts returns the posts and users that one webhook delivery of either
+// generation carries, as SeedFromEvents reads them: what X holds once it has
+// notified about them.
+func EventPosts(body []byte) ([]Post, []User, error) {
+	c := &collector{seenPosts: set{}, seenUsers: set{}}
+	if err := c.delivery(body); err != nil {
+		return nil, nil, fmt.Errorf("xfake: %w", err)
+	}
+	return c.posts, c.users, nil
+}
+
+// delivery collects one webhook body: an X Activity API event has "data" at the
+// top, an Account Activity API one does not.
+func (c *collector) delivery(body []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return fmt.Errorf("not a webhook delivery: %w", err)
+	}
+	if _, ok := top["data"]; ok {
+		return c.xaa(body)
+	}
+	return c.aaa(body)
 }
 
 // collector gathers posts and users, each once.
