@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,6 +12,9 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/replay"
+	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 type lockedBuffer struct {
@@ -85,5 +89,96 @@ func TestListenerOnFakeX(t *testing.T) {
 	}
 	if sys.XFake == nil || !strings.HasPrefix(sys.XAPI, "http://127.0.0.1:") {
 		t.Errorf("X API = %q, want the local fake", sys.XAPI)
+	}
+}
+
+// TestFastClockAndWebhookPosts: with Speed the system's clock, as /healthz
+// reports it, runs that many times faster than the wall; and the fake X API
+// holds the posts that reach the webhook signed (so that replies to them can be
+// posted), not those of unsigned deliveries.
+func TestFastClockAndWebhookPosts(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(filepath.Join(root, config.FileName), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := []byte("s")
+	sys, err := Start(t.Context(), Options{
+		Addr: "127.0.0.1:0", Config: cfg, Secret: secret, AgentToken: "t", Root: root,
+		SeedEvents: filepath.Join(root, "events"), Speed: 600,
+		Log: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+
+	health := func() wire.Health {
+		resp, err := http.Get(sys.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var h wire.Health
+		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	h1, wall1 := health(), time.Now()
+	time.Sleep(200 * time.Millisecond)
+	h2, wall2 := health(), time.Now()
+	// The clock moved 600 times the wall time between the two readings, give
+	// or take the time the first request took (well under a second).
+	moved, wall := h2.Time.Sub(h1.Time), wall2.Sub(wall1)
+	if h2.ClockSpeed != 600 || moved < 600*200*time.Millisecond || moved > 600*(wall+time.Second) {
+		t.Errorf("the clock moved %s in %s of wall time at speed %g, want 600 times as much", moved, wall, h2.ClockSpeed)
+	}
+
+	posts, err := replay.ReadCSV(strings.NewReader("tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\n" +
+		"1,900001,True,2026-08-19T10:00:00Z,@PajaritoAir hola,\n2,900002,True,2026-08-19T10:01:00Z,@PajaritoAir hello,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, h2.Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver := func(body []byte, signature string) {
+		req, err := http.NewRequest(http.MethodPost, sys.URL+"/webhooks/x", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(xwebhook.SignatureHeader, signature)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	deliver(events[0].Body, xwebhook.Sign(secret, events[0].Body))
+	deliver(events[1].Body, xwebhook.Sign([]byte("not the secret"), events[1].Body))
+	if p, ok := sys.XFake.Post(events[0].PostID); !ok || p.Text != "@PajaritoAir hola" || !p.CreatedAt.Equal(events[0].At) {
+		t.Errorf("the fake holds %+v %v for the signed delivery, want its post", p, ok)
+	}
+	if _, ok := sys.XFake.Post(events[1].PostID); ok {
+		t.Error("the fake holds the post of a delivery with a bad signature")
+	}
+}
+
+func TestSpeedNeedsFakeX(t *testing.T) {
+	cfg, err := config.Load(filepath.Join("../..", config.FileName), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Start(t.Context(), Options{
+		Addr: "127.0.0.1:0", Config: cfg, Secret: []byte("s"), AgentToken: "t", Root: "../..",
+		XBaseURL: "http://127.0.0.1:1", Speed: 60, Log: slog.New(slog.DiscardHandler),
+	})
+	if err == nil || !strings.Contains(err.Error(), "needs the fake X API") || !strings.Contains(err.Error(), "X_API_BASE_URL") {
+		t.Errorf("err = %v, want one naming the fake X API and X_API_BASE_URL", err)
 	}
 }
