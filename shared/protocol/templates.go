@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"hash/fnv"
 	"regexp"
 	"strings"
 	"unicode"
@@ -114,4 +115,31 @@ func firstName(display string) string {
 		return "" // the first word is not a name: do not guess
 	}
 	return ""
+}
+
+// refAlphabet spells references: Crockford's base 32, no I, L, O or U to misread.
+const refAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// Distinct returns text made distinct by a short reference drawn from seed
+// (" (ref. 7K2Q9X)"), placed before the signature when the text ends with one
+// ("… por DM. (ref. 7K2Q9X) ^Equipo"). X refuses a post whose text the account
+// has posted already, so an automatic reply that many customers get word for
+// word (an acknowledgement, the crisis template) goes out with one when X
+// refuses it as duplicate content; the seed is the reply's, so that every reply
+// gets its own.
+func Distinct(text, seed string) string {
+	h := fnv.New64a()
+	h.Write([]byte(seed))
+	n := h.Sum64()
+	ref := make([]byte, 6) // 30 bits: 1,000 replies of one text share a reference with odds of 1 in 2,000
+	for i := range ref {
+		ref[i] = refAlphabet[n%32]
+		n /= 32
+	}
+	tag := "(ref. " + string(ref) + ")"
+	text = strings.TrimSpace(text)
+	if i := strings.LastIndex(text, " ^"); i >= 0 {
+		return text[:i] + " " + tag + text[i:]
+	}
+	return text + " " + tag
 }

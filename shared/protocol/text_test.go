@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -127,5 +129,37 @@ func TestFirstSentenceAndRender(t *testing.T) {
 		if got := firstName(name); got != want {
 			t.Errorf("firstName(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+func TestDistinct(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"before the signature", "Lo sentimos, Ana. Escríbenos por DM. ^Equipo", "Lo sentimos, Ana. Escríbenos por DM. (ref. %s) ^Equipo"},
+		{"signature of two words", "We're sorry. DM us. ^Team Pajarito", "We're sorry. DM us. (ref. %s) ^Team Pajarito"},
+		{"no signature", "Gracias por escribirnos.", "Gracias por escribirnos. (ref. %s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Distinct(tt.text, "reply-1")
+			ref := regexp.MustCompile(`\(ref\. ([0-9A-HJKMNP-TV-Z]{6})\)`).FindStringSubmatch(got)
+			if ref == nil || got != fmt.Sprintf(tt.want, ref[1]) {
+				t.Errorf("Distinct(%q) = %q, want %q with a 6-letter reference", tt.text, got, tt.want)
+			}
+			if again := Distinct(tt.text, "reply-1"); again != got {
+				t.Errorf("not stable: %q then %q", got, again)
+			}
+		})
+	}
+	// Every reply its own reference: 2,000 seeds, no two alike.
+	seen := map[string]string{}
+	for i := range 2000 {
+		seed := fmt.Sprintf("r%032x", i)
+		got := Distinct("Lo sentimos. ^Equipo", seed)
+		if other, ok := seen[got]; ok {
+			t.Fatalf("seeds %s and %s give the same text %q", other, seed, got)
+		}
+		seen[got] = seed
 	}
 }

@@ -43,7 +43,12 @@
 //     request that never left → back to waiting, retried later; other 4xx
 //     (deleted post, blocked, not allowed to reply, duplicate content, …) →
 //     failed with X's reason, the team notified once, not retried; no answer
-//     after the request left → uncertain (below).
+//     after the request left → uncertain (below). One exception: X refuses a
+//     text the brand has posted before, even to another customer, and automatic
+//     replies (an acknowledgement, the crisis template) often are word for word
+//     the same; such a refusal of an automatic public reply's first attempt is
+//     answered by posting it once more with the reply's own reference
+//     (protocol.Distinct: "… (ref. 7K2Q9X) ^Equipo"), if the linter takes it.
 //
 // A record that waits is reported as a batch item failure after its visibility
 // was set to the wait (Delayer, queue.Visibility: ChangeMessageVisibility, at most

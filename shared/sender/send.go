@@ -156,17 +156,40 @@ func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bo
 		sent, err = s.X.SendDM(ctx, req.RecipientID, req.Text)
 	} else {
 		sent, err = s.X.Reply(ctx, req.InReplyToID, req.Text)
+		if text, ok := s.distinct(ctx, r, c, msgs, now, err); ok {
+			r.text, r.reason = text, "X refused the text as duplicate content: sent with a reference"
+			sent, err = s.X.Reply(ctx, req.InReplyToID, text)
+		}
 	}
 	if err == nil {
 		at, ok := care.IDTime(sent.ID)
 		if !ok {
 			at = s.now()
 		}
-		s.sent(ctx, r, c, msgs, sent.ID, at, price(req, lint.Links), OutcomeSent, "")
+		s.sent(ctx, r, c, msgs, sent.ID, at, price(req, lint.Links), OutcomeSent, r.reason)
 		return false
 	}
 	s.refused(ctx, r, err)
 	return false
+}
+
+// distinct returns the text to post once more when X refused an automatic public
+// reply as duplicate content, the brand having posted the same text to someone
+// else: the text with the reply's own reference (protocol.Distinct), if the
+// linter takes it. Only on a reply's first attempt, when no earlier call of its
+// own can be what X found.
+func (s *Sender) distinct(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, now time.Time, err error) (string, bool) {
+	var api *xapi.APIError
+	if !errors.As(err, &api) || !api.DuplicateContent() || !r.req.Kind.Automatic() || r.attempt != 1 {
+		return "", false
+	}
+	varied := r.req
+	varied.Text = protocol.Distinct(r.req.Text, r.req.IdempotencyKey)
+	lint, lerr := s.lint(ctx, &varied, c, msgs, now)
+	if lerr != nil || !lint.OK() {
+		return "", false
+	}
+	return varied.Text, true
 }
 
 // refused handles an attempt that X did not accept (or did not answer).
@@ -316,7 +339,7 @@ func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []car
 	m := &care.Message{
 		Channel: req.Channel, Direction: care.Outbound, ID: xid,
 		AuthorID: s.Brand.ID, AuthorHandle: s.Brand.Handle,
-		Text: req.Text, Lang: req.Lang, CreatedAt: at,
+		Text: r.sentText(), Lang: req.Lang, CreatedAt: at,
 		// Only a post with a link has that price (see price).
 		HasURL: req.Channel == care.Public && usd == protocol.PricePostLinkUSD,
 	}
@@ -479,7 +502,11 @@ func (s *Sender) findCopy(req *care.ReplyRequest, started time.Time, msgs []care
 			taken[o.XID] = true
 		}
 	}
-	want := normalText(req.Text)
+	want := map[string]bool{normalText(req.Text): true}
+	if req.Channel == care.Public && req.Kind.Automatic() {
+		// Sent again with its reference after X found the text duplicate.
+		want[normalText(protocol.Distinct(req.Text, req.IdempotencyKey))] = true
+	}
 	for i := range msgs {
 		m := &msgs[i]
 		switch {
@@ -487,7 +514,7 @@ func (s *Sender) findCopy(req *care.ReplyRequest, started time.Time, msgs []care
 		case req.Channel == care.DM && m.RecipientID != req.RecipientID:
 		case req.Channel == care.Public && m.InReplyToID != req.InReplyToID:
 		case m.CreatedAt.Before(started.Add(-copyClockSkew)):
-		case m.DeletedAt == nil && normalText(m.Text) != want:
+		case m.DeletedAt == nil && !want[normalText(m.Text)]:
 		default:
 			return m
 		}

@@ -140,8 +140,17 @@ type record struct {
 	xid      string
 	reason   string
 	attempt  int
+	text     string        // the text sent, when not the request's (protocol.Distinct)
 	delay    time.Duration // the wait set on the record's visibility
 	err      error         // set: the record is reported as a batch item failure
+}
+
+// sentText is the text X accepted for the record's request.
+func (r *record) sentText() string {
+	if r.text != "" {
+		return r.text
+	}
+	return r.req.Text
 }
 
 // Handle sends the reply requests of one SQS event. It returns as batch item

@@ -3,6 +3,7 @@ package sender_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -462,5 +463,117 @@ func TestRetryFloorKeepsStormsOutOfTheDLQ(t *testing.T) {
 	}
 	if receives > maxReceiveCount {
 		t.Errorf("a 10-minute storm costs %d receives; the DLQ takes records after %d", receives, maxReceiveCount)
+	}
+}
+
+// autoAck returns the automatic acknowledgement of post on case caseID.
+func autoAck(caseID, post, text string) care.ReplyRequest {
+	return care.ReplyRequest{
+		Version: care.ReplyVersion, IdempotencyKey: care.ReplyKey(caseID, post, care.ReplyAutoAck),
+		CaseID: caseID, TriggerID: post, Channel: care.Public, InReplyToID: post,
+		Text: text, Lang: "es", Kind: care.ReplyAutoAck, Author: care.AuthorAuto,
+		Summoned: true, CreatedAt: t0,
+	}
+}
+
+// TestDuplicateContent: X refuses a text the brand has posted already, even to
+// another customer. An automatic reply that others got word for word goes out
+// once more with its own reference; an agent's reply, or a retry that may be X
+// finding the reply's own earlier post, fails with X's reason as before.
+func TestDuplicateContent(t *testing.T) {
+	const ack = "Lo sentimos, ya lo estamos revisando. ^Equipo"
+	e := newEnv(t)
+	post1, case1 := e.customerPost("@PajaritoAir la app no funciona")
+	post2, case2 := e.customerPost("@PajaritoAir no puedo pagar en la web")
+	first, second := autoAck(case1, post1, ack), autoAck(case2, post2, ack)
+
+	if failed := e.deliver(message(t, "a1", first, 1), message(t, "a2", second, 1)); len(failed) != 0 {
+		t.Fatalf("failed %v: %+v %+v", failed, e.lastOutcome("a1"), e.lastOutcome("a2"))
+	}
+	varied := protocol.Distinct(ack, second.IdempotencyKey)
+	var texts []string
+	for _, p := range e.posted("post") {
+		texts = append(texts, p.Text)
+	}
+	if len(texts) != 2 || !slices.Contains(texts, ack) || !slices.Contains(texts, varied) || !strings.Contains(varied, "(ref. ") {
+		t.Fatalf("posted %q; want %q once and %q once", texts, ack, varied)
+	}
+	// Which of the two went first is the batch's order; the other carries its
+	// reference, in the case's conversation too.
+	for _, tc := range []struct {
+		req care.ReplyRequest
+		id  string
+	}{{first, "a1"}, {second, "a2"}} {
+		r := e.reply(tc.req.CaseID, tc.req.IdempotencyKey)
+		if r.State != care.ReplySent || r.Attempts != 1 {
+			t.Errorf("%s: reply item %+v, want sent at the first attempt", tc.id, r.ReplyStatus)
+		}
+		_, msgs, err := e.st.GetCase(t.Context(), tc.req.CaseID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range msgs {
+			if m.Direction == care.Outbound {
+				out = append(out, m.Text)
+			}
+		}
+		want := protocol.Distinct(ack, tc.req.IdempotencyKey)
+		if l := e.lastOutcome(tc.id); !strings.Contains(l.Reason, "duplicate content") {
+			want = ack
+		}
+		if len(out) != 1 || out[0] != want {
+			t.Errorf("%s: the case shows %q, want %q", tc.id, out, want)
+		}
+	}
+	if alerts := e.notes.list(); len(alerts) != 0 {
+		t.Errorf("alerts %+v, want none", alerts)
+	}
+
+	// An agent's words are theirs: X's refusal is the agent's to act on.
+	post3, case3 := e.customerPost("@PajaritoAir tampoco me deja hacer el check-in")
+	agent := agentReply(case3, post3, "draft-1", ack)
+	e.deliver(message(t, "g1", agent, 1))
+	if r := e.reply(case3, agent.IdempotencyKey); r.State != care.ReplyFailed || !strings.Contains(r.Reason, "duplicate content") {
+		t.Errorf("agent's duplicate: %+v, want failed with X's reason", r.ReplyStatus)
+	}
+
+	// A retry after X's 503: X may have created the first attempt's post, so a
+	// duplicate then is not sent again with a reference.
+	post4, case4 := e.customerPost("@PajaritoAir web caída")
+	retry := autoAck(case4, post4, ack)
+	e.x.FailNext(1, http.StatusServiceUnavailable)
+	e.deliver(message(t, "r1", retry, 1))
+	e.clk.Advance(time.Hour)
+	e.deliver(message(t, "r2", retry, 2))
+	if r := e.reply(case4, retry.IdempotencyKey); r.State != care.ReplyFailed || r.Attempts != 2 || !strings.Contains(r.Reason, "duplicate content") {
+		t.Errorf("retry's duplicate: %+v, want failed at attempt 2 with X's reason", r.ReplyStatus)
+	}
+	if n := len(e.posted("post")); n != 2 {
+		t.Errorf("%d posts on X, want the 2 acknowledgements only", n)
+	}
+
+	// A sender posted an acknowledgement with its reference and stopped before
+	// recording it; X's webhook delivered the copy: it settles the reply.
+	post5, case5 := e.customerPost("@PajaritoAir sigue sin cargar")
+	lost := autoAck(case5, post5, ack)
+	if _, won, err := e.st.ClaimReply(t.Context(), &lost); err != nil || !won {
+		t.Fatal(won, err)
+	}
+	sent, err := e.client.Reply(t.Context(), post5, protocol.Distinct(ack, lost.IdempotencyKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, _ := care.IDTime(sent.ID)
+	hook := &care.Envelope{Version: care.EnvelopeVersion, Kind: care.KindMessage, Source: care.SourceXAA, ReceivedAt: e.clk.Now(),
+		Message: &care.Message{Channel: care.Public, Direction: care.Outbound, ID: sent.ID, AuthorID: brandID, Text: sent.Text,
+			CreatedAt: at, ConversationID: post5, InReplyToID: post5, InReplyToUserID: customerID}}
+	if _, err := e.st.Append(t.Context(), hook, "sqs-hook-5"); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(sender.DefaultLease + time.Second)
+	e.deliver(message(t, "l1", lost, 2))
+	if r := e.reply(case5, lost.IdempotencyKey); r.State != care.ReplySent || r.XID != sent.ID || e.lastOutcome("l1").Outcome != sender.OutcomeReconciled {
+		t.Errorf("interrupted send with a reference: %+v (%s), want reconciled as %s", r.ReplyStatus, e.lastOutcome("l1").Outcome, sent.ID)
 	}
 }

@@ -69,6 +69,21 @@ func (e *APIError) Is(target error) bool {
 // Retryable reports whether the same request may succeed later: X's 5xx answers.
 func (e *APIError) Retryable() bool { return e.StatusCode >= 500 }
 
+// DuplicateContent reports whether X refused a post because the account has
+// posted the same text already (403 "You are not allowed to create a Tweet with
+// duplicate content."): identical texts to different customers are refused too.
+func (e *APIError) DuplicateContent() bool {
+	if e.StatusCode != http.StatusForbidden {
+		return false
+	}
+	for _, s := range append([]string{e.Detail, e.Title}, e.Messages...) {
+		if strings.Contains(strings.ToLower(s), "duplicate content") {
+			return true
+		}
+	}
+	return false
+}
+
 // TransportError is a request that got no answer from X (connection refused,
 // timeout, reset).
 type TransportError struct {

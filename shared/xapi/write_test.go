@@ -85,6 +85,21 @@ func TestWriteErrors(t *testing.T) {
 		t.Errorf("reply to a deleted post: %v; want a 403 naming the deletion", err)
 	}
 
+	if api.DuplicateContent() {
+		t.Errorf("a reply to a deleted post counts as duplicate content: %v", err)
+	}
+
+	// The same text twice, even to another post: X refuses the second.
+	first := e.fake.AddPost(xfake.Post{AuthorID: mariaID, Text: "@PajaritoAir mi maleta"}).ID
+	second := e.fake.AddPost(xfake.Post{AuthorID: mariaID, Text: "@PajaritoAir y la otra maleta"}).ID
+	if _, err := e.client.Reply(ctx, first, "Lo sentimos, lo revisamos ya. ^Equipo"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.Reply(ctx, second, "Lo sentimos, lo revisamos ya. ^Equipo")
+	if !errors.As(err, &api) || !api.DuplicateContent() || api.Retryable() {
+		t.Errorf("the same text twice: %v; want a 403 for duplicate content", err)
+	}
+
 	e.fake.FailNext(1, http.StatusServiceUnavailable)
 	_, err = e.client.SendDM(ctx, mariaID, "hola")
 	if !errors.As(err, &api) || !api.Retryable() || errors.Is(err, xapi.ErrNotSent) {
