@@ -50,8 +50,10 @@ type Case struct {
 	WaitingSince time.Time `json:"waiting_since"`
 	// Summoned is true when any inbound message of the case addressed the brand.
 	Summoned bool `json:"summoned"`
-	// Intent and Sentiment label the case: the classifier's labels of its latest
-	// inbound message, or what an agent set (see Overridden). Values are those of
+	// Intent and Sentiment label the case, unless an agent set them (see
+	// Overridden): the intent is the most serious of its inbound messages'
+	// (classify.Intent.Severity: a complaint that ends in thanks stays a
+	// complaint), the sentiment its latest inbound message's. Values are those of
 	// package classify ("complaint", "negative", …).
 	Intent    string `json:"intent,omitempty"`
 	Sentiment string `json:"sentiment,omitempty"`

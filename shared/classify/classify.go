@@ -36,6 +36,21 @@ const (
 // Intents lists every intent, in the order the rules consider them.
 var Intents = []Intent{IntentSpam, IntentIncident, IntentComplaint, IntentSales, IntentPraise, IntentQuestion, IntentOther}
 
+// severities ranks the intents from the least to the most serious.
+var severities = []Intent{IntentSpam, IntentOther, IntentPraise, IntentQuestion, IntentSales, IntentComplaint, IntentIncident}
+
+// Severity ranks an intent by how much it asks of the team, from spam (0) to an
+// incident (6); -1 for no intent or an unknown one. A case keeps the most serious
+// intent of its messages: a complaint that ends in thanks is still a complaint.
+func (i Intent) Severity() int {
+	for n, x := range severities {
+		if x == i {
+			return n
+		}
+	}
+	return -1
+}
+
 // Sentiment is the tone of a message.
 type Sentiment string
 

@@ -576,3 +576,20 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+func TestIntentSeverity(t *testing.T) {
+	order := []Intent{IntentSpam, IntentOther, IntentPraise, IntentQuestion, IntentSales, IntentComplaint, IntentIncident}
+	for i := 1; i < len(order); i++ {
+		if order[i-1].Severity() >= order[i].Severity() {
+			t.Errorf("%s (%d) is not less serious than %s (%d)", order[i-1], order[i-1].Severity(), order[i], order[i].Severity())
+		}
+	}
+	if len(order) != len(Intents) {
+		t.Errorf("Severity ranks %d intents of %d", len(order), len(Intents))
+	}
+	for _, i := range []Intent{"", "refund"} {
+		if i.Severity() != -1 {
+			t.Errorf("Severity(%q) = %d, want -1", i, i.Severity())
+		}
+	}
+}

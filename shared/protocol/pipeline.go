@@ -221,8 +221,13 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	if err := emf.Write(w, now, map[string]string{"Intent": string(labels.Intent)}, emf.Metric{Name: "Messages", Unit: emf.Count, Value: 1}); err != nil {
 		log.ErrorContext(ctx, "protocol: write metrics", "error", err.Error())
 	}
+	// The case keeps its most serious intent; its sentiment is the latest.
+	intent := labels.Intent
+	if was := classify.Intent(c.Intent); was.Severity() > intent.Severity() {
+		intent = was
+	}
 	t := care.Triage{Priority: &d.Priority.Score, Department: d.Route.Department,
-		Intent: string(labels.Intent), Sentiment: string(labels.Sentiment), CrisisTopic: d.CrisisTopic}
+		Intent: string(intent), Sentiment: string(labels.Sentiment), CrisisTopic: d.CrisisTopic}
 	if _, err := p.Cases.SetTriage(ctx, c.ID, t); err != nil {
 		fail("set the triage", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -270,6 +271,51 @@ func TestPipeline(t *testing.T) {
 	}
 	if got := strings.Join(intents, ","); got != "complaint,complaint,complaint,praise" {
 		t.Errorf("Messages metrics by intent: %s", got)
+	}
+}
+
+// TestCaseIntent: a case keeps the most serious intent of its messages (a
+// question that turns into a complaint is a complaint; a complaint that ends in
+// thanks stays one), while its sentiment follows the latest message.
+func TestCaseIntent(t *testing.T) {
+	s := newStore(t)
+	e := sampleEngine(t)
+	p := protocol.Pipeline{
+		Engine: e, Cases: s, Outbox: &outbox{}, Metrics: io.Discard,
+		Classifier: labeler{
+			"horario":  result(classify.IntentQuestion, 0, ""),
+			"otra vez": result(classify.IntentComplaint, -0.7, ""),
+			"gracias":  {Intent: classify.IntentPraise, Sentiment: classify.Positive, Score: 0.8, Urgency: classify.Urgency{Level: classify.UrgencyNone}, PII: []classify.PII{}},
+		},
+	}
+	const user = "2900000000000000002"
+	tests := []struct {
+		text              string
+		intent, sentiment string
+	}{
+		{"@PajaritoAir ¿qué horario tiene el mostrador?", "question", "neutral"},
+		{"@PajaritoAir otra vez cerrado el mostrador", "complaint", "negative"},
+		{"@PajaritoAir gracias, ya está", "complaint", "positive"},
+	}
+	var caseID string
+	for i, tt := range tests {
+		id := fmt.Sprintf("18200000000000005%02d", i)
+		env := mention(id, user, tt.text, "es", t0.Add(time.Duration(i)*time.Hour))
+		env.Message.ConversationID = "1820000000000000500"
+		if i > 0 {
+			env.Message.InReplyToID = "1820000000000000500"
+		}
+		d := deliver(t, s, p, env)
+		if caseID == "" {
+			caseID = d.Record.CaseID
+		}
+		c, _, err := s.GetCase(t.Context(), caseID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Record.CaseID != caseID || c.Intent != tt.intent || c.Sentiment != tt.sentiment {
+			t.Errorf("after %q: case %s is %s/%s, want %s/%s", tt.text, d.Record.CaseID, c.Intent, c.Sentiment, tt.intent, tt.sentiment)
+		}
 	}
 }
 
