@@ -31,9 +31,10 @@ Signs each webhook body like X does (x-twitter-webhooks-signature) and POSTs it.
           Twitter" dataset: tweet_id,author_id,inbound,created_at,text,
           response_tweet_id,in_response_to_tweet_id, and an optional lang), turned
           into X Activity API deliveries for the brand of pajarito.json with their
-          original timing on the server's clock (GET /healthz): with --speed, paced
-          live from the server's now; without it, sent at once and dated so that
-          the last post is the server's now.
+          original timing and time of day on the server's clock (GET /healthz):
+          with --speed, paced as the server's clock reaches each post (those of
+          the day already past sent at once); without it, sent at once, all in
+          the past.
 
 Folders are replayed in name order. Example, a day of care in 16 minutes:
 
@@ -193,28 +194,32 @@ func (r *replayer) conversations(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	// Paced, the first post is written at the server's now and the rest follow
-	// as the server's clock reaches them; at once, they are dated so that the
-	// last is written at the server's now.
-	span, start := replay.Span(posts), clock.Time
+	// The recording keeps its time of day: it starts at the latest such time
+	// by the server's now (paced: what is already past is sent at once, the
+	// rest as the server's clock reaches it) or, sent at once, by the time that
+	// leaves its last post in the past.
+	span, latest := replay.Span(posts), clock.Time
 	if r.speed == 0 {
-		start = clock.Time.Add(-span)
+		latest = clock.Time.Add(-span)
 	} else if clock.ClockSpeed != r.speed {
 		return fmt.Errorf("replay: the server's clock runs at %gx and --speed is %gx: start the local system with `pajarito dev --speed %g`, or replay with --speed %gx", clock.ClockSpeed, r.speed, r.speed, clock.ClockSpeed)
 	}
+	start := replay.Start(replay.First(posts), latest)
 	events, err := replay.Events(posts, brand, start)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	if r.speed > 0 {
-		fmt.Fprintf(r.out, "%s: %d posts over %s, replayed at %gx: %s from now\n", filepath.Base(file), len(events), span, r.speed, time.Duration(float64(span)/r.speed).Round(time.Second))
+		past := min(clock.Time.Sub(start), span)
+		fmt.Fprintf(r.out, "%s: %d posts over %s from %s, replayed at %gx: %s already past sent at once, the rest over %s\n",
+			filepath.Base(file), len(events), span, start.Format(time.RFC3339), r.speed, past, time.Duration(float64(span-past)/r.speed).Round(time.Second))
 	} else {
-		fmt.Fprintf(r.out, "%s: %d posts over %s, sent at once, the last dated %s\n", filepath.Base(file), len(events), span, clock.Time.Format(time.RFC3339))
+		fmt.Fprintf(r.out, "%s: %d posts over %s from %s, sent at once\n", filepath.Base(file), len(events), span, start.Format(time.RFC3339))
 	}
 	began := time.Now()
 	for _, ev := range events {
 		if r.speed > 0 {
-			due := began.Add(time.Duration(float64(ev.Offset) / r.speed))
+			due := began.Add(time.Duration(float64(ev.At.Sub(clock.Time)) / r.speed))
 			select {
 			case <-ctx.Done():
 				return ctx.Err()

@@ -19,19 +19,25 @@ import (
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
-// conversationsCSV is three threads over 50 minutes: a complaint answered after
-// 6 minutes (3 posts), a question answered after 30 (4 posts), and a complaint
-// left unanswered (1 post).
-const conversationsCSV = `tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id,lang
-1,900001,True,Wed Aug 19 10:00:00 +0000 2026,@PajaritoAir el vuelo PJ2104 lleva dos horas de retraso y nadie informa,2,,es
-2,PajaritoAir,False,Wed Aug 19 10:06:00 +0000 2026,"@900001 Lo sentimos, Laura. Sale a las 12:40 desde la puerta K84. ^AG",3,1,es
-3,900001,True,Wed Aug 19 10:07:30 +0000 2026,@PajaritoAir vale gracias,,2,es
-4,900002,True,Wed Aug 19 10:10:00 +0000 2026,@PajaritoAir how many bags can I take on a basic fare?,5,,en
-5,PajaritoAir,False,Wed Aug 19 10:40:00 +0000 2026,"@900002 Hi Tom! One small bag under the seat, a cabin bag is extra. ^LC",6,4,en
-6,900002,True,Wed Aug 19 10:41:00 +0000 2026,@PajaritoAir and a checked one?,7,5,en
-7,PajaritoAir,False,Wed Aug 19 10:45:00 +0000 2026,@900002 From 25 EUR when you book it online. ^LC,,6,en
-8,900003,True,Wed Aug 19 10:50:00 +0000 2026,@PajaritoAir me cobrasteis dos veces la maleta,,,es
+// conversations returns three threads over 50 minutes from first: a complaint
+// answered after 6 minutes (3 posts), a question answered after 30 (4 posts),
+// and a complaint left unanswered (1 post).
+func conversations(first time.Time) string {
+	at := func(d time.Duration) string { return first.Add(d).UTC().Format(time.RubyDate) }
+	return `tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id,lang
+1,900001,True,` + at(0) + `,@PajaritoAir el vuelo PJ2104 lleva dos horas de retraso y nadie informa,2,,es
+2,PajaritoAir,False,` + at(6*time.Minute) + `,"@900001 Lo sentimos, Laura. Sale a las 12:40 desde la puerta K84. ^AG",3,1,es
+3,900001,True,` + at(7*time.Minute+30*time.Second) + `,@PajaritoAir vale gracias,,2,es
+4,900002,True,` + at(10*time.Minute) + `,@PajaritoAir how many bags can I take on a basic fare?,5,,en
+5,PajaritoAir,False,` + at(40*time.Minute) + `,"@900002 Hi Tom! One small bag under the seat, a cabin bag is extra. ^LC",6,4,en
+6,900002,True,` + at(41*time.Minute) + `,@PajaritoAir and a checked one?,7,5,en
+7,PajaritoAir,False,` + at(45*time.Minute) + `,@900002 From 25 EUR when you book it online. ^LC,,6,en
+8,900003,True,` + at(50*time.Minute) + `,@PajaritoAir me cobrasteis dos veces la maleta,,,es
 `
+}
+
+// wednesday is when the recording of the tests starts.
+var wednesday = time.Date(2026, 8, 19, 10, 0, 0, 0, time.UTC)
 
 // TestReplayConversationsLive runs the local system on a clock 600 times
 // faster than the wall and replays recorded conversations at the same speed:
@@ -59,15 +65,21 @@ func TestReplayConversationsLive(t *testing.T) {
 	}
 	copyFile(t, filepath.Join(repo, "events", "aaa-own-post.json"), filepath.Join(dir, "events", "aaa-own-post.json"))
 	recording := filepath.Join(dir, "day.csv")
-	if err := os.WriteFile(recording, []byte(conversationsCSV), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	t.Setenv("PAJARITO_CONFIG", filepath.Join(dir, "pajarito.json"))
 	t.Chdir(repo) // dynalite is in the repository's node_modules
 
 	base, stdout, _, _ := startDev(t, "--addr", "127.0.0.1:0", "--memory", "--speed", "600")
 	if !strings.Contains(stdout.String(), "600x") {
 		t.Errorf("the banner does not show the clock's speed:\n%s", stdout.String())
+	}
+
+	// A recording whose first post was written, in its day, a minute before
+	// the time of day the server's clock shows now: it keeps its time of day, so
+	// the first post is sent at once and the rest as the server's clock gets
+	// there.
+	before := serverTime(t, base)
+	if err := os.WriteFile(recording, []byte(conversations(wednesday.Truncate(24*time.Hour).Add(before.Sub(before.Truncate(24*time.Hour))-time.Minute))), 0o644); err != nil {
+		t.Fatal(err)
 	}
 
 	// A replay at another speed than the server's clock would date posts wrong.
@@ -77,16 +89,18 @@ func TestReplayConversationsLive(t *testing.T) {
 		t.Fatalf("replay at 60x into a 600x system: err = %v", err)
 	}
 
-	before := serverTime(t, base)
 	began := time.Now()
 	if err := run(t.Context(), []string{"replay", "--url", base + "/webhooks/x", "--speed", "600x", recording}, &out, &out); err != nil {
 		t.Fatalf("replay: %v\n%s", err, out.String())
 	}
-	// Paced: 50 minutes of conversation at 600x last 5 seconds at least.
-	if took := time.Since(began); took < 5*time.Second {
-		t.Errorf("the replay took %s, want at least 5s (50m at 600x)", took)
+	// Paced: the 49 minutes of conversation still to come when the server's
+	// clock was read above last 4.9 seconds at 600x, less the moments between
+	// that reading and the replay's own (10 minutes of the server's clock a
+	// second): 4 seconds at least, where a replay at once takes milliseconds.
+	if took := time.Since(began); took < 4*time.Second {
+		t.Errorf("the replay took %s, want at least 4s (40m at 600x)", took)
 	}
-	if !strings.Contains(out.String(), "8 posts over 50m0s, replayed at 600x") {
+	if !strings.Contains(out.String(), "8 posts over 50m0s from ") || !strings.Contains(out.String(), "replayed at 600x") {
 		t.Errorf("replay output:\n%s", out.String())
 	}
 
@@ -120,10 +134,11 @@ func TestReplayConversationsLive(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("cases by customer {in out first-response-seconds} = %v, want %v", got, want)
 	}
-	// The first post is written at the server's now when the replay began (its
-	// clock moves 10 minutes a second: a little slack for the moments between).
-	if first.Before(before) || first.After(before.Add(10*time.Minute)) {
-		t.Errorf("the first post is dated %s, want the server's clock at the start, %s", first, before)
+	// The first post is dated a minute before the server's now when the replay
+	// began (its clock moves 10 minutes a second: a little slack for the moments
+	// between), at its own time of day.
+	if want := before.Add(-time.Minute).Truncate(time.Second); first.Before(want) || first.After(want.Add(10*time.Minute)) {
+		t.Errorf("the first post is dated %s, want about %s", first, want)
 	}
 
 	// The metrics the monitor rolls up: first response 360 s and 1800 s (the
@@ -156,8 +171,8 @@ func value(p *float64) float64 {
 }
 
 // TestReplayConversationsAtOnce replays without pacing into a server that
-// records the deliveries: they come at once, in the recording's order, dated so
-// that the last post is the server's now.
+// records the deliveries: they come at once, in the recording's order, at the
+// recording's time of day, the last in the past.
 func TestReplayConversationsAtOnce(t *testing.T) {
 	t.Setenv("PAJARITO_CONFIG", "../../pajarito.json")
 	now := time.Date(2026, 8, 21, 18, 0, 0, 0, time.UTC)
@@ -179,7 +194,7 @@ func TestReplayConversationsAtOnce(t *testing.T) {
 	defer ts.Close()
 	t.Setenv("X_CONSUMER_SECRET", "")
 	file := filepath.Join(t.TempDir(), "day.csv")
-	if err := os.WriteFile(file, []byte(conversationsCSV), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(conversations(wednesday)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -205,15 +220,16 @@ func TestReplayConversationsAtOnce(t *testing.T) {
 		}
 		dates = append(dates, ev.Data.EventType+" "+ev.Data.Payload.CreatedAt)
 	}
+	// At 18:00 the recording's day, 10:00 to 10:50, is already past today.
 	want := []string{
-		"post.mention.create 2026-08-21T17:10:00.000Z",
-		"post.create 2026-08-21T17:16:00.000Z",
-		"post.reply.create 2026-08-21T17:17:30.000Z",
-		"post.mention.create 2026-08-21T17:20:00.000Z",
-		"post.create 2026-08-21T17:50:00.000Z",
-		"post.reply.create 2026-08-21T17:51:00.000Z",
-		"post.create 2026-08-21T17:55:00.000Z",
-		"post.mention.create 2026-08-21T18:00:00.000Z",
+		"post.mention.create 2026-08-21T10:00:00.000Z",
+		"post.create 2026-08-21T10:06:00.000Z",
+		"post.reply.create 2026-08-21T10:07:30.000Z",
+		"post.mention.create 2026-08-21T10:10:00.000Z",
+		"post.create 2026-08-21T10:40:00.000Z",
+		"post.reply.create 2026-08-21T10:41:00.000Z",
+		"post.create 2026-08-21T10:45:00.000Z",
+		"post.mention.create 2026-08-21T10:50:00.000Z",
 	}
 	if strings.Join(dates, "\n") != strings.Join(want, "\n") {
 		t.Errorf("deliveries:\n%s\nwant:\n%s", strings.Join(dates, "\n"), strings.Join(want, "\n"))
@@ -228,7 +244,7 @@ func TestReplayConversationErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := filepath.Join(dir, "good.csv")
-	if err := os.WriteFile(good, []byte(conversationsCSV), 0o644); err != nil {
+	if err := os.WriteFile(good, []byte(conversations(wednesday)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	noClock := newStatusServer(t, http.StatusNotFound)

@@ -124,19 +124,38 @@ func ReadCSV(r io.Reader) ([]Post, error) {
 
 // Span is how long the recording lasts, from its first post to its last.
 func Span(posts []Post) time.Duration {
-	if len(posts) == 0 {
-		return 0
-	}
-	first, last := posts[0].CreatedAt, posts[0].CreatedAt
-	for _, p := range posts[1:] {
-		if p.CreatedAt.Before(first) {
-			first = p.CreatedAt
-		}
+	first, last := First(posts), First(posts)
+	for _, p := range posts {
 		if p.CreatedAt.After(last) {
 			last = p.CreatedAt
 		}
 	}
 	return last.Sub(first)
+}
+
+// Start returns when a recording whose first post was written at first starts
+// on a new clock, at the latest by latest: the same time of day (UTC) as in the
+// recording, within the 24 hours up to latest, so that business hours, the
+// hours of the day in reports and staffing see the day as it was.
+func Start(first, latest time.Time) time.Time {
+	first, latest = first.UTC(), latest.UTC()
+	y, m, d := latest.Date()
+	start := time.Date(y, m, d, first.Hour(), first.Minute(), first.Second(), first.Nanosecond(), time.UTC)
+	if start.After(latest) {
+		start = start.AddDate(0, 0, -1)
+	}
+	return start
+}
+
+// First returns when the recording's first post was written.
+func First(posts []Post) time.Time {
+	var first time.Time
+	for i, p := range posts {
+		if i == 0 || p.CreatedAt.Before(first) {
+			first = p.CreatedAt
+		}
+	}
+	return first
 }
 
 func parseTime(s string) (time.Time, error) {

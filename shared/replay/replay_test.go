@@ -217,3 +217,23 @@ func TestSample(t *testing.T) {
 		t.Fatal("no conversations in events/conversations")
 	}
 }
+
+func TestStart(t *testing.T) {
+	first := time.Date(2017, 10, 31, 22, 10, 5, 0, time.UTC)
+	tests := []struct {
+		name         string
+		latest, want time.Time
+	}{
+		{"later in the day", time.Date(2026, 8, 19, 23, 0, 0, 0, time.UTC), time.Date(2026, 8, 19, 22, 10, 5, 0, time.UTC)},
+		{"that very moment", time.Date(2026, 8, 19, 22, 10, 5, 0, time.UTC), time.Date(2026, 8, 19, 22, 10, 5, 0, time.UTC)},
+		{"earlier in the day: the day before", time.Date(2026, 8, 19, 9, 0, 0, 0, time.UTC), time.Date(2026, 8, 18, 22, 10, 5, 0, time.UTC)},
+		{"another zone", time.Date(2026, 8, 20, 1, 0, 0, 0, time.FixedZone("CEST", 2*3600)), time.Date(2026, 8, 19, 22, 10, 5, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Start(first, tt.latest); !got.Equal(tt.want) {
+				t.Errorf("Start = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
