@@ -212,7 +212,7 @@ func (r *replayer) conversations(ctx context.Context, file string) error {
 	if r.speed > 0 {
 		past := min(clock.Time.Sub(start), span)
 		fmt.Fprintf(r.out, "%s: %d posts over %s from %s, replayed at %gx: %s already past sent at once, the rest over %s\n",
-			filepath.Base(file), len(events), span, start.Format(time.RFC3339), r.speed, past, time.Duration(float64(span-past)/r.speed).Round(time.Second))
+			filepath.Base(file), len(events), span, start.Format(time.RFC3339), r.speed, past.Round(time.Second), time.Duration(float64(span-past)/r.speed).Round(time.Second))
 	} else {
 		fmt.Fprintf(r.out, "%s: %d posts over %s from %s, sent at once\n", filepath.Base(file), len(events), span, start.Format(time.RFC3339))
 	}
