@@ -35,7 +35,10 @@
 //     by agents; surveys are neither. automatic_share = automatic / (automatic +
 //     human). reply_cost_usd: what X charged for every reply sent, surveys
 //     included.
-//   - cases_by_hour: the cases created in each hour of the day, 0 to 23.
+//   - cases_by_hour: the cases created, by the hour of the day (0 to 23) of
+//     their first inbound message (of their creation, for a case the brand
+//     started): when the customers wrote, which is the demand, even for a case
+//     found late.
 //
 // Durations are whole seconds (rounded down). Percentiles are by the
 // nearest-rank method: the p-th percentile of N values is the value of rank
@@ -233,7 +236,13 @@ func (a *Aggregate) Add(f *CaseFacts, opt Options) {
 	c := &f.Case
 	a.Cases++
 	a.InboundMessages += int64(c.MessagesIn)
-	a.CasesByHour[c.CreatedAt.In(opt.location()).Hour()]++
+	// The hour the customer wrote, which a case found late (a poll, a backlog)
+	// was created after: demand is when customers write.
+	start := c.FirstInboundAt
+	if start.IsZero() {
+		start = c.CreatedAt
+	}
+	a.CasesByHour[start.In(opt.location()).Hour()]++
 
 	if r := c.FirstResponseAt; r != nil && !c.FirstInboundAt.IsZero() && !r.Before(c.FirstInboundAt) {
 		a.FirstResponse.Add(seconds(r.Sub(c.FirstInboundAt)))
@@ -242,10 +251,6 @@ func (a *Aggregate) Add(f *CaseFacts, opt Options) {
 		}
 	}
 	if r := c.ResolvedAt; r != nil {
-		start := c.FirstInboundAt
-		if start.IsZero() {
-			start = c.CreatedAt
-		}
 		if !r.Before(start) {
 			a.Resolution.Add(seconds(r.Sub(start)))
 		}

@@ -351,3 +351,17 @@ func show(v any) string {
 	b, _ := json.Marshal(rounded(v))
 	return string(b)
 }
+
+// TestCasesByHourIsWhenCustomersWrote: a case found late (a poll, a backlog)
+// counts in the hour its customer wrote, not the hour it was created; a case
+// the brand started, in the hour it was created. Hours in Madrid (UTC+2).
+func TestCasesByHourIsWhenCustomersWrote(t *testing.T) {
+	late := []CaseFacts{
+		{Case: care.Case{ID: "l1", Status: care.Open, CreatedAt: at(4, 0, 10, 0), FirstInboundAt: at(3, 21, 50, 0), MessagesIn: 1}},
+		{Case: care.Case{ID: "l2", Status: care.Pending, CreatedAt: at(3, 10, 0, 0), FirstResponseAt: ptr(at(3, 10, 0, 0)), MessagesOut: 1}},
+	}
+	got := Compute(late, None, Options{Location: madrid}).Total.CasesByHour
+	if want := hours(map[int]int64{23: 1, 12: 1}); got != want {
+		t.Errorf("cases by hour = %v, want %v", got, want)
+	}
+}
