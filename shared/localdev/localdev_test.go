@@ -34,10 +34,9 @@ func (l *lockedBuffer) lines() []string {
 	return strings.Split(l.b.String(), "\n")
 }
 
-// TestListenerOnFakeX: with no X credentials the system reads the fake X API seeded
-// from events/; the first run finds the samples, and later runs, every poll
-// interval, find nothing new — the checkpoints hold and nothing is paid twice.
-func TestListenerOnFakeX(t *testing.T) {
+// repoConfig returns the repository's root and its pajarito.json.
+func repoConfig(t *testing.T) (string, *config.Config) {
+	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +45,14 @@ func TestListenerOnFakeX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return root, cfg
+}
+
+// TestListenerOnFakeX: with no X credentials the system reads the fake X API seeded
+// from events/; the first run finds the samples, and later runs, every poll
+// interval, find nothing new — the checkpoints hold and nothing is paid twice.
+func TestListenerOnFakeX(t *testing.T) {
+	root, cfg := repoConfig(t)
 	var logs lockedBuffer
 	sys, err := Start(t.Context(), Options{
 		Addr: "127.0.0.1:0", Config: cfg, Secret: []byte("s"), AgentToken: "t", Root: root,
@@ -97,14 +104,7 @@ func TestListenerOnFakeX(t *testing.T) {
 // holds the posts that reach the webhook signed (so that replies to them can be
 // posted), not those of unsigned deliveries.
 func TestFastClockAndWebhookPosts(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(filepath.Join(root, config.FileName), func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, cfg := repoConfig(t)
 	secret := []byte("s")
 	sys, err := Start(t.Context(), Options{
 		Addr: "127.0.0.1:0", Config: cfg, Secret: secret, AgentToken: "t", Root: root,
@@ -170,12 +170,9 @@ func TestFastClockAndWebhookPosts(t *testing.T) {
 }
 
 func TestSpeedNeedsFakeX(t *testing.T) {
-	cfg, err := config.Load(filepath.Join("../..", config.FileName), func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Start(t.Context(), Options{
-		Addr: "127.0.0.1:0", Config: cfg, Secret: []byte("s"), AgentToken: "t", Root: "../..",
+	root, cfg := repoConfig(t)
+	_, err := Start(t.Context(), Options{
+		Addr: "127.0.0.1:0", Config: cfg, Secret: []byte("s"), AgentToken: "t", Root: root,
 		XBaseURL: "http://127.0.0.1:1", Speed: 60, Log: slog.New(slog.DiscardHandler),
 	})
 	if err == nil || !strings.Contains(err.Error(), "needs the fake X API") || !strings.Contains(err.Error(), "X_API_BASE_URL") {
