@@ -31,7 +31,9 @@ type Case struct {
 	Subject string `json:"subject,omitempty"`
 	Lang    string `json:"lang,omitempty"`
 	// Priority orders the agent queue: higher first (0–999; 500 until classified).
-	Priority   int    `json:"priority"`
+	Priority int `json:"priority"`
+	// Department is the queue of the latest message that matched a routing rule
+	// (the default queue until one does), or what an agent set.
 	Department string `json:"department,omitempty"`
 	// Counters.
 	MessagesIn  int `json:"messages_in"`

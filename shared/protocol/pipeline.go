@@ -221,12 +221,18 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	if err := emf.Write(w, now, map[string]string{"Intent": string(labels.Intent)}, emf.Metric{Name: "Messages", Unit: emf.Count, Value: 1}); err != nil {
 		log.ErrorContext(ctx, "protocol: write metrics", "error", err.Error())
 	}
-	// The case keeps its most serious intent; its sentiment is the latest.
+	// The case keeps its most serious intent; its sentiment is the latest. A
+	// message that matches no routing rule ("gracias") leaves the case in its
+	// department: the default queue is for cases that have none.
 	intent := labels.Intent
 	if was := classify.Intent(c.Intent); was.Severity() > intent.Severity() {
 		intent = was
 	}
-	t := care.Triage{Priority: &d.Priority.Score, Department: d.Route.Department,
+	dept := d.Route.Department
+	if d.Route.Rule == "" && c.Department != "" {
+		dept = ""
+	}
+	t := care.Triage{Priority: &d.Priority.Score, Department: dept,
 		Intent: string(intent), Sentiment: string(labels.Sentiment), CrisisTopic: d.CrisisTopic}
 	if _, err := p.Cases.SetTriage(ctx, c.ID, t); err != nil {
 		fail("set the triage", err)

@@ -276,7 +276,9 @@ func TestPipeline(t *testing.T) {
 
 // TestCaseIntent: a case keeps the most serious intent of its messages (a
 // question that turns into a complaint is a complaint; a complaint that ends in
-// thanks stays one), while its sentiment follows the latest message.
+// thanks stays one), while its sentiment follows the latest message; it moves
+// to the department of a message that matches a routing rule, and stays there
+// when the next matches none.
 func TestCaseIntent(t *testing.T) {
 	s := newStore(t)
 	e := sampleEngine(t)
@@ -290,12 +292,12 @@ func TestCaseIntent(t *testing.T) {
 	}
 	const user = "2900000000000000002"
 	tests := []struct {
-		text              string
-		intent, sentiment string
+		text                          string
+		intent, sentiment, department string
 	}{
-		{"@PajaritoAir ¿qué horario tiene el mostrador?", "question", "neutral"},
-		{"@PajaritoAir otra vez cerrado el mostrador", "complaint", "negative"},
-		{"@PajaritoAir gracias, ya está", "complaint", "positive"},
+		{"@PajaritoAir ¿qué horario tiene el mostrador?", "question", "neutral", "social"},
+		{"@PajaritoAir otra vez cerrado el mostrador y sin mi maleta", "complaint", "negative", "baggage"},
+		{"@PajaritoAir gracias, ya está", "complaint", "positive", "baggage"},
 	}
 	var caseID string
 	for i, tt := range tests {
@@ -313,8 +315,8 @@ func TestCaseIntent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Record.CaseID != caseID || c.Intent != tt.intent || c.Sentiment != tt.sentiment {
-			t.Errorf("after %q: case %s is %s/%s, want %s/%s", tt.text, d.Record.CaseID, c.Intent, c.Sentiment, tt.intent, tt.sentiment)
+		if d.Record.CaseID != caseID || c.Intent != tt.intent || c.Sentiment != tt.sentiment || c.Department != tt.department {
+			t.Errorf("after %q: case %s is %s/%s in %s, want %s/%s in %s", tt.text, d.Record.CaseID, c.Intent, c.Sentiment, c.Department, tt.intent, tt.sentiment, tt.department)
 		}
 	}
 }
