@@ -68,6 +68,7 @@ type analysis struct {
 	factor    []float32 // contrast weight per word
 
 	excl, quest, qopen int
+	punctRuns          int // runs of two or more ? and ! ("??", "?!", "!!!"), not one ? per sentence
 	urls, mentions     int
 	hashtags, emojis   int
 	words, capsWords   int
@@ -83,15 +84,25 @@ func (a *analysis) reset(lx *lexicon, text string, toks []token) {
 	a.cues = a.cues[:0]
 	a.forbidden = nil
 	a.contribs = a.contribs[:0]
-	a.excl, a.quest, a.qopen, a.urls, a.mentions, a.hashtags, a.emojis = 0, 0, 0, 0, 0, 0, 0
+	a.excl, a.quest, a.qopen, a.punctRuns, a.urls, a.mentions, a.hashtags, a.emojis = 0, 0, 0, 0, 0, 0, 0, 0
 	a.words, a.capsWords, a.allCaps, a.lexWords = 0, 0, false, 0
 }
 
 // scan counts the tokens and collects the words.
 func (a *analysis) scan() {
 	lastHash := -1
+	run, runEnd := 0, -1 // the run of ? and ! being read: its length, where it ends
 	for k := range a.toks {
 		t := &a.toks[k]
+		if t.kind == tPunct && (t.emo == '!' || t.emo == '?') {
+			if t.start != runEnd {
+				run = 0
+			}
+			if run++; run == 2 {
+				a.punctRuns++
+			}
+			runEnd = t.end
+		}
 		switch t.kind {
 		case tWord, tNum:
 			a.ws = append(a.ws, k)
@@ -561,7 +572,7 @@ func (a *analysis) sentiment() float32 {
 	if a.allCaps && a.words >= 4 {
 		add(contrib{v: -1.5, kind: cShout, from: 0, to: 0})
 	}
-	if a.quest >= 2 || (a.quest >= 1 && a.excl >= 1) {
+	if a.punctRuns > 0 {
 		add(contrib{v: -0.5, kind: cPunct})
 	}
 	if a.excl > 0 && total != 0 {

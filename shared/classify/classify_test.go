@@ -118,6 +118,31 @@ func TestSentimentReasons(t *testing.T) {
 	}
 }
 
+// TestRepeatedPunctuation: "??", "?!" and "!!!" read as agitation; one
+// question mark per question, in a message of several, does not.
+func TestRepeatedPunctuation(t *testing.T) {
+	tests := []struct {
+		text     string
+		repeated bool
+	}{
+		{"@PajaritoAir ¿dónde está mi maleta??", true},
+		{"@PajaritoAir en serio?!", true},
+		{"@PajaritoAir otra vez!!!", true},
+		{"@PajaritoAir Do you have a corporate programme? Who should I talk to?", false},
+		{"@PajaritoAir Hola! puedo llevar a mi perrita en cabina?", false},
+		{"@PajaritoAir ? ?", false},
+	}
+	for _, tc := range tests {
+		r := Classify(Input{Text: tc.text})
+		if got := strings.Contains(r.Reason("sentiment"), "repeated ?/!"); got != tc.repeated {
+			t.Errorf("Classify(%q): repeated ?/! = %v, want %v (%s)", tc.text, got, tc.repeated, r.Reason("sentiment"))
+		}
+	}
+	if r := Classify(Input{Text: "@PajaritoAir Our company flies Madrid-London a lot. Do you have a corporate programme? Who should I talk to?", Lang: "en"}); r.Sentiment == Negative {
+		t.Errorf("a sales question reads %s: %s", r.Sentiment, r.Reason("sentiment"))
+	}
+}
+
 func TestLanguage(t *testing.T) {
 	tests := []struct {
 		text, tag  string
