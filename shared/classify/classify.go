@@ -279,7 +279,7 @@ func New(cfg Config) (*Classifier, error) {
 		lang int
 		text string
 		name string
-	}{{langES, lexES, "es"}, {langES, lexESMore, "es+"}, {langES, lexESFix, "es!"}, {langES, lexESFix2, "es!!"}, {langES, lexESFix3, "es!!!"}, {langES, lexESCalm, "es-calm"}, {langEN, lexEN, "en"}} {
+	}{{langES, lexES, "es"}, {langES, lexESMore, "es+"}, {langES, lexESFix, "es!"}, {langES, lexESFix2, "es!!"}, {langES, lexESFix3, "es!!!"}, {langES, lexESCalm, "es-calm"}, {langES, lexESCare, "es-care"}, {langEN, lexEN, "en"}} {
 		if err := lx.load(src.lang, src.text); err != nil {
 			return nil, fmt.Errorf("lexicon %s: %w", src.name, err)
 		}

@@ -91,3 +91,11 @@ const lexESCalm = `
 # Keeping on flying or growing is no complaint.
 0: seguimos volando, sigue volando, seguimos creciendo, sigue creciendo, siguen creciendo
 `
+
+// lexESCare: the call-centre wait told in minutes, and the spam of
+// work-from-home offers and self-promotion.
+const lexESCare = `
+-3.5 care: llevo|llevamos <n> minutos|min|horas|h al+telefono|en+espera|en+cola|colgado|colgada|esperando, <n> minutos|min al+telefono|en+espera|en+cola|colgado|colgada|esperando, ya van <n> minutos|min|horas|h, la misma musiquita|musica|cancion, escuchando la musiquita
+urgency=long_wait: <n> minutos|min al+telefono|en+espera|en+cola|colgado|colgada, llevo|llevamos <n> minutos|min al+telefono|en+espera|en+cola
+spam: gana ... al dia|a+la+semana|al+mes|desde+casa, ganar ... al dia|a+la+semana|al+mes|desde+casa, desde casa sin experiencia, sin experiencia ... desde casa, ingresos extra, ingresos pasivos, escribeme por|al privado|md|dm, te explico por privado, mi nuevo tema|single|video|videoclip|disco, mi nueva cancion, en todas las plataformas, apoyad|apoyen el talento, rt rt
+`
