@@ -145,10 +145,11 @@ type MoveToDM struct {
 	PII bool `json:"pii"`
 	// Grave cases.
 	Grave bool `json:"grave"`
-	// Departments whose matters are private (account, payment, booking).
+	// Departments whose matters are private (account, payment, booking), and
+	// Keywords of private matters whatever the department: they move to DM the
+	// messages that ask something of the team (not praise, spam or chatter).
 	Departments []string `json:"departments"`
-	// Keywords of private matters, whatever the department.
-	Keywords []string `json:"keywords"`
+	Keywords    []string `json:"keywords"`
 }
 
 // RouteRule routes matching messages to Department. Every condition given must hold

@@ -35,7 +35,7 @@ func DefaultConfig() Config {
 			Grave:       true,
 			Departments: []string{"billing", "bookings"},
 			Keywords: []string{
-				"mi cuenta", "contraseña", "tarjeta", "cobro*", "cobrad*", "cargo*", "reembols*", "factura*", "pago*",
+				"mi cuenta", "contraseña", "tarjeta", "cobro*", "cobrad*", "cargo*", "reembols*", "factura", "facturas", "pago*",
 				"my account", "password", "card", "charge*", "refund*", "invoice*", "payment*",
 			},
 		},
@@ -48,7 +48,7 @@ func DefaultConfig() Config {
 		Routing: []RouteRule{
 			{Name: "safety", Department: "safety", UrgencyKinds: []string{"safety", "medical"}},
 			{Name: "billing", Department: "billing", UrgencyKinds: []string{"fraud"}},
-			{Name: "payments", Department: "billing", Keywords: []string{"cobro*", "cobrad*", "cargo*", "reembols*", "factura*", "tarjeta", "pago*", "refund*", "charge*", "invoice*", "payment*"}},
+			{Name: "payments", Department: "billing", Keywords: []string{"cobro*", "cobrad*", "cargo*", "reembols*", "factura", "facturas", "tarjeta", "pago*", "refund*", "charge*", "invoice*", "payment*"}},
 			{Name: "payment-data", Department: "billing", PII: []string{"card", "iban"}},
 			{Name: "bookings", Department: "bookings", Keywords: []string{"reserva*", "localizador", "cambio de fecha", "cancelar", "booking*", "reservation*", "change my", "cancel"}},
 			{Name: "technical", Department: "technical", Keywords: []string{"app", "web", "contraseña", "login", "error", "no funciona", "password", "not working", "crash*"}},

@@ -249,8 +249,11 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 		}
 	}
 
-	// Move to DM?
+	// Move to DM? Personal data and grave cases always; a private matter (by
+	// department or keyword) when the customer asks something of the team: a
+	// thank-you for a quick refund gets thanks, not an invitation to DM.
 	moveWhy := ""
+	asks := lbl.Intent != classify.IntentPraise && lbl.Intent != classify.IntentSpam && lbl.Intent != classify.IntentOther
 	if public {
 		switch {
 		case cfg.MoveToDM.PII && len(lbl.PII) > 0:
@@ -261,6 +264,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 			moveWhy = "personal data posted in public (" + strings.Join(kinds, ", ") + ")"
 		case cfg.MoveToDM.Grave && grave:
 			moveWhy = "grave case (" + graveWhy + ")"
+		case !asks:
 		case slices.Contains(cfg.MoveToDM.Departments, d.Route.Department):
 			moveWhy = "a private matter for " + d.Route.Department + " (account, payment or booking)"
 		default:
