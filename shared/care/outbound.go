@@ -43,7 +43,9 @@ type ReplyStatus struct {
 	State   ReplyState `json:"state"`
 	// XID is the post id or DM event id X returned (sent).
 	XID string `json:"x_id,omitempty"`
-	// Reason says why the reply failed, is unknown, or waits.
+	// Reason says why the reply failed, is unknown, or waits; for a sent reply,
+	// how it went out when not as asked (found posted after an interruption,
+	// posted with a reference after X refused its text as duplicate content).
 	Reason string `json:"reason,omitempty"`
 	// Author is AuthorAuto or the agent's id.
 	Author      string `json:"author"`
@@ -52,7 +54,8 @@ type ReplyStatus struct {
 	InReplyToID string `json:"in_reply_to_id,omitempty"`
 	RecipientID string `json:"recipient_id,omitempty"`
 	TemplateID  string `json:"template_id,omitempty"`
-	Text        string `json:"text"`
+	// Text is the reply's text: once sent, the text X took (see Reason).
+	Text string `json:"text"`
 	// Attempts counts the calls to X.
 	Attempts int `json:"attempts"`
 	// CostUSD is X's price of the reply (DESIGN.md), set when it is sent.

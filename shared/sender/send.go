@@ -315,7 +315,10 @@ func (s *Sender) notify(ctx context.Context, r *record, kind, reason string) {
 func (s *Sender) sent(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, xid string, at time.Time, usd float64, outcome, reason string) {
 	req := &r.req
 	r.xid = xid
-	ok, err := s.Store.FinishReply(ctx, req, r.attempt, store.ReplyOutcome{State: care.ReplySent, XID: xid, CostUSD: usd, SentAt: at})
+	// The item shows what went out: the text X took, and why it differs.
+	posted := *req
+	posted.Text = r.sentText()
+	ok, err := s.Store.FinishReply(ctx, &posted, r.attempt, store.ReplyOutcome{State: care.ReplySent, XID: xid, CostUSD: usd, SentAt: at, Reason: reason})
 	if err == nil && !ok {
 		err = fmt.Errorf("attempt %d is no longer the reply's", r.attempt)
 	}

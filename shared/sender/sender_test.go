@@ -505,8 +505,8 @@ func TestDuplicateContent(t *testing.T) {
 		id  string
 	}{{first, "a1"}, {second, "a2"}} {
 		r := e.reply(tc.req.CaseID, tc.req.IdempotencyKey)
-		if r.State != care.ReplySent || r.Attempts != 1 {
-			t.Errorf("%s: reply item %+v, want sent at the first attempt", tc.id, r.ReplyStatus)
+		if r.State != care.ReplySent || r.Attempts != 1 || !slices.Contains(texts, r.Text) {
+			t.Errorf("%s: reply item %+v, want sent at the first attempt with the text posted", tc.id, r.ReplyStatus)
 		}
 		_, msgs, err := e.st.GetCase(t.Context(), tc.req.CaseID)
 		if err != nil {
@@ -522,8 +522,8 @@ func TestDuplicateContent(t *testing.T) {
 		if l := e.lastOutcome(tc.id); !strings.Contains(l.Reason, "duplicate content") {
 			want = ack
 		}
-		if len(out) != 1 || out[0] != want {
-			t.Errorf("%s: the case shows %q, want %q", tc.id, out, want)
+		if len(out) != 1 || out[0] != want || r.Text != want {
+			t.Errorf("%s: the case shows %q and the reply item %q, want %q", tc.id, out, r.Text, want)
 		}
 	}
 	if alerts := e.notes.list(); len(alerts) != 0 {

@@ -83,7 +83,8 @@ type ReplyOutcome struct {
 	State care.ReplyState
 	// XID is the post or DM event id X created (sent).
 	XID string
-	// Reason says why it failed or is unknown.
+	// Reason says why it failed or is unknown, or how a sent reply went out
+	// when not as asked.
 	Reason string
 	// CostUSD is X's price of a sent reply.
 	CostUSD float64
