@@ -138,9 +138,9 @@ type Options struct {
 	// (protocol.Hours.OpenDuration); nil leaves first_response_business_seconds
 	// empty.
 	BusinessDuration func(from, to time.Time) time.Duration
-	// FirstResponseDue returns when the first response to a case is due
-	// (protocol.Engine.FirstResponseDue); nil counts the escalated cases as
-	// unanswered.
+	// FirstResponseDue returns when the first response to a case is due, the
+	// zero time when none is (protocol.Engine.FirstResponseDue: spam); nil
+	// counts the escalated cases as unanswered.
 	FirstResponseDue func(c care.Case) time.Time
 }
 
@@ -302,7 +302,7 @@ func (a *Aggregate) Add(f *CaseFacts, opt Options) {
 	}
 	if c.Status == care.Open && c.FirstResponseAt == nil {
 		if opt.FirstResponseDue != nil {
-			if !opt.Now.Before(opt.FirstResponseDue(*c)) {
+			if due := opt.FirstResponseDue(*c); !due.IsZero() && !opt.Now.Before(due) {
 				a.Unanswered++
 			}
 		} else if c.EscalatedAt != nil {

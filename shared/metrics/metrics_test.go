@@ -234,6 +234,8 @@ func TestComputeEdges(t *testing.T) {
 			care.Case{Status: care.Open, CreatedAt: t0, FirstInboundAt: t0}, Options{}, -1, -1, 0, 0, 0},
 		{"due exactly now is unanswered",
 			care.Case{Status: care.Open, CreatedAt: t0, FirstInboundAt: t0}, Options{Now: t0.Add(time.Hour), FirstResponseDue: options.FirstResponseDue}, -1, -1, 1, 0, 0},
+		{"no response due (spam) is not unanswered",
+			care.Case{Status: care.Open, CreatedAt: t0, FirstInboundAt: t0, Intent: "spam"}, Options{Now: t0.Add(9 * time.Hour), FirstResponseDue: func(care.Case) time.Time { return time.Time{} }}, -1, -1, 0, 0, 0},
 		{"pending without a response is not unanswered",
 			care.Case{Status: care.Pending, CreatedAt: t0, FirstInboundAt: t0}, Options{Now: t0.Add(9 * time.Hour), FirstResponseDue: options.FirstResponseDue}, -1, -1, 0, 0, 0},
 		{"a response before the first inbound message is not a first response",

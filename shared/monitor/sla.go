@@ -150,9 +150,9 @@ func (s *SLA) scan(ctx context.Context, now time.Time, rep *SLAReport) ([]breach
 			rep.Checked++
 			// The summary has what the due time needs; the first response is on the
 			// case item.
-			c := care.Case{ID: sum.ID, Status: sum.Status, Priority: sum.Priority, WaitingSince: sum.WaitingSince, CreatedAt: sum.CreatedAt}
-			if now.Before(s.Protocol.FirstResponseDue(c)) {
-				continue
+			c := care.Case{ID: sum.ID, Status: sum.Status, Priority: sum.Priority, WaitingSince: sum.WaitingSince, CreatedAt: sum.CreatedAt, Intent: sum.Intent}
+			if due := s.Protocol.FirstResponseDue(c); due.IsZero() || now.Before(due) {
+				continue // spam, or not due yet
 			}
 			full, err := s.Cases.GetCaseItem(ctx, sum.ID)
 			if errors.Is(err, store.ErrNotFound) {
@@ -165,8 +165,8 @@ func (s *SLA) scan(ctx context.Context, now time.Time, rep *SLAReport) ([]breach
 				continue
 			}
 			due := s.Protocol.FirstResponseDue(*full)
-			if now.Before(due) {
-				continue // re-prioritised or reopened since the queue was read
+			if due.IsZero() || now.Before(due) {
+				continue // re-prioritised, reopened or found spam since the queue was read
 			}
 			rep.Unanswered++
 			hard := s.Protocol.FirstResponseHardLimit(*full)

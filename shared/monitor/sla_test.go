@@ -199,11 +199,15 @@ func (f *slaFixture) check(name string, got slaRun, unanswered, overHardLimit in
 // counts as unanswered until it is answered.
 func TestSLAEscalatesOnce(t *testing.T) {
 	f := newSLAFixture(t)
-	a := f.writes(1, "maria", madridTime(23, 9, 0), 850, "billing")   // due 09:15
-	b := f.writes(2, "juan", madridTime(23, 9, 0), 100, "bookings")   // due 10:00
-	c := f.writes(3, "ana", madridTime(23, 9, 0), 850, "billing")     // answered 09:10
-	g := f.writes(4, "pablo", madridTime(23, 9, 0), 850, "billing")   // answered 09:05, wrote again 09:06
-	e := f.writes(5, "elena", madridTime(23, 9, 0), 799, "technical") // due 10:00, answered 10:05
+	a := f.writes(1, "maria", madridTime(23, 9, 0), 850, "billing")        // due 09:15
+	b := f.writes(2, "juan", madridTime(23, 9, 0), 100, "bookings")        // due 10:00
+	c := f.writes(3, "ana", madridTime(23, 9, 0), 850, "billing")          // answered 09:10
+	g := f.writes(4, "pablo", madridTime(23, 9, 0), 850, "billing")        // answered 09:05, wrote again 09:06
+	e := f.writes(5, "elena", madridTime(23, 9, 0), 799, "technical")      // due 10:00, answered 10:05
+	spam := f.writes(6, "ganadinero", madridTime(23, 9, 0), 850, "social") // spam: owed no answer
+	if _, err := f.st.SetTriage(t.Context(), spam, care.Triage{Intent: "spam"}); err != nil {
+		t.Fatal(err)
+	}
 	f.answers(c, 3, madridTime(23, 9, 10))
 	f.answers(g, 4, madridTime(23, 9, 5))
 	if res := f.dm(4, 600, "pablo", madridTime(23, 9, 6)); res.CaseID != g || res.Case.Status != care.Open {
@@ -268,9 +272,9 @@ func TestSLAEscalatesOnce(t *testing.T) {
 			t.Errorf("case %s escalated at %v (%v), want %s", id, got.EscalatedAt, err, want)
 		}
 	}
-	for _, id := range []string{c, g, e} {
+	for _, id := range []string{c, g, e, spam} {
 		if got, err := f.st.GetCaseItem(t.Context(), id); err != nil || got.EscalatedAt != nil {
-			t.Errorf("answered case %s escalated at %v (%v)", id, got.EscalatedAt, err)
+			t.Errorf("answered or spam case %s escalated at %v (%v)", id, got.EscalatedAt, err)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/classify"
 )
 
 // The first-response service level (the "sla" of the protocol section).
@@ -140,7 +141,11 @@ func FirstResponseStart(c care.Case) time.Time {
 // target (FirstResponseWithin) after FirstResponseStart, counted in business time
 // when sla.business_hours is set, and at the latest its hard limit
 // (FirstResponseHardLimit). A case without a first response is overdue from then.
+// Spam is owed no response: for a spam case it returns the zero time.
 func (e *Engine) FirstResponseDue(c care.Case) time.Time {
+	if classify.Intent(c.Intent) == classify.IntentSpam {
+		return time.Time{}
+	}
 	start := FirstResponseStart(c)
 	limit := start.Add(e.cp.sla.hard)
 	within := e.FirstResponseWithin(c.Priority)

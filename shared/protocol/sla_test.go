@@ -110,6 +110,11 @@ func TestFirstResponseDue(t *testing.T) {
 			}
 		})
 	}
+	// Spam is owed no response.
+	spam := care.Case{ID: "t2", Status: care.Open, Priority: 850, Intent: "spam", WaitingSince: at(11, 18, 12, 0), CreatedAt: at(11, 18, 12, 0)}
+	if got := slaEngine(t, 48*time.Hour, nil).FirstResponseDue(spam); !got.IsZero() {
+		t.Errorf("FirstResponseDue of spam = %s, want none (zero)", got)
+	}
 }
 
 func TestFirstResponseStart(t *testing.T) {
