@@ -19,8 +19,9 @@
 //   - Linter (Lint): the rules every reply obeys, automatic or written by an agent.
 //   - Monitor: crisis detection over DynamoDB counters (see CrisisStore).
 //   - Pipeline: the processor's classifier seam (intake.Classifier): classify,
-//     decide, record, set the case's priority and department, enqueue the
-//     replies, notify escalations.
+//     decide, record, set the case's priority, department (a message that matches
+//     no routing rule leaves it) and labels (the most serious intent of its
+//     messages, the latest sentiment), enqueue the replies, notify escalations.
 //
 // # The protocol's rules
 //
@@ -37,11 +38,11 @@
 //
 // The automatic reply to a message is, in this order of precedence:
 //
-//  1. move_to_dm, for a public message with personal data, about a private matter
-//     (a department such as billing or bookings, or a keyword such as "mi cuenta"),
-//     or grave (critical urgency, or an urgency kind such as safety, medical,
-//     legal threat, fraud): a public reply inviting to DM that never repeats the
-//     personal data;
+//  1. move_to_dm, for a public message with personal data, asking about a
+//     private matter (a department such as billing or bookings, or a keyword such
+//     as "mi cuenta"; praise, spam and chatter ask nothing), or grave (critical
+//     urgency, or an urgency kind such as safety, medical, legal threat, fraud): a
+//     public reply inviting to DM that never repeats the personal data;
 //  2. crisis, for a message about a topic in crisis (not praise, not sales);
 //  3. out_of_hours, outside business hours (weekday ranges in the brand's time
 //     zone, daylight saving included; holidays closed), with the hours and the other
