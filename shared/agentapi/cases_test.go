@@ -19,6 +19,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 // list fetches one page of the queue as tok's agent.
@@ -357,7 +358,7 @@ func TestStoreFailure(t *testing.T) {
 		s    *store.Store
 		leak []string // internal details that must stay out of the body
 	}{
-		{"missing table", store.New(client, missingTable), []string{missingTable, "ResourceNotFound", "store:"}},
+		{"missing table", store.New(storetest.Client(), missingTable), []string{missingTable, "ResourceNotFound", "store:"}},
 		{"unreachable endpoint", store.New(unreachable, "pajarito"), []string{addr, "dial", "refused", "store:"}},
 	}
 	for _, st := range stores {

@@ -11,34 +11,22 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 // One dynalite serves the whole test binary; each test gets its own table.
-var (
-	client *dynamodb.Client
-	tables atomic.Int64
-)
 
-func TestMain(m *testing.M) {
-	os.Exit(dynalite.RunTests(m, func(endpoint string) (err error) {
-		client, err = store.NewClient(context.Background(), endpoint)
-		return err
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 const (
 	brandID = "1590000000000000001"
@@ -82,11 +70,8 @@ func clock() time.Time { return t0.Add(time.Hour) }
 // newStore returns a store on a fresh, empty table.
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
-	s := store.New(client, "agentapi-"+strconv.FormatInt(tables.Add(1), 10))
+	s := storetest.New(t)
 	s.Now = clock
-	if err := s.CreateTable(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	return s
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 // BenchmarkMessageCost runs inbound complaints through the processor and the whole
@@ -33,11 +33,8 @@ func BenchmarkMessageCost(b *testing.B) {
 	quiet := slog.New(slog.DiscardHandler)
 	for _, mode := range []string{"new_case", "follow_up"} {
 		b.Run(mode, func(b *testing.B) {
-			st := store.New(client, "cost-"+strconv.FormatInt(tables.Add(1), 10))
-			if err := st.CreateTable(b.Context()); err != nil {
-				b.Fatal(err)
-			}
-			meter := &store.CapacityMeter{API: client}
+			st := storetest.New(b)
+			meter := &store.CapacityMeter{API: storetest.Client()}
 			st.Client = meter
 			// Tuesday 10:00 in Madrid: business hours, no out-of-hours reply.
 			now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)

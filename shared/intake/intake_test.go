@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,21 +22,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
-var (
-	client *dynamodb.Client
-	tables atomic.Int64
-)
-
-func TestMain(m *testing.M) {
-	os.Exit(dynalite.RunTests(m, func(endpoint string) (err error) {
-		client, err = store.NewClient(context.Background(), endpoint)
-		return err
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 var t0 = time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)
 
@@ -46,16 +35,13 @@ const (
 	customer = "2900000000000000001"
 )
 
-// newStore returns a store on a fresh table, talking to DynamoDB through api(client)
+// newStore returns a store on a fresh table, talking to DynamoDB through api(storetest.Client())
 // (nil: directly).
 func newStore(t *testing.T, api func(store.API) store.API) *store.Store {
 	t.Helper()
-	s := store.New(client, "intake-"+strconv.FormatInt(tables.Add(1), 10))
-	if err := s.CreateTable(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	s := storetest.New(t)
 	if api != nil {
-		s.Client = api(client)
+		s.Client = api(storetest.Client())
 	}
 	return s
 }
@@ -270,7 +256,7 @@ func TestHandleMixedBatch(t *testing.T) {
 	}
 
 	// SQS redelivers the failed record; the store works again.
-	p.Store.Client = client
+	p.Store.Client = storetest.Client()
 	resp, err = p.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{sqsRecord("m-store-fails", envelope(t, message("1820000000000000666")))}})
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("redelivery: %+v, %v", resp, err)
@@ -374,7 +360,7 @@ func TestHandleInFlight(t *testing.T) {
 	s := newStore(t, nil)
 	env := message("1820000000000000001")
 	crashing := *s
-	crashing.Client = &failing{API: client, marker: "CASE#"}
+	crashing.Client = &failing{API: storetest.Client(), marker: "CASE#"}
 	if _, err := crashing.Append(t.Context(), &env, "m-first"); err == nil {
 		t.Fatal("the crashing store did not fail")
 	}

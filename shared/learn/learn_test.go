@@ -5,38 +5,16 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/pajarito-care/pajarito/shared/classify"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/learn"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
-var (
-	client *dynamodb.Client
-	tables atomic.Int64
-)
-
-func TestMain(m *testing.M) {
-	os.Exit(dynalite.RunTests(m, func(endpoint string) (err error) {
-		client, err = store.NewClient(context.Background(), endpoint)
-		return err
-	}))
-}
-
-func newStore(t *testing.T) *store.Store {
-	t.Helper()
-	st := store.New(client, fmt.Sprintf("learn-%d", tables.Add(1)))
-	if err := st.CreateTable(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // corrections stand in for the agents' stored corrections, newest first.
 type corrections []classify.Correction
@@ -62,7 +40,7 @@ const slang = "la sala vip nueva es un pajarazo"
 
 func TestTrainerAndLabeler(t *testing.T) {
 	ctx := t.Context()
-	st := newStore(t)
+	st := storetest.New(t)
 	rules := classify.Default()
 	if r := rules.Classify(classify.Input{Text: slang, Lang: "es"}); r.Sentiment == classify.Positive {
 		t.Fatalf("precondition: the rules already read %q as positive", slang)
@@ -118,7 +96,7 @@ func (m tinyModels) SaveModel(ctx context.Context, model *classify.Model, at tim
 }
 
 func TestTrainerHalvesATooLargeModel(t *testing.T) {
-	st := newStore(t)
+	st := storetest.New(t)
 	tr := &learn.Trainer{Corrections: brandSlang(100), Models: tinyModels{st}, Rules: classify.Default()}
 	rep, err := tr.Train(t.Context(), time.Now())
 	if err != nil || !rep.Trained || rep.Corrections != 75 {
@@ -130,7 +108,7 @@ func TestTrainerHalvesATooLargeModel(t *testing.T) {
 // monitor's trainer learns from them and the processor's labeler uses the model.
 func TestLearnsFromStoredCorrections(t *testing.T) {
 	ctx := t.Context()
-	st := newStore(t)
+	st := storetest.New(t)
 	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	for i, c := range brandSlang(40) {
 		err := st.AddCorrection(ctx, store.Correction{Correction: c, CaseID: fmt.Sprintf("t18300000000%07d", i),

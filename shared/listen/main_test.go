@@ -13,31 +13,19 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
 // One dynalite serves the whole test binary; each test gets its own table.
-var (
-	client *dynamodb.Client
-	tables atomic.Int64
-)
 
-func TestMain(m *testing.M) {
-	os.Exit(dynalite.RunTests(m, func(endpoint string) (err error) {
-		client, err = store.NewClient(context.Background(), endpoint)
-		return err
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 const brandID = "1590000000000000001"
 
@@ -304,11 +292,8 @@ const (
 func newHarness(t *testing.T, cfg *config.Config) *harness {
 	t.Helper()
 	clk := &clock{t: t0}
-	st := store.New(client, "listen-"+strconv.FormatInt(tables.Add(1), 10))
+	st := storetest.New(t)
 	st.Now = clk.Now
-	if err := st.CreateTable(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	h := &harness{store: st, x: newFakeX(), queue: &fakeQueue{}, clock: clk, logs: &syncBuffer{}, metrics: &syncBuffer{}}
 	h.Listener = &Listener{
 		Reader: h.x, Store: st, Queue: h.queue, Config: cfg, Now: clk.Now,

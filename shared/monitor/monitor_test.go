@@ -11,23 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/protocol"
-	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
-var client *dynamodb.Client
-
-func TestMain(m *testing.M) {
-	os.Exit(dynalite.RunTests(m, func(endpoint string) (err error) {
-		client, err = store.NewClient(context.Background(), endpoint)
-		return err
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 type alerts struct {
 	mu  sync.Mutex
@@ -55,10 +45,7 @@ func (a *alerts) kinds() []string {
 // close it once it has calmed down (and been open the minimum time), alerting once.
 func TestRunClosesACalmCrisis(t *testing.T) {
 	ctx := context.Background()
-	st := store.New(client, "monitor-run")
-	if err := st.CreateTable(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.New(t)
 	cfg := protocol.DefaultConfig()
 	cfg.Crisis.Topics = []protocol.CrisisTopic{
 		{Name: "baggage", Keywords: []string{"maleta*|equipaje*"}, Label: map[string]string{"es": "el equipaje", "en": "baggage"}},

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,11 +17,10 @@ import (
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 const rollupBrand = "1590000000000000001"
-
-var rollupTables atomic.Int64
 
 // rollupZone is the brand's zone: Madrid, UTC+2 in August 2026.
 var rollupZone = func() *time.Location {
@@ -51,11 +49,8 @@ type rollupFixture struct {
 func newRollupFixture(t *testing.T) *rollupFixture {
 	t.Helper()
 	f := &rollupFixture{t: t}
-	f.st = store.New(client, fmt.Sprintf("monitor-rollup-%d", rollupTables.Add(1)))
+	f.st = storetest.New(t)
 	f.st.Now = func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
-	if err := f.st.CreateTable(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	cfg := protocol.DefaultConfig()
 	cfg.Timezone = "Europe/Madrid"
 	cfg.BusinessHours = map[string]string{"mon": "09:00-18:00", "tue": "09:00-18:00", "wed": "09:00-18:00", "thu": "09:00-18:00", "fri": "09:00-18:00"}

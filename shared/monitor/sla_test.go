@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,12 +16,10 @@ import (
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 const slaBrand = "1590000000000000001"
-
-// slaTables numbers the tests' tables, so that -count=N starts afresh each time.
-var slaTables atomic.Int64
 
 var madrid = func() *time.Location {
 	l, err := time.LoadLocation("Europe/Madrid")
@@ -48,10 +45,7 @@ type slaFixture struct {
 
 func newSLAFixture(t *testing.T) *slaFixture {
 	t.Helper()
-	st := store.New(client, fmt.Sprintf("monitor-sla-%d", slaTables.Add(1)))
-	if err := st.CreateTable(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.New(t)
 	cfg := protocol.DefaultConfig()
 	cfg.Timezone = "Europe/Madrid"
 	cfg.BusinessHours = map[string]string{"mon": "09:00-18:00", "tue": "09:00-18:00", "wed": "09:00-18:00", "thu": "09:00-18:00", "fri": "09:00-18:00"}

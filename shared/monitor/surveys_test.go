@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
@@ -36,8 +36,6 @@ const surveyQueue = "outbound-surveys"
 var surveySQS = sync.OnceValues(func() (*localsqs.Server, error) {
 	return localsqs.Start(localsqs.Queue{Name: surveyQueue})
 })
-
-var surveyTables atomic.Int64
 
 const surveyBrand = "1590000000000000001"
 
@@ -95,10 +93,7 @@ func newSurveyFixture(t *testing.T) *surveyFixture {
 		t.Fatal(err)
 	}
 	f := &surveyFixture{t: t, sqs: srv, cfg: cfg, eng: eng}
-	f.st = store.New(client, fmt.Sprintf("surveys-%d", surveyTables.Add(1)))
-	if err := f.st.CreateTable(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	f.st = storetest.New(t)
 	f.outbox = &queue.Sender{Client: srv.Client(t.Context()), URL: srv.QueueURL(surveyQueue), Log: slog.New(slog.DiscardHandler)}
 	return f
 }

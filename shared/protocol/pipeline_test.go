@@ -7,35 +7,23 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
 	"github.com/pajarito-care/pajarito/shared/config"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 // One dynalite serves the test binary; each test gets its own table.
-var (
-	client *dynamodb.Client
-	tables atomic.Int64
-)
 
-func TestMain(m *testing.M) {
-	os.Exit(dynalite.RunTests(m, func(endpoint string) (err error) {
-		client, err = store.NewClient(context.Background(), endpoint)
-		return err
-	}))
-}
+func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 // The store implements what the protocol needs.
 var (
@@ -50,15 +38,6 @@ var madrid, _ = time.LoadLocation("Europe/Madrid")
 
 // Monday 3 August 2026, 10:00 in Madrid: open.
 var t0 = time.Date(2026, 8, 3, 10, 0, 0, 0, madrid).UTC()
-
-func newStore(t *testing.T) *store.Store {
-	t.Helper()
-	s := store.New(client, "protocol-"+strconv.FormatInt(tables.Add(1), 10))
-	if err := s.CreateTable(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // sampleEngine is the engine of the repository's pajarito.json (@PajaritoAir).
 func sampleEngine(t *testing.T) *protocol.Engine {
@@ -180,7 +159,7 @@ func deliver(t testing.TB, s *store.Store, p protocol.Pipeline, env *care.Envelo
 }
 
 func TestPipeline(t *testing.T) {
-	s := newStore(t)
+	s := storetest.New(t)
 	out, alerts := &outbox{}, &notifier{}
 	e := sampleEngine(t)
 	var metrics bytes.Buffer
@@ -280,7 +259,7 @@ func TestPipeline(t *testing.T) {
 // to the department of a message that matches a routing rule, and stays there
 // when the next matches none.
 func TestCaseIntent(t *testing.T) {
-	s := newStore(t)
+	s := storetest.New(t)
 	e := sampleEngine(t)
 	p := protocol.Pipeline{
 		Engine: e, Cases: s, Outbox: &outbox{}, Metrics: io.Discard,
@@ -326,7 +305,7 @@ func TestCaseIntent(t *testing.T) {
 // crisis template from the opening on; once the rate falls the crisis closes with
 // exactly one alert, even with concurrent sweeps.
 func TestCrisisBurst(t *testing.T) {
-	s := newStore(t)
+	s := storetest.New(t)
 	out, alerts := &outbox{}, &notifier{}
 	e := sampleEngine(t)
 	cfg := e.Config().Crisis
@@ -473,7 +452,7 @@ func TestCrisisBurst(t *testing.T) {
 // cases get the crisis template; detection leaves the topic alone after a manual
 // close, for the quiet period.
 func TestCrisisManual(t *testing.T) {
-	s := newStore(t)
+	s := storetest.New(t)
 	out, alerts := &outbox{}, &notifier{}
 	e := sampleEngine(t)
 	mon := e.Monitor(s, alerts, nil)

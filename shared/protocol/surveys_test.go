@@ -12,6 +12,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 var _ protocol.SurveyAnswers = (*store.Store)(nil)
@@ -88,7 +89,7 @@ func TestSurveyAnswers(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newStore(t)
+			s := storetest.New(t)
 			out := &outbox{}
 			var metrics bytes.Buffer
 			p := protocol.Pipeline{Engine: sampleEngine(t), Cases: s, Outbox: out, Metrics: &metrics}
@@ -154,7 +155,7 @@ func TestSurveyAnswers(t *testing.T) {
 // A DM opting out of surveys is stored (the monitor never surveys the customer
 // again) and is a message like any other for the agents.
 func TestSurveyOptOut(t *testing.T) {
-	s := newStore(t)
+	s := storetest.New(t)
 	p := protocol.Pipeline{Engine: sampleEngine(t), Cases: s, Outbox: &outbox{}, Metrics: &bytes.Buffer{}}
 	const customer = "2900000000000099999"
 	resolved := t0.Add(time.Hour)

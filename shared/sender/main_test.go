@@ -11,19 +11,17 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/localsqs"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/store/storetest"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
@@ -31,11 +29,7 @@ import (
 
 // One dynalite and one goaws serve the whole test binary; each test gets its own
 // table (and queues).
-var (
-	ddb       *dynamodb.Client
-	sqsServer *localsqs.Server
-	tables    atomic.Int64
-)
+var sqsServer *localsqs.Server
 
 // Queues of the storm test.
 const (
@@ -50,10 +44,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := dynalite.RunTests(m, func(endpoint string) (err error) {
-		ddb, err = store.NewClient(context.Background(), endpoint)
-		return err
-	})
+	code := storetest.Main(m)
 	sqsServer.Close()
 	os.Exit(code)
 }
@@ -158,11 +149,8 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, clk: &clock{t: t0}, notes: &notes{}, delays: &delays{}, logs: &bytes.Buffer{}, metrics: &bytes.Buffer{}}
 	e.now = e.clk.Now
-	e.st = store.New(ddb, "pajarito-"+strconv.FormatInt(tables.Add(1), 10))
+	e.st = storetest.New(t)
 	e.st.Now = e.clk.Now
-	if err := e.st.CreateTable(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	e.x = xfake.Start()
 	t.Cleanup(e.x.Close)
 	e.x.SetClock(e.clk.Now)
