@@ -62,8 +62,8 @@ func TestCustomerAndThreadKey(t *testing.T) {
 		customer string
 		thread   string
 	}{
-		{"inbound post", in, "42", "public#C1"},
-		{"outbound reply", outReply, "42", "public#C1"},
+		{"inbound post", in, "42", "public#C1#42"},
+		{"outbound reply", outReply, "42", "public#C1#42"},
 		{"inbound DM", dmIn, "42", "dm#42"},
 		{"outbound DM", dmOut, "42", "dm#42"},
 	}
@@ -106,5 +106,19 @@ func TestEnvelope(t *testing.T) {
 				t.Errorf("Validate() = %v, want error %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestThreadConversation(t *testing.T) {
+	tests := []struct{ key, want string }{
+		{"public#1820000000000000001#42", "1820000000000000001"},
+		{"public#1820000000000000001", "1820000000000000001"}, // a key without its customer
+		{"dm#42", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := ThreadConversation(tt.key); got != tt.want {
+			t.Errorf("ThreadConversation(%q) = %q, want %q", tt.key, got, tt.want)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package care
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Status is where a case is in its life.
 type Status string
@@ -21,8 +24,8 @@ type Case struct {
 	ID      string  `json:"id"`
 	Channel Channel `json:"channel"`
 	Status  Status  `json:"status"`
-	// ThreadKey is what threads messages into this case: "public#<conversation id>"
-	// or "dm#<customer id>".
+	// ThreadKey is what threads messages into this case (see ThreadKey):
+	// "public#<conversation id>#<customer id>" or "dm#<customer id>".
 	ThreadKey string `json:"thread_key"`
 	// CustomerID and CustomerHandle identify the customer.
 	CustomerID     string `json:"customer_id"`
@@ -121,14 +124,32 @@ type StoredMessage struct {
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 }
 
-// ThreadKey returns the key that threads m into a case. conversation is the public
-// conversation the message belongs to (resolved by the caller when the payload has no
-// conversation id); it is ignored for DMs.
+// ThreadKey returns the key that threads m into a case: "dm#<customer id>" for a
+// DM, "public#<conversation id>#<customer id>" for a post. conversation is the
+// public conversation the message belongs to (resolved by the caller when the
+// payload has no conversation id); it is ignored for DMs. Each customer who writes
+// in a public conversation has a case of their own: the customers who answer the
+// brand's notice, or who join another customer's thread, are not one case.
 func ThreadKey(m *Message, conversation string) string {
 	if m.Channel == DM {
 		return "dm#" + m.Customer()
 	}
-	return "public#" + conversation
+	key := "public#" + conversation
+	if c := m.Customer(); c != "" {
+		key += "#" + c
+	}
+	return key
+}
+
+// ThreadConversation returns the conversation id of a public thread key, "" for
+// a DM's.
+func ThreadConversation(key string) string {
+	rest, ok := strings.CutPrefix(key, "public#")
+	if !ok {
+		return ""
+	}
+	conv, _, _ := strings.Cut(rest, "#")
+	return conv
 }
 
 // CaseSummary is what the agent queue shows of a case: the fields that identify,

@@ -357,7 +357,7 @@ func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []car
 			}
 		}
 		if m.ConversationID == "" {
-			m.ConversationID, _ = strings.CutPrefix(c.ThreadKey, "public#")
+			m.ConversationID = care.ThreadConversation(c.ThreadKey)
 		}
 	}
 	env := &care.Envelope{Version: care.EnvelopeVersion, Kind: care.KindMessage, Source: care.SourceReply, ReceivedAt: s.now(), Message: m}

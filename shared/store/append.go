@@ -178,7 +178,7 @@ func (a *appender) resolve(ctx context.Context) (caseID, thread string, known ca
 					return "", "", caseState{}, fmt.Errorf("decode claim of replied-to post %s: %w", m.InReplyToID, err)
 				}
 			}
-			if c, ok := strings.CutPrefix(pc.ThreadKey, "public#"); ok && c != "" {
+			if c := care.ThreadConversation(pc.ThreadKey); c != "" {
 				conv = c
 			} else {
 				// Unknown post: most replies answer the post that started the

@@ -70,7 +70,7 @@ func TestAppendNewAndExistingCase(t *testing.T) {
 		t.Fatalf("messages = %+v", msgs)
 	}
 	want := care.Case{
-		ID: "t" + root, Channel: care.Public, Status: care.Open, ThreadKey: "public#" + root,
+		ID: "t" + root, Channel: care.Public, Status: care.Open, ThreadKey: "public#" + root + "#" + customer,
 		CustomerID: customer, CustomerHandle: "ana_garcia", Subject: subject(post(root, "", "", t0).Message.Text),
 		Lang: "en", Priority: care.DefaultPriority, MessagesIn: 2,
 		CreatedAt: t0.Add(time.Hour), FirstInboundAt: t0, LastInboundAt: t0.Add(time.Minute),
@@ -208,7 +208,7 @@ func TestAppendLegacyThreading(t *testing.T) {
 		}
 	}
 	c, _ := mustGet(t, s, "t"+xid(301))
-	if c.ThreadKey != "public#"+xid(300) || c.MessagesIn != 4 {
+	if c.ThreadKey != "public#"+xid(300)+"#"+customer || c.MessagesIn != 4 {
 		t.Errorf("case = %+v", c)
 	}
 }
@@ -291,7 +291,7 @@ func TestAppendReopenAndNewCase(t *testing.T) {
 	// After it: a new case in the same thread.
 	late := resolvedAt.Add(DefaultReopenWindow + time.Minute)
 	res = mustAppend(t, s, post(xid(602), root, root, late), "")
-	if res.CaseID != "t"+xid(602) || !res.Created || res.Case.ThreadKey != "public#"+root {
+	if res.CaseID != "t"+xid(602) || !res.Created || res.Case.ThreadKey != "public#"+root+"#"+customer {
 		t.Fatalf("after the window: %+v", res)
 	}
 	res = mustAppend(t, s, post(xid(603), root, xid(602), late.Add(time.Minute)), "")
@@ -316,7 +316,7 @@ func TestAppendCrashRecovery(t *testing.T) {
 		// claimed: the failure comes after the claim.
 		claimed bool
 	}{
-		{"before the thread pointer", true, "put", "THREAD#public#" + root, "THREAD", false},
+		{"before the thread pointer", true, "put", "THREAD#public#" + root + "#" + customer, "THREAD", false},
 		{"before the claim", false, "put", "X#public#" + id, "X", false},
 		{"before creating the case", true, "put", "case", "CASE", true},
 		{"before counting into the case", false, "update", "case", "CASE", true},
@@ -516,4 +516,34 @@ func BenchmarkAppend(b *testing.B) {
 		units += res.WriteUnits
 	}
 	b.ReportMetric(units/float64(b.N), "WCU/op")
+}
+
+// TestAppendCustomersOfOneConversation: two customers who answer the brand's
+// notice (one public conversation) have a case each; the brand's answer to each
+// goes to that customer's case, and each one's follow-up to their own.
+func TestAppendCustomersOfOneConversation(t *testing.T) {
+	s, _ := newStore(t)
+	const other = "2900000000000000002"
+	notice := xid(700) // the brand's post that started the conversation
+	ana := mustAppend(t, s, post(xid(701), notice, notice, t0), "")
+	env := post(xid(702), notice, notice, t0.Add(time.Minute))
+	env.Message.AuthorID, env.Message.AuthorHandle = other, "luis_p"
+	luis := mustAppend(t, s, env, "")
+	if !ana.Created || !luis.Created || ana.CaseID == luis.CaseID {
+		t.Fatalf("two customers, cases %s and %s (created %v, %v): want one each", ana.CaseID, luis.CaseID, ana.Created, luis.Created)
+	}
+	toLuis := reply(xid(703), notice, xid(702), t0.Add(2*time.Minute))
+	toLuis.Message.InReplyToUserID = other
+	if res := mustAppend(t, s, toLuis, ""); res.CaseID != luis.CaseID {
+		t.Errorf("the brand's answer to Luis went to case %s, want %s", res.CaseID, luis.CaseID)
+	}
+	if res := mustAppend(t, s, post(xid(704), notice, xid(701), t0.Add(3*time.Minute)), ""); res.CaseID != ana.CaseID {
+		t.Errorf("Ana's follow-up went to case %s, want %s", res.CaseID, ana.CaseID)
+	}
+	for id, want := range map[string][2]int{ana.CaseID: {2, 0}, luis.CaseID: {1, 1}} {
+		c, _ := mustGet(t, s, id)
+		if c.MessagesIn != want[0] || c.MessagesOut != want[1] || care.ThreadConversation(c.ThreadKey) != notice {
+			t.Errorf("case %s: %d in, %d out, thread %s; want %d, %d in conversation %s", id, c.MessagesIn, c.MessagesOut, c.ThreadKey, want[0], want[1], notice)
+		}
+	}
 }

@@ -117,8 +117,8 @@
 //
 // X ids are snowflakes, so zero-padding them to 20 digits makes message sort keys
 // sort by time, and "CASE" sorts before "MSG#": one Query returns a case then its
-// messages in order. The thread key is care.ThreadKey: "public#<conversation id>" or
-// "dm#<customer id>". The quarantine sort key starts with the time SQS accepted the
+// messages in order. The thread key is care.ThreadKey:
+// "public#<conversation id>#<customer id>" or "dm#<customer id>". The quarantine sort key starts with the time SQS accepted the
 // message, UTC with nine fractional digits, so records sort by time.
 //
 // Listener items are written with single-item conditions only: the checkpoint on its
