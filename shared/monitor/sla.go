@@ -219,19 +219,11 @@ func (s *SLA) alert(b breach, now time.Time) protocol.Alert {
 	}
 }
 
-// durationText writes d in hours and minutes: "25m", "1h5m", "48h"; "under a
-// minute" below one.
+// durationText writes d in hours and minutes (protocol.FormatDuration: "25m",
+// "1h05m", "48h"); "under a minute" below one.
 func durationText(d time.Duration) string {
 	if d < time.Minute {
 		return "under a minute"
 	}
-	d = d.Round(time.Minute)
-	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-	switch {
-	case h == 0:
-		return fmt.Sprintf("%dm", m)
-	case m == 0:
-		return fmt.Sprintf("%dh", h)
-	}
-	return fmt.Sprintf("%dh%dm", h, m)
+	return protocol.FormatDuration(d)
 }

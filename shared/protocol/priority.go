@@ -147,7 +147,7 @@ func (w *Weights) Priority(in PriorityInput) Priority {
 		if w.WaitMax > 0 && pts > w.WaitMax {
 			pts = w.WaitMax
 		}
-		add("waiting", pts, "waiting %s", shortDuration(in.Waiting))
+		add("waiting", pts, "waiting %s", FormatDuration(in.Waiting))
 	}
 	if from := max(w.FollowersFrom, 1); in.Followers > from && w.FollowersPerDecade != 0 {
 		decades := math.Log10(float64(in.Followers) / float64(from))
@@ -188,8 +188,9 @@ func orPos(s classify.Sentiment) classify.Sentiment {
 	return s
 }
 
-// shortDuration writes d in hours and minutes: "45m", "2h15m", "3h".
-func shortDuration(d time.Duration) string {
+// FormatDuration writes d in hours and minutes, as the explanations and alerts
+// say it: "45m", "2h15m", "3h".
+func FormatDuration(d time.Duration) string {
 	d = d.Round(time.Minute)
 	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
 	switch {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
@@ -179,6 +180,21 @@ func TestDistinct(t *testing.T) {
 				t.Fatalf("seeds %s and %s give the same text %q", other, seed, got)
 			}
 			seen[got] = seed
+		}
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0m"}, {29 * time.Second, "0m"}, {45 * time.Minute, "45m"}, {time.Hour, "1h"},
+		{65 * time.Minute, "1h05m"}, {2*time.Hour + 15*time.Minute + 31*time.Second, "2h16m"}, {48 * time.Hour, "48h"},
+	}
+	for _, tt := range tests {
+		if got := FormatDuration(tt.d); got != tt.want {
+			t.Errorf("FormatDuration(%s) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }
