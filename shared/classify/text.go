@@ -48,9 +48,11 @@ type scratch struct {
 
 type span struct{ a, b, c, d int } // norm = buf[a:b], alt = buf[c:d] (c==d: none)
 
-// folded maps a rune to its lower-case, accent-free form for the letters that
-// Spanish and English tweets use. ok is false for runes that are not letters.
-func fold(r rune) rune {
+// FoldRune maps a rune to its lower-case, accent-free form for the letters that
+// Spanish and English tweets use ("Á" → 'a', 'ñ' → 'n', the ordinals 'ª' and 'º'
+// → 'a' and 'o'); other runes are lower-cased. Text matching across Pajarito
+// folds with it.
+func FoldRune(r rune) rune {
 	if r < 128 {
 		if 'A' <= r && r <= 'Z' {
 			return r + 32
@@ -72,6 +74,8 @@ func fold(r rune) rune {
 		return 'n'
 	case 'ç', 'Ç':
 		return 'c'
+	case 'ý', 'ÿ', 'Ý':
+		return 'y'
 	}
 	return unicode.ToLower(r)
 }
@@ -87,7 +91,7 @@ func foldString(s string) string {
 		case r == '-' || r == '_' || unicode.IsSpace(r):
 			b.WriteByte(' ')
 		default:
-			b.WriteRune(fold(r))
+			b.WriteRune(FoldRune(r))
 		}
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
@@ -406,7 +410,7 @@ func (sc *scratch) letters(text string, i, j, sent int) int {
 				upper++
 			}
 		}
-		f := fold(r)
+		f := FoldRune(r)
 		if f == prev {
 			run++
 		} else {

@@ -22,6 +22,8 @@ func TestParse(t *testing.T) {
 		{"un 4 por la rapidez", "es", 4, false, "digit '4'"},
 		{"nota: 3", "es", 3, false, "digit '3'"},
 		{"No. 2", "es", 2, false, "digit '2'"},
+		{"el nº 3", "es", 0, false, "no rating found"}, // a number sign, not a score
+		{"vuelo nº 4512, un 5", "es", 5, false, "digit '5'"},
 		{"Del 1 al 5? Un 4, muy amables", "es", 4, false, "digit '4'"},
 		{"Laura se merece un 5 😍", "es", 5, false, "digit '5'"},
 		{"Me atendió Laura, fue muy amable, 5, gracias por todo", "es", 5, false, "digit '5'"},

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pajarito-care/pajarito/shared/classify"
 )
 
 // kind says what a token is.
@@ -221,25 +223,13 @@ func squash(s string, max int) string {
 	return b.String()
 }
 
-// fold maps a rune to lower case without accents.
+// fold maps a rune to lower case without accents (classify.FoldRune), except
+// the ordinal signs, which stay: "nº 5" is a number sign, not "no 5".
 func fold(r rune) rune {
-	switch r {
-	case 'á', 'à', 'ä', 'â', 'ã', 'Á', 'À', 'Ä', 'Â', 'Ã':
-		return 'a'
-	case 'é', 'è', 'ë', 'ê', 'É', 'È', 'Ë', 'Ê':
-		return 'e'
-	case 'í', 'ì', 'ï', 'î', 'Í', 'Ì', 'Ï', 'Î':
-		return 'i'
-	case 'ó', 'ò', 'ö', 'ô', 'õ', 'Ó', 'Ò', 'Ö', 'Ô', 'Õ':
-		return 'o'
-	case 'ú', 'ù', 'ü', 'û', 'Ú', 'Ù', 'Ü', 'Û':
-		return 'u'
-	case 'ñ', 'Ñ':
-		return 'n'
-	case 'ç', 'Ç':
-		return 'c'
+	if r == 'ª' || r == 'º' {
+		return r
 	}
-	return unicode.ToLower(r)
+	return classify.FoldRune(r)
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pajarito-care/pajarito/shared/classify"
 )
 
 // Text matching. Terms (routing keywords, crisis topics, forbidden words, apology
@@ -15,30 +17,14 @@ import (
 // "|" ("retraso*|delay*"). @handles are not words: "@delay_bot" does not match
 // "delay".
 
-// foldRune lower-cases r and removes the accent of Latin letters.
+// foldRune folds r as the classifier does (classify.FoldRune), with typographic
+// apostrophes as straight ones.
 func foldRune(r rune) rune {
-	r = unicode.ToLower(r)
 	switch r {
-	case 'á', 'à', 'â', 'ä', 'ã', 'å':
-		return 'a'
-	case 'é', 'è', 'ê', 'ë':
-		return 'e'
-	case 'í', 'ì', 'î', 'ï':
-		return 'i'
-	case 'ó', 'ò', 'ô', 'ö', 'õ':
-		return 'o'
-	case 'ú', 'ù', 'û', 'ü':
-		return 'u'
-	case 'ñ':
-		return 'n'
-	case 'ç':
-		return 'c'
-	case 'ý', 'ÿ':
-		return 'y'
 	case '’', '‘', 'ʼ':
 		return '\''
 	}
-	return r
+	return classify.FoldRune(r)
 }
 
 // fold lower-cases s and removes accents.
