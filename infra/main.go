@@ -33,8 +33,8 @@ func run() int {
 		// The team's configuration is validated at synth, and sets the schedule.
 		var cfg *config.Config
 		if cfg, err = config.FromEnvironment(nil); err == nil {
-			props.PollInterval = cfg.PollInterval.Duration()
-			props.MonitorInterval = cfg.MonitorInterval.Duration()
+			props.PollInterval = cfg.PollInterval.Std()
+			props.MonitorInterval = cfg.MonitorInterval.Std()
 		}
 	}
 	if err != nil {

@@ -97,8 +97,8 @@ func (a *API) staffingPlan(rep *MetricsReport) (*StaffingPlan, error) {
 		}
 	}
 	cfg := a.staffingConfig()
-	target := staffing.Target{Fraction: cfg.Fraction, Within: cfg.AnswerWithin.Duration(), MaxOccupancy: cfg.MaxOccupancy}
-	handle := cfg.HandleTime.Duration()
+	target := staffing.Target{Fraction: cfg.Fraction, Within: cfg.AnswerWithin.Std(), MaxOccupancy: cfg.MaxOccupancy}
+	handle := cfg.HandleTime.Std()
 	plan, err := staffing.Plan(rates[:], handle, target)
 	if err != nil {
 		return nil, fmt.Errorf("staffing: %w", err)

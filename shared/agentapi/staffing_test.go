@@ -212,8 +212,8 @@ func with(m map[int]float64, h int, v float64) map[int]float64 {
 
 func TestStaffing(t *testing.T) {
 	cfg := config.Staffing{
-		AnswerWithin: config.DurationOf(15 * time.Minute), Fraction: 0.9,
-		HandleTime: config.DurationOf(10 * time.Minute), MaxOccupancy: 0.8,
+		AnswerWithin: protocol.DurationOf(15 * time.Minute), Fraction: 0.9,
+		HandleTime: protocol.DurationOf(10 * time.Minute), MaxOccupancy: 0.8,
 	}
 	tests := []struct {
 		name   string

@@ -81,9 +81,9 @@ func Defaults() *Config {
 	return &Config{
 		RawRetentionDays: DefaultRawRetentionDays,
 		Sources:          DefaultSources(),
-		PollInterval:     DurationOf(DefaultPollInterval),
-		MonitorInterval:  DurationOf(DefaultMonitorInterval),
-		Lookback:         DurationOf(DefaultLookback),
+		PollInterval:     protocol.DurationOf(DefaultPollInterval),
+		MonitorInterval:  protocol.DurationOf(DefaultMonitorInterval),
+		Lookback:         protocol.DurationOf(DefaultLookback),
 		XBudget:          DefaultXBudget(),
 		Protocol:         protocol.DefaultConfig(),
 		Staffing:         DefaultStaffing(),
@@ -129,7 +129,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		c.origin["raw_retention_days"] = "environment variable PAJARITO_RAW_RETENTION_DAYS"
 	}
 	if v := strings.TrimSpace(getenv("PAJARITO_POLL_INTERVAL")); v != "" {
-		c.PollInterval = parseDuration(v) // a bad value is reported by Validate
+		c.PollInterval = protocol.ParseDuration(v) // a bad value is reported by Validate
 		c.origin["poll_interval"] = "environment variable PAJARITO_POLL_INTERVAL"
 	}
 	if v := strings.TrimSpace(getenv("PAJARITO_X_BUDGET_USD")); v != "" {

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pajarito-care/pajarito/shared/protocol"
 )
 
 // This file holds the listener's settings: the sources it reads, how often, how far
@@ -201,65 +202,9 @@ func (c *Config) ListenSources() []Source {
 	return out
 }
 
-// Duration is a duration written as a string ("90s", "5m", "1h", "7d").
-type Duration struct {
-	d time.Duration
-	// text and err keep a value that could not be parsed, for Validate to report
-	// with the setting's name.
-	text string
-	err  error
-}
-
-// DurationOf returns d as a Duration.
-func DurationOf(d time.Duration) Duration { return Duration{d: d} }
-
-// Duration returns the duration.
-func (d Duration) Duration() time.Duration { return d.d }
-
-// String formats the duration as it would be written in the file: "1m", "1h30m".
-func (d Duration) String() string {
-	if d.err != nil {
-		return d.text
-	}
-	s := d.d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
-// MarshalJSON writes the duration as a string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
-
-// UnmarshalJSON reads a duration string. A value that is not one is kept, and
-// reported by Validate under the setting's name.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		*d = Duration{text: string(b), err: fmt.Errorf("%s is not a string: write durations in quotes, like \"5m\" or \"1h\"", b)}
-		return nil
-	}
-	*d = parseDuration(s)
-	return nil
-}
-
-// parseDuration parses Go durations ("90s", "1h30m") and whole days ("7d").
-func parseDuration(s string) Duration {
-	s = strings.TrimSpace(s)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 3650 {
-			return Duration{d: time.Duration(n) * 24 * time.Hour}
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return Duration{text: s, err: fmt.Errorf("%q is not a duration: write it like \"90s\", \"5m\", \"1h\" or \"7d\"", s)}
-	}
-	return Duration{d: d}
-}
+// Duration is a duration written as a string ("90s", "5m", "1h", "7d"): the
+// protocol's (protocol.Duration), one type for every duration of the file.
+type Duration = protocol.Duration
 
 var sourceNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 
@@ -326,20 +271,20 @@ func (c *Config) validateListener(bad func(key, format string, args ...any)) {
 
 	pollOK := c.checkDuration(bad, "poll_interval", c.PollInterval, MinPollInterval, MaxPollInterval,
 		"the schedule's rate: at least 1m (EventBridge Scheduler's finest rate), at most 24h (searches must stay within recent search's 7 days, and customers should not wait longer to be found)")
-	if pollOK && c.PollInterval.d%time.Minute != 0 {
+	if pollOK && c.PollInterval.Std()%time.Minute != 0 {
 		bad("poll_interval", "%s is not a whole number of minutes: the schedule's rate is written in minutes, e.g. \"2m\"", c.PollInterval)
 		pollOK = false
 	}
 	if c.checkDuration(bad, "monitor_interval", c.MonitorInterval, MinPollInterval, MaxMonitorInterval,
 		"how often the monitor runs: at least 1m (EventBridge Scheduler's finest rate), at most 15m (first-response targets are minutes)") &&
-		c.MonitorInterval.d%time.Minute != 0 {
+		c.MonitorInterval.Std()%time.Minute != 0 {
 		bad("monitor_interval", "%s is not a whole number of minutes: the schedule's rate is written in minutes, e.g. \"1m\"", c.MonitorInterval)
 	}
 	c.checkDuration(bad, "lookback", c.Lookback, MinLookback, MaxLookback,
 		"how far back a new source's first run reads: at least 1m, at most 7d (recent search covers the last 7 days)")
 
 	if pollOK && searchPages > 0 {
-		runs := max(1, int((15*time.Minute+c.PollInterval.d-1)/c.PollInterval.d))
+		runs := max(1, int((15*time.Minute+c.PollInterval.Std()-1)/c.PollInterval.Std()))
 		if n := searchPages * runs; n > SearchRequestsPer15Min {
 			bad("sources", "the enabled searches may make %d requests per 15 minutes (max_pages %d in all, %d runs at poll_interval %s), above the %d X allows an app: lower their max_pages or raise poll_interval",
 				n, searchPages, runs, c.PollInterval, SearchRequestsPer15Min)
@@ -363,11 +308,11 @@ func (c *Config) validateListener(bad func(key, format string, args ...any)) {
 // checkDuration reports d when it could not be parsed or is outside [lo, hi]; what
 // explains the setting. It reports whether d is valid.
 func (c *Config) checkDuration(bad func(key, format string, args ...any), key string, d Duration, lo, hi time.Duration, what string) bool {
-	if d.err != nil {
-		bad(key, "%v; it is %s", d.err, what)
+	if err := d.Err(); err != nil {
+		bad(key, "%v; it is %s", err, what)
 		return false
 	}
-	if d.d < lo || d.d > hi {
+	if d.Std() < lo || d.Std() > hi {
 		bad(key, "%s is out of range; it is %s", d, what)
 		return false
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pajarito-care/pajarito/shared/protocol"
 )
 
 const brandJSON = `"brand":{"id":"1590000000000000001","handle":"PajaritoAir"}`
@@ -14,10 +16,10 @@ func TestListenerDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.PollInterval.Duration(); got != time.Minute {
+	if got := c.PollInterval.Std(); got != time.Minute {
 		t.Errorf("poll_interval = %v, want 1m", got)
 	}
-	if got := c.Lookback.Duration(); got != time.Hour {
+	if got := c.Lookback.Std(); got != time.Hour {
 		t.Errorf("lookback = %v, want 1h", got)
 	}
 	if c.XBudget != DefaultXBudget() || c.XBudget.MonthlyUSD != 50 || c.XBudget.PricePerPostUSD.For(KindSearch) != 0.005 || c.XBudget.PricePerPostUSD.For(KindMentions) != 0.001 {
@@ -43,7 +45,7 @@ func TestListenerSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.PollInterval.Duration() != 5*time.Minute || c.Lookback.Duration() != 48*time.Hour {
+	if c.PollInterval.Std() != 5*time.Minute || c.Lookback.Std() != 48*time.Hour {
 		t.Errorf("durations = %v, %v", c.PollInterval, c.Lookback)
 	}
 	if c.XBudget.MonthlyUSD != 80 || c.XBudget.PricePerPostUSD.Search != 0.004 || c.XBudget.PricePerPostUSD.Mentions != 0.001 {
@@ -65,7 +67,7 @@ func TestListenerSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.PollInterval.Duration() != 2*time.Minute || c.XBudget.MonthlyUSD != 120.5 {
+	if c.PollInterval.Std() != 2*time.Minute || c.XBudget.MonthlyUSD != 120.5 {
 		t.Errorf("overrides: poll_interval %v, monthly_usd %v", c.PollInterval, c.XBudget.MonthlyUSD)
 	}
 
@@ -81,8 +83,8 @@ func TestListenerSettings(t *testing.T) {
 	// Durations write back as they are read.
 	b, _ := json.Marshal(struct {
 		A, B, C Duration
-	}{DurationOf(time.Minute), DurationOf(90 * time.Minute), DurationOf(168 * time.Hour)})
-	if string(b) != `{"A":"1m","B":"1h30m","C":"168h"}` {
+	}{protocol.DurationOf(time.Minute), protocol.DurationOf(90 * time.Minute), protocol.DurationOf(168 * time.Hour)})
+	if string(b) != `{"A":"1m","B":"1h30m","C":"7d"}` {
 		t.Errorf("durations marshal to %s", b)
 	}
 }
@@ -123,13 +125,13 @@ func TestListenerValidation(t *testing.T) {
 			wantErr: []string{"sources (/", FileName + ")", "600 requests per 15 minutes", "above the 450"}},
 		{name: "search rate limit fine at 2m", file: `{` + brandJSON + `,"poll_interval":"2m","sources":[{"name":"a","kind":"search","query":"a","max_pages":20},{"name":"b","kind":"search","query":"b","max_pages":20}]}`},
 		{name: "poll interval not a duration", file: `{` + brandJSON + `,"poll_interval":"5 minutes"}`,
-			wantErr: []string{"poll_interval (/", FileName + ")", `"5 minutes" is not a duration`, `"5m"`}},
+			wantErr: []string{"poll_interval (/", FileName + ")", `"5 minutes" is not a duration`, `"15m"`}},
 		{name: "poll interval a number", file: `{` + brandJSON + `,"poll_interval":60}`,
 			wantErr: []string{"poll_interval", "60 is not a string"}},
 		{name: "poll interval too short", file: `{` + brandJSON + `,"poll_interval":"30s"}`,
 			wantErr: []string{"poll_interval", "30s is out of range", "at least 1m"}},
 		{name: "poll interval too long", file: `{` + brandJSON + `,"poll_interval":"2d"}`,
-			wantErr: []string{"poll_interval", "48h is out of range", "at most 24h"}},
+			wantErr: []string{"poll_interval", "2d is out of range", "at most 24h"}},
 		{name: "poll interval not whole minutes", file: `{` + brandJSON + `,"poll_interval":"90s"}`,
 			wantErr: []string{"poll_interval", "whole number of minutes"}},
 		{name: "monitor interval fine", file: `{` + brandJSON + `,"monitor_interval":"5m"}`},
@@ -140,7 +142,7 @@ func TestListenerValidation(t *testing.T) {
 		{name: "poll interval from environment", env: map[string]string{"PAJARITO_POLL_INTERVAL": "often"},
 			wantErr: []string{"poll_interval (environment variable PAJARITO_POLL_INTERVAL)", `"often" is not a duration`}},
 		{name: "lookback beyond recent search", file: `{` + brandJSON + `,"lookback":"8d"}`,
-			wantErr: []string{"lookback (/", FileName + ")", "192h is out of range", "7 days"}},
+			wantErr: []string{"lookback (/", FileName + ")", "8d is out of range", "7 days"}},
 		{name: "lookback of 7 days is fine", file: `{` + brandJSON + `,"lookback":"7d"}`},
 		{name: "budget zero", file: `{` + brandJSON + `,"x_budget":{"monthly_usd":0}}`,
 			wantErr: []string{"x_budget.monthly_usd (/", FileName + ")", "above 0", "PAJARITO_X_BUDGET_USD"}},

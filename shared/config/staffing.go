@@ -2,6 +2,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/pajarito-care/pajarito/shared/protocol"
 )
 
 // The "staffing" section: the service-level target the team staffs for and the time
@@ -47,9 +49,9 @@ const (
 // time per case, agents at most 85% busy.
 func DefaultStaffing() Staffing {
 	return Staffing{
-		AnswerWithin: DurationOf(DefaultAnswerWithin),
+		AnswerWithin: protocol.DurationOf(DefaultAnswerWithin),
 		Fraction:     DefaultFraction,
-		HandleTime:   DurationOf(DefaultHandleTime),
+		HandleTime:   protocol.DurationOf(DefaultHandleTime),
 		MaxOccupancy: DefaultMaxOccupancy,
 	}
 }

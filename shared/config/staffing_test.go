@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pajarito-care/pajarito/shared/protocol"
 )
 
 func TestStaffingSection(t *testing.T) {
@@ -21,17 +23,17 @@ func TestStaffingSection(t *testing.T) {
 		{
 			name: "whole section",
 			file: `{` + brand + `,"staffing":{"answer_within":"30m","fraction":0.9,"handle_time":"4m30s","max_occupancy":1}}`,
-			want: Staffing{AnswerWithin: DurationOf(30 * time.Minute), Fraction: 0.9, HandleTime: DurationOf(270 * time.Second), MaxOccupancy: 1},
+			want: Staffing{AnswerWithin: protocol.DurationOf(30 * time.Minute), Fraction: 0.9, HandleTime: protocol.DurationOf(270 * time.Second), MaxOccupancy: 1},
 		},
 		{
 			name: "partial section keeps the other defaults",
 			file: `{` + brand + `,"staffing":{"handle_time":"10m"}}`,
-			want: Staffing{AnswerWithin: DurationOf(DefaultAnswerWithin), Fraction: DefaultFraction, HandleTime: DurationOf(10 * time.Minute), MaxOccupancy: DefaultMaxOccupancy},
+			want: Staffing{AnswerWithin: protocol.DurationOf(DefaultAnswerWithin), Fraction: DefaultFraction, HandleTime: protocol.DurationOf(10 * time.Minute), MaxOccupancy: DefaultMaxOccupancy},
 		},
 		{
 			name: "days",
 			file: `{` + brand + `,"staffing":{"answer_within":"1d"}}`,
-			want: Staffing{AnswerWithin: DurationOf(24 * time.Hour), Fraction: DefaultFraction, HandleTime: DurationOf(DefaultHandleTime), MaxOccupancy: DefaultMaxOccupancy},
+			want: Staffing{AnswerWithin: protocol.DurationOf(24 * time.Hour), Fraction: DefaultFraction, HandleTime: protocol.DurationOf(DefaultHandleTime), MaxOccupancy: DefaultMaxOccupancy},
 		},
 	}
 	for _, tt := range tests {

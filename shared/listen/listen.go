@@ -207,7 +207,7 @@ func (l *Listener) Run(ctx context.Context) (Report, error) {
 	}
 	sources := cfg.ListenSources()
 	rep.Plan = NewPlan(PlanInput{
-		Now: now, PollInterval: cfg.PollInterval.Duration(), MonthlyUSD: cfg.XBudget.MonthlyUSD,
+		Now: now, PollInterval: cfg.PollInterval.Std(), MonthlyUSD: cfg.XBudget.MonthlyUSD,
 		Prices: cfg.XBudget.PricePerPostUSD, Sources: sources, SpentUSD: spent, LastRead: last,
 	})
 	log := l.log().With("run_id", rep.RunID)
@@ -436,7 +436,7 @@ func (l *Listener) startSequence(log *slog.Logger, now time.Time, src config.Sou
 	}
 	seq := store.Pagination{RunID: runID, StartedAt: now, SinceID: cp.SinceID, StartTime: cp.StartTime}
 	if seq.SinceID == "" && seq.StartTime.IsZero() {
-		lookback := l.Config.Lookback.Duration()
+		lookback := l.Config.Lookback.Std()
 		if lookback <= 0 {
 			lookback = config.DefaultLookback
 		}

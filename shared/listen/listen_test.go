@@ -13,6 +13,8 @@ import (
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
+
+	"github.com/pajarito-care/pajarito/shared/protocol"
 )
 
 func mentionsOnly(t *testing.T) *config.Config {
@@ -423,7 +425,7 @@ func TestBudgetSlowsKeywordSearchesNeverMentions(t *testing.T) {
 
 	t.Run("a slowed search reads its newest posts and skips older ones", func(t *testing.T) {
 		cfg := testConfig(t)
-		cfg.PollInterval = config.DurationOf(24 * time.Hour)
+		cfg.PollInterval = protocol.DurationOf(24 * time.Hour)
 		cfg.Sources[1].PageSize = 100
 		h := newHarness(t, cfg)
 		h.x.add("mentions", mentions...)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/config"
+
+	"github.com/pajarito-care/pajarito/shared/protocol"
 )
 
 // PlanInput is what the budget planner decides from.
@@ -322,5 +324,5 @@ func roundDuration(d time.Duration) string {
 		d = d.Round(time.Hour)
 		return fmt.Sprintf("%dd%dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 	}
-	return config.DurationOf(d.Round(time.Minute)).String()
+	return protocol.DurationOf(d.Round(time.Minute)).String()
 }

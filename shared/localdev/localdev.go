@@ -48,6 +48,8 @@ import (
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
+
+	"github.com/pajarito-care/pajarito/shared/protocol"
 )
 
 // Names of the local resources.
@@ -268,7 +270,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	}()
 	go func() {
 		defer s.wg.Done()
-		s.every(runCtx, s.wall(o.Config.MonitorInterval.Duration()), "monitor", func(ctx context.Context) error {
+		s.every(runCtx, s.wall(o.Config.MonitorInterval.Std()), "monitor", func(ctx context.Context) error {
 			_, err := mon.Run(ctx)
 			return err
 		})
@@ -315,7 +317,7 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		s.XFake.Seed(posts...)
 		cfg = new(config.Config)
 		*cfg = *o.Config
-		cfg.Lookback = config.DurationOf(clock().Sub(oldest) + time.Minute)
+		cfg.Lookback = protocol.DurationOf(clock().Sub(oldest) + time.Minute)
 		creds, base = placeholderCredentials(o.Config), s.XFake.URL
 	}
 	s.XAPI = base
@@ -329,7 +331,7 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 	s.x, s.clock = x, clock
 	s.PollInterval = o.PollInterval
 	if s.PollInterval <= 0 {
-		s.PollInterval = o.Config.PollInterval.Duration()
+		s.PollInterval = o.Config.PollInterval.Std()
 	}
 	return &listen.Listener{Reader: x, Store: s.Store, Queue: q, Config: cfg, Now: clock, Log: log, Metrics: io.Discard}, nil
 }

@@ -367,7 +367,8 @@ func (c *SLAConfig) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Duration is a duration written as a string ("90s", "15m", "24h", "30d").
+// Duration is a duration written as a string ("90s", "15m", "24h", "30d"), in
+// pajarito.json and its protocol section alike.
 type Duration struct {
 	d    time.Duration
 	text string
@@ -379,6 +380,9 @@ func DurationOf(d time.Duration) Duration { return Duration{d: d} }
 
 // Std returns the duration.
 func (d Duration) Std() time.Duration { return d.d }
+
+// Err says why the value written is not a duration; nil when it is one.
+func (d Duration) Err() error { return d.err }
 
 // String formats the duration as it would be written: "15m", "24h", "30d".
 func (d Duration) String() string {
@@ -426,7 +430,7 @@ func ParseDuration(s string) Duration {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return Duration{text: s, err: fmt.Errorf("%q is not a duration: write it like \"15m\", \"24h\" or \"30d\"", s)}
+		return Duration{text: s, err: fmt.Errorf("%q is not a duration: write it like \"90s\", \"15m\", \"24h\" or \"7d\"", s)}
 	}
 	return Duration{d: d}
 }
