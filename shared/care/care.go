@@ -87,13 +87,22 @@ type Message struct {
 
 // Customer returns the id of the customer side of the message: the author of an
 // inbound message, the recipient of an outbound DM, and the replied-to user of an
-// outbound public reply.
+// outbound public reply; when the brand answers its own reply (a second post to
+// the customer, an update in their thread), the first other user it mentions.
 func (m *Message) Customer() string {
 	if m.Direction == Inbound {
 		return m.AuthorID
 	}
 	if m.Channel == DM {
 		return m.RecipientID
+	}
+	if m.InReplyToUserID != "" && m.InReplyToUserID == m.AuthorID {
+		for _, id := range m.MentionedIDs {
+			if id != m.AuthorID {
+				return id
+			}
+		}
+		return ""
 	}
 	return m.InReplyToUserID
 }

@@ -56,6 +56,10 @@ func TestCustomerAndThreadKey(t *testing.T) {
 	dmIn.Channel, dmIn.RecipientID = DM, "1590000000000000001"
 	dmOut := validMessage()
 	dmOut.Channel, dmOut.Direction, dmOut.AuthorID, dmOut.RecipientID = DM, Outbound, "1590000000000000001", "42"
+	update := outReply // the brand answering its own reply to 42, mentioning them
+	update.InReplyToUserID, update.MentionedIDs = "1590000000000000001", []string{"1590000000000000001", "42", "77"}
+	ownThread := update
+	ownThread.MentionedIDs = []string{"1590000000000000001"}
 	tests := []struct {
 		name     string
 		m        Message
@@ -66,6 +70,8 @@ func TestCustomerAndThreadKey(t *testing.T) {
 		{"outbound reply", outReply, "42", "public#C1#42"},
 		{"inbound DM", dmIn, "42", "dm#42"},
 		{"outbound DM", dmOut, "42", "dm#42"},
+		{"the brand's update in a customer's thread", update, "42", "public#C1#42"},
+		{"the brand's own thread", ownThread, "", "public#C1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

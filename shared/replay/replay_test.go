@@ -205,11 +205,13 @@ func TestSample(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: post %s: %v", f.Name(), ev.PostID, err)
 			}
-			// The brand answering its own post (an update in a thread) is not a
-			// message to a customer: the webhook drops it, as it does live.
-			ownThread := ev.Type == xwebhook.EventPostCreate && len(res.Dropped) == 1 && res.Dropped[0].Reason == xwebhook.DropOwnPost
-			if !ownThread && (len(res.Envelopes) != 1 || res.Envelopes[0].Kind != care.KindMessage) {
+			// Every post is a message, the brand's update in a customer's thread
+			// (its answer to its own reply, mentioning the customer) included.
+			if len(res.Envelopes) != 1 || res.Envelopes[0].Kind != care.KindMessage {
 				t.Fatalf("%s: post %s became %+v\n%s", f.Name(), ev.PostID, res, ev.Body)
+			}
+			if m := res.Envelopes[0].Message; m.Customer() == "" || m.Customer() == brand.ID {
+				t.Errorf("%s: post %s has customer %q", f.Name(), ev.PostID, m.Customer())
 			}
 		}
 	}

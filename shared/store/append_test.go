@@ -540,7 +540,13 @@ func TestAppendCustomersOfOneConversation(t *testing.T) {
 	if res := mustAppend(t, s, post(xid(704), notice, xid(701), t0.Add(3*time.Minute)), ""); res.CaseID != ana.CaseID {
 		t.Errorf("Ana's follow-up went to case %s, want %s", res.CaseID, ana.CaseID)
 	}
-	for id, want := range map[string][2]int{ana.CaseID: {2, 0}, luis.CaseID: {1, 1}} {
+	// The brand's update to Luis: an answer to its own answer, mentioning him.
+	update := reply(xid(705), notice, xid(703), t0.Add(4*time.Minute))
+	update.Message.InReplyToUserID, update.Message.MentionedIDs = brandID, []string{other}
+	if res := mustAppend(t, s, update, ""); res.CaseID != luis.CaseID {
+		t.Errorf("the brand's update to Luis went to case %s, want %s", res.CaseID, luis.CaseID)
+	}
+	for id, want := range map[string][2]int{ana.CaseID: {2, 0}, luis.CaseID: {1, 2}} {
 		c, _ := mustGet(t, s, id)
 		if c.MessagesIn != want[0] || c.MessagesOut != want[1] || care.ThreadConversation(c.ThreadKey) != notice {
 			t.Errorf("case %s: %d in, %d out, thread %s; want %d, %d in conversation %s", id, c.MessagesIn, c.MessagesOut, c.ThreadKey, want[0], want[1], notice)

@@ -355,6 +355,15 @@ func TestParseRules(t *testing.T) {
 		{"XAA brand reply to itself (thread)", xaaPost("post.create", brandID,
 			`{"id":"9","author_id":"`+brandID+`",`+created+`,"text":"2/2","in_reply_to_user_id":"`+brandID+`"}`),
 			want{dropped: []Drop{{DropOwnPost, "9"}}}},
+		{"XAA brand update in a customer's thread is kept outbound", xaaPost("post.create", brandID,
+			`{"id":"12","author_id":"`+brandID+`",`+created+`,"text":"@mariagv_viajes ya está resuelto","in_reply_to_user_id":"`+brandID+`",
+			"conversation_id":"3","referenced_tweets":[{"type":"replied_to","id":"10"}],
+			"entities":{"mentions":[{"start":0,"end":15,"username":"mariagv_viajes","id":"`+mariaID+`"}]}}`),
+			want{kinds: []care.Kind{care.KindMessage}, check: msg(func(t *testing.T, m *care.Message) {
+				if m.Direction != care.Outbound || m.Summoned || m.InReplyToID != "10" || m.Customer() != mariaID || m.ConversationID != "3" {
+					t.Errorf("got %+v", m)
+				}
+			})}},
 		{"XAA brand reply to a customer is kept outbound", xaaPost("post.create", brandID,
 			`{"id":"10","author_id":"`+brandID+`",`+created+`,"text":"@mariagv_viajes hola","in_reply_to_user_id":"`+mariaID+`",
 			"referenced_tweets":[{"type":"replied_to","id":"3"}]}`),

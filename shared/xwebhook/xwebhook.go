@@ -48,7 +48,8 @@ const (
 	DropNotServed = "not_served"
 	// DropRetweet: a repost carries no words of its own to answer.
 	DropRetweet = "retweet"
-	// DropOwnPost: the brand's own post that is not a reply to someone else.
+	// DropOwnPost: the brand's own post that answers no customer: not a reply,
+	// or a reply to its own post that mentions no one else (its own thread).
 	DropOwnPost = "own_post"
 	// DropNotMessage: a direct_message_events item that is not a message_create.
 	DropNotMessage = "not_message"
@@ -429,11 +430,14 @@ func (p *parser) classifyPost(m *care.Message, retweet bool) string {
 		return DropRetweet
 	}
 	if m.AuthorID == p.brand.ID {
-		if m.InReplyToUserID == "" || m.InReplyToUserID == p.brand.ID {
-			return DropOwnPost
-		}
+		// The brand's own posts are not care, nor are its threads; a reply to its
+		// own reply that mentions a customer continues that customer's
+		// conversation (a second post, an update).
 		m.Direction = care.Outbound
 		m.Summoned = false
+		if m.InReplyToUserID == "" || m.Customer() == "" {
+			return DropOwnPost
+		}
 		return ""
 	}
 	m.Direction = care.Inbound
