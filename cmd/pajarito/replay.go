@@ -36,7 +36,8 @@ Signs each webhook body like X does (x-twitter-webhooks-signature) and POSTs it.
           the day already past sent at once); without it, sent at once, all in
           the past.
 
-Folders are replayed in name order. Example, a day of care in 16 minutes:
+Folders are replayed in name order. Example, the recorded day (26.6 hours) in
+under half an hour:
 
   pajarito dev --speed 60 &
   pajarito replay --speed 60x events/conversations/
