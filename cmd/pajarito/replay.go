@@ -34,7 +34,8 @@ Signs each webhook body like X does (x-twitter-webhooks-signature) and POSTs it.
           original timing and time of day on the server's clock (GET /healthz):
           with --speed, paced as the server's clock reaches each post (those of
           the day already past sent at once); without it, sent at once, all in
-          the past.
+          the past. With --out, written into a folder instead, one webhook body
+          per post at the recording's own dates.
 
 Folders are replayed in name order. Example, the recorded day (26.6 hours) in
 under half an hour:
@@ -49,6 +50,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	target := fs.String("url", "http://127.0.0.1:8080/webhooks/x", "webhook URL to POST to")
 	secret := fs.String("secret", envOr("X_CONSUMER_SECRET", devSecret), "X consumer secret that signs the bodies (default $X_CONSUMER_SECRET, else the dev system's)")
 	speedFlag := fs.String("speed", "", "replay conversations (.csv) live, this many times faster than they happened, e.g. 60x; the server's clock must run as fast (pajarito dev --speed 60)")
+	outDir := fs.String("out", "", "write the webhook bodies of recorded conversations (.csv) into this folder, at their original dates, instead of sending them")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, replayUsage+"\nFlags:\n")
 		fs.PrintDefaults()
@@ -67,6 +69,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	files, err := replayFiles(fs.Args())
 	if err != nil {
 		return err
+	}
+	if *outDir != "" {
+		return writeConversations(files, *outDir, stdout)
 	}
 	r := &replayer{client: &http.Client{Timeout: 15 * time.Second}, url: *target, secret: []byte(*secret), speed: speed, out: stdout}
 	for _, f := range files {
@@ -178,14 +183,9 @@ func (r *replayer) post(ctx context.Context, body []byte) (int, string, error) {
 
 // conversations replays a recorded conversations file on the server's clock.
 func (r *replayer) conversations(ctx context.Context, file string) error {
-	f, err := os.Open(file)
+	posts, err := readConversations(file)
 	if err != nil {
-		return fmt.Errorf("replay: %w", err)
-	}
-	posts, err := replay.ReadCSV(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+		return err
 	}
 	brand, err := replayBrand()
 	if err != nil {
@@ -230,6 +230,55 @@ func (r *replayer) conversations(ctx context.Context, file string) error {
 		r.send(ctx, fmt.Sprintf("%s %s %s", ev.At.Format("15:04:05"), ev.Type, ev.PostID), ev.Body)
 	}
 	return nil
+}
+
+// writeConversations writes the deliveries of recorded conversations into dir,
+// one file each, at the recording's own dates, named so that the folder replays
+// in the order the posts were written: "<recording>-0001-post.mention.create.json".
+func writeConversations(files []string, dir string, stdout io.Writer) error {
+	brand, err := replayBrand()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("replay: --out: %w", err)
+	}
+	for _, file := range files {
+		if !strings.EqualFold(filepath.Ext(file), ".csv") {
+			return fmt.Errorf("replay: --out converts recorded conversations (.csv); %s is a webhook body already", file)
+		}
+		posts, err := readConversations(file)
+		if err != nil {
+			return err
+		}
+		events, err := replay.Events(posts, brand, replay.First(posts))
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+		for i, ev := range events {
+			path := filepath.Join(dir, fmt.Sprintf("%s-%04d-%s.json", name, i+1, ev.Type))
+			if err := os.WriteFile(path, append(ev.Body, '\n'), 0o644); err != nil {
+				return fmt.Errorf("replay: --out: %w", err)
+			}
+		}
+		fmt.Fprintf(stdout, "%s: wrote %d webhook bodies to %s (replay them with: pajarito replay %s)\n", filepath.Base(file), len(events), dir, dir)
+	}
+	return nil
+}
+
+// readConversations reads a recorded conversations file.
+func readConversations(file string) ([]replay.Post, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	defer f.Close()
+	posts, err := replay.ReadCSV(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return posts, nil
 }
 
 // serverClock reads the server's clock from GET /healthz beside the webhook.

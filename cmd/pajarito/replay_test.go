@@ -307,3 +307,47 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestReplayConversationsOut writes the deliveries of a recording into a folder,
+// at its own dates, in order; that folder then replays as webhook bodies.
+func TestReplayConversationsOut(t *testing.T) {
+	t.Setenv("PAJARITO_CONFIG", "../../pajarito.json")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "day.csv")
+	if err := os.WriteFile(file, []byte(conversations(wednesday)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "events")
+	var buf syncBuffer
+	if err := run(t.Context(), []string{"replay", "--out", out, file}, &buf, &buf); err != nil {
+		t.Fatalf("replay --out: %v\n%s", err, buf.String())
+	}
+	files, err := replayFiles([]string{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := xwebhook.Parse(body, xwebhook.Brand{ID: "1590000000000000001", Handle: "PajaritoAir"}, wednesday)
+		if err != nil || len(res.Envelopes) != 1 {
+			t.Fatalf("%s: %v %+v", f, err, res)
+		}
+		got = append(got, filepath.Base(f)+" "+res.Envelopes[0].Message.CreatedAt.Format("15:04:05"))
+	}
+	want := []string{
+		"day-0001-post.mention.create.json 10:00:00", "day-0002-post.create.json 10:06:00", "day-0003-post.reply.create.json 10:07:30",
+		"day-0004-post.mention.create.json 10:10:00", "day-0005-post.create.json 10:40:00", "day-0006-post.reply.create.json 10:41:00",
+		"day-0007-post.create.json 10:45:00", "day-0008-post.mention.create.json 10:50:00",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("written:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A webhook body is no recording to convert.
+	if err := run(t.Context(), []string{"replay", "--out", out, files[0]}, &buf, &buf); err == nil || !strings.Contains(err.Error(), "webhook body already") {
+		t.Errorf("--out of a webhook body: err = %v", err)
+	}
+}
