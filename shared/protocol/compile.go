@@ -106,6 +106,11 @@ func compile(c *Config) (*compiled, []FieldError) {
 	} else if d.d < time.Hour || d.d > 30*24*time.Hour {
 		bad("auto_reply_cooldown", "%s is out of range: a case gets at most one automatic reply per cooldown, from 1h to 30d (default 24h)", d)
 	}
+	if d := c.AutoReplyMaxAge; d.err != nil {
+		bad("auto_reply_max_age", "%v", d.err)
+	} else if d.d != 0 && (d.d < 10*time.Minute || d.d > 30*24*time.Hour) {
+		bad("auto_reply_max_age", "%s is out of range: messages written longer ago get no automatic reply, from 10m to 30d, or 0 for no limit (the default)", d)
+	}
 	for i, in := range c.AutoReply {
 		switch {
 		case in == "spam":

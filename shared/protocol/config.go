@@ -80,6 +80,11 @@ type Config struct {
 	AgentSignature string `json:"agent_signature"`
 	// AutoReplyCooldown: a case gets at most one automatic reply per cooldown.
 	AutoReplyCooldown Duration `json:"auto_reply_cooldown"`
+	// AutoReplyMaxAge, when set, withholds the automatic reply from a message
+	// written longer ago (found late: a first run reading back days, a backlog
+	// after an outage), for a person to answer: "we're looking into it right
+	// now" days later reads as broken. 0 (the default): no limit.
+	AutoReplyMaxAge Duration `json:"auto_reply_max_age"`
 	// AutoReply lists the intents acknowledged automatically (praise is thanked).
 	AutoReply []string `json:"auto_reply"`
 	// AllowLinks lets every automatic reply carry links (each template may opt in

@@ -143,6 +143,8 @@ func TestConfigValidate(t *testing.T) {
 		{"agent signature", func(c *Config) { c.AgentSignature = "^Ana" }, "agent_signature", "{agent}"},
 		{"cooldown", func(c *Config) { c.AutoReplyCooldown = ParseDuration("10m") }, "auto_reply_cooldown", "out of range"},
 		{"cooldown text", func(c *Config) { c.AutoReplyCooldown = ParseDuration("a day") }, "auto_reply_cooldown", "not a duration"},
+		{"max age", func(c *Config) { c.AutoReplyMaxAge = ParseDuration("1m") }, "auto_reply_max_age", "out of range"},
+		{"max age text", func(c *Config) { c.AutoReplyMaxAge = ParseDuration("ayer") }, "auto_reply_max_age", "not a duration"},
 		{"spam auto reply", func(c *Config) { c.AutoReply = append(c.AutoReply, "spam") }, "auto_reply[5]", "never answered"},
 		{"complaint without apology es", func(c *Config) { setText(c, TemplateComplaint, "es", "Hola {first_name}, lo revisamos. {signature}") },
 			"templates.complaint.es", "must start with an apology"},

@@ -327,6 +327,8 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 			withhold("the %d automatic crisis replies of this %s window are taken (X allows the account 100 posts per 15 minutes); the case waits for an agent", cfg.Crisis.MaxRepliesPerWindow, cfg.Crisis.Window)
 		case tier == SelfServe && !m.Summoned:
 			withhold("on the self-serve tier X allows automatic replies only to posts that mention or quote the brand, and this one does not")
+		case cfg.AutoReplyMaxAge.Std() > 0 && in.Now.Sub(m.CreatedAt) > cfg.AutoReplyMaxAge.Std():
+			withhold("the message was written %s ago, longer than auto_reply_max_age (%s): an automatic acknowledgement would come too late; an agent answers", FormatDuration(in.Now.Sub(m.CreatedAt)), cfg.AutoReplyMaxAge)
 		case !in.History.LastAutoReplyAt.IsZero() && in.Now.Sub(in.History.LastAutoReplyAt) < cooldown:
 			withhold("the case got an automatic reply at %s, within the %s cooldown", in.History.LastAutoReplyAt.UTC().Format(time.RFC3339), cfg.AutoReplyCooldown)
 		default:

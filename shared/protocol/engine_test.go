@@ -195,6 +195,20 @@ func TestDecideRules(t *testing.T) {
 			edit: func(in *Input) { in.History.LastAutoReplyAt = monday10.Add(-25 * time.Hour) },
 			want: want{kind: care.ReplyAutoAck}},
 
+		// Found late: past auto_reply_max_age, a person answers; within it, or
+		// with no limit set, the acknowledgement goes out.
+		{name: "too old for an automatic reply", m: post("134", "@PajaritoAir still no news about my bag", "en", monday10.Add(-30*time.Hour)),
+			r: labels("en", classify.IntentComplaint, -0.6, classify.UrgencyNone), now: monday10,
+			eng:  func(c *Config) { c.AutoReplyMaxAge = DurationOf(24 * time.Hour) },
+			want: want{withheld: "written 30h ago, longer than auto_reply_max_age (24h)", actions: []care.ActionKind{care.ActionQueue}, notActions: []care.ActionKind{care.ActionAutoAck}}},
+		{name: "within auto_reply_max_age", m: post("135", "@PajaritoAir still no news about my bag", "en", monday10.Add(-23*time.Hour)),
+			r: labels("en", classify.IntentComplaint, -0.6, classify.UrgencyNone), now: monday10,
+			eng:  func(c *Config) { c.AutoReplyMaxAge = DurationOf(24 * time.Hour) },
+			want: want{kind: care.ReplyAutoAck}},
+		{name: "no age limit by default", m: post("136", "@PajaritoAir still no news about my bag", "en", monday10.Add(-30*24*time.Hour)),
+			r: labels("en", classify.IntentComplaint, -0.6, classify.UrgencyNone), now: monday10,
+			want: want{kind: care.ReplyAutoAck}},
+
 		// Spam and the brand's own messages: no action.
 		{name: "spam", m: post("141", "@PajaritoAir follow back! free crypto", "en", monday10),
 			r: labels("en", classify.IntentSpam, 0.4, classify.UrgencyNone), now: monday10,
