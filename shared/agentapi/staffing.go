@@ -75,11 +75,22 @@ func (a *API) getStaffing(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, plan)
 }
 
-// staffingPlan sizes the team for the arrivals of rep, a report by day.
+// staffingPlan sizes the team for the arrivals of rep, a report by day. The
+// measured days start with the first that has cases: the quiet days before it
+// are those before the deployment, and would dilute its arrivals.
 func (a *API) staffingPlan(rep *MetricsReport) (*StaffingPlan, error) {
 	loc := a.metricsZone()
+	first := ""
+	for _, g := range rep.Groups {
+		if g.Cases > 0 && (first == "" || g.Key < first) {
+			first = g.Key
+		}
+	}
 	var hours [24]float64 // the time the measured days spent in each hour of day
 	for _, d := range rep.Days {
+		if d.Day < first {
+			continue
+		}
 		day, err := time.ParseInLocation(time.DateOnly, d.Day, loc)
 		if err != nil {
 			return nil, fmt.Errorf("staffing: roll-up day %q: %w", d.Day, err)

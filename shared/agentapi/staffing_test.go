@@ -270,6 +270,22 @@ func TestStaffing(t *testing.T) {
 	}
 }
 
+// TestStaffingFromFirstCases: quiet days rolled up before the first day with
+// cases (before the deployment) do not dilute the arrivals.
+func TestStaffingFromFirstCases(t *testing.T) {
+	e := serveMeasured(t, staffingNow, config.Staffing{}, nil)
+	seedWeek(t, e)
+	for _, d := range []string{"2026-08-01", "2026-08-02"} {
+		rollUp(t, e.store, d, nil, time.Date(2026, 8, 3, 3, 0, 0, 0, madridZone))
+	}
+	var from1, from3 agentapi.StaffingPlan
+	ok(t, e.get(t, "/v1/staffing?from=2026-08-01&to=2026-08-10"), http.StatusOK, &from1)
+	ok(t, e.get(t, "/v1/staffing?from=2026-08-03&to=2026-08-10"), http.StatusOK, &from3)
+	if want := (14*6 + 7) / 7.0; math.Abs(from1.Hours[9].ArrivalsPerHour-want) > 1e-9 || from1.Hours[9] != from3.Hours[9] {
+		t.Errorf("hour 9 from the 1st: %+v; from the 3rd: %+v; want %v arrivals/h both", from1.Hours[9], from3.Hours[9], want)
+	}
+}
+
 func TestStaffingPeriod(t *testing.T) {
 	tests := []struct {
 		name, query string
