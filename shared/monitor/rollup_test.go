@@ -20,19 +20,8 @@ import (
 	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
-const rollupBrand = "1590000000000000001"
-
-// rollupZone is the brand's zone: Madrid, UTC+2 in August 2026.
-var rollupZone = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Madrid")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
-
 // local is a time of August 2026 in Madrid; the 3rd is a Monday.
-func local(day, hh, mm int) time.Time { return time.Date(2026, 8, day, hh, mm, 0, 0, rollupZone) }
+func local(day, hh, mm int) time.Time { return time.Date(2026, 8, day, hh, mm, 0, 0, madrid) }
 
 // rollupFixture is a brand open Monday to Friday 09:00–18:00 in Madrid, answering
 // within an hour of business time, over a table of its own, with a settable
@@ -81,9 +70,9 @@ func (f *rollupFixture) opens(n int, ch care.Channel, at time.Time, department s
 	m := &care.Message{Channel: ch, Direction: care.Inbound, ID: messageID(n), AuthorID: customerID(n), AuthorHandle: fmt.Sprint("c", n),
 		Text: "Hola, ¿me ayudáis con mi reserva?", Lang: "es", CreatedAt: at, Summoned: true}
 	if ch == care.DM {
-		m.RecipientID = rollupBrand
+		m.RecipientID = brandID
 	} else {
-		m.ConversationID, m.MentionedIDs = m.ID, []string{rollupBrand}
+		m.ConversationID, m.MentionedIDs = m.ID, []string{brandID}
 	}
 	res, err := f.st.Append(f.t.Context(), &care.Envelope{Version: care.EnvelopeVersion, Kind: care.KindMessage, Source: care.SourceXAA, ReceivedAt: at, Message: m}, "sqs-"+m.ID)
 	if err != nil || !res.Created {
@@ -116,7 +105,7 @@ func (f *rollupFixture) answers(id string, n int, ch care.Channel, kind care.Rep
 	if ok, err := f.st.FinishReply(f.t.Context(), req, 1, store.ReplyOutcome{State: care.ReplySent, XID: xid, CostUSD: usd, SentAt: at}); err != nil || !ok {
 		f.t.Fatalf("finish reply: %v, %v", ok, err)
 	}
-	m := &care.Message{Channel: ch, Direction: care.Outbound, ID: xid, AuthorID: rollupBrand, Text: req.Text, CreatedAt: at}
+	m := &care.Message{Channel: ch, Direction: care.Outbound, ID: xid, AuthorID: brandID, Text: req.Text, CreatedAt: at}
 	if ch == care.DM {
 		m.RecipientID = customerID(n)
 	} else {

@@ -19,7 +19,8 @@ import (
 	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
-const slaBrand = "1590000000000000001"
+// brandID is the brand of every test of the package; madrid its zone.
+const brandID = "1590000000000000001"
 
 var madrid = func() *time.Location {
 	l, err := time.LoadLocation("Europe/Madrid")
@@ -88,7 +89,7 @@ func (f *slaFixture) dm(n, m int, handle string, at time.Time) store.AppendResul
 	f.t.Helper()
 	env := &care.Envelope{Version: care.EnvelopeVersion, Kind: care.KindMessage, Source: care.SourceXAA, ReceivedAt: at, Message: &care.Message{
 		Channel: care.DM, Direction: care.Inbound, ID: messageID(m), AuthorID: customerID(n), AuthorHandle: handle,
-		RecipientID: slaBrand, Text: "Hola, ¿me ayudáis con mi reserva?", Lang: "es", CreatedAt: at, Summoned: true,
+		RecipientID: brandID, Text: "Hola, ¿me ayudáis con mi reserva?", Lang: "es", CreatedAt: at, Summoned: true,
 	}}
 	res, err := f.st.Append(f.t.Context(), env, "sqs-"+messageID(m))
 	if err != nil || !res.Stored() {
@@ -101,7 +102,7 @@ func (f *slaFixture) dm(n, m int, handle string, at time.Time) store.AppendResul
 func (f *slaFixture) answers(id string, n int, at time.Time) {
 	f.t.Helper()
 	env := &care.Envelope{Version: care.EnvelopeVersion, Kind: care.KindMessage, Source: care.SourceReply, ReceivedAt: at, Message: &care.Message{
-		Channel: care.DM, Direction: care.Outbound, ID: messageID(500 + n), AuthorID: slaBrand, RecipientID: customerID(n),
+		Channel: care.DM, Direction: care.Outbound, ID: messageID(500 + n), AuthorID: brandID, RecipientID: customerID(n),
 		Text: "¡Hola! Claro, dinos tu localizador.", CreatedAt: at,
 	}}
 	if _, err := f.st.AppendOutbound(f.t.Context(), id, env, "reply-"+messageID(n)); err != nil {

@@ -37,8 +37,6 @@ var surveySQS = sync.OnceValues(func() (*localsqs.Server, error) {
 	return localsqs.Start(localsqs.Queue{Name: surveyQueue})
 })
 
-const surveyBrand = "1590000000000000001"
-
 // surveyT0 is when the tests' first messages are written (a Monday, 09:00 UTC).
 var surveyT0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
@@ -157,9 +155,9 @@ func (f *surveyFixture) append(m *care.Message) store.AppendResult {
 func (f *surveyFixture) dm(customer string, in bool, text string, at time.Time) store.AppendResult {
 	m := &care.Message{Channel: care.DM, ID: f.xid(), Text: text, Lang: "es", CreatedAt: at}
 	if in {
-		m.Direction, m.AuthorID, m.AuthorHandle, m.RecipientID = care.Inbound, customer, "cliente", surveyBrand
+		m.Direction, m.AuthorID, m.AuthorHandle, m.RecipientID = care.Inbound, customer, "cliente", brandID
 	} else {
-		m.Direction, m.AuthorID, m.RecipientID = care.Outbound, surveyBrand, customer
+		m.Direction, m.AuthorID, m.RecipientID = care.Outbound, brandID, customer
 	}
 	return f.append(m)
 }
@@ -174,9 +172,9 @@ func (f *surveyFixture) post(customer, conv, replyTo string, in bool, at time.Ti
 	m := &care.Message{Channel: care.Public, ID: id, Lang: "es", CreatedAt: at, ConversationID: conv, InReplyToID: replyTo}
 	if in {
 		m.Direction, m.AuthorID, m.AuthorHandle, m.Text = care.Inbound, customer, "cliente", "@PajaritoAir mi vuelo PJ123 sale tarde"
-		m.MentionedIDs, m.Summoned = []string{surveyBrand}, true
+		m.MentionedIDs, m.Summoned = []string{brandID}, true
 	} else {
-		m.Direction, m.AuthorID, m.Text, m.InReplyToUserID = care.Outbound, surveyBrand, "Lo sentimos, ya lo miramos. ^Equipo", customer
+		m.Direction, m.AuthorID, m.Text, m.InReplyToUserID = care.Outbound, brandID, "Lo sentimos, ya lo miramos. ^Equipo", customer
 	}
 	return f.append(m)
 }
@@ -277,9 +275,9 @@ func TestSurveyOncePerCase(t *testing.T) {
 	x := xfake.Start()
 	defer x.Close()
 	x.SetClock(func() time.Time { return at })
-	x.SetUser(xfake.User{ID: surveyBrand, Username: "PajaritoAir", Name: "Pajarito Air"}, xfake.User{ID: customer, Username: "cliente", Name: "Cliente"})
-	brand := xwebhook.Brand{ID: surveyBrand, Handle: "PajaritoAir"}
-	xc, err := xapi.New(xapi.Credentials{APIKey: "ck", APISecret: "cs", AccessToken: surveyBrand + "-at", AccessTokenSecret: "ats"},
+	x.SetUser(xfake.User{ID: brandID, Username: "PajaritoAir", Name: "Pajarito Air"}, xfake.User{ID: customer, Username: "cliente", Name: "Cliente"})
+	brand := xwebhook.Brand{ID: brandID, Handle: "PajaritoAir"}
+	xc, err := xapi.New(xapi.Credentials{APIKey: "ck", APISecret: "cs", AccessToken: brandID + "-at", AccessTokenSecret: "ats"},
 		xapi.Options{Brand: brand, BaseURL: x.URL, HTTPClient: &http.Client{Timeout: 5 * time.Second}, Now: func() time.Time { return at },
 			Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
