@@ -234,26 +234,3 @@ func TestGetMetricsWithoutRollups(t *testing.T) {
 		t.Errorf("code %q", er.Error.Code)
 	}
 }
-
-// The OpenAPI schemas of the response have exactly the JSON fields of its types.
-func TestMetricsSchemas(t *testing.T) {
-	doc := loadOpenAPI(t)
-	for name, v := range map[string]any{
-		"MetricsReport": agentapi.MetricsReport{}, "Metrics": metrics.Metrics{}, "Stats": metrics.Stats{},
-		"RolledUpDay": agentapi.RolledUpDay{}, "MonthSpend": agentapi.MonthSpend{},
-	} {
-		s, found := doc.Components.Schemas[name]
-		if !found {
-			t.Errorf("no schema %s", name)
-			continue
-		}
-		var props []string
-		for p := range s.Properties {
-			props = append(props, p)
-		}
-		slices.Sort(props)
-		if want := jsonFields(reflect.TypeOf(v)); !slices.Equal(props, want) {
-			t.Errorf("schema %s has %v, %T has %v", name, props, v, want)
-		}
-	}
-}

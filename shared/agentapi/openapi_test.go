@@ -12,7 +12,9 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/metrics"
 	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/report"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
 
@@ -195,6 +197,13 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ReplyResult": agentapi.ReplyResult{}, "NoteResult": agentapi.NoteResult{}, "LabelsResult": agentapi.LabelsResult{},
 		"AgentList": agentapi.AgentList{}, "Me": agentapi.Me{}, "CrisisList": agentapi.CrisisList{},
 		"CrisisResult": agentapi.CrisisResult{}, "TemplateList": agentapi.TemplateList{},
+		// GET /v1/metrics.
+		"MetricsReport": agentapi.MetricsReport{}, "Metrics": metrics.Metrics{}, "Stats": metrics.Stats{},
+		"RolledUpDay": agentapi.RolledUpDay{}, "MonthSpend": agentapi.MonthSpend{},
+		// GET /v1/staffing and GET /v1/report.
+		"StaffingPlan": agentapi.StaffingPlan{}, "StaffingHour": report.StaffingHour{}, "StaffingTarget": report.Target{},
+		"ReportData": report.Data{}, "ReportSummary": report.Summary{}, "HourVolume": report.HourVolume{},
+		"Histogram": report.Histogram{}, "HistogramBin": report.Bin{}, "DayCSAT": report.DayCSAT{},
 	}
 	requests := map[string]any{
 		"AssignRequest": agentapi.AssignRequest{}, "UnassignRequest": agentapi.UnassignRequest{},
