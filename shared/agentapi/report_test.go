@@ -223,32 +223,6 @@ func TestReportEmpty(t *testing.T) {
 	}
 }
 
-func TestReportErrors(t *testing.T) {
-	tests := []struct {
-		name   string
-		query  string
-		hide   bool
-		status int
-		code   string
-	}{
-		{"unknown language", "?lang=fr", false, http.StatusBadRequest, "bad_lang"},
-		{"bad day", "?from=2026-8-1", false, http.StatusBadRequest, "bad_query"},
-		{"too long", "?from=2026-01-01&to=2026-08-01", false, http.StatusBadRequest, "bad_query"},
-		{"unknown parameter", "?format=pdf", false, http.StatusBadRequest, "bad_query"},
-		{"no roll-ups in this store", "", true, http.StatusServiceUnavailable, "metrics_unavailable"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var override agentapi.Store
-			if tt.hide {
-				override = plainStore{newStore(t)}
-			}
-			e := serveMeasured(t, staffingNow, config.Staffing{}, override)
-			wantError(t, e.get(t, "/v1/report"+tt.query), tt.status, tt.code)
-		})
-	}
-}
-
 // TestReportHistogramOfRollups checks the histogram of stored roll-ups, whose
 // distributions keep bins only: values far from the edges land in their bins.
 func TestReportHistogramOfRollups(t *testing.T) {

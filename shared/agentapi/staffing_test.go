@@ -316,21 +316,28 @@ func TestStaffingPeriod(t *testing.T) {
 // plainStore hides the store's roll-ups from the API.
 type plainStore struct{ agentapi.Store }
 
-func TestStaffingErrors(t *testing.T) {
+// TestStaffingAndReportErrors: GET /v1/staffing and GET /v1/report refuse bad
+// parameters, and answer 503 from a store without roll-ups.
+func TestStaffingAndReportErrors(t *testing.T) {
 	tests := []struct {
 		name   string
-		query  string
+		query  string // path and query
 		hide   bool
 		status int
 		code   string
 	}{
-		{"not a day", "?from=1/8/2026", false, http.StatusBadRequest, "bad_query"},
-		{"an instant", "?to=2026-08-01T09:00:00Z", false, http.StatusBadRequest, "bad_query"},
-		{"from after to", "?from=2026-08-02&to=2026-08-01", false, http.StatusBadRequest, "bad_query"},
-		{"too long", "?from=2026-01-01&to=2026-08-01", false, http.StatusBadRequest, "bad_query"},
-		{"unknown parameter", "?by=day", false, http.StatusBadRequest, "bad_query"},
-		{"given twice", "?from=2026-08-01&from=2026-08-02", false, http.StatusBadRequest, "bad_query"},
-		{"no roll-ups in this store", "", true, http.StatusServiceUnavailable, "metrics_unavailable"},
+		{"not a day", "/v1/staffing?from=1/8/2026", false, http.StatusBadRequest, "bad_query"},
+		{"an instant", "/v1/staffing?to=2026-08-01T09:00:00Z", false, http.StatusBadRequest, "bad_query"},
+		{"from after to", "/v1/staffing?from=2026-08-02&to=2026-08-01", false, http.StatusBadRequest, "bad_query"},
+		{"too long", "/v1/staffing?from=2026-01-01&to=2026-08-01", false, http.StatusBadRequest, "bad_query"},
+		{"unknown parameter", "/v1/staffing?by=day", false, http.StatusBadRequest, "bad_query"},
+		{"given twice", "/v1/staffing?from=2026-08-01&from=2026-08-02", false, http.StatusBadRequest, "bad_query"},
+		{"no roll-ups in this store", "/v1/staffing", true, http.StatusServiceUnavailable, "metrics_unavailable"},
+		{"report: unknown language", "/v1/report?lang=fr", false, http.StatusBadRequest, "bad_lang"},
+		{"report: bad day", "/v1/report?from=2026-8-1", false, http.StatusBadRequest, "bad_query"},
+		{"report: too long", "/v1/report?from=2026-01-01&to=2026-08-01", false, http.StatusBadRequest, "bad_query"},
+		{"report: unknown parameter", "/v1/report?format=pdf", false, http.StatusBadRequest, "bad_query"},
+		{"report: no roll-ups in this store", "/v1/report", true, http.StatusServiceUnavailable, "metrics_unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -339,7 +346,7 @@ func TestStaffingErrors(t *testing.T) {
 				override = plainStore{newStore(t)}
 			}
 			e := serveMeasured(t, staffingNow, config.Staffing{}, override)
-			wantError(t, e.get(t, "/v1/staffing"+tt.query), tt.status, tt.code)
+			wantError(t, e.get(t, tt.query), tt.status, tt.code)
 		})
 	}
 }
