@@ -124,7 +124,8 @@ func ReadCSV(r io.Reader) ([]Post, error) {
 
 // Span is how long the recording lasts, from its first post to its last.
 func Span(posts []Post) time.Duration {
-	first, last := First(posts), First(posts)
+	first := First(posts)
+	last := first
 	for _, p := range posts {
 		if p.CreatedAt.After(last) {
 			last = p.CreatedAt
