@@ -23,10 +23,8 @@ type Brand struct {
 
 // Event is the X Activity API delivery of one post.
 type Event struct {
-	// Offset is how long after the recording's first post this one was written;
-	// At is when it is written on the new clock.
-	Offset time.Duration
-	At     time.Time
+	// At is when the post is written on the new clock.
+	At time.Time
 	// Type is the XAA event type: post.mention.create, post.reply.create (a
 	// customer answers the brand) or post.create (the brand posts).
 	Type   string
@@ -71,7 +69,6 @@ func Events(posts []Post, brand Brand, start time.Time) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		ev.Offset = posts[i].CreatedAt.Sub(first)
 		events = append(events, ev)
 	}
 	return events, nil

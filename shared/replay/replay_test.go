@@ -116,8 +116,8 @@ func TestEvents(t *testing.T) {
 			t.Errorf("event %d: %v", i, err)
 		}
 		at := start.Add(w.offset)
-		if ev.Type != w.typ || ev.Offset != w.offset || !ev.At.Equal(at) || !m.CreatedAt.Equal(at) || ev.PostID != m.ID {
-			t.Errorf("event %d: %s at +%s (%s), message %s at %s; want %s at +%s", i, ev.Type, ev.Offset, ev.At, m.ID, m.CreatedAt, w.typ, w.offset)
+		if ev.Type != w.typ || !ev.At.Equal(at) || !m.CreatedAt.Equal(at) || ev.PostID != m.ID {
+			t.Errorf("event %d: %s at %s, message %s at %s; want %s at +%s (%s)", i, ev.Type, ev.At, m.ID, m.CreatedAt, w.typ, w.offset, at)
 		}
 		if idAt, ok := care.IDTime(m.ID); !ok || !idAt.Equal(at) {
 			t.Errorf("event %d: id %s carries %v, want its time %v", i, m.ID, idAt, at)
