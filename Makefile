@@ -4,7 +4,7 @@ FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 DIST := dist
 
-.PHONY: help setup dev test vet fmt-check build synth bench fuzz report-screenshot clean
+.PHONY: help setup dev test test-loaded race vet fmt-check build synth bench fuzz report-screenshot clean
 
 help: ## List the commands.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t14
@@ -20,6 +20,22 @@ dev: setup ## Run the whole system locally (no AWS account needed).
 
 test: setup fmt-check vet ## Run every test (unit, DynamoDB against dynalite, SQS against goaws, end-to-end on built Lambda binaries).
 	go test -count=1 ./...
+
+LOADED_RUNS ?= 5
+
+test-loaded: setup ## The flakiness check: every test LOADED_RUNS (5) times in a row beside a busy loop on each core, then make race.
+	@hogs=(); for i in $$(seq $$(nproc)); do (while :; do :; done) & hogs+=($$!); done; \
+	trap 'kill $${hogs[@]} 2>/dev/null' EXIT; \
+	echo "test-loaded: $${#hogs[@]} busy loops beside the tests"; \
+	for i in $$(seq $(LOADED_RUNS)); do \
+		echo "test-loaded: run $$i of $(LOADED_RUNS)"; \
+		go test -count=1 ./... || { echo "test-loaded: run $$i of $(LOADED_RUNS) failed"; exit 1; }; \
+	done; \
+	echo "test-loaded: $(LOADED_RUNS) loaded runs passed"
+	$(MAKE) --no-print-directory race
+
+race: setup ## Every test of the project's packages under the race detector (infra's jsii runtime races in its own shutdown: run without -race).
+	go test -race -count=1 $$(go list ./... | grep -v '/infra$$')
 
 vet:
 	go vet ./...

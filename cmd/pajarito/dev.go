@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -97,7 +98,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
-func printBanner(w io.Writer, sys *localdev.System, cfg *config.Config, dataDir, token, tokenFrom, secretFrom string) {
+// bannerEnd is the banner's last line: who reads the output (a person, a test,
+// a script) knows the banner is whole when it appears.
+const bannerEnd = "Logs (JSON) go to stderr. Ctrl-C stops everything."
+
+// printBanner writes the banner to out in one write, so that no reader sees a
+// part of it.
+func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDir, token, tokenFrom, secretFrom string) {
+	var b bytes.Buffer
+	w := &b
+	defer func() { _, _ = out.Write(b.Bytes()) }()
 	if dataDir == "" {
 		dataDir = "in memory (--memory)"
 	}
@@ -129,5 +139,5 @@ func printBanner(w io.Writer, sys *localdev.System, cfg *config.Config, dataDir,
 	} else {
 		fmt.Fprintf(w, "  go run ./cmd/pajarito replay --url %s/webhooks/x events/conversations/   (a recorded day, at once)\n", sys.URL)
 	}
-	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/cases\n\nLogs (JSON) go to stderr. Ctrl-C stops everything.\n", token, sys.URL)
+	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/cases\n\n%s\n", token, sys.URL, bannerEnd)
 }

@@ -175,7 +175,7 @@ func TestDevAndReplay(t *testing.T) {
 // its case as the brand's outbound message, with the X id the fake X API gave it,
 // signed with the agent's name.
 // startDev runs `pajarito dev` with args until the test ends, and returns its
-// base URL once it serves, with its output so far and to come. stop stops it as
+// base URL once its banner is whole, with its output so far and to come. stop stops it as
 // Ctrl-C does and returns how that went.
 func startDev(t *testing.T, args ...string) (base string, stdout, stderr *syncBuffer, stop func() error) {
 	t.Helper()
@@ -208,7 +208,12 @@ func startDev(t *testing.T, args ...string) (base string, stdout, stderr *syncBu
 			t.Fatalf("dev exited: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 		case <-time.After(50 * time.Millisecond):
 		}
-		if m := urlRE.FindStringSubmatch(stdout.String()); m != nil {
+		// The banner is written at once; its last line says it is whole.
+		if out := stdout.String(); strings.Contains(out, bannerEnd) {
+			m := urlRE.FindStringSubmatch(out)
+			if m == nil {
+				t.Fatalf("dev's banner names no webhook URL:\n%s", out)
+			}
 			base = m[1]
 		}
 		if time.Now().After(deadline) {

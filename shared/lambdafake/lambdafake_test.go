@@ -166,14 +166,21 @@ func TestInvokeErrors(t *testing.T) {
 			if ie.Type != tt.wantType || !strings.Contains(ie.Message, tt.wantMsg) || ie.RequestID == "" {
 				t.Errorf("InvokeError = %+v, want type %q, message with %q", ie, tt.wantType, tt.wantMsg)
 			}
+			// One that exits is waited for; one that must not is given a moment
+			// to do it wrongly (an exit later than that is caught by the next
+			// invocation, which would fail).
+			wait := 300 * time.Millisecond
+			if tt.exits {
+				wait = 10 * time.Second
+			}
 			select {
 			case <-f.Done():
 				if !tt.exits {
 					t.Errorf("the function exited: %v", f.Err())
 				}
-			case <-time.After(300 * time.Millisecond):
+			case <-time.After(wait):
 				if tt.exits {
-					t.Error("the function is still running")
+					t.Errorf("the function is still running %v after its fatal error", wait)
 				}
 			}
 			if !tt.exits {
@@ -315,11 +322,11 @@ func TestCloseUnblocks(t *testing.T) {
 	r.Close()
 	select {
 	case <-got:
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("a blocked next was not released by Close")
 	}
-	_ = invoked // the invocation may have been handed to the blocked next first
-	if time.Since(start) > 3*time.Second {
+	_ = invoked                             // the invocation may have been handed to the blocked next first
+	if time.Since(start) > 10*time.Second { // milliseconds when it works; a hang otherwise
 		t.Errorf("Close took %v", time.Since(start))
 	}
 }

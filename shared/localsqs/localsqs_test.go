@@ -152,8 +152,10 @@ func TestLongPoll(t *testing.T) {
 	start := time.Now()
 	msgs := receive(t, ctx, c, "longpoll", 5)
 	took := time.Since(start)
-	if len(msgs) != 1 || took > 2*time.Second {
-		t.Errorf("long poll: %d messages after %v; want 1 within ~0.4 s", len(msgs), took)
+	// The message ends the 5 s poll when it comes (after ~0.3 s); 4 s leaves
+	// room for a loaded machine and still tells it from a poll waited out.
+	if len(msgs) != 1 || took > 4*time.Second {
+		t.Errorf("long poll: %d messages after %v; want 1 within ~0.3 s, before the poll's 5 s", len(msgs), took)
 	}
 
 	// An empty long poll lasts WaitTimeSeconds and ends early when the caller gives up.
@@ -165,7 +167,7 @@ func TestLongPoll(t *testing.T) {
 	defer cancel()
 	start = time.Now()
 	_, err := c.ReceiveMessage(short, &sqs.ReceiveMessageInput{QueueUrl: aws.String(srv.QueueURL("longpoll")), WaitTimeSeconds: 20})
-	if err == nil || time.Since(start) > 2*time.Second {
+	if err == nil || time.Since(start) > 10*time.Second { // cancelled after 0.2 s, long before the poll's 20 s
 		t.Errorf("cancelled long poll: err %v after %v", err, time.Since(start))
 	}
 	_ = srv.Purge("longpoll")
@@ -203,12 +205,18 @@ func TestVisibility(t *testing.T) {
 	}
 
 	// ChangeMessageVisibility(n) hides it for n seconds.
+	hidden := time.Now()
 	if _, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: url, ReceiptHandle: third[0].ReceiptHandle, VisibilityTimeout: 2}); err != nil {
 		t.Fatalf("ChangeMessageVisibility(2): %v", err)
 	}
+	// Past the queue's own 1 s timeout, still within the 2 s asked for: hidden.
+	// (A loaded machine may get here after the 2 s; then there is nothing to tell.)
 	time.Sleep(1200 * time.Millisecond)
-	if got := receive(t, ctx, c, "visibility", 0); len(got) != 0 {
-		t.Fatalf("visible again before its 2 s: %d messages", len(got))
+	if got := receive(t, ctx, c, "visibility", 0); len(got) != 0 && time.Since(hidden) < 2*time.Second {
+		t.Fatalf("visible again %v after it was hidden for 2 s: %d messages", time.Since(hidden), len(got))
+	} else if len(got) != 0 {
+		t.Logf("received again %v after hidden for 2 s (a slow machine): the hidden span was not observed", time.Since(hidden))
+		return
 	}
 	if got := receive(t, ctx, c, "visibility", 2); len(got) != 1 {
 		t.Fatalf("not visible again after 2 s: %d messages", len(got))
