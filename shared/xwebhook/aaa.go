@@ -71,6 +71,10 @@ func (p *parser) aaa(top map[string]json.RawMessage) error {
 		}
 	}
 	served := string(forUser) == p.brand.ID
+	// X's deliveries of 2017 and before carried no for_user_id. Their DMs are
+	// still the brand's when the brand sends or receives them: dms keeps those
+	// and drops, as not served, any other.
+	legacyDMs := forUser == ""
 	notServed := false
 
 	keys := make([]string, 0, len(top))
@@ -87,7 +91,7 @@ func (p *parser) aaa(top map[string]json.RawMessage) error {
 		case aaaUser:
 			p.aaaUserEvent(raw, string(forUser))
 		case aaaTweets, aaaDMs, aaaDeletes:
-			if !served {
+			if !served && !(key == aaaDMs && legacyDMs) {
 				notServed = true
 				continue
 			}

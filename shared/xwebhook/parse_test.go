@@ -438,6 +438,23 @@ func TestParseRules(t *testing.T) {
 		{"AAA DM between two other users", []byte(`{"for_user_id":"` + brandID + `","direct_message_events":[
 			{"type":"message_create","id":"20","created_timestamp":"1787069035642","message_create":{"target":{"recipient_id":"3"},"sender_id":"4","message_data":{"text":"hi"}}}]}`),
 			want{dropped: []Drop{{DropNotServed, "20"}}}},
+		{"AAA DM to the brand without for_user_id (2017-era) is the brand's", []byte(`{"direct_message_events":[
+			{"type":"message_create","id":"27","created_timestamp":"1787069035642","message_create":{"target":{"recipient_id":"` + brandID + `"},"sender_id":"4","message_data":{"text":"hola"}}},
+			{"type":"message_create","id":"28","created_timestamp":"1787069035643","message_create":{"target":{"recipient_id":"4"},"sender_id":"` + brandID + `","message_data":{"text":"¿en qué te ayudamos?"}}}]}`),
+			want{kinds: []care.Kind{care.KindMessage, care.KindMessage}, check: func(t *testing.T, res *Result) {
+				if in, out := res.Envelopes[0].Message, res.Envelopes[1].Message; in.Direction != care.Inbound || in.AuthorID != "4" || out.Direction != care.Outbound || out.RecipientID != "4" {
+					t.Errorf("got %+v and %+v", in, out)
+				}
+			}}},
+		{"AAA DM between two other users without for_user_id", []byte(`{"direct_message_events":[
+			{"type":"message_create","id":"29","created_timestamp":"1787069035642","message_create":{"target":{"recipient_id":"3"},"sender_id":"4","message_data":{"text":"hi"}}}]}`),
+			want{dropped: []Drop{{DropNotServed, "29"}}}},
+		{"AAA DM to the brand for another user is not served", []byte(`{"for_user_id":"77","direct_message_events":[
+			{"type":"message_create","id":"30","created_timestamp":"1787069035642","message_create":{"target":{"recipient_id":"` + brandID + `"},"sender_id":"4","message_data":{"text":"hola"}}}]}`),
+			want{dropped: []Drop{{DropNotServed, "77"}}}},
+		{"AAA tweet without for_user_id is not served", []byte(`{"tweet_create_events":[
+			{"id_str":"31","text":"@PajaritoAir hola","created_at":"Tue Aug 18 15:47:03 +0000 2026","user":{"id_str":"4"}}]}`),
+			want{dropped: []Drop{{DropNotServed, ""}}}},
 		{"AAA DM event that is not a message", []byte(`{"for_user_id":"` + brandID + `","direct_message_events":[{"type":"welcome_message","id":"21"}]}`),
 			want{dropped: []Drop{{DropNotMessage, "21"}}}},
 		{"AAA DM with a bad timestamp is quarantined, the next one kept", []byte(`{"for_user_id":"` + brandID + `","direct_message_events":[
