@@ -18,9 +18,11 @@
 //	                       listener reads it, the reply sender posts to it, and it
 //	                       holds the posts the webhook is told about, as X does
 //
-// With the fake, the system runs on the fake's clock, which may run faster than
-// the wall (Options.Speed): a replayed day of conversations then takes minutes,
-// with the schedules, deadlines and metrics of a day.
+// The system's clock is the wall's. With the fake it may run faster
+// (Options.Speed): a replayed day of conversations then takes minutes, with the
+// schedules, deadlines and metrics of a day. The sample events of events/ move
+// to the clock, in the fake and on their way into the webhook (redate.go), so
+// that they read as news beside posts delivered with today's date.
 package localdev
 
 import (
@@ -122,16 +124,18 @@ type System struct {
 	// Speed is how many times faster than the wall the system's clock runs.
 	Speed float64
 
-	log    *slog.Logger
-	x      *xapi.Client     // the X API client of the listener and the sender
-	clock  func() time.Time // their clock (the fake's, with it)
-	dyn    *dynalite.Server
-	sqs    *localsqs.Server
-	http   *http.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
-	err    error
+	log   *slog.Logger
+	x     *xapi.Client     // the X API client of the listener and the sender
+	clock func() time.Time // their clock (the fake's, with it)
+	// samples moves the sample events to the clock, with the fake X API.
+	samples *sampleShift
+	dyn     *dynalite.Server
+	sqs     *localsqs.Server
+	http    *http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	once    sync.Once
+	err     error
 }
 
 // Start starts every part and returns when the system answers HTTP. Close stops it.
@@ -195,10 +199,9 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// One clock for the whole system: the fake X API's when it runs (it starts
-	// just after the samples' date, so that their ids and times are recent), else
-	// the wall clock. Cases, decisions, replies, deadlines and daily metrics then
-	// agree with the posts' own times.
+	// One clock for the whole system: the wall's, Speed times faster with the
+	// fake X API (whose samples move to it, redate.go). Cases, decisions,
+	// replies, deadlines and daily metrics then agree with the posts' own times.
 	s.Store.Now, proc.Now, pipe.Now = s.clock, s.clock, s.clock
 	send, err := wire.NewSender(o.Config, s.Store, s.x, &queue.Visibility{Client: sqsClient, URL: outbound.URL}, nil, log)
 	if err != nil {
@@ -301,15 +304,24 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		if err != nil {
 			return nil, fmt.Errorf("localdev: seed the fake X API from %s: %w", dir, err)
 		}
-		// The samples' ids are snowflakes of their own dates (August 2026), and the
-		// listener judges a checkpoint's age by its id, as X does. So the fake and
-		// the listener run on a clock that starts just after the newest sample, and
-		// the first run looks back far enough to find every one of them.
-		oldest, newest := xfake.Span(posts)
+		files, err := xfake.SampleFiles(dir)
+		if err != nil {
+			return nil, fmt.Errorf("localdev: seed the fake X API from %s: %w", dir, err)
+		}
+		// The clock is the wall's, Speed times faster from now; the samples move
+		// to it (redate.go), and the first run looks back far enough to find
+		// every one of them.
 		start, speed := time.Now(), s.Speed
 		clock = func() time.Time {
-			return newest.Add(time.Minute + time.Duration(float64(time.Since(start))*speed))
+			return start.Add(time.Duration(float64(time.Since(start)) * speed))
 		}
+		if s.samples, err = newSampleShift(files, posts, start); err != nil {
+			return nil, err
+		}
+		for i := range posts {
+			posts[i] = s.samples.post(posts[i])
+		}
+		oldest, _ := xfake.Span(posts)
 		s.XFake = xfake.Start()
 		s.XFake.SetClock(clock)
 		s.XFake.SetMe(o.Config.Brand.ID)
@@ -359,6 +371,14 @@ func (s *System) showFake(secret []byte, next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if xwebhook.Verify(secret, body, r.Header.Get(xwebhook.SignatureHeader)) == nil {
+			if moved, n := s.samples.body(body); n > 0 {
+				s.log.Info("localdev: a sample delivery re-dated to the local clock, and signed again",
+					"times_moved", n, "by", s.samples.by.Round(time.Second).String())
+				body = moved
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				r.ContentLength = int64(len(body))
+				r.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign(secret, body))
+			}
 			if posts, users, err := xfake.EventPosts(body); err == nil {
 				s.XFake.SetUser(users...)
 				s.XFake.Seed(posts...)

@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/replay"
 	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
@@ -179,5 +184,129 @@ func TestSpeedNeedsFakeX(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "needs the fake X API") || !strings.Contains(err.Error(), "X_API_BASE_URL") {
 		t.Errorf("err = %v, want one naming the fake X API and X_API_BASE_URL", err)
+	}
+}
+
+// TestLiveDatedDelivery: a post delivered with today's date (X itself, a team's
+// own test client) makes a case whose times agree with the local clock: created
+// when it arrived, waiting since the post, answered after it, due after it, and
+// counted in today's metrics with the first-response time its case shows.
+func TestLiveDatedDelivery(t *testing.T) {
+	root, cfg := repoConfig(t)
+	cfg.MonitorInterval = protocol.DurationOf(time.Second) // the roll-up of today, soon
+	seeds := t.TempDir()                                   // the brand's own post only: no sample case
+	b, err := os.ReadFile(filepath.Join(root, "events", "aaa-own-post.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(seeds, "aaa-own-post.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secret, token := []byte("s"), "t"
+	sys, err := Start(t.Context(), Options{
+		Addr: "127.0.0.1:0", Config: cfg, Secret: secret, AgentToken: token, Root: root,
+		SeedEvents: seeds, Log: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+
+	posted := time.Now().UTC().Truncate(time.Second)
+	posts, err := replay.ReadCSV(strings.NewReader("tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\n" +
+		"1,900001,True," + posted.Format(time.RFC3339) + ",@PajaritoAir ¿a qué hora abre el mostrador de facturación en Barajas?,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, posted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, sys.URL+"/webhooks/x", bytes.NewReader(events[0].Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign(secret, events[0].Body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook: %d", resp.StatusCode)
+	}
+
+	get := func(path string, v any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, sys.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	// The protocol acknowledges the question; wait for the answer to reach X.
+	var c *care.Case
+	for deadline := time.Now().Add(30 * time.Second); c == nil || c.FirstResponseAt == nil; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no answered case for the live post: %+v", c)
+		}
+		time.Sleep(50 * time.Millisecond)
+		for _, status := range []string{"open", "pending"} {
+			var list agentapi.CaseList
+			get("/v1/cases?status="+status, &list)
+			for _, s := range list.Cases {
+				var d agentapi.CaseDetail
+				get("/v1/cases/"+s.ID, &d)
+				c = d.Case
+			}
+		}
+	}
+	arrived := time.Now()
+	if !c.FirstInboundAt.Equal(posted) {
+		t.Errorf("first inbound at %s, want the post's date %s", c.FirstInboundAt, posted)
+	}
+	if c.CreatedAt.Before(posted) || c.CreatedAt.After(arrived) {
+		t.Errorf("case created at %s, want when the post arrived, between %s and %s", c.CreatedAt, posted, arrived)
+	}
+	if !c.WaitingSince.IsZero() && c.WaitingSince.Before(posted) {
+		t.Errorf("waiting since %s, before the post (%s)", c.WaitingSince, posted)
+	}
+	frt := c.FirstResponseAt.Sub(c.FirstInboundAt)
+	if frt < 0 || c.FirstResponseAt.After(arrived) {
+		t.Errorf("first response at %s (%s after the post), want after the post %s and by %s", c.FirstResponseAt, frt, posted, arrived)
+	}
+	eng, err := protocol.New(cfg.Protocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due := eng.FirstResponseDue(*c); !due.After(posted) || due.After(posted.Add(eng.FirstResponseWithin(c.Priority)+time.Second)) {
+		t.Errorf("first response due %s, want within %s of the post (%s)", due, eng.FirstResponseWithin(c.Priority), posted)
+	}
+	if c.EscalatedAt != nil {
+		t.Errorf("an answered case of a minute ago was escalated at %s", c.EscalatedAt)
+	}
+
+	// Today's metrics, in the brand's days, count it with that first response.
+	loc, err := time.LoadLocation(cfg.Protocol.Timezone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := posted.In(loc).Format(time.DateOnly)
+	var m agentapi.MetricsReport
+	for deadline := time.Now().Add(30 * time.Second); m.Total.FirstResponse.Count != 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b, _ := json.Marshal(m)
+			t.Fatalf("today's metrics never counted the answered case: %s", b)
+		}
+		get("/v1/metrics?from="+today+"&to="+today, &m)
+	}
+	if m.Total.Cases != 1 || m.Total.FirstResponse.Mean == nil || math.Abs(*m.Total.FirstResponse.Mean-frt.Seconds()) > 1 || m.Total.Unanswered != 0 {
+		b, _ := json.Marshal(m.Total)
+		t.Errorf("today's metrics: %s; want 1 case answered in %s", b, frt)
 	}
 }

@@ -24,17 +24,9 @@ import (
 // keeps its richer v2 form; each post and user appears once. Files that are not
 // valid JSON (events/malformed.json) and DM, delete or revoke events are skipped.
 func SeedFromEvents(dir string) ([]Post, []User, error) {
-	var files []string
-	for _, pattern := range []string{"xaa-*.json", "aaa-*.json"} {
-		m, err := filepath.Glob(filepath.Join(dir, pattern))
-		if err != nil {
-			return nil, nil, fmt.Errorf("xfake: listing %s in %s: %w", pattern, dir, err)
-		}
-		slices.Sort(m)
-		files = append(files, m...)
-	}
-	if len(files) == 0 {
-		return nil, nil, fmt.Errorf("xfake: no xaa-*.json or aaa-*.json sample events in %s", dir)
+	files, err := SampleFiles(dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	c := &collector{seenPosts: set{}, seenUsers: set{}}
 	for _, f := range files {
@@ -50,6 +42,24 @@ func SeedFromEvents(dir string) ([]Post, []User, error) {
 		}
 	}
 	return c.posts, c.users, nil
+}
+
+// SampleFiles lists the sample webhook bodies of dir that SeedFromEvents reads,
+// in the order it reads them: xaa-*.json, then aaa-*.json, each sorted.
+func SampleFiles(dir string) ([]string, error) {
+	var files []string
+	for _, pattern := range []string{"xaa-*.json", "aaa-*.json"} {
+		m, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return nil, fmt.Errorf("xfake: listing %s in %s: %w", pattern, dir, err)
+		}
+		slices.Sort(m)
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("xfake: no xaa-*.json or aaa-*.json sample events in %s", dir)
+	}
+	return files, nil
 }
 
 // EventPosts returns the posts and users that one webhook delivery of either
