@@ -1,7 +1,8 @@
 // Package agentapi is the agents' HTTP API under /v1/: the case queue and each
-// case's conversation, claiming and assigning cases, replies, internal notes,
-// corrections of the classifier's labels, priority and department, resolving,
-// agents' profiles, crisis mode and the reply templates. It is a plain net/http
+// case's conversation, claiming and assigning cases, replies (and their dry run,
+// which lints a reply while the agent writes it), internal notes, corrections of
+// the classifier's labels, priority and department, resolving, agents' profiles,
+// crisis mode and the reply templates. It is a plain net/http
 // handler, served by the local dev system and, through an API Gateway adapter, by
 // the agentapi Lambda function. Its routes (Routes) are described by an OpenAPI 3
 // document served at GET /v1/openapi.json.

@@ -18,6 +18,7 @@ var bodyRoutes = []struct {
 	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/assign", `{"agent_id":"local"}`},
 	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/unassign", `{}`},
 	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/replies", `{"draft_id":"d1","text":"Hi Ben"}`},
+	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/lint", `{"text":"Hi Ben"}`},
 	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/notes", `{"text":"note"}`},
 	{http.MethodPut, "/v1/cases/" + caseBenPublic + "/labels", `{"intent":"question"}`},
 	{http.MethodPut, "/v1/cases/" + caseBenPublic + "/triage", `{"priority":600}`},

@@ -194,7 +194,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"AgentProfile": care.AgentProfile{}, "LintIssue": protocol.LintIssue{}, "CrisisState": care.CrisisState{},
 		"TemplateText": protocol.TemplateText{}, "Correction": store.Correction{}, "ReplyStatus": care.ReplyStatus{},
 		"CaseList": agentapi.CaseList{}, "CaseDetail": agentapi.CaseDetail{}, "CaseResult": agentapi.CaseResult{},
-		"ReplyResult": agentapi.ReplyResult{}, "NoteResult": agentapi.NoteResult{}, "LabelsResult": agentapi.LabelsResult{},
+		"ReplyResult": agentapi.ReplyResult{}, "LintResult": agentapi.LintResult{}, "NoteResult": agentapi.NoteResult{}, "LabelsResult": agentapi.LabelsResult{},
 		"AgentList": agentapi.AgentList{}, "Me": agentapi.Me{}, "CrisisList": agentapi.CrisisList{},
 		"CrisisResult": agentapi.CrisisResult{}, "TemplateList": agentapi.TemplateList{},
 		// GET /v1/metrics.
@@ -207,7 +207,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	}
 	requests := map[string]any{
 		"AssignRequest": agentapi.AssignRequest{}, "UnassignRequest": agentapi.UnassignRequest{},
-		"ReplyBody": agentapi.ReplyRequest{}, "NoteBody": agentapi.NoteRequest{}, "LabelsBody": agentapi.LabelsRequest{},
+		"ReplyBody": agentapi.ReplyRequest{}, "LintBody": agentapi.ReplyRequest{}, "NoteBody": agentapi.NoteRequest{}, "LabelsBody": agentapi.LabelsRequest{},
 		"TriageBody": agentapi.TriageRequest{}, "ProfileBody": agentapi.ProfileRequest{}, "CrisisBody": agentapi.CrisisRequest{},
 		"EmptyRequest": struct{}{},
 	}

@@ -24,7 +24,8 @@ import (
 // draftIDRE is what a draft id may be: the client's id of the reply it is writing.
 var draftIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
-// ReplyRequest is the body of POST /v1/cases/{id}/replies.
+// ReplyRequest is the body of POST /v1/cases/{id}/replies, and of its dry run
+// POST /v1/cases/{id}/lint (where the draft id is optional and ignored).
 type ReplyRequest struct {
 	// DraftID is the client's id of this reply (1 to 64 letters, digits, ".",
 	// "_", ":" or "-"): sending the same draft again returns the same reply
@@ -64,27 +65,7 @@ type lintError struct {
 // per draft id.
 func (a *API) reply(w http.ResponseWriter, r *http.Request) {
 	var req ReplyRequest
-	if !decode(w, r, &req) {
-		return
-	}
-	switch {
-	case !draftIDRE.MatchString(req.DraftID):
-		badRequest(w, "bad_draft_id", `draft_id is required: 1 to 64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`)
-		return
-	case strings.TrimSpace(req.Text) == "" || !utf8.ValidString(req.Text):
-		badRequest(w, "bad_text", "text is required: the reply, without signature")
-		return
-	case utf8.RuneCountInString(req.Text) > care.MaxDMLength:
-		badRequest(w, "bad_text", "text is over %d characters", care.MaxDMLength)
-		return
-	case req.Channel != "" && req.Channel != care.Public && req.Channel != care.DM:
-		badRequest(w, "bad_channel", `channel must be "public" or "dm"`)
-		return
-	case req.ReplyTo != "" && !care.IsID(req.ReplyTo):
-		badRequest(w, "bad_reply_to", "reply_to %q is not an X post id", req.ReplyTo)
-		return
-	case req.Lang != "" && !langRE.MatchString(req.Lang):
-		badRequest(w, "bad_lang", "lang %q is not a language tag like es or en", req.Lang)
+	if !decode(w, r, &req) || !checkReply(w, req, true) {
 		return
 	}
 	ctx := r.Context()
@@ -120,7 +101,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) {
 		}
 		out, lint, err := a.Engine.AgentReply(in)
 		if err != nil {
-			badRequest(w, "bad_reply", "the reply cannot be made: %s", strings.TrimPrefix(err.Error(), protocol.ErrBadInput.Error()+": "))
+			writeBadReply(w, err)
 			return
 		}
 		if out == nil {
@@ -152,6 +133,34 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.internal(w, r, errors.New("draft "+req.DraftID+" of case "+id+" is neither stored nor storable"))
+}
+
+// checkReply reports whether req is a reply body the API takes, writing the 400
+// when it is not: the reply route and its dry run (the lint route) check bodies
+// this one way. withDraft requires the draft id; the dry run sends nothing, so it
+// needs none.
+func checkReply(w http.ResponseWriter, req ReplyRequest, withDraft bool) bool {
+	switch {
+	case withDraft && !draftIDRE.MatchString(req.DraftID):
+		badRequest(w, "bad_draft_id", `draft_id is required: 1 to 64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`)
+		return false
+	case strings.TrimSpace(req.Text) == "" || !utf8.ValidString(req.Text):
+		badRequest(w, "bad_text", "text is required: the reply, without signature")
+		return false
+	case utf8.RuneCountInString(req.Text) > care.MaxDMLength:
+		badRequest(w, "bad_text", "text is over %d characters", care.MaxDMLength)
+		return false
+	case req.Channel != "" && req.Channel != care.Public && req.Channel != care.DM:
+		badRequest(w, "bad_channel", `channel must be "public" or "dm"`)
+		return false
+	case req.ReplyTo != "" && !care.IsID(req.ReplyTo):
+		badRequest(w, "bad_reply_to", "reply_to %q is not an X post id", req.ReplyTo)
+		return false
+	case req.Lang != "" && !langRE.MatchString(req.Lang):
+		badRequest(w, "bad_lang", "lang %q is not a language tag like es or en", req.Lang)
+		return false
+	}
+	return true
 }
 
 // DraftLease is how long a send of a draft has to put it on the outbound queue
@@ -306,6 +315,12 @@ func (a *API) signatureName(ctx context.Context, me caller) string {
 		return me.DisplayName
 	}
 	return name
+}
+
+// writeBadReply writes the 400 of a reply the protocol cannot make (AgentReply's
+// error: protocol.ErrBadInput).
+func writeBadReply(w http.ResponseWriter, err error) {
+	badRequest(w, "bad_reply", "the reply cannot be made: %s", strings.TrimPrefix(err.Error(), protocol.ErrBadInput.Error()+": "))
 }
 
 // writeLintFailed writes the 422 of a reply the linter refused.

@@ -29,6 +29,7 @@ var routes = []Route{
 	{http.MethodPost, "/v1/cases/{id}/assign", "assignCase", (*API).assignCase},
 	{http.MethodPost, "/v1/cases/{id}/unassign", "unassignCase", (*API).unassignCase},
 	{http.MethodPost, "/v1/cases/{id}/replies", "replyToCase", (*API).reply},
+	{http.MethodPost, "/v1/cases/{id}/lint", "lintReply", (*API).lint},
 	{http.MethodPost, "/v1/cases/{id}/notes", "addNote", (*API).addNote},
 	{http.MethodPut, "/v1/cases/{id}/labels", "recategoriseCase", (*API).recategorise},
 	{http.MethodPut, "/v1/cases/{id}/triage", "setTriage", (*API).setTriage},
