@@ -4,7 +4,7 @@ FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 DIST := dist
 
-.PHONY: help setup dev test test-loaded race vet fmt-check build synth bench fuzz report-screenshot clean
+.PHONY: help setup dev test test-loaded race vet fmt-check build synth bench fuzz report-screenshot console-screenshot clean
 
 help: ## List the commands.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t14
@@ -76,6 +76,24 @@ report-screenshot: ## Render the report of the local system (make dev; the sampl
 		--screenshot=$(CURDIR)/$(DIST)/report.png --window-size=1280,2000 file://$(CURDIR)/$(DIST)/report.html >$$profile.log 2>&1; \
 	if [ -s $(DIST)/report.png ]; then echo "wrote $(DIST)/report.png"; rm -rf $$profile $$profile.log; \
 	else cat $$profile.log; rm -rf $$profile $$profile.log; echo "report-screenshot: Chromium wrote no screenshot"; exit 1; fi
+
+CONSOLE_URL ?= http://127.0.0.1:8080
+
+console-screenshot: ## Screenshot the console of the running local system (make dev; PAJARITO_AGENT_TOKEN set) into dist/console-queue.png and dist/console-case.png.
+	@test -x $(CHROMIUM) || { echo "console-screenshot: Chromium is not installed at $(CHROMIUM). Install it with: sudo apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)"; exit 1; }
+	@test -n "$$PAJARITO_AGENT_TOKEN" || { echo "console-screenshot: set PAJARITO_AGENT_TOKEN to the agent token make dev printed (or started with)"; exit 1; }
+	@mkdir -p $(DIST)
+	@id=$$(curl -sf -H "Authorization: Bearer $$PAJARITO_AGENT_TOKEN" "$(CONSOLE_URL)/v1/cases?status=pending&limit=1" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4); \
+	test -n "$$id" || { echo "console-screenshot: no pending case at $(CONSOLE_URL) (is make dev running? replay events/ first: go run ./cmd/pajarito replay --url $(CONSOLE_URL)/webhooks/x events/)"; exit 1; }; \
+	for shot in "queue:/queue/pending" "case:/case/$$id"; do \
+		name=$${shot%%:*}; route=$${shot#*:}; profile=$$(mktemp -d); \
+		$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+			--disable-component-update --disable-sync --user-data-dir=$$profile --hide-scrollbars --virtual-time-budget=8000 \
+			--screenshot=$(CURDIR)/$(DIST)/console-$$name.png --window-size=1280,1000 \
+			"$(CONSOLE_URL)/console/#token=$$PAJARITO_AGENT_TOKEN&go=$$route" >$$profile.log 2>&1; \
+		if [ -s $(DIST)/console-$$name.png ]; then echo "wrote $(DIST)/console-$$name.png"; rm -rf $$profile $$profile.log; \
+		else cat $$profile.log; rm -rf $$profile $$profile.log; echo "console-screenshot: Chromium wrote no screenshot"; exit 1; fi; \
+	done
 
 clean: ## Remove build output and local data.
 	rm -rf $(DIST) .pajarito cdk.out

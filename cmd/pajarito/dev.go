@@ -114,6 +114,7 @@ func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDi
 	fmt.Fprintf(w, "Pajarito is running locally for @%s (id %s).\n\n", cfg.Brand.Handle, cfg.Brand.ID)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  X webhook\t%s/webhooks/x\t(GET ?crc_token=… for X's CRC, POST for events)\n", sys.URL)
+	fmt.Fprintf(tw, "  Console\t%s/console/#token=%s\t(open it in your browser: the agents' inbox)\n", sys.URL, token)
 	fmt.Fprintf(tw, "  Agent API\t%s/v1/cases\t(Authorization: Bearer <token>)\n", sys.URL)
 	fmt.Fprintf(tw, "  Health\t%s/healthz\t\n", sys.URL)
 	fmt.Fprintf(tw, "  Agent token\t%s\t(%s)\n", token, tokenFrom)

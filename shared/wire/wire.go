@@ -22,6 +22,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/console"
 	"github.com/pajarito-care/pajarito/shared/httpjson"
 	"github.com/pajarito-care/pajarito/shared/intake"
 	"github.com/pajarito-care/pajarito/shared/queue"
@@ -81,7 +82,8 @@ type Health struct {
 }
 
 // Routes mounts the public HTTP routes: the X webhook at /webhooks/x, the agent API
-// under /v1/ and GET /healthz, which reports clock. A nil handler leaves its routes
+// under /v1/ with its web console under /console/ (package console), and GET
+// /healthz, which reports clock. A nil handler leaves its routes
 // out (each Lambda function serves its own share; the local system serves all of
 // them).
 func Routes(webhook, api http.Handler, clock Clock) http.Handler {
@@ -97,6 +99,10 @@ func Routes(webhook, api http.Handler, clock Clock) http.Handler {
 	}
 	if api != nil {
 		mux.Handle("/v1/", api)
+		// The console comes with the API it calls: static files, no data.
+		c := console.New()
+		mux.Handle(strings.TrimSuffix(console.Prefix, "/"), c)
+		mux.Handle(console.Prefix, c)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusOK, Health{Status: "ok", Time: clock.Now().UTC(), ClockSpeed: clock.Speed})

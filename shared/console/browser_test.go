@@ -1,0 +1,315 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/localdev"
+	"github.com/pajarito-care/pajarito/shared/replay"
+	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xwebhook"
+)
+
+// chromium returns Debian's Chromium (or $CHROMIUM). The browser tests are part
+// of make test: a machine without it fails them, saying how to install it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	t.Fatal("the console's browser tests need Debian's Chromium: sudo apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)")
+	return ""
+}
+
+// browser starts a headless Chromium for the test, with a fresh profile and no
+// network but loopback's, and returns a context that drives its one tab.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return bctx
+}
+
+// until waits (up to 30 s) for the JavaScript expression to be true in the page.
+func until(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(30*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
+// js runs a statement in the page for its effect.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[bool]("(() => { " + expr + "; return true })()")(ctx, tg)
+		return chromedp.Void{}, err
+	}
+}
+
+// eval returns the value of a JavaScript expression in the page.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// do runs steps in the page, failing the test with what as the step's name.
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("%s: %v\nthe page reads:\n%s", what, err, page)
+	}
+}
+
+// click clicks the element sel selects.
+func click(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(sel)) }
+
+// typeInto replaces a field's text as typing would, with the input event the
+// console listens to.
+func typeInto(sel, text string) chromedp.Action[chromedp.Void] {
+	return js(fmt.Sprintf(`const el = document.querySelector(%q); el.focus(); el.value = %q; el.dispatchEvent(new Event('input', {bubbles: true}))`, sel, text))
+}
+
+// system starts the local system with the samples of events/ replayed into it,
+// and one post that tries HTML on the console.
+func system(t *testing.T) (*localdev.System, *config.Config, string) {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(filepath.Join(root, config.FileName), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "browser-test-token"
+	secret := []byte("browser-test-secret")
+	sys, err := localdev.Start(t.Context(), localdev.Options{
+		Addr: "127.0.0.1:0", Config: cfg, Secret: secret, AgentToken: token, Root: root,
+		SeedEvents: filepath.Join(root, "events"), Log: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sys.Close() })
+
+	deliver := func(body []byte) {
+		req, err := http.NewRequest(http.MethodPost, sys.URL+"/webhooks/x", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign(secret, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	files, err := filepath.Glob(filepath.Join(root, "events", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deliver(b)
+	}
+	posts, err := replay.ReadCSV(strings.NewReader("tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\n" +
+		`1,900666,True,2026-12-01T10:00:00Z,"@PajaritoAir <img src=x onerror=""window.__xss=1""> <script>window.__xss=2</script> ¿y mi reembolso?",` + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver(events[0].Body)
+	return sys, cfg, token
+}
+
+// waitCases waits until the store holds n cases in status.
+func waitCases(t *testing.T, sys *localdev.System, status care.Status, n int) []care.CaseSummary {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		cases, _, err := sys.Store.ListCases(t.Context(), store.ListQuery{Status: status, Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cases) >= n {
+			return cases
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %s cases after 60 s, want %d", len(cases), status, n)
+		}
+	}
+}
+
+// TestConsole works a shift in a real browser: sign in through the link's
+// fragment, the queue in the API's order, a complaint with its reasons, a claim,
+// a reply the linter blocks and then sends, once, a note, a relabel, a resolve;
+// a claim lost to a teammate; a stranger's HTML shown as text; a reply kept
+// through an expired session.
+func TestConsole(t *testing.T) {
+	sys, _, token := system(t)
+	// Six sample cases and the HTML one, each acknowledged by the protocol.
+	cases := waitCases(t, sys, care.Pending, 7)
+	var complaint, xss, other care.CaseSummary
+	for _, c := range cases {
+		switch {
+		case c.CustomerHandle == "mariagv_viajes" && c.Channel == care.Public:
+			complaint = c
+		case c.CustomerID == "900666":
+			xss = c
+		case c.CustomerHandle == "dan_okafor":
+			other = c
+		}
+	}
+	if complaint.ID == "" || xss.ID == "" || other.ID == "" {
+		t.Fatalf("cases %+v lack María's public complaint, Dan's case or the HTML post", cases)
+	}
+
+	ctx := browser(t)
+	do(t, ctx, "sign in",
+		chromedp.Navigate(sys.URL+"/console/#token="+token),
+		until(`document.querySelector('.bar .who') && document.querySelector('.bar .who').textContent.includes('Local agent')`))
+	if hash, stored := eval[string](t, ctx, `location.hash`), eval[string](t, ctx, `sessionStorage.getItem('pajarito.token')`); strings.Contains(hash, token) || stored != token {
+		t.Errorf("after sign-in the address holds %q and the session %q: want the token out of the address, in the session", hash, stored)
+	}
+
+	// The queue: pending cases in the API's order, highest priority first.
+	do(t, ctx, "queue",
+		chromedp.Navigate(sys.URL+"/console/#/queue/pending"),
+		until(`document.querySelectorAll('li.case').length >= 7`))
+	prios := eval[[]int](t, ctx, `[...document.querySelectorAll('li.case')].map(li => +li.dataset.priority)`)
+	for i := 1; i < len(prios); i++ {
+		if prios[i] > prios[i-1] {
+			t.Errorf("queue priorities %v: not highest first", prios)
+			break
+		}
+	}
+	xssText := eval[string](t, ctx, `document.querySelector('li.case[data-id="`+xss.ID+`"] .subject').textContent`)
+	xssRan := eval[any](t, ctx, `window.__xss || null`)
+	made := eval[int](t, ctx, `document.querySelectorAll('#queue img, #queue script').length`)
+	if !strings.Contains(xssText, `<img src=x onerror="window.__xss=1">`) || !strings.Contains(xssText, "<script>") || xssRan != nil || made != 0 {
+		t.Errorf("the HTML post shows as %q (ran: %v, elements made: %d); want its characters as text", xssText, xssRan, made)
+	}
+
+	// A complaint: its labels with their reasons; the agent claims it.
+	do(t, ctx, "open and claim the complaint",
+		click(`li.case[data-id="`+complaint.ID+`"] a`),
+		until(`document.querySelector('.labels dl') !== null`))
+	if reasons := eval[string](t, ctx, `document.querySelector('.labels dl').textContent`); !strings.Contains(reasons, "intent: complaint") || !strings.Contains(reasons, "sentiment:") {
+		t.Errorf("the complaint's labels read %q; want each label with its reason", reasons)
+	}
+	do(t, ctx, "claim", click(`#claim`), until(`document.getElementById('unassign') !== null`))
+
+	// A reply with "problema": the linter speaks and the send stays off.
+	do(t, ctx, "lint",
+		typeInto(`#reply-text`, "Lo sentimos mucho, María. Ya estamos mirando el problema de tu vuelo."),
+		until(`document.querySelector('#lint .lint-error') !== null`))
+	if blocked, rules := eval[bool](t, ctx, `document.getElementById('send').disabled`), eval[string](t, ctx, `[...document.querySelectorAll('#lint .lint-error')].map(e => e.dataset.rule).join(',')`); !blocked || rules == "" {
+		t.Errorf("a reply with 'problema': send disabled %v, rules %q; want it blocked with the rule named", blocked, rules)
+	}
+	const fixed = "Lo sentimos mucho, María. Ya estamos revisando la incidencia de tu vuelo y te escribimos en cuanto sepamos más."
+	do(t, ctx, "send the reply",
+		typeInto(`#reply-text`, fixed),
+		until(`!document.getElementById('send').disabled`),
+		click(`#send`),
+		until(`[...document.querySelectorAll('.msg.out')].some(m => m.querySelector('.text').textContent.startsWith(`+jsString(fixed)+`) && m.querySelector('.reply-state[data-state="sent"]'))`))
+	_, msgs, err := sys.Store.GetCase(t.Context(), complaint.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, m := range msgs {
+		if m.Direction == care.Outbound && strings.HasPrefix(m.Text, fixed) {
+			sent++
+			if !strings.HasSuffix(m.Text, "^Local") {
+				t.Errorf("the reply went out as %q; want it signed ^Local", m.Text)
+			}
+		}
+	}
+	if sent != 1 {
+		t.Errorf("the reply is in the case %d times, want once", sent)
+	}
+
+	// A note, a relabel and a resolve.
+	do(t, ctx, "note, relabel, resolve",
+		typeInto(`#note-text`, "Llamar al cliente si no contesta por DM."),
+		click(`#add-note`),
+		until(`[...document.querySelectorAll('.note .text')].some(p => p.textContent === 'Llamar al cliente si no contesta por DM.')`),
+		chromedp.SetValue(chromedp.CSS(`#relabel-intent`), "incident"),
+		click(`#save-labels`),
+		until(`document.querySelector('.case-head .intent-incident') !== null`),
+		click(`#resolve`),
+		until(`document.getElementById('reopen') !== null`))
+	if c, _, err := sys.Store.GetCase(t.Context(), complaint.ID); err != nil || c.Status != care.Resolved || c.Intent != "incident" {
+		t.Errorf("the case after the console: %+v (%v); want resolved, relabelled incident", c, err)
+	}
+
+	// A teammate claims the case the agent is looking at: the claim shows who.
+	do(t, ctx, "open Dan's case",
+		chromedp.Navigate(sys.URL+"/console/#/case/"+other.ID),
+		until(`document.getElementById('claim') !== null`))
+	if _, err := sys.Store.Assign(t.Context(), other.ID, store.Assignment{To: "beto", ToName: "Beto Ruiz", By: "beto"}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "claim a case a teammate holds", click(`#claim`), until(`document.querySelector('#case-status .error') !== null`))
+	if held := eval[string](t, ctx, `document.querySelector('#case-status .error').textContent`); !strings.Contains(held, "Beto Ruiz") {
+		t.Errorf("the lost claim says %q; want who holds the case", held)
+	}
+
+	// The session expires while a reply is being written: the agent signs in
+	// again and finds the reply where it was.
+	const draft = "Hola, lo revisamos ahora mismo."
+	do(t, ctx, "expired session",
+		chromedp.Navigate(sys.URL+"/console/#/case/"+xss.ID),
+		until(`document.getElementById('reply-text') !== null`),
+		js(`sessionStorage.setItem('pajarito.token', 'expired')`),
+		typeInto(`#reply-text`, draft),
+		until(`document.querySelector('.signin .warn') !== null`),
+		chromedp.Navigate(sys.URL+"/console/#token="+token),
+		until(`document.getElementById('reply-text') !== null && document.getElementById('reply-text').value !== ''`))
+	if kept := eval[string](t, ctx, `document.getElementById('reply-text').value`); kept != draft {
+		t.Errorf("after signing in again the reply reads %q, want %q", kept, draft)
+	}
+}
+
+// jsString quotes s as a JavaScript string.
+func jsString(s string) string { return fmt.Sprintf("%q", s) }

@@ -1,0 +1,643 @@
+// app.js is the agent console: sign-in, the queue, a case, and what an agent
+// does with it. Every string shown comes from i18n.js; everything from X is
+// put in the page as text (dom.js).
+import { h, replace } from './dom.js';
+import { t, setLang, getLang } from './i18n.js';
+import * as api from './api.js';
+
+// The queue asks the API again every POLL_SECONDS.
+const POLL_SECONDS = 15;
+const INTENTS = ['complaint', 'incident', 'question', 'sales', 'praise', 'spam', 'other'];
+const SENTIMENTS = ['negative', 'neutral', 'positive'];
+const VIEWS = {
+  mine: { status: 'open', assigned: 'me' },
+  unassigned: { status: 'open', assigned: 'none' },
+  open: { status: 'open' },
+  pending: { status: 'pending' },
+  resolved: { status: 'resolved' },
+};
+const RETURN = 'pajarito.return';
+const LANG = 'pajarito.lang';
+
+const main = document.getElementById('main');
+const bar = document.getElementById('bar');
+const banner = document.getElementById('banner');
+
+const state = {
+  me: null, // GET /v1/agents/me
+  view: 'open',
+  filters: { department: '', intent: '', lang: '', crisis: '' },
+  cases: [], // the queue as shown
+  latest: null, // the queue as last polled, when it differs from what is shown
+  selected: 0,
+  crises: [],
+  agents: [],
+  templates: [],
+  departments: new Set(),
+  timers: [],
+  caseID: '',
+  follow: null, // {caseID, key, channel, text}: the reply this agent just sent
+};
+
+// ---- sign-in -------------------------------------------------------------
+
+function boot() {
+  setLang(localStorage.getItem(LANG) || navigator.language);
+  document.title = t('title');
+  document.querySelector('.skip').textContent = t('skip');
+  takeToken();
+  api.whenUnauthorized(() => {
+    api.token.clear();
+    if (!location.hash.startsWith('#token=')) sessionStorage.setItem(RETURN, location.hash || '#/');
+    showSignIn(true);
+  });
+  window.addEventListener('hashchange', () => {
+    if (takeToken()) start();
+    else route();
+  });
+  document.addEventListener('keydown', onKey);
+  if (!api.token.get()) {
+    showSignIn(false);
+    return;
+  }
+  start();
+}
+
+// takeToken keeps the token of a sign-in link (#token=…[&go=/case/<id>]) for
+// this tab and takes it out of the address bar, on to the view the link names or
+// back to where the agent was; the fragment never reaches a server.
+function takeToken() {
+  const m = location.hash.match(/^#token=([^&]+)(?:&go=(\/[A-Za-z0-9_/-]*))?/);
+  if (!m) return false;
+  api.token.set(decodeURIComponent(m[1]));
+  const back = m[2] ? '#' + m[2] : sessionStorage.getItem(RETURN) || '#/';
+  sessionStorage.removeItem(RETURN);
+  history.replaceState(null, '', location.pathname + location.search + back);
+  return true;
+}
+
+function showSignIn(expired) {
+  stopTimers();
+  replace(bar);
+  replace(banner);
+  const input = h('input', { id: 'token', type: 'password', autocomplete: 'off', 'aria-label': t('signin_token') });
+  replace(main, h('section', { class: 'signin', 'aria-labelledby': 'signin-title' },
+    h('h1', { id: 'signin-title' }, t('signin_title')),
+    expired ? h('p', { class: 'warn', role: 'alert' }, t('signin_expired')) : null,
+    h('p', {}, t('signin_local')),
+    h('p', {}, t('signin_aws')),
+    h('form', {
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (!input.value.trim()) return;
+        api.token.set(input.value.trim());
+        const back = sessionStorage.getItem(RETURN) || '#/';
+        sessionStorage.removeItem(RETURN);
+        history.replaceState(null, '', location.pathname + back);
+        start();
+      },
+    }, h('label', { for: 'token' }, t('signin_token')), ' ', input, ' ', h('button', { type: 'submit' }, t('signin_go'))),
+    langButton()));
+}
+
+async function start() {
+  try {
+    state.me = await api.get('/v1/agents/me');
+  } catch (e) {
+    if (e.status !== 401) showError(e);
+    return;
+  }
+  const prof = state.me.agent || {};
+  if (!localStorage.getItem(LANG) && prof.languages && prof.languages.length) setLang(prof.languages[0]);
+  document.title = t('title');
+  // The team's lists, once per sign-in; a failure leaves them empty.
+  [state.agents, state.templates, state.crises] = await Promise.all([
+    api.get('/v1/agents').then((r) => r.agents || []).catch(() => []),
+    api.get('/v1/templates').then((r) => r.templates || []).catch(() => []),
+    api.get('/v1/crisis').then((r) => r.crises || []).catch(() => []),
+  ]);
+  renderBar();
+  renderCrisis();
+  route();
+}
+
+function langButton() {
+  return h('button', {
+    type: 'button', class: 'link', lang: getLang() === 'es' ? 'en' : 'es',
+    onclick: () => {
+      localStorage.setItem(LANG, setLang(getLang() === 'es' ? 'en' : 'es'));
+      document.title = t('title');
+      if (state.me) { renderBar(); renderCrisis(); route(); } else showSignIn(false);
+    },
+  }, t('lang_switch'));
+}
+
+function renderBar() {
+  const me = state.me || {};
+  replace(bar,
+    h('a', { href: '#/', class: 'brand' }, 'Pajarito'),
+    h('nav', { 'aria-label': 'main' },
+      h('a', { href: '#/' }, t('nav_queue')), ' ',
+      h('button', { type: 'button', class: 'link', onclick: openReport }, t('nav_report')), ' ',
+      h('button', { type: 'button', class: 'link', onclick: showHelp }, t('nav_help'))),
+    h('span', { class: 'who' }, (me.agent && me.agent.display_name) || '', ' ', h('span', { class: 'muted' }, me.signs_as || '')),
+    langButton(),
+    h('button', { type: 'button', class: 'link', onclick: () => { api.token.clear(); showSignIn(false); } }, t('signout')));
+}
+
+function renderCrisis() {
+  const open = state.crises.filter((c) => c.active);
+  replace(banner, open.map((c) => h('p', { class: 'crisis', role: 'status' }, t('crisis') + ': ' + c.topic)));
+}
+
+async function openReport() {
+  // The report needs the token, so it is fetched and shown from a blob.
+  try {
+    const resp = await fetch('/v1/report?lang=' + getLang(), { headers: { Authorization: 'Bearer ' + api.token.get() } });
+    if (resp.status === 401) { api.token.clear(); showSignIn(true); return; }
+    const blob = await resp.blob();
+    window.open(URL.createObjectURL(blob), '_blank', 'noopener');
+  } catch (e) { showError(e); }
+}
+
+// ---- routing -------------------------------------------------------------
+
+function route() {
+  if (!api.token.get()) return;
+  stopTimers();
+  const m = location.hash.match(/^#\/case\/([A-Za-z0-9_-]+)/);
+  if (m) {
+    showCase(m[1]);
+    return;
+  }
+  const v = location.hash.match(/^#\/queue\/([a-z]+)/);
+  if (v && VIEWS[v[1]] && v[1] !== state.view) {
+    state.view = v[1];
+    state.selected = 0;
+  }
+  showQueue();
+}
+
+function stopTimers() {
+  for (const id of state.timers) clearInterval(id);
+  state.timers = [];
+}
+
+// ---- the queue -----------------------------------------------------------
+
+function queuePath() {
+  const q = new URLSearchParams(VIEWS[state.view]);
+  for (const [k, v] of Object.entries(state.filters)) if (v) q.set(k, v);
+  q.set('limit', '200');
+  return '/v1/cases?' + q.toString();
+}
+
+async function showQueue() {
+  state.caseID = '';
+  const list = h('div', { id: 'queue', role: 'region', 'aria-live': 'polite', 'aria-busy': 'true' }, t('loading'));
+  const notice = h('div', { id: 'notice' });
+  replace(main,
+    h('h1', { class: 'sr-only' }, t('nav_queue')),
+    h('div', { class: 'views', role: 'tablist' }, Object.keys(VIEWS).map((v) => h('button', {
+      type: 'button', role: 'tab', 'aria-selected': String(v === state.view), class: v === state.view ? 'on' : '',
+      onclick: () => { location.hash = '#/queue/' + v; },
+    }, t('view_' + v)))),
+    filters(),
+    h('p', { class: 'muted small' }, t('refresh_every', { s: POLL_SECONDS })),
+    notice, list);
+  await loadQueue(list, notice, true);
+  state.timers.push(setInterval(() => loadQueue(list, notice, false), POLL_SECONDS * 1000));
+  state.timers.push(setInterval(() => tickWaiting(list), 1000));
+}
+
+function filters() {
+  const sel = (name, options) => h('label', {}, t('filter_' + name) + ' ',
+    h('select', {
+      name, onchange: (e) => { state.filters[name] = e.target.value; state.selected = 0; showQueue(); },
+    }, h('option', { value: '' }, t('any')), options.map((o) => h('option', { value: o, selected: state.filters[name] === o }, o))));
+  return h('div', { class: 'filters' },
+    sel('department', [...state.departments].sort()),
+    sel('intent', INTENTS),
+    sel('lang', ['es', 'en']),
+    sel('crisis', state.crises.map((c) => c.topic)));
+}
+
+async function loadQueue(list, notice, show) {
+  let cases;
+  try {
+    cases = (await api.get(queuePath())).cases || [];
+  } catch (e) {
+    if (e.status !== 401) replace(notice, h('p', { class: 'error', role: 'alert' }, t('error', { msg: e.message })));
+    return;
+  }
+  for (const c of cases) if (c.department) state.departments.add(c.department);
+  if (show) {
+    state.cases = cases;
+    state.latest = null;
+    replace(notice);
+    renderQueue(list);
+    return;
+  }
+  // New cases are announced, not slid under the agent's cursor.
+  const shown = new Set(state.cases.map((c) => c.id));
+  const added = cases.filter((c) => !shown.has(c.id)).length;
+  state.latest = cases;
+  if (added > 0) {
+    replace(notice, h('button', {
+      type: 'button', class: 'notice', onclick: () => { state.cases = state.latest; state.latest = null; replace(notice); renderQueue(list); },
+    }, added === 1 ? t('new_case') : t('new_cases', { n: added })));
+  }
+}
+
+function renderQueue(list) {
+  list.setAttribute('aria-busy', 'false');
+  if (state.cases.length === 0) {
+    replace(list, h('p', { class: 'empty' }, t('no_cases')));
+    return;
+  }
+  state.selected = Math.min(state.selected, state.cases.length - 1);
+  const rows = state.cases.map((c, i) => h('li', {
+    class: 'case' + (i === state.selected ? ' selected' : '') + (c.crisis_topic ? ' in-crisis' : ''),
+    'data-id': c.id, 'data-priority': c.priority,
+  },
+  h('a', { href: '#/case/' + c.id, class: 'row', 'aria-current': i === state.selected ? 'true' : null },
+    h('span', { class: 'prio', title: t('col_priority') }, String(c.priority)),
+    h('span', { class: 'who' },
+      h('span', { class: 'chan ' + c.channel }, t(c.channel === 'dm' ? 'dm' : 'public')), ' ',
+      '@' + (c.customer_handle || c.customer_id)),
+    h('span', { class: 'subject' }, firstLine(c.subject || '')),
+    h('span', { class: 'tags' },
+      c.intent ? h('span', { class: 'tag intent-' + c.intent }, c.intent) : null,
+      c.lang ? h('span', { class: 'tag' }, c.lang) : null,
+      c.department ? h('span', { class: 'tag dept' }, c.department) : null,
+      c.crisis_topic ? h('span', { class: 'tag crisis' }, t('crisis') + ': ' + c.crisis_topic) : null),
+    h('span', { class: 'assignee' }, c.assignee_name || c.assignee || t('nobody')),
+    h('time', { class: 'waiting', datetime: c.waiting_since, 'data-since': c.waiting_since }, since(c.waiting_since)))));
+  replace(list, h('ol', { class: 'cases' }, rows));
+}
+
+function tickWaiting(list) {
+  for (const el of list.querySelectorAll('time[data-since]')) el.textContent = since(el.dataset.since);
+}
+
+function moveSelection(d) {
+  const list = document.getElementById('queue');
+  if (!list || state.cases.length === 0) return;
+  state.selected = Math.max(0, Math.min(state.cases.length - 1, state.selected + d));
+  renderQueue(list);
+  const sel = list.querySelector('.selected a');
+  if (sel) { sel.focus(); sel.scrollIntoView({ block: 'nearest' }); }
+}
+
+// ---- a case --------------------------------------------------------------
+
+async function showCase(id) {
+  state.caseID = id;
+  replace(main, h('p', {}, t('loading')));
+  let d;
+  try {
+    d = await api.get('/v1/cases/' + encodeURIComponent(id));
+  } catch (e) {
+    if (e.status !== 401) showError(e);
+    return;
+  }
+  if (state.caseID !== id) return;
+  renderCase(d);
+  // A reply on its way is followed until X has it (or refuses it).
+  if (onItsWay(d)) {
+    state.timers.push(setInterval(async () => {
+      try {
+        const nd = await api.get('/v1/cases/' + encodeURIComponent(id));
+        if (state.caseID !== id) return;
+        renderCase(nd, composerState());
+        if (!onItsWay(nd)) stopTimers();
+      } catch { /* the next tick tries again */ }
+    }, 1000));
+  }
+}
+
+// onItsWay reports whether a reply of case d is still on its way to X: one the
+// API lists as waiting or sending, or the one this agent just sent, which the
+// API lists once the sender takes it.
+function onItsWay(d) {
+  const replies = d.replies || [];
+  if (replies.some((r) => r.state === 'waiting' || r.state === 'sending')) return true;
+  const f = state.follow;
+  if (!f || f.caseID !== d.case.id) return false;
+  if (replies.some((r) => r.key === f.key && r.state !== 'waiting' && r.state !== 'sending')) {
+    state.follow = null;
+    return false;
+  }
+  return true;
+}
+
+function renderCase(d, keep) {
+  const c = d.case;
+  const msgs = [...(d.messages || [])].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+  const byX = new Map((d.replies || []).filter((r) => r.x_id).map((r) => [r.x_id, r]));
+  const pending = (d.replies || []).filter((r) => !r.x_id);
+  const f = state.follow;
+  if (f && f.caseID === c.id && !(d.replies || []).some((r) => r.key === f.key)) {
+    pending.push({ key: f.key, state: 'waiting', channel: f.channel, text: f.text });
+  }
+  const mine = state.me && state.me.agent && c.assignee === state.me.agent.id;
+  const held = c.assignee && !mine;
+  const status = h('div', { id: 'case-status', role: 'status', 'aria-live': 'polite' });
+
+  const act = async (f, okMsg) => {
+    replace(status);
+    try {
+      await f();
+      if (okMsg) replace(status, h('p', { class: 'ok' }, okMsg));
+      const nd = await api.get('/v1/cases/' + encodeURIComponent(c.id));
+      renderCase(nd, composerState());
+      if (okMsg) replace(document.getElementById('case-status'), h('p', { class: 'ok' }, okMsg));
+    } catch (e) {
+      if (e.status === 401) return;
+      const who = e.body && (e.body.assignee_name || e.body.assignee);
+      replace(document.getElementById('case-status') || status, h('p', { class: 'error', role: 'alert' },
+        e.code === 'case_assigned' && who ? t('held_by', { who }) : t('error', { msg: e.message })));
+    }
+  };
+  const base = '/v1/cases/' + encodeURIComponent(c.id);
+
+  const assignSel = h('select', { 'aria-label': t('assign_to') }, h('option', { value: '' }, t('assign_to')),
+    state.agents.map((a) => h('option', { value: a.id }, a.display_name || a.id)));
+
+  replace(main,
+    h('p', {}, h('a', { href: '#/queue/' + state.view, class: 'back' }, t('back'))),
+    h('header', { class: 'case-head' },
+      h('h1', {}, h('span', { class: 'chan ' + c.channel }, t(c.channel === 'dm' ? 'dm' : 'public')), ' @' + (c.customer_handle || c.customer_id)),
+      h('p', { class: 'tags' },
+        h('span', { class: 'tag status-' + c.status }, t('status_' + c.status)),
+        h('span', { class: 'tag' }, t('col_priority') + ' ' + c.priority),
+        c.intent ? h('span', { class: 'tag intent-' + c.intent }, c.intent) : null,
+        c.sentiment ? h('span', { class: 'tag' }, c.sentiment) : null,
+        c.lang ? h('span', { class: 'tag' }, c.lang) : null,
+        c.department ? h('span', { class: 'tag dept' }, c.department) : null,
+        c.crisis_topic ? h('span', { class: 'tag crisis' }, t('crisis') + ': ' + c.crisis_topic) : null,
+        h('span', { class: 'tag' }, t('col_assignee') + ': ' + (c.assignee_name || c.assignee || t('nobody')))),
+      h('div', { class: 'actions' },
+        !c.assignee ? h('button', { type: 'button', id: 'claim', onclick: () => act(() => api.post(base + '/claim')) }, t('claim')) : null,
+        mine ? h('button', { type: 'button', id: 'unassign', onclick: () => act(() => api.post(base + '/unassign')) }, t('unassign')) : null,
+        h('span', { class: 'assign' }, assignSel, h('button', {
+          type: 'button', onclick: () => assignSel.value && act(() => api.post(base + '/assign', { agent_id: assignSel.value, replace: c.assignee || undefined })),
+        }, t('assign'))),
+        c.status !== 'resolved'
+          ? h('button', { type: 'button', id: 'resolve', onclick: () => act(() => api.post(base + '/resolve')) }, t('resolve'))
+          : h('button', { type: 'button', id: 'reopen', onclick: () => act(() => api.post(base + '/reopen')) }, t('reopen'))),
+      held ? h('p', { class: 'warn' }, t('held_by', { who: c.assignee_name || c.assignee })) : null,
+      status),
+    h('div', { class: 'case-body' },
+      h('section', { class: 'conversation', 'aria-labelledby': 'conv-title' },
+        h('h2', { id: 'conv-title' }, t('conversation')),
+        h('ol', { class: 'messages' }, msgs.map((m) => message(m, byX.get(m.id)))),
+        pending.length ? h('ul', { class: 'replies' }, pending.map((r) => h('li', { class: 'msg out ' + r.channel },
+          h('p', { class: 'text' }, r.text || ''), replyLine(r)))) : null,
+        composer(c, msgs, keep, act)),
+      h('aside', { class: 'side' },
+        labelsPanel(d),
+        relabel(c, act),
+        notes(d, act))));
+}
+
+function message(m, reply) {
+  const out = m.direction === 'out';
+  return h('li', { class: 'msg ' + (out ? 'out' : 'in') + ' ' + m.channel + (m.deleted_at ? ' deleted' : ''), 'data-id': m.id },
+    h('div', { class: 'meta' },
+      h('span', { class: 'chan ' + m.channel }, t(m.channel === 'dm' ? 'dm' : 'public')), ' ',
+      h('strong', {}, m.author_name || ''), ' ', h('span', { class: 'muted' }, m.author_handle ? '@' + m.author_handle : ''),
+      out ? h('span', { class: 'tag' }, t('brand')) : null, ' ',
+      h('time', { datetime: m.created_at, title: m.created_at }, when(m.created_at))),
+    m.deleted_at ? h('p', { class: 'deleted-note' }, t('deleted')) : null,
+    h('p', { class: 'text' }, m.text || ''),
+    reply ? replyLine(reply) : (out && m.channel === 'public' ? xLink(m.id) : null));
+}
+
+function replyLine(r) {
+  return h('p', { class: 'reply-state state-' + r.state, 'data-state': r.state },
+    t('reply_state', { state: t('state_' + r.state) }),
+    r.author_name ? ' · ' + r.author_name : '',
+    r.reason ? ' — ' + r.reason : '',
+    r.state === 'sent' && r.channel === 'public' && r.x_id ? [' ', xLink(r.x_id)] : null);
+}
+
+function xLink(id) {
+  return h('a', { href: 'https://x.com/i/web/status/' + encodeURIComponent(id), rel: 'noopener noreferrer', target: '_blank' }, t('view_on_x'));
+}
+
+function labelsPanel(d) {
+  const last = (d.decisions || []).at(-1);
+  if (!last) return null;
+  const l = last.labels || {};
+  return h('section', { class: 'labels', 'aria-labelledby': 'labels-title' },
+    h('h2', { id: 'labels-title' }, t('labels')),
+    h('dl', {}, (l.reasons || []).map((r) => [h('dt', {}, r.label + ': ' + r.value), h('dd', {}, r.because)])),
+    h('h3', {}, t('priority_factors', { p: last.priority })),
+    h('ul', {}, (last.priority_factors || []).map((f) => h('li', {}, (f.points >= 0 ? '+' : '') + f.points + ' ' + f.factor + ': ' + f.because))),
+    h('h3', {}, t('department_why')),
+    h('p', {}, (last.department || '') + (last.department_why ? ' — ' + last.department_why : '')),
+    h('h3', {}, t('decisions')),
+    h('ul', {}, (last.actions || []).map((a) => h('li', {}, a.kind + ': ' + a.why))));
+}
+
+function relabel(c, act) {
+  const intent = h('select', { id: 'relabel-intent' }, INTENTS.map((i) => h('option', { value: i, selected: i === c.intent }, i)));
+  const sentiment = h('select', { id: 'relabel-sentiment' }, SENTIMENTS.map((s) => h('option', { value: s, selected: s === c.sentiment }, s)));
+  return h('section', { class: 'relabel', 'aria-labelledby': 'relabel-title' },
+    h('h2', { id: 'relabel-title' }, t('relabel')),
+    h('label', { for: 'relabel-intent' }, t('intent')), ' ', intent, ' ',
+    h('label', { for: 'relabel-sentiment' }, t('sentiment')), ' ', sentiment, ' ',
+    h('button', {
+      type: 'button', id: 'save-labels',
+      onclick: () => act(() => api.put('/v1/cases/' + encodeURIComponent(c.id) + '/labels', { intent: intent.value, sentiment: sentiment.value }), t('labels_saved')),
+    }, t('save_labels')));
+}
+
+function notes(d, act) {
+  const text = h('textarea', { id: 'note-text', rows: 2, 'aria-label': t('note_text'), placeholder: t('note_text') });
+  return h('section', { class: 'notes', 'aria-labelledby': 'notes-title' },
+    h('h2', { id: 'notes-title' }, t('notes')),
+    h('ol', {}, (d.notes || []).map((n) => h('li', { class: 'note' },
+      h('div', { class: 'meta' }, h('strong', {}, n.author_name || n.author_id), ' ', h('time', { datetime: n.created_at }, when(n.created_at))),
+      h('p', { class: 'text' }, n.text)))),
+    h('form', {
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (text.value.trim()) act(() => api.post('/v1/cases/' + encodeURIComponent(d.case.id) + '/notes', { text: text.value }));
+      },
+    }, text, h('button', { type: 'submit', id: 'add-note' }, t('add_note'))));
+}
+
+// ---- the reply -----------------------------------------------------------
+
+// A draft is kept in the tab's session storage with its draft_id, through
+// reloads and a new sign-in, until the API has taken it: a retry of the same
+// draft is answered as a duplicate, never sent twice.
+const draftKey = (caseID) => 'pajarito.draft.' + caseID;
+
+function loadDraft(caseID) {
+  try { return JSON.parse(sessionStorage.getItem(draftKey(caseID))) || null; } catch { return null; }
+}
+
+function saveDraft(caseID, d) { sessionStorage.setItem(draftKey(caseID), JSON.stringify(d)); }
+
+function newDraftID() {
+  return 'd-' + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+}
+
+function composerState() {
+  const ta = document.getElementById('reply-text');
+  return ta ? { focused: document.activeElement === ta } : null;
+}
+
+function composer(c, msgs, keep, act) {
+  const draft = loadDraft(c.id) || { id: newDraftID(), text: '', channel: c.channel };
+  if (c.channel === 'dm') draft.channel = 'dm'; // a DM case is answered by DM only
+  const text = h('textarea', { id: 'reply-text', rows: 4, 'aria-label': t('reply_text'), placeholder: t('reply_text'), value: draft.text });
+  const lint = h('div', { id: 'lint', role: 'status', 'aria-live': 'polite' });
+  const count = h('span', { id: 'chars', class: 'muted' });
+  const send = h('button', { type: 'submit', id: 'send', disabled: true }, t('send'));
+  const chan = (v) => h('label', {}, h('input', {
+    type: 'radio', name: 'reply-channel', value: v, checked: draft.channel === v,
+    disabled: c.channel === 'dm' && v === 'public',
+    onchange: () => { draft.channel = v; saveDraft(c.id, draft); check(); },
+  }), ' ', t(v === 'dm' ? 'reply_dm' : 'reply_public'));
+  const firstName = ((msgs.find((m) => m.direction === 'in' && m.author_name) || {}).author_name || '').split(/\s+/)[0] || '@' + (c.customer_handle || '');
+  const tpls = state.templates.filter((x) => (!c.lang || x.lang === c.lang) && (!c.intent || x.kind === c.intent || x.kind === 'question'));
+  const picker = h('select', {
+    id: 'template', 'aria-label': t('template'),
+    onchange: (e) => {
+      const tp = state.templates.find((x) => x.id === e.target.value);
+      if (!tp) return;
+      text.value = tp.text.replaceAll('{first_name}', firstName).replaceAll('{handle}', '@' + (c.customer_handle || ''))
+        .replaceAll('{signature}', '').trim();
+      e.target.value = '';
+      onInput();
+    },
+  }, h('option', { value: '' }, t('template')), tpls.map((x) => h('option', { value: x.id }, x.id)));
+
+  let seq = 0;
+  let timer = 0;
+  let ok = false;
+  async function check() {
+    const mySeq = ++seq;
+    ok = false;
+    send.disabled = true;
+    if (!text.value.trim()) { replace(lint); replace(count); return; }
+    replace(lint, h('p', { class: 'muted' }, t('lint_checking')));
+    let res;
+    try {
+      res = await api.post('/v1/cases/' + encodeURIComponent(c.id) + '/lint', { text: text.value, channel: draft.channel });
+    } catch (e) {
+      if (mySeq === seq && e.status !== 401) replace(lint, h('p', { class: 'error' }, t('error', { msg: e.message })));
+      return;
+    }
+    if (mySeq !== seq) return; // the agent typed on: a newer check answers
+    const left = res.limit - res.length;
+    replace(count, left >= 0 ? t('chars_left', { n: left }) : t('chars_over', { n: -left }));
+    count.className = left >= 0 ? 'muted' : 'error';
+    const items = [...res.errors.map((i) => h('li', { class: 'lint-error', 'data-rule': i.rule }, i.message)),
+      ...res.warnings.map((i) => h('li', { class: 'lint-warning', 'data-rule': i.rule }, i.message))];
+    replace(lint, items.length ? h('ul', {}, items) : null, res.ok ? h('p', { class: 'ok' }, t('lint_ok')) : null);
+    ok = res.ok;
+    send.disabled = !ok;
+  }
+  function onInput() {
+    draft.text = text.value;
+    saveDraft(c.id, draft);
+    clearTimeout(timer);
+    send.disabled = true;
+    timer = setTimeout(check, 250);
+  }
+  text.addEventListener('input', onInput);
+
+  const form = h('form', {
+    class: 'composer', 'aria-labelledby': 'reply-title',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      if (!ok) return;
+      send.disabled = true;
+      send.textContent = t('sending');
+      try {
+        const res = await api.post('/v1/cases/' + encodeURIComponent(c.id) + '/replies', { draft_id: draft.id, text: draft.text, channel: draft.channel });
+        sessionStorage.removeItem(draftKey(c.id));
+        state.follow = { caseID: c.id, key: res.reply.idempotency_key, channel: res.reply.channel, text: res.reply.text };
+        route(); // follows the reply until X has it
+      } catch (err) {
+        send.textContent = t('send');
+        send.disabled = false;
+        if (err.status === 401) return; // the draft waits in session storage
+        const who = err.body && (err.body.assignee_name || err.body.assignee);
+        replace(lint, h('p', { class: 'error', role: 'alert' }, err.code === 'case_assigned' && who ? t('held_by', { who }) : t('error', { msg: err.message })));
+      }
+    },
+  },
+  h('h2', { id: 'reply-title' }, t('reply')),
+  h('div', { class: 'row' }, chan('public'), ' ', chan('dm'), ' ', picker),
+  text,
+  h('div', { class: 'row' }, count, ' ', h('span', { class: 'muted' }, t('signs_as', { sig: (state.me && state.me.signs_as) || '' })), ' ', send),
+  lint);
+  if (draft.text) setTimeout(check, 0);
+  if (keep && keep.focused) setTimeout(() => text.focus(), 0);
+  return form;
+}
+
+// ---- help, keys, errors --------------------------------------------------
+
+function showHelp() {
+  const dlg = h('dialog', { id: 'help', 'aria-labelledby': 'help-title' },
+    h('h2', { id: 'help-title' }, t('shortcuts')),
+    h('ul', {}, ['sc_next', 'sc_open', 'sc_reply', 'sc_note', 'sc_resolve', 'sc_queue', 'sc_help'].map((k) => h('li', {}, t(k)))),
+    h('form', { method: 'dialog' }, h('button', { type: 'submit' }, t('close'))));
+  dlg.addEventListener('close', () => dlg.remove());
+  document.body.append(dlg);
+  dlg.showModal();
+}
+
+function onKey(e) {
+  const tag = (e.target && e.target.tagName) || '';
+  if (e.ctrlKey || e.metaKey || e.altKey || tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || document.getElementById('help')) return;
+  const inCase = !!state.caseID;
+  const click = (id) => { const b = document.getElementById(id); if (b) { e.preventDefault(); b.click(); } };
+  switch (e.key) {
+    case '?': e.preventDefault(); showHelp(); break;
+    case 'j': if (!inCase) { e.preventDefault(); moveSelection(1); } break;
+    case 'k': if (!inCase) { e.preventDefault(); moveSelection(-1); } break;
+    case 'Enter': if (!inCase && state.cases[state.selected] && tag !== 'A' && tag !== 'BUTTON') location.hash = '#/case/' + state.cases[state.selected].id; break;
+    case 'g': e.preventDefault(); location.hash = '#/'; break;
+    case 'r': if (inCase) { e.preventDefault(); document.getElementById('reply-text')?.focus(); } break;
+    case 'n': if (inCase) { e.preventDefault(); document.getElementById('note-text')?.focus(); } break;
+    case 'e': if (inCase) click('resolve'); break;
+    default:
+  }
+}
+
+function showError(e) {
+  replace(main, h('p', { class: 'error', role: 'alert' }, t('error', { msg: e.message || String(e) })));
+}
+
+// ---- formatting ----------------------------------------------------------
+
+function firstLine(s) {
+  const line = s.split('\n')[0];
+  return line.length > 140 ? line.slice(0, 139) + '…' : line;
+}
+
+function since(iso) {
+  const ms = Date.now() - Date.parse(iso);
+  if (!(ms >= 0)) return '';
+  const m = Math.floor(ms / 60000);
+  if (m < 60) return m + ' min';
+  const hrs = Math.floor(m / 60);
+  if (hrs < 48) return hrs + ' h ' + (m % 60) + ' min';
+  return Math.floor(hrs / 24) + ' d';
+}
+
+function when(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleString(getLang() === 'es' ? 'es-ES' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' });
+}
+
+boot();
