@@ -189,7 +189,7 @@ func TestReplayConversationsAtOnce(t *testing.T) {
 		bodies = append(bodies, b)
 		mu.Unlock()
 		w.WriteHeader(http.StatusOK)
-	}), nil, wire.Clock{Now: func() time.Time { return now }}))
+	}), nil, nil, wire.Clock{Now: func() time.Time { return now }}))
 	ts := httptest.NewServer(mux)
 	defer ts.Close()
 	t.Setenv("X_CONSUMER_SECRET", "")

@@ -42,7 +42,7 @@ func startWebhookEnv(t *testing.T, stackSecret string) *webhookEnv {
 	fake.SetConsumerSecret(whAppSecret)
 	cfg := &config.Config{Brand: config.Brand{ID: whBrandID, Handle: "PajaritoAir"}}
 	queue := xwebhook.EnqueuerFunc(func(context.Context, []care.Envelope) error { return nil })
-	stack := httptest.NewServer(wire.Routes(wire.WebhookHandler(cfg, []byte(stackSecret), queue, slog.New(slog.DiscardHandler)), nil, wire.Clock{}))
+	stack := httptest.NewServer(wire.Routes(wire.WebhookHandler(cfg, []byte(stackSecret), queue, slog.New(slog.DiscardHandler)), nil, nil, wire.Clock{}))
 	t.Cleanup(stack.Close)
 
 	for k, v := range map[string]string{

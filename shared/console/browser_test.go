@@ -63,15 +63,24 @@ func browser(t *testing.T) context.Context {
 	return bctx
 }
 
-// until waits (up to 30 s) for the JavaScript expression to be true in the page.
+// until waits (up to 30 s) for the JavaScript expression to be true in the page,
+// through the page's navigations (a sign-in leaves and comes back).
 func until(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(30*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(50*time.Millisecond))(ctx, tg)
+			if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !navigating(err) {
+				return chromedp.Void{}, err
+			}
+		}
+	}
 }
 
 // js runs a statement in the page for its effect.
 func js(expr string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Evaluate[bool]("(() => { " + expr + "; return true })()")(ctx, tg)
+		_, err := chromedp.Evaluate[bool]("(() => { "+expr+"; return true })()")(ctx, tg)
 		return chromedp.Void{}, err
 	}
 }
@@ -313,3 +322,14 @@ func TestConsole(t *testing.T) {
 
 // jsString quotes s as a JavaScript string.
 func jsString(s string) string { return fmt.Sprintf("%q", s) }
+
+// navigating reports whether err says the page went away under a script (a
+// navigation), which waiting again gets past.
+func navigating(err error) bool {
+	for _, s := range []string{"navigated", "context was destroyed", "Cannot find context"} {
+		if strings.Contains(err.Error(), s) {
+			return true
+		}
+	}
+	return false
+}

@@ -37,10 +37,16 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io/fs"
 	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -51,9 +57,83 @@ var static embed.FS
 // Prefix is the path the console is served under.
 const Prefix = "/console/"
 
-// CSP is the Content-Security-Policy of every console response.
+// CSP is the Content-Security-Policy of every console response; with an OpenID
+// Connect sign-in, connect-src also names the identity provider's origins
+// (Config.ConnectOrigins).
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Config says how agents sign in to the console, served to it as
+// /console/config.json. The zero Config is the local system's: a token in the
+// sign-in link's fragment (or pasted).
+type Config struct {
+	// Issuer is the OpenID Connect issuer (https URL) agents sign in with: the
+	// authorization code flow with PKCE, its endpoints read from the issuer's
+	// discovery document unless given below. Empty: sign in with a token.
+	Issuer string `json:"issuer,omitempty"`
+	// ClientID is the OAuth client of the console at the issuer (a public client:
+	// no secret).
+	ClientID string `json:"client_id,omitempty"`
+	// Scopes asked for; default "openid email profile".
+	Scopes string `json:"scopes,omitempty"`
+	// AuthorizationEndpoint, TokenEndpoint and EndSessionEndpoint override the
+	// discovery document's (Cognito's endpoints live on the user pool's domain,
+	// apart from its issuer). EndSessionEndpoint may be Cognito's /logout, which
+	// takes client_id and logout_uri.
+	AuthorizationEndpoint string `json:"authorization_endpoint,omitempty"`
+	TokenEndpoint         string `json:"token_endpoint,omitempty"`
+	EndSessionEndpoint    string `json:"end_session_endpoint,omitempty"`
+}
+
+// SignIn names the configuration's way of signing in: "oidc" or "token".
+func (c Config) SignIn() string {
+	if c.Issuer != "" {
+		return "oidc"
+	}
+	return "token"
+}
+
+// Validate reports settings that cannot work, naming them.
+func (c Config) Validate() error {
+	if c.Issuer == "" {
+		if c.ClientID != "" || c.AuthorizationEndpoint != "" || c.TokenEndpoint != "" {
+			return errors.New("console: a client id or endpoints are set without an issuer: set the issuer too, or none of them")
+		}
+		return nil
+	}
+	if c.ClientID == "" {
+		return errors.New("console: an issuer is set without the console's client id: set both")
+	}
+	for name, v := range map[string]string{"issuer": c.Issuer, "authorization endpoint": c.AuthorizationEndpoint, "token endpoint": c.TokenEndpoint, "end-session endpoint": c.EndSessionEndpoint} {
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) || u.Host == "" {
+			return fmt.Errorf("console: the %s %q is not an https URL", name, v)
+		}
+	}
+	return nil
+}
+
+// ConnectOrigins returns the origins the console calls besides its own: the
+// issuer's (its discovery document) and the token endpoint's.
+func (c Config) ConnectOrigins() []string {
+	var out []string
+	for _, v := range []string{c.Issuer, c.TokenEndpoint} {
+		if u, err := url.Parse(v); err == nil && u.Host != "" {
+			if o := u.Scheme + "://" + u.Host; !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
 
 type file struct {
 	body, gz    []byte
@@ -61,19 +141,53 @@ type file struct {
 }
 
 // Handler serves the console under Prefix: its files, index.html for the
-// prefix itself, and a redirect from the prefix without its slash.
+// prefix itself, config.json, and a redirect from the prefix without its slash.
 type Handler struct {
 	files map[string]*file // by path under Prefix ("" is index.html)
+	csp   string
 }
 
-// New returns the console's handler over its embedded files. It panics if they
-// cannot be read, which only a broken build can cause.
-func New() *Handler {
+// New returns the console's handler over its embedded files, signing agents in
+// as cfg says. It panics if the files cannot be read, which only a broken build
+// can cause; a Config that fails Validate is an error.
+func New(cfg Config) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	h, err := load()
 	if err != nil {
 		panic("console: the embedded files cannot be read: " + err.Error())
 	}
-	return h
+	h.csp = CSP
+	if o := cfg.ConnectOrigins(); len(o) > 0 {
+		h.csp = strings.Replace(CSP, "connect-src 'self'", "connect-src 'self' "+strings.Join(o, " "), 1)
+	}
+	if cfg.Scopes == "" && cfg.Issuer != "" {
+		cfg.Scopes = "openid email profile"
+	}
+	body, err := json.Marshal(struct {
+		SignIn string `json:"sign_in"`
+		Config
+	}{cfg.SignIn(), cfg})
+	if err != nil {
+		return nil, err
+	}
+	h.files["config.json"] = newFile("config.json", body)
+	return h, nil
+}
+
+// newFile returns a file to serve, gzipped once and with its ETag.
+func newFile(name string, body []byte) *file {
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression) // a valid level
+	_, _ = zw.Write(body)                                   // a bytes.Buffer does not fail
+	_ = zw.Close()
+	sum := sha256.Sum256(body)
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	return &file{body: body, gz: gz.Bytes(), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`, ctype: ctype}
 }
 
 func load() (*Handler, error) {
@@ -86,21 +200,8 @@ func load() (*Handler, error) {
 		if err != nil {
 			return err
 		}
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		if _, err := zw.Write(body); err != nil {
-			return err
-		}
-		if err := zw.Close(); err != nil {
-			return err
-		}
-		sum := sha256.Sum256(body)
-		ctype := mime.TypeByExtension(path.Ext(p))
-		if ctype == "" {
-			ctype = "application/octet-stream"
-		}
 		name := strings.TrimPrefix(p, "static/")
-		h.files[name] = &file{body: body, gz: gz.Bytes(), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`, ctype: ctype}
+		h.files[name] = newFile(name, body)
 		return nil
 	})
 	if err != nil {
@@ -124,7 +225,7 @@ func (h *Handler) Files() map[string][2]int {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", CSP)
+	hd.Set("Content-Security-Policy", h.csp)
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")

@@ -13,7 +13,10 @@ import (
 )
 
 func TestHandler(t *testing.T) {
-	h := New()
+	h, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	index, err := os.ReadFile("static/index.html")
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +105,7 @@ func TestCSP(t *testing.T) {
 		}
 	}
 	// No file of the console names another origin, inline script or handler.
-	for name, f := range New().files {
+	for name, f := range mustNew(t).files {
 		if name == "" {
 			continue
 		}
@@ -155,7 +158,7 @@ func TestStrings(t *testing.T) {
 // stays within 100 KB.
 func TestWeight(t *testing.T) {
 	total := 0
-	for name, n := range New().Files() {
+	for name, n := range mustNew(t).Files() {
 		total += n[1]
 		t.Logf("%-12s %6d bytes, %5d gzipped", name, n[0], n[1])
 	}
@@ -166,3 +169,12 @@ func TestWeight(t *testing.T) {
 }
 
 var _ http.Handler = (*Handler)(nil)
+
+func mustNew(t *testing.T) *Handler {
+	t.Helper()
+	h, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

@@ -39,6 +39,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/console"
 	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/httpjson"
 	"github.com/pajarito-care/pajarito/shared/intake"
@@ -235,7 +236,11 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if s.XFake != nil {
 		webhook = s.showFake(o.Secret, webhook)
 	}
-	routes := wire.Routes(webhook, api, wire.Clock{Now: s.clock, Speed: s.Speed})
+	con, err := console.New(console.Config{}) // a token in the sign-in link
+	if err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
+	routes := wire.Routes(webhook, api, con, wire.Clock{Now: s.clock, Speed: s.Speed})
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: listen on %s: %w (choose another with --addr)", o.Addr, err)

@@ -5,6 +5,7 @@ package wire
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -82,11 +83,10 @@ type Health struct {
 }
 
 // Routes mounts the public HTTP routes: the X webhook at /webhooks/x, the agent API
-// under /v1/ with its web console under /console/ (package console), and GET
-// /healthz, which reports clock. A nil handler leaves its routes
-// out (each Lambda function serves its own share; the local system serves all of
-// them).
-func Routes(webhook, api http.Handler, clock Clock) http.Handler {
+// under /v1/, its web console under /console/ (package console), and GET
+// /healthz, which reports clock. A nil handler leaves its routes out (each Lambda
+// function serves its own share; the local system serves all of them).
+func Routes(webhook, api, console http.Handler, clock Clock) http.Handler {
 	if clock.Now == nil {
 		clock.Now = time.Now
 	}
@@ -99,10 +99,10 @@ func Routes(webhook, api http.Handler, clock Clock) http.Handler {
 	}
 	if api != nil {
 		mux.Handle("/v1/", api)
-		// The console comes with the API it calls: static files, no data.
-		c := console.New()
-		mux.Handle(strings.TrimSuffix(console.Prefix, "/"), c)
-		mux.Handle(console.Prefix, c)
+	}
+	if console != nil {
+		mux.Handle(strings.TrimSuffix(consolePrefix, "/"), console)
+		mux.Handle(consolePrefix, console)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusOK, Health{Status: "ok", Time: clock.Now().UTC(), ClockSpeed: clock.Speed})
@@ -218,7 +218,7 @@ func Webhook(ctx context.Context, getenv func(string) string, log *slog.Logger) 
 		}
 	}
 	q := &queue.Sender{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvInboundQueue], Log: log}
-	return Routes(WebhookHandler(su.cfg, []byte(secret), q, log), nil, Clock{}), nil
+	return Routes(WebhookHandler(su.cfg, []byte(secret), q, log), nil, nil, Clock{}), nil
 }
 
 // Processor builds the processor function's handler from the environment: each
@@ -273,5 +273,33 @@ func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	return Routes(nil, api, Clock{}), nil
+	con, err := Console(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return Routes(nil, api, con, Clock{}), nil
+}
+
+// consolePrefix is where the console is served.
+const consolePrefix = console.Prefix
+
+// EnvConsole holds the console's sign-in settings, console.Config as JSON (the
+// stack sets it); unset, agents sign in with a token.
+const EnvConsole = "PAJARITO_CONSOLE"
+
+// Console builds the agent console's handler from EnvConsole.
+func Console(getenv func(string) string) (*console.Handler, error) {
+	var cfg console.Config
+	if v := getenv(EnvConsole); v != "" {
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return nil, fmt.Errorf("%s is not the console's settings (JSON with issuer, client_id, scopes, authorization_endpoint, token_endpoint, end_session_endpoint): %w", EnvConsole, err)
+		}
+	}
+	h, err := console.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvConsole, err)
+	}
+	return h, nil
 }

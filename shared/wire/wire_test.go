@@ -360,7 +360,7 @@ func TestRoutes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			now := time.Date(2026, 8, 19, 9, 30, 0, 250e6, time.UTC)
-			h := wire.Routes(tt.webhook, tt.api, wire.Clock{Now: func() time.Time { return now }, Speed: 60})
+			h := wire.Routes(tt.webhook, tt.api, nil, wire.Clock{Now: func() time.Time { return now }, Speed: 60})
 
 			// Health, with the server's clock.
 			w := serve(t, h, http.MethodGet, "/healthz", nil)
@@ -493,5 +493,46 @@ func TestListenerSettings(t *testing.T) {
 	}
 	if l.Reader == nil || l.Store == nil || l.Queue == nil || l.Config == nil {
 		t.Errorf("Listener not fully wired: %+v", l)
+	}
+}
+
+// TestConsoleSettings: PAJARITO_CONSOLE is the console's sign-in, and a wrong one
+// is an error that names it and what is wrong.
+func TestConsoleSettings(t *testing.T) {
+	tests := []struct {
+		name, value, wantErr, wantCSP string
+	}{
+		{"unset: a token", "", "", "connect-src 'self';"},
+		{"Cognito", `{"issuer":"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc","client_id":"c1",` +
+			`"authorization_endpoint":"https://p.auth.eu-west-1.amazoncognito.com/oauth2/authorize","token_endpoint":"https://p.auth.eu-west-1.amazoncognito.com/oauth2/token"}`,
+			"", "connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com https://p.auth.eu-west-1.amazoncognito.com;"},
+		{"not JSON", `issuer=x`, "PAJARITO_CONSOLE is not the console's settings", ""},
+		{"unknown field", `{"issuer":"https://id.example.com","client_id":"c","secret":"s"}`, `unknown field "secret"`, ""},
+		{"issuer without client", `{"issuer":"https://id.example.com"}`, "without the console's client id", ""},
+		{"plain http", `{"issuer":"http://id.example.com","client_id":"c"}`, "is not an https URL", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := wire.Console(func(k string) string {
+				if k == wire.EnvConsole {
+					return tt.value
+				}
+				return ""
+			})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), wire.EnvConsole) {
+					t.Errorf("err = %v, want one naming %s and %q", err, wire.EnvConsole, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/console/config.json", nil))
+			if csp := rec.Header().Get("Content-Security-Policy"); rec.Code != 200 || !strings.Contains(csp, tt.wantCSP) {
+				t.Errorf("config.json: %d, CSP %q; want %q in it", rec.Code, csp, tt.wantCSP)
+			}
+		})
 	}
 }

@@ -21,13 +21,14 @@ export class APIError extends Error {
   }
 }
 
-let onUnauthorized = () => {};
+let onUnauthorized = async () => false;
 
-// whenUnauthorized sets what a 401 does (send the agent to sign in).
+// whenUnauthorized sets what a 401 does: f returns true when it got a new token
+// (the call is then made once more), false when the agent must sign in.
 export function whenUnauthorized(f) { onUnauthorized = f; }
 
 // call sends method path with body (JSON) and returns the decoded answer.
-export async function call(method, path, body) {
+export async function call(method, path, body, again = true) {
   const headers = { Authorization: 'Bearer ' + token.get() };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const resp = await fetch(path, {
@@ -40,7 +41,7 @@ export async function call(method, path, body) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (resp.status === 401) {
-    onUnauthorized();
+    if (again && await onUnauthorized()) return call(method, path, body, false);
     throw new APIError(401, data);
   }
   if (!resp.ok) throw new APIError(resp.status, data);

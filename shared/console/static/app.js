@@ -4,6 +4,7 @@
 import { h, replace } from './dom.js';
 import { t, setLang, getLang } from './i18n.js';
 import * as api from './api.js';
+import * as auth from './auth.js';
 
 // The queue asks the API again every POLL_SECONDS.
 const POLL_SECONDS = 15;
@@ -41,15 +42,30 @@ const state = {
 
 // ---- sign-in -------------------------------------------------------------
 
-function boot() {
+async function boot() {
   setLang(localStorage.getItem(LANG) || navigator.language);
   document.title = t('title');
   document.querySelector('.skip').textContent = t('skip');
-  takeToken();
-  api.whenUnauthorized(() => {
+  try {
+    await auth.loadConfig();
+  } catch { /* a token, then */ }
+  if (auth.oidc()) {
+    try {
+      await auth.completeSignIn();
+    } catch (e) {
+      showSignIn(false, e.message);
+      return;
+    }
+    auth.keepFresh();
+  } else {
+    takeToken();
+  }
+  api.whenUnauthorized(async () => {
+    if (await auth.refresh()) return true;
     api.token.clear();
     if (!location.hash.startsWith('#token=')) sessionStorage.setItem(RETURN, location.hash || '#/');
     showSignIn(true);
+    return false;
   });
   window.addEventListener('hashchange', () => {
     if (takeToken()) start();
@@ -76,10 +92,23 @@ function takeToken() {
   return true;
 }
 
-function showSignIn(expired) {
+function showSignIn(expired, problem) {
   stopTimers();
   replace(bar);
   replace(banner);
+  if (auth.oidc()) {
+    replace(main, h('section', { class: 'signin', 'aria-labelledby': 'signin-title' },
+      h('h1', { id: 'signin-title' }, t('signin_title')),
+      expired ? h('p', { class: 'warn', role: 'alert' }, t('signin_expired')) : null,
+      problem ? h('p', { class: 'error', role: 'alert' }, t('error', { msg: problem })) : null,
+      h('p', {}, t('signin_idp')),
+      h('button', {
+        type: 'button', id: 'signin',
+        onclick: () => auth.signIn(sessionStorage.getItem(RETURN) || location.hash || '#/').catch((e) => showSignIn(expired, e.message)),
+      }, t('signin_go')),
+      ' ', langButton()));
+    return;
+  }
   const input = h('input', { id: 'token', type: 'password', autocomplete: 'off', 'aria-label': t('signin_token') });
   replace(main, h('section', { class: 'signin', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, t('signin_title')),
@@ -142,7 +171,12 @@ function renderBar() {
       h('button', { type: 'button', class: 'link', onclick: showHelp }, t('nav_help'))),
     h('span', { class: 'who' }, (me.agent && me.agent.display_name) || '', ' ', h('span', { class: 'muted' }, me.signs_as || '')),
     langButton(),
-    h('button', { type: 'button', class: 'link', onclick: () => { api.token.clear(); showSignIn(false); } }, t('signout')));
+    h('button', {
+      type: 'button', class: 'link',
+      onclick: async () => {
+        if (!(await auth.signOut())) showSignIn(false);
+      },
+    }, t('signout')));
 }
 
 function renderCrisis() {
@@ -154,7 +188,10 @@ async function openReport() {
   // The report needs the token, so it is fetched and shown from a blob.
   try {
     const resp = await fetch('/v1/report?lang=' + getLang(), { headers: { Authorization: 'Bearer ' + api.token.get() } });
-    if (resp.status === 401) { api.token.clear(); showSignIn(true); return; }
+    if (resp.status === 401) {
+      await api.get('/v1/agents/me').catch(() => {}); // refreshes the token, or signs in
+      return;
+    }
     const blob = await resp.blob();
     window.open(URL.createObjectURL(blob), '_blank', 'noopener');
   } catch (e) { showError(e); }
