@@ -223,19 +223,19 @@ func startDev(t *testing.T, args ...string) (base string, stdout, stderr *syncBu
 	return base, stdout, stderr, stop
 }
 
-func agentReplies(t *testing.T, base, token string, cases []care.CaseSummary) {
+func agentReplies(t *testing.T, base, token string, cases []agentapi.QueueCase) {
 	t.Helper()
-	find := func(handle string, ch care.Channel) care.CaseSummary {
+	find := func(handle string, ch care.Channel) agentapi.QueueCase {
 		for _, c := range cases {
 			if c.CustomerHandle == handle && c.Channel == ch {
 				return c
 			}
 		}
 		t.Fatalf("no %s case of %s in %+v", ch, handle, cases)
-		return care.CaseSummary{}
+		return agentapi.QueueCase{}
 	}
 	for _, tc := range []struct {
-		c     care.CaseSummary
+		c     agentapi.QueueCase
 		draft string
 		text  string
 	}{

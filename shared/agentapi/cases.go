@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
@@ -22,7 +23,7 @@ var langRE = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]{2,8})?$`)
 
 // CaseList is the body of GET /v1/cases.
 type CaseList struct {
-	Cases []care.CaseSummary `json:"cases"`
+	Cases []QueueCase `json:"cases"`
 	// Next is the cursor of the next page; empty on the last one. With filters a
 	// page may hold fewer cases than the limit (even none) and still have a next.
 	Next string `json:"next,omitempty"`
@@ -109,10 +110,38 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, r, err)
 		return
 	}
-	if cases == nil {
-		cases = []care.CaseSummary{}
+	out := make([]QueueCase, len(cases))
+	for i, c := range cases {
+		out[i] = QueueCase{CaseSummary: c, Due: a.due(c)}
 	}
-	httpjson.Write(w, http.StatusOK, CaseList{Cases: cases, Next: next})
+	httpjson.Write(w, http.StatusOK, CaseList{Cases: out, Next: next})
+}
+
+// QueueCase is a case in the agents' queue: its summary and when an answer is
+// due.
+type QueueCase struct {
+	care.CaseSummary
+	// Due is, for an open case, when the team owes the customer an answer: the
+	// protocol's first-response target for the case's priority (in business
+	// hours, at most its hard limit) from when they started waiting. Nil for
+	// other statuses and for spam, which is owed no answer.
+	Due *time.Time `json:"due,omitempty"`
+}
+
+// due returns when an answer to the open case c is due (see QueueCase).
+func (a *API) due(c care.CaseSummary) *time.Time {
+	if c.Status != care.Open {
+		return nil
+	}
+	// A summary has no first-response time: the case is seen as waiting since
+	// its waiting_since, which is what the queue owes it.
+	d := a.Engine.FirstResponseDue(care.Case{
+		Status: c.Status, CreatedAt: c.CreatedAt, WaitingSince: c.WaitingSince, Intent: c.Intent, Priority: c.Priority,
+	})
+	if d.IsZero() {
+		return nil
+	}
+	return &d
 }
 
 // labelList formats a label set for an error message.

@@ -58,7 +58,7 @@ func (e *env) all(t *testing.T, tok string, query url.Values) []string {
 	}
 }
 
-func ids(cs []care.CaseSummary) []string {
+func ids(cs []agentapi.QueueCase) []string {
 	out := []string{}
 	for _, c := range cs {
 		out = append(out, c.ID)
@@ -410,5 +410,29 @@ func TestPipelineTriageFeedsFilters(t *testing.T) {
 	}
 	if got := e.all(t, token, url.Values{"intent": {intent}}); !slices.Equal(got, []string{caseBenPublic}) {
 		t.Errorf("intent %s: %v, want [%s]", intent, got, caseBenPublic)
+	}
+}
+
+// TestQueueDue: each open case in the queue says when its answer is due, by the
+// protocol's first-response target for its priority from when the customer
+// started waiting; other statuses, and spam, are owed none.
+func TestQueueDue(t *testing.T) {
+	e := seeded(t)
+	for _, status := range []string{"open", "pending", "resolved"} {
+		l := e.list(t, tokenAna, url.Values{"status": {status}})
+		if status == "open" && len(l.Cases) == 0 {
+			t.Fatal("no open case seeded")
+		}
+		for _, c := range l.Cases {
+			want := e.engine.FirstResponseDue(care.Case{Status: c.Status, CreatedAt: c.CreatedAt, WaitingSince: c.WaitingSince, Intent: c.Intent, Priority: c.Priority})
+			switch {
+			case c.Status != care.Open || c.Intent == "spam":
+				if c.Due != nil {
+					t.Errorf("%s case %s (%s) is due %s; want no due time", c.Status, c.ID, c.Intent, c.Due)
+				}
+			case c.Due == nil || !c.Due.Equal(want) || !c.Due.After(c.WaitingSince):
+				t.Errorf("open case %s waiting since %s, priority %d: due %v, want %s", c.ID, c.WaitingSince, c.Priority, c.Due, want)
+			}
+		}
 	}
 }

@@ -189,7 +189,7 @@ func jsonFields(t reflect.Type) []string {
 func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	doc := loadOpenAPI(t)
 	types := map[string]any{
-		"CaseSummary": care.CaseSummary{}, "Case": care.Case{}, "StoredMessage": care.StoredMessage{},
+		"CaseSummary": care.CaseSummary{}, "QueueCase": agentapi.QueueCase{}, "Case": care.Case{}, "StoredMessage": care.StoredMessage{},
 		"ReplyRequest": care.ReplyRequest{}, "DecisionRecord": care.DecisionRecord{}, "Note": care.Note{},
 		"AgentProfile": care.AgentProfile{}, "LintIssue": protocol.LintIssue{}, "CrisisState": care.CrisisState{},
 		"TemplateText": protocol.TemplateText{}, "Correction": store.Correction{}, "ReplyStatus": care.ReplyStatus{},

@@ -169,6 +169,17 @@ func system(t *testing.T) (*localdev.System, *config.Config, string) {
 		t.Fatal(err)
 	}
 	deliver(events[0].Body)
+	// One that nobody has answered for three hours: the protocol does not
+	// acknowledge a bare mention, so it waits, overdue, in the open queue.
+	posts, err = replay.ReadCSV(strings.NewReader("tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\n" +
+		"1,900777,True,2026-12-01T10:00:00Z,@PajaritoAir,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events, err = replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, time.Now().Add(-3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	deliver(events[0].Body)
 	return sys, cfg, token
 }
 
@@ -224,6 +235,7 @@ func TestConsole(t *testing.T) {
 	// The queue: pending cases in the API's order, highest priority first.
 	do(t, ctx, "queue",
 		chromedp.Navigate(sys.URL+"/console/#/queue/pending"),
+		until(`document.querySelector('.views button.on') && document.querySelector('.views button.on').textContent === 'Pending'`),
 		until(`document.querySelectorAll('li.case').length >= 7`))
 	prios := eval[[]int](t, ctx, `[...document.querySelectorAll('li.case')].map(li => +li.dataset.priority)`)
 	for i := 1; i < len(prios); i++ {
@@ -239,8 +251,20 @@ func TestConsole(t *testing.T) {
 		t.Errorf("the HTML post shows as %q (ran: %v, elements made: %d); want its characters as text", xssText, xssRan, made)
 	}
 
+	// The open queue: the unanswered mention counts down to its due time, or
+	// shows it breached.
+	do(t, ctx, "open queue",
+		chromedp.Navigate(sys.URL+"/console/#/queue/open"),
+		until(`document.querySelector('li.case time.due') !== null`))
+	due := eval[map[string]any](t, ctx, `(() => { const d = document.querySelector('li.case time.due'); return {due: d.dataset.due, text: d.textContent, breached: d.classList.contains('breached'), past: Date.parse(d.dataset.due) <= Date.now()} })()`)
+	if due["breached"] != due["past"] || due["text"] == "" {
+		t.Errorf("the open case's due time shows %v; want a countdown, marked breached once past", due)
+	}
+
 	// A complaint: its labels with their reasons; the agent claims it.
 	do(t, ctx, "open and claim the complaint",
+		chromedp.Navigate(sys.URL+"/console/#/queue/pending"),
+		until(`document.querySelector('li.case[data-id="`+complaint.ID+`"] a') !== null`),
 		click(`li.case[data-id="`+complaint.ID+`"] a`),
 		until(`document.querySelector('.labels dl') !== null`))
 	if reasons := eval[string](t, ctx, `document.querySelector('.labels dl').textContent`); !strings.Contains(reasons, "intent: complaint") || !strings.Contains(reasons, "sentiment:") {

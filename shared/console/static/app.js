@@ -309,12 +309,18 @@ function renderQueue(list) {
       c.department ? h('span', { class: 'tag dept' }, c.department) : null,
       c.crisis_topic ? h('span', { class: 'tag crisis' }, t('crisis') + ': ' + c.crisis_topic) : null),
     h('span', { class: 'assignee' }, c.assignee_name || c.assignee || t('nobody')),
-    h('time', { class: 'waiting', datetime: c.waiting_since, 'data-since': c.waiting_since }, since(c.waiting_since)))));
+    h('span', { class: 'clock' },
+      h('time', { class: 'waiting', datetime: c.waiting_since, 'data-since': c.waiting_since }, since(c.waiting_since)),
+      c.due ? h('time', { class: 'due' + (Date.parse(c.due) <= Date.now() ? ' breached' : ''), datetime: c.due, 'data-due': c.due }, dueText(c.due)) : null))));
   replace(list, h('ol', { class: 'cases' }, rows));
 }
 
 function tickWaiting(list) {
   for (const el of list.querySelectorAll('time[data-since]')) el.textContent = since(el.dataset.since);
+  for (const el of list.querySelectorAll('time[data-due]')) {
+    el.textContent = dueText(el.dataset.due);
+    el.classList.toggle('breached', Date.parse(el.dataset.due) <= Date.now());
+  }
 }
 
 function moveSelection(d) {
@@ -663,12 +669,22 @@ function firstLine(s) {
 
 function since(iso) {
   const ms = Date.now() - Date.parse(iso);
-  if (!(ms >= 0)) return '';
+  return ms >= 0 ? span(ms) : '';
+}
+
+// dueText counts down to a due time, or says how long ago it passed.
+function dueText(iso) {
+  const ms = Date.parse(iso) - Date.now();
+  if (Number.isNaN(ms)) return '';
+  const d = span(Math.abs(ms));
+  return ms > 0 ? t('due_in', { t: d }) : t('overdue', { t: d });
+}
+
+function span(ms) {
   const m = Math.floor(ms / 60000);
   if (m < 60) return m + ' min';
   const hrs = Math.floor(m / 60);
-  if (hrs < 48) return hrs + ' h ' + (m % 60) + ' min';
-  return Math.floor(hrs / 24) + ' d';
+  return hrs < 48 ? hrs + ' h ' + (m % 60) + ' min' : Math.floor(hrs / 24) + ' d';
 }
 
 function when(iso) {
