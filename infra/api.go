@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/pajarito-care/pajarito/shared/console"
 )
 
 // Default stage throttling of the HTTP API (requests per second, and burst). X
@@ -24,33 +27,69 @@ const (
 	ThrottleBurst = 200
 )
 
-// Routes of the HTTP API, the same as the local dev system's (wire.Routes).
+// Routes of the HTTP API, the same as the local dev system's (wire.Routes). The
+// console has two, as in wire.Routes: /console (which also receives /console/:
+// API Gateway routes both to it) and the files under /console/.
 const (
-	RouteWebhook  = "/webhooks/x"
-	RouteHealth   = "/healthz"
-	RouteAgentAPI = "/v1/{proxy+}"
+	RouteWebhook      = "/webhooks/x"
+	RouteHealth       = "/healthz"
+	RouteAgentAPI     = "/v1/{proxy+}"
+	RouteConsole      = "/console"
+	RouteConsoleFiles = "/console/{proxy+}"
 )
 
-// agentAuth is how the agent API authenticates: a JWT authorizer trusting either
-// the stack's Cognito user pool (UserPool and Client set) or an external issuer.
+// agentAuth is how agents sign in: a JWT authorizer trusting either the stack's
+// Cognito user pool (UserPool, Client and Domain set) or an external issuer.
 type agentAuth struct {
 	Authorizer awsapigatewayv2authorizers.HttpJwtAuthorizer
 	UserPool   awscognito.UserPool
 	Client     awscognito.UserPoolClient
+	// Domain is the pool's Cognito domain, where agents sign in (managed login).
+	Domain awscognito.UserPoolDomain
+	// Console is the agent console's sign-in settings for the agent API's
+	// wire.EnvConsole (console.Config as JSON, resolved at deploy); nil when agents
+	// sign in to the console with a pasted token.
+	Console *string
 }
 
-// newAgentAuth creates the JWT authorizer of the agent API. Without an external
-// issuer it creates a Cognito user pool for the agents: no self sign-up (an admin
-// creates each agent), email sign-in, optional TOTP MFA, recovery by email; and
-// an app client without secret (CLI, browser) that signs in with SRP or, for
-// scripts and the CLI, with the password over TLS. API Gateway checks a Cognito
-// access token's client_id against the audience.
-func (b *builder) newAgentAuth() agentAuth {
+// consoleURL is the console's address on the HTTP API, <ApiEndpoint>/console/:
+// where it is served, and where the identity provider sends agents back after
+// signing in and out.
+func consoleURL(api awsapigatewayv2.HttpApi) *string {
+	return jsii.String(*api.ApiEndpoint() + console.Prefix)
+}
+
+// consoleScopes are the OAuth scopes the console asks for.
+var consoleScopes = []awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(), awscognito.OAuthScope_PROFILE()}
+
+// newAgentAuth creates the JWT authorizer of the agent API and the console's
+// sign-in, for api (the console is served on it).
+//
+// With an external issuer it trusts that issuer's tokens for the configured
+// audiences; the console signs in with the issuer (its discovery document) when
+// StackProps.ConsoleClientID names the console's client there, with a pasted
+// token otherwise.
+//
+// Without one it creates a Cognito user pool for the agents: no self sign-up (an
+// admin creates each agent), email sign-in, optional TOTP MFA, recovery by email.
+// Its app client has no secret and serves both the CLI and scripts (SRP, or the
+// password over TLS) and the console (the authorization code flow with PKCE at the
+// pool's domain, whose managed login pages have Cognito's default branding, back
+// to <ApiEndpoint>/console/ and StackProps.ConsoleURLs). API Gateway checks a
+// Cognito access token's client_id against the audience.
+func (b *builder) newAgentAuth(api awsapigatewayv2.HttpApi) agentAuth {
 	if b.props.JWTIssuer != "" {
-		return agentAuth{Authorizer: awsapigatewayv2authorizers.NewHttpJwtAuthorizer(
+		auth := agentAuth{Authorizer: awsapigatewayv2authorizers.NewHttpJwtAuthorizer(
 			jsii.String("AgentJwt"), jsii.String(b.props.JWTIssuer),
 			&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(b.props.JWTAudience...)},
 		)}
+		if b.props.ConsoleClientID != "" {
+			auth.Console = b.stack.ToJsonString(map[string]any{
+				"issuer":    b.props.JWTIssuer,
+				"client_id": b.props.ConsoleClientID,
+			}, nil)
+		}
+		return auth
 	}
 	pool := awscognito.NewUserPool(b.stack, jsii.String("Agents"), &awscognito.UserPoolProps{
 		SelfSignUpEnabled: jsii.Bool(false),
@@ -75,21 +114,49 @@ func (b *builder) newAgentAuth() agentAuth {
 	suppress(pool, "AwsSolutions-COG3",
 		"Threat protection (AdvancedSecurityMode ENFORCED) needs Cognito's Plus feature plan, billed per active user, and a risk configuration the team chooses; "+
 			"the pool has a handful of admin-created agents, no self sign-up and a strong password policy.")
+	consoleURLs := append([]*string{consoleURL(api)}, *jsii.Strings(b.props.ConsoleURLs...)...)
 	client := pool.AddClient(jsii.String("AgentClient"), &awscognito.UserPoolClientOptions{
-		GenerateSecret:             jsii.Bool(false),
-		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
-		DisableOAuth:               jsii.Bool(true), // no hosted UI (yet): tokens come from InitiateAuth
+		GenerateSecret: jsii.Bool(false),
+		AuthFlows:      &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
+		OAuth: &awscognito.OAuthSettings{
+			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
+			Scopes:       &consoleScopes,
+			CallbackUrls: &consoleURLs,
+			LogoutUrls:   &consoleURLs,
+		},
+		SupportedIdentityProviders: &[]awscognito.UserPoolClientIdentityProvider{awscognito.UserPoolClientIdentityProvider_COGNITO()},
 		PreventUserExistenceErrors: jsii.Bool(true),
 		EnableTokenRevocation:      jsii.Bool(true),
 		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
 		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
 		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(30)),
 	})
+	prefix := jsii.String(b.props.AuthDomainPrefix)
+	if b.props.AuthDomainPrefix == "" {
+		prefix = awscdk.Fn_Join(jsii.String("-"), &[]*string{jsii.String(defaultAuthDomainPrefix(*b.stack.StackName())), b.stack.Account()})
+	}
+	domain := pool.AddDomain(jsii.String("SignIn"), &awscognito.UserPoolDomainOptions{
+		CognitoDomain:       &awscognito.CognitoDomainOptions{DomainPrefix: prefix},
+		ManagedLoginVersion: awscognito.ManagedLoginVersion_NEWER_MANAGED_LOGIN,
+	})
+	// Managed login shows a client's pages only once the client has a style.
+	awscognito.NewCfnManagedLoginBranding(pool, jsii.String("SignInBranding"), &awscognito.CfnManagedLoginBrandingProps{
+		UserPoolId:               pool.UserPoolId(),
+		ClientId:                 client.UserPoolClientId(),
+		UseCognitoProvidedValues: jsii.Bool(true),
+	})
 	// The issuer of Cognito's tokens (the pool's ProviderURL attribute lacks the
 	// scheme, which API Gateway requires).
 	issuer := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String("https://cognito-idp."), b.stack.Region(), jsii.String("."), b.stack.UrlSuffix(), jsii.String("/"), pool.UserPoolId(),
 	})
+	// Cognito's OAuth endpoints are on the pool's domain, apart from the issuer,
+	// whose discovery document the console therefore does not need.
+	signIn := *domain.BaseUrl(nil)
+	scopes := make([]string, len(consoleScopes))
+	for i, s := range consoleScopes {
+		scopes[i] = *s.ScopeName()
+	}
 	return agentAuth{
 		Authorizer: awsapigatewayv2authorizers.NewHttpJwtAuthorizer(
 			jsii.String("AgentJwt"), issuer,
@@ -97,16 +164,24 @@ func (b *builder) newAgentAuth() agentAuth {
 		),
 		UserPool: pool,
 		Client:   client,
+		Domain:   domain,
+		Console: b.stack.ToJsonString(map[string]any{
+			"issuer":                 issuer,
+			"client_id":              client.UserPoolClientId(),
+			"scopes":                 strings.Join(scopes, " "),
+			"authorization_endpoint": signIn + "/oauth2/authorize",
+			"token_endpoint":         signIn + "/oauth2/token",
+			"end_session_endpoint":   signIn + "/logout",
+		}, nil),
 	}
 }
 
-// newHTTPAPI creates the HTTP API: the X webhook and the health check on webhook
-// (no authorizer: X's signature on each delivery is the authentication, checked by
-// the function), and everything under /v1/ on agentapi behind auth. Its $default
-// stage deploys automatically, throttles and writes JSON access logs.
-func (b *builder) newHTTPAPI(webhook, agentAPI awslambda.IFunction, auth agentAuth) awsapigatewayv2.HttpApi {
+// newHTTPAPI creates the HTTP API and its $default stage, which deploys
+// automatically, throttles and writes JSON access logs. Its routes come once the
+// functions behind them exist (addRoutes).
+func (b *builder) newHTTPAPI() awsapigatewayv2.HttpApi {
 	api := awsapigatewayv2.NewHttpApi(b.stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
-		Description:        jsii.String("Pajarito: X webhook and agent API"),
+		Description:        jsii.String("Pajarito: X webhook, agent API and console"),
 		CreateDefaultStage: jsii.Bool(false),
 	})
 	b.accessLogs = awslogs.NewLogGroup(b.stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
@@ -126,7 +201,15 @@ func (b *builder) newHTTPAPI(webhook, agentAPI awslambda.IFunction, auth agentAu
 			format:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat())),
 		},
 	})
+	return api
+}
 
+// addRoutes routes api: the X webhook and the health check to webhook (no
+// authorizer: X's signature on each delivery is the authentication, checked by
+// the function); everything under /v1/ to agentapi behind auth; and the
+// console's files to agentapi too, without an authorizer (the console carries no
+// data: it calls /v1/ with the agent's bearer token).
+func (b *builder) addRoutes(api awsapigatewayv2.HttpApi, webhook, agentAPI awslambda.IFunction, auth agentAuth) {
 	// Payload format 2.0 is what the functions decode (wire.APIGateway).
 	webhookIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("WebhookIntegration"), webhook, nil)
 	for _, r := range *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
@@ -145,13 +228,24 @@ func (b *builder) newHTTPAPI(webhook, agentAPI awslambda.IFunction, auth agentAu
 	}) {
 		suppress(r, "AwsSolutions-APIG4", "The health check is public on purpose, for uptime monitors: it answers {\"status\":\"ok\"} and reads nothing.")
 	}
+	agentIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("AgentApiIntegration"), agentAPI, nil)
 	api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path:        jsii.String(RouteAgentAPI),
 		Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
-		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("AgentApiIntegration"), agentAPI, nil),
+		Integration: agentIntegration,
 		Authorizer:  auth.Authorizer,
 	})
-	return api
+	for _, path := range []string{RouteConsole, RouteConsoleFiles} {
+		for _, r := range *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
+			Integration: agentIntegration,
+		}) {
+			suppress(r, "AwsSolutions-APIG4",
+				"The console's static files (HTML, JavaScript, CSS, its sign-in settings: public client id and endpoints) must load before the agent signs in, "+
+					"and carry no data: every case is read through /v1/, behind the JWT authorizer, with the agent's bearer token. GET only.")
+		}
+	}
 }
 
 // accessLogSettings implements awsapigatewayv2.IAccessLogSettings.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/console"
 )
 
 // Context keys the app reads (cdk.json, or `cdk synth|deploy -c key=value`).
@@ -27,6 +29,20 @@ const (
 	// stack. The audience is a comma-separated list (or a JSON array in cdk.json).
 	CtxJWTIssuer   = "pajarito:jwtIssuer"
 	CtxJWTAudience = "pajarito:jwtAudience"
+	// CtxConsoleClientID, with an external issuer, names the agent console's
+	// OAuth client at that issuer (a public client: authorization code with PKCE,
+	// redirect and sign-out URL <ApiUrl>/console/). Its access tokens must carry
+	// an audience listed in CtxJWTAudience. Unset, agents sign in to the console
+	// with a pasted token.
+	CtxConsoleClientID = "pajarito:consoleClientId"
+	// CtxAuthDomainPrefix is the prefix of the Cognito domain agents sign in at
+	// (https://<prefix>.auth.<region>.amazoncognito.com). Default: the stack's
+	// name and the account id, e.g. pajarito-123456789012.
+	CtxAuthDomainPrefix = "pajarito:authDomainPrefix"
+	// CtxConsoleURLs lists more addresses the console is served at (a custom
+	// domain), each an https URL ending in /console/, that Cognito may send agents
+	// back to; comma-separated (or a JSON array in cdk.json).
+	CtxConsoleURLs = "pajarito:consoleUrls"
 	// CtxAssets is the folder holding <function>/bootstrap (`make build`); "dist" by
 	// default.
 	CtxAssets = "pajarito:assets"
@@ -66,6 +82,26 @@ type StackProps struct {
 	// and app client and trusts those.
 	JWTIssuer   string
 	JWTAudience []string
+	// ConsoleClientID, with JWTIssuer, is the agent console's OAuth client at the
+	// issuer: a public client (no secret) allowed the authorization code flow with
+	// PKCE, whose redirect and sign-out URL is <ApiUrl>/console/. The console reads
+	// the issuer's discovery document. The access tokens it gets must carry an
+	// audience in JWTAudience (API Gateway checks it on every call), so list the
+	// client id there, or the API audience the issuer puts in them. Empty: agents
+	// sign in to the console with a token they paste.
+	ConsoleClientID string
+	// AuthDomainPrefix is the prefix of the Cognito domain of the stack's user
+	// pool, where agents sign in (managed login): lowercase letters, digits and
+	// hyphens, at most 63, neither first nor last a hyphen, without "aws",
+	// "amazon" or "cognito", and free in the region (prefixes are shared by every
+	// AWS account). Default: the stack's name and the account id
+	// (pajarito-123456789012). Choose it before the first deploy: changing it
+	// replaces the domain, and the sign-in address with it. Cognito only.
+	AuthDomainPrefix string
+	// ConsoleURLs are more addresses the console is served at (https URLs ending
+	// in /console/, e.g. on a custom domain of the API): Cognito sends agents back
+	// to <ApiUrl>/console/ and to these after signing in and out. Cognito only.
+	ConsoleURLs []string
 	// Tracing turns on AWS X-Ray active tracing for every function.
 	Tracing bool
 	// LogRetention is how long function and access logs are kept. Default one
@@ -125,7 +161,81 @@ func (p StackProps) Validate() error {
 			errs = append(errs, fmt.Errorf("%s=%q: the issuer must be an https URL (API Gateway fetches its OIDC discovery document)", CtxJWTIssuer, p.JWTIssuer))
 		}
 	}
+	if p.JWTIssuer == "" && p.ConsoleClientID != "" {
+		errs = append(errs, fmt.Errorf("%s is set but %s is not: the console's client at an external issuer; with the stack's Cognito user pool the console uses the pool's app client", CtxConsoleClientID, CtxJWTIssuer))
+	}
+	switch {
+	case p.AuthDomainPrefix == "":
+	case p.JWTIssuer != "":
+		errs = append(errs, fmt.Errorf("%s is set with %s: the stack creates no Cognito user pool (nor domain) when it trusts an external issuer", CtxAuthDomainPrefix, CtxJWTIssuer))
+	default:
+		if err := checkAuthDomainPrefix(p.AuthDomainPrefix); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", CtxAuthDomainPrefix, p.AuthDomainPrefix, err))
+		}
+	}
+	if p.JWTIssuer != "" && len(p.ConsoleURLs) > 0 {
+		errs = append(errs, fmt.Errorf("%s is set with %s: register the console's addresses with the external issuer, for the client %s", CtxConsoleURLs, CtxJWTIssuer, CtxConsoleClientID))
+	}
+	for _, v := range p.ConsoleURLs {
+		if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" || !strings.HasSuffix(u.Path, console.Prefix) || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("%s: %q is not an https URL ending in %s (the console's address, where Cognito sends agents back)", CtxConsoleURLs, v, console.Prefix))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// Cognito's rules for a domain prefix: 1 to 63 lowercase letters, digits and
+// hyphens, neither first nor last a hyphen, and none of these words.
+var (
+	authDomainPrefixRE       = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	authDomainPrefixReserved = []string{"aws", "amazon", "cognito"}
+)
+
+// checkAuthDomainPrefix reports why prefix cannot be a Cognito domain prefix.
+func checkAuthDomainPrefix(prefix string) error {
+	if !authDomainPrefixRE.MatchString(prefix) {
+		return errors.New("a Cognito domain prefix is 1 to 63 lowercase letters, digits and hyphens, and neither starts nor ends with a hyphen")
+	}
+	for _, w := range authDomainPrefixReserved {
+		if strings.Contains(prefix, w) {
+			return fmt.Errorf("a Cognito domain prefix may not contain %q (nor %s)", w, strings.Join(authDomainPrefixReserved, ", "))
+		}
+	}
+	return nil
+}
+
+// defaultAuthDomainPrefix is the Cognito domain prefix of the stack named
+// stackName, without the "-<account id>" that follows it: the name in lowercase,
+// the characters and words Cognito refuses left out, short enough for the 12
+// digits of the account.
+func defaultAuthDomainPrefix(stackName string) string {
+	s := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		default:
+			return '-'
+		}
+	}, strings.ToLower(stackName))
+	for removed := true; removed; {
+		removed = false
+		for _, w := range authDomainPrefixReserved {
+			if strings.Contains(s, w) {
+				s, removed = strings.ReplaceAll(s, w, ""), true
+			}
+		}
+	}
+	for strings.Contains(s, "--") {
+		s = strings.ReplaceAll(s, "--", "-")
+	}
+	s = strings.Trim(s, "-")
+	if len(s) > 63-len("-123456789012") {
+		s = strings.TrimRight(s[:63-len("-123456789012")], "-")
+	}
+	if s == "" {
+		s = "pajarito"
+	}
+	return s
 }
 
 // PropsFromContext reads the Pajarito settings from the CDK context; get is
@@ -144,31 +254,40 @@ func PropsFromContext(get func(key string) any) (StackProps, error) {
 			return ""
 		}
 	}
-	p := StackProps{
-		AssetDir:    str(CtxAssets),
-		Environment: Environment(str(CtxEnv)),
-		AlertEmail:  str(CtxAlertEmail),
-		JWTIssuer:   str(CtxJWTIssuer),
+	// list reads a comma-separated string (-c) or a JSON array (cdk.json).
+	list := func(key string) []string {
+		var out []string
+		switch v := get(key).(type) {
+		case nil:
+		case string:
+			for _, a := range strings.Split(v, ",") {
+				if a = strings.TrimSpace(a); a != "" {
+					out = append(out, a)
+				}
+			}
+		case []any:
+			for _, a := range v {
+				s, ok := a.(string)
+				if !ok || strings.TrimSpace(s) == "" {
+					errs = append(errs, fmt.Errorf("%s: want strings, got %v", key, a))
+					continue
+				}
+				out = append(out, strings.TrimSpace(s))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%s: want a comma-separated string or a list, got %v", key, v))
+		}
+		return out
 	}
-	switch v := get(CtxJWTAudience).(type) {
-	case nil:
-	case string:
-		for _, a := range strings.Split(v, ",") {
-			if a = strings.TrimSpace(a); a != "" {
-				p.JWTAudience = append(p.JWTAudience, a)
-			}
-		}
-	case []any:
-		for _, a := range v {
-			s, ok := a.(string)
-			if !ok || strings.TrimSpace(s) == "" {
-				errs = append(errs, fmt.Errorf("%s: want strings, got %v", CtxJWTAudience, a))
-				continue
-			}
-			p.JWTAudience = append(p.JWTAudience, strings.TrimSpace(s))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("%s: want a comma-separated string or a list, got %v", CtxJWTAudience, v))
+	p := StackProps{
+		AssetDir:         str(CtxAssets),
+		Environment:      Environment(str(CtxEnv)),
+		AlertEmail:       str(CtxAlertEmail),
+		JWTIssuer:        str(CtxJWTIssuer),
+		JWTAudience:      list(CtxJWTAudience),
+		ConsoleClientID:  str(CtxConsoleClientID),
+		AuthDomainPrefix: str(CtxAuthDomainPrefix),
+		ConsoleURLs:      list(CtxConsoleURLs),
 	}
 	switch v := get(CtxTracing).(type) {
 	case nil:

@@ -73,12 +73,15 @@ type deployed struct {
 //
 //	API Gateway HTTP API ─► webhook ─► SQS inbound (+DLQ) ─► process ─► DynamoDB table
 //	EventBridge Scheduler ─► listen ──┘ (X API: mentions, searches)  │       │
-//	           └─ /v1/ (JWT) ─► agentapi ────────────────────────────│───────┤ (reads)
-//	                            SQS outbound (+DLQ) ◄────────────────┘       │
-//	                                 └─► reply ─► X API                      │
+//	           ├─ /v1/ (JWT) ─► agentapi ────────────────────────────│───────┤ (reads)
+//	           └─ /console/ ───────┘ SQS outbound (+DLQ) ◄───────────┘       │
+//	                                      └─► reply ─► X API                 │
 //	EventBridge Scheduler ─► monitor (SLA, crises, gauges) ─► SNS alerts ◄───┘
 //
-// plus the X credentials secret, the alert topic, the alarms and the dashboard.
+// The JWT authorizer trusts the agents' Cognito user pool, whose domain serves
+// the console's sign-in pages (managed login), or an external OpenID Connect
+// issuer. Plus the X credentials secret, the alert topic, the alarms and the
+// dashboard.
 // See StackProps for the settings.
 func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.Stack {
 	props = props.withDefaults()
@@ -93,6 +96,12 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.outbound = b.newQueueWithDLQ("Outbound", ReplyFunction.Timeout, 0, OutboundMaxReceives)
 	b.secret = b.newXSecret()
 	b.alerts = b.newAlertTopic()
+
+	// The API first, then the agents' sign-in (the console's address on the API
+	// is its redirect URL), then the functions (the agent API serves the console
+	// its sign-in settings), then the routes to them.
+	api := b.newHTTPAPI()
+	auth := b.newAgentAuth(api)
 
 	webhook := b.newFunction(WebhookFunction, map[string]*string{
 		wire.EnvInboundQueue: b.inbound.Queue.QueueUrl(),
@@ -126,10 +135,14 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.useXSecret(listen)
 	b.scheduled("ListenSchedule", listen, props.PollInterval)
 
-	agentAPI := b.newFunction(AgentAPIFunction, map[string]*string{
+	agentAPIEnv := map[string]*string{
 		wire.EnvTable:         b.table.TableName(),
 		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
-	})
+	}
+	if auth.Console != nil {
+		agentAPIEnv[wire.EnvConsole] = auth.Console // how the console signs agents in
+	}
+	agentAPI := b.newFunction(AgentAPIFunction, agentAPIEnv)
 	// Agents claim, triage, note, recategorise and reply: the table is written;
 	// their replies go to the outbound queue; crises opened or closed by hand
 	// alert the team.
@@ -162,8 +175,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.useAlerts(monitor)
 	b.scheduled("MonitorSchedule", monitor, props.MonitorInterval)
 
-	auth := b.newAgentAuth()
-	api := b.newHTTPAPI(webhook, agentAPI, auth)
+	b.addRoutes(api, webhook, agentAPI, auth)
 
 	b.alarmOnDLQ("InboundDLQNotEmpty", b.inbound.DLQ)
 	b.alarmOnDLQ("OutboundDLQNotEmpty", b.outbound.DLQ)
@@ -188,9 +200,11 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 
 	b.output("WebhookUrl", "Register this URL with X (pajarito webhook register)", awscdk.Fn_Join(jsii.String(""), &[]*string{api.ApiEndpoint(), jsii.String(RouteWebhook)}))
 	b.output("ApiUrl", "Base URL of the HTTP API: the agent API is under /v1/ (Authorization: Bearer <token>)", api.ApiEndpoint())
+	b.output("ConsoleUrl", "The agents' web console (sign in there)", consoleURL(api))
 	if auth.UserPool != nil {
 		b.output("UserPoolId", "Cognito user pool of the agents (create each agent there)", auth.UserPool.UserPoolId())
 		b.output("UserPoolClientId", "Cognito app client the agents sign in with", auth.Client.UserPoolClientId())
+		b.output("SignInDomain", "Cognito domain where agents sign in to the console (managed login)", auth.Domain.BaseUrl(nil))
 	}
 	b.output("XSecretName", "Secrets Manager secret to put the X credentials in", b.secret.SecretName())
 	b.output("AlertTopicArn", "SNS topic of Pajarito's alerts", b.alerts.TopicArn())

@@ -21,21 +21,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/pajarito-care/pajarito/shared/console"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
 )
 
 // The stacks are synthesized once per test binary (a synthesis costs seconds), in
-// one app: a dev stack with the defaults, a prod stack with tracing and an alert
-// email, and a dev stack trusting an external JWT issuer.
+// one app: a dev stack with the defaults, a prod stack with tracing, an alert
+// email, its own sign-in domain prefix and a custom domain for the console, and
+// dev stacks trusting an external JWT issuer, without and with a console client
+// there.
 const (
-	devStack      = "Dev"
-	prodStack     = "Prod"
-	externalStack = "External"
+	devStack             = "Dev"
+	prodStack            = "Prod"
+	externalStack        = "External"
+	externalConsoleStack = "ExternalConsole"
 
-	externalIssuer = "https://login.example.com/realms/care"
+	externalIssuer        = "https://login.example.com/realms/care"
+	externalConsoleClient = "pajarito-console"
+	prodDomainPrefix      = "care-example-prod"
+	prodConsoleURL        = "https://care.example.com/console/"
 )
+
+// allStacks lists every stack synthesized.
+var allStacks = []string{devStack, prodStack, externalStack, externalConsoleStack}
 
 // synthesized is one stack's template, as raw JSON and for the assertions library,
 // and the messages the synthesis left on its constructs (cdk-nag's findings among
@@ -110,12 +120,15 @@ func synthesize() (err error) {
 		Outdir:  jsii.String(filepath.Join(tmpDir, "cdk.out")),
 	})
 	NewStack(app, devStack, StackProps{AssetDir: assets, Environment: Dev})
-	NewStack(app, prodStack, StackProps{AssetDir: assets, Environment: Prod, Tracing: true, AlertEmail: "care-alerts@example.com"})
+	NewStack(app, prodStack, StackProps{AssetDir: assets, Environment: Prod, Tracing: true, AlertEmail: "care-alerts@example.com",
+		AuthDomainPrefix: prodDomainPrefix, ConsoleURLs: []string{prodConsoleURL}})
 	NewStack(app, externalStack, StackProps{AssetDir: assets, Environment: Dev, JWTIssuer: externalIssuer, JWTAudience: []string{"pajarito-agents"}})
+	NewStack(app, externalConsoleStack, StackProps{AssetDir: assets, Environment: Dev, JWTIssuer: externalIssuer,
+		JWTAudience: []string{"pajarito-agents", externalConsoleClient}, ConsoleClientID: externalConsoleClient})
 	CheckCompliance(app) // as `cdk synth` does (main.go)
 	asm := app.Synth(nil)
 	stacks = map[string]*synthesized{}
-	for _, id := range []string{devStack, prodStack, externalStack} {
+	for _, id := range allStacks {
 		artifact := asm.GetStackArtifact(jsii.String(id))
 		b, err := json.Marshal(artifact.Template())
 		if err != nil {
@@ -312,14 +325,17 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::DynamoDB::Table":            1,
 		"AWS::ApiGatewayV2::Api":          1,
 		"AWS::ApiGatewayV2::Stage":        1,
-		"AWS::ApiGatewayV2::Route":        4,
-		"AWS::ApiGatewayV2::Integration":  2,
+		"AWS::ApiGatewayV2::Route":        6, // webhook (2), health, /v1/, console (2)
+		"AWS::ApiGatewayV2::Integration":  2, // webhook and agentapi
 		"AWS::ApiGatewayV2::Authorizer":   1,
 		"AWS::Cognito::UserPool":          1,
 		"AWS::Cognito::UserPoolClient":    1,
-		"AWS::SecretsManager::Secret":     1,
-		"AWS::SNS::Topic":                 1,
-		"AWS::SNS::Subscription":          0,
+		"AWS::Cognito::UserPoolDomain":    1,
+		// The managed login's style for the client (Cognito's own).
+		"AWS::Cognito::ManagedLoginBranding": 1,
+		"AWS::SecretsManager::Secret":        1,
+		"AWS::SNS::Topic":                    1,
+		"AWS::SNS::Subscription":             0,
 		// 2 DLQs, errors of each function, API 5xx, 2 queue ages, listener throttles,
 		// unanswered cases.
 		"AWS::CloudWatch::Alarm":     2 + n + 1 + 2 + 1 + 1,
@@ -329,9 +345,19 @@ func TestResourceCounts(t *testing.T) {
 	} {
 		check(t, typ, func() { s.template.ResourceCountIs(jsii.String(typ), jsii.Number(want)) })
 	}
-	ext := stack(t, externalStack)
-	check(t, "external issuer: no user pool", func() { ext.template.ResourceCountIs(jsii.String("AWS::Cognito::UserPool"), jsii.Number(0)) })
-	check(t, "external issuer: authorizer", func() { ext.template.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Authorizer"), jsii.Number(1)) })
+	for _, id := range []string{externalStack, externalConsoleStack} {
+		ext := stack(t, id)
+		for typ, want := range map[string]int{
+			"AWS::Cognito::UserPool":             0,
+			"AWS::Cognito::UserPoolClient":       0,
+			"AWS::Cognito::UserPoolDomain":       0,
+			"AWS::Cognito::ManagedLoginBranding": 0,
+			"AWS::ApiGatewayV2::Authorizer":      1,
+			"AWS::ApiGatewayV2::Route":           6,
+		} {
+			check(t, id+": "+typ, func() { ext.template.ResourceCountIs(jsii.String(typ), jsii.Number(want)) })
+		}
+	}
 	check(t, "alert email subscription", func() {
 		stack(t, prodStack).template.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{
 			"Protocol": "email", "Endpoint": "care-alerts@example.com",
@@ -464,6 +490,9 @@ func TestEnvironment(t *testing.T) {
 		env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
 		got := map[string]string{}
 		for k, v := range env {
+			if k == wire.EnvConsole && name == "agentapi" {
+				continue // the console's settings, a JSON document (TestConsoleSettings)
+			}
 			r := refs(v)
 			if len(r) != 1 {
 				t.Errorf("%s: %s=%v is not a reference to a stack resource", name, k, v)
@@ -631,8 +660,11 @@ func sameElements(a, b []any) bool {
 	return slices.Equal(key(a), key(b))
 }
 
+// The webhook and the health check are public (on the webhook function), the
+// agent API is behind the JWT authorizer, and the console's files are public, on
+// the agent API's function.
 func TestRoutes(t *testing.T) {
-	for _, id := range []string{devStack, externalStack} {
+	for _, id := range allStacks {
 		s := stack(t, id)
 		authID, auth := s.only(t, "AWS::ApiGatewayV2::Authorizer")
 		webhookID, _ := s.function(t, "webhook")
@@ -658,6 +690,14 @@ func TestRoutes(t *testing.T) {
 				if target != agentID {
 					t.Errorf("%s: route %s goes to %s, want agentapi", id, key, target)
 				}
+			case strings.HasPrefix(key, "GET "+RouteConsole):
+				// Static files: the agent signs in on them, then calls /v1/.
+				if p["AuthorizationType"] != "NONE" || p["AuthorizerId"] != nil {
+					t.Errorf("%s: console route %s has an authorizer (agents sign in on the console's pages): %v", id, key, p)
+				}
+				if target != agentID {
+					t.Errorf("%s: route %s goes to %s, want agentapi (it serves the console)", id, key, target)
+				}
 			default:
 				if p["AuthorizationType"] != "NONE" || p["AuthorizerId"] != nil {
 					t.Errorf("%s: route %s has an authorizer (the webhook's auth is X's signature): %v", id, key, p)
@@ -669,10 +709,12 @@ func TestRoutes(t *testing.T) {
 			got[key] = p["AuthorizationType"].(string)
 		}
 		want := map[string]string{
-			"GET " + RouteWebhook:  "NONE",
-			"POST " + RouteWebhook: "NONE",
-			"GET " + RouteHealth:   "NONE",
-			"ANY " + RouteAgentAPI: "JWT",
+			"GET " + RouteWebhook:      "NONE",
+			"POST " + RouteWebhook:     "NONE",
+			"GET " + RouteHealth:       "NONE",
+			"ANY " + RouteAgentAPI:     "JWT",
+			"GET " + RouteConsole:      "NONE",
+			"GET " + RouteConsoleFiles: "NONE",
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: routes %v, want %v", id, got, want)
@@ -683,9 +725,13 @@ func TestRoutes(t *testing.T) {
 			t.Errorf("%s: authorizer type %v", id, props(auth)["AuthorizerType"])
 		}
 		switch id {
-		case externalStack:
-			if jwt["Issuer"] != externalIssuer || !slices.Equal(strs(jwt["Audience"]), []string{"pajarito-agents"}) {
-				t.Errorf("%s: authorizer %v, want the external issuer and audience", id, jwt)
+		case externalStack, externalConsoleStack:
+			audience := []string{"pajarito-agents"}
+			if id == externalConsoleStack {
+				audience = append(audience, externalConsoleClient)
+			}
+			if jwt["Issuer"] != externalIssuer || !slices.Equal(strs(jwt["Audience"]), audience) {
+				t.Errorf("%s: authorizer %v, want the external issuer and audience %v", id, jwt, audience)
 			}
 		default:
 			clientID, _ := s.only(t, "AWS::Cognito::UserPoolClient")
@@ -791,7 +837,7 @@ func (s *synthesized) roleStatements(t *testing.T) map[string][]statement {
 // No identity policy allows a wildcard action, and "*" resources appear only for
 // X-Ray (which has no resource-level permissions).
 func TestIAMNoWildcards(t *testing.T) {
-	for _, id := range []string{devStack, prodStack, externalStack} {
+	for _, id := range allStacks {
 		s := stack(t, id)
 		for role, sts := range s.roleStatements(t) {
 			for _, st := range sts {
@@ -969,7 +1015,7 @@ var secretish = regexp.MustCompile(`(?i)secret|token|password|passwd|private|api
 // No secret value is in the template: the secret is generated by CloudFormation,
 // and no function gets a credential in its environment, only the secret's id.
 func TestNoSecretValues(t *testing.T) {
-	for _, id := range []string{devStack, prodStack, externalStack} {
+	for _, id := range allStacks {
 		s := stack(t, id)
 		secretID, secret := s.only(t, "AWS::SecretsManager::Secret")
 		p := props(secret)
@@ -1004,16 +1050,171 @@ func TestNoSecretValues(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	s := stack(t, devStack)
-	for _, o := range []string{"WebhookUrl", "ApiUrl", "UserPoolId", "UserPoolClientId", "XSecretName", "AlertTopicArn", "TableName", "DashboardUrl"} {
+	for _, o := range []string{"WebhookUrl", "ApiUrl", "ConsoleUrl", "UserPoolId", "UserPoolClientId", "SignInDomain", "XSecretName", "AlertTopicArn", "TableName", "DashboardUrl"} {
 		check(t, "output "+o, func() { s.template.HasOutput(jsii.String(o), &map[string]any{"Value": assertions.Match_AnyValue()}) })
 	}
 	url, _ := json.Marshal(s.raw["Outputs"].(map[string]any)["WebhookUrl"])
 	if !strings.Contains(string(url), `"`+RouteWebhook+`"`) {
 		t.Errorf("WebhookUrl %s does not end in %s", url, RouteWebhook)
 	}
-	ext := stack(t, externalStack).raw["Outputs"].(map[string]any)
-	if _, ok := ext["UserPoolId"]; ok {
-		t.Error("external issuer: UserPoolId output without a user pool")
+	domainID, _ := s.only(t, "AWS::Cognito::UserPoolDomain")
+	if got, want := join(t, s.raw["Outputs"].(map[string]any)["SignInDomain"].(map[string]any)["Value"]), "https://"+domainID+".auth.AWS::Region.amazoncognito.com"; got != want {
+		t.Errorf("SignInDomain %s, want %s", got, want)
+	}
+	for _, id := range allStacks {
+		st := stack(t, id)
+		apiID, _ := st.only(t, "AWS::ApiGatewayV2::Api")
+		check(t, id+": output ConsoleUrl", func() {
+			st.template.HasOutput(jsii.String("ConsoleUrl"), &map[string]any{"Value": consoleURLOf(apiID)})
+		})
+		outputs := st.raw["Outputs"].(map[string]any)
+		cognito := id == devStack || id == prodStack
+		for _, o := range []string{"UserPoolId", "UserPoolClientId", "SignInDomain"} {
+			if _, ok := outputs[o]; ok != cognito {
+				t.Errorf("%s: output %s present %v, want %v (Cognito only)", id, o, ok, cognito)
+			}
+		}
+	}
+}
+
+// consoleURLOf is <ApiEndpoint>/console/ of the HTTP API apiID, as the template
+// writes it.
+func consoleURLOf(apiID string) map[string]any {
+	return map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Fn::GetAtt": []any{apiID, "ApiEndpoint"}}, console.Prefix}}}
+}
+
+// With the stack's Cognito user pool, the console signs agents in with the
+// authorization code flow (PKCE, no secret) on the pool's app client, at the
+// pool's own domain with managed login, and Cognito sends them back to the
+// console; the CLI and scripts keep signing in with SRP or the password.
+func TestAgentSignIn(t *testing.T) {
+	for _, c := range []struct {
+		stack string
+		// prefix is the domain prefix, as the template writes it.
+		prefix any
+		// extra are the console's addresses besides <ApiEndpoint>/console/.
+		extra []any
+	}{
+		{devStack, map[string]any{"Fn::Join": []any{"-", []any{"dev", map[string]any{"Ref": "AWS::AccountId"}}}}, nil},
+		{prodStack, prodDomainPrefix, []any{prodConsoleURL}},
+	} {
+		s := stack(t, c.stack)
+		apiID, _ := s.only(t, "AWS::ApiGatewayV2::Api")
+		poolID, _ := s.only(t, "AWS::Cognito::UserPool")
+		clientID, _ := s.only(t, "AWS::Cognito::UserPoolClient")
+		urls := append([]any{consoleURLOf(apiID)}, c.extra...)
+		check(t, c.stack+": app client", func() {
+			s.template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), &map[string]any{
+				"UserPoolId":                      map[string]any{"Ref": poolID},
+				"AllowedOAuthFlows":               []any{"code"}, // no implicit grant
+				"AllowedOAuthFlowsUserPoolClient": true,
+				"AllowedOAuthScopes":              []any{"openid", "email", "profile"},
+				"CallbackURLs":                    urls,
+				"LogoutURLs":                      urls,
+				"SupportedIdentityProviders":      []any{"COGNITO"},
+				"ExplicitAuthFlows":               assertions.Match_ArrayWith(&[]any{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"}),
+				"GenerateSecret":                  false,
+				// Minutes: access and ID tokens for an hour, refresh tokens for 30 days.
+				"AccessTokenValidity":   60.0,
+				"IdTokenValidity":       60.0,
+				"RefreshTokenValidity":  30 * 24 * 60.0,
+				"EnableTokenRevocation": true,
+			})
+		})
+		check(t, c.stack+": sign-in domain with managed login", func() {
+			s.template.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolDomain"), &map[string]any{
+				"UserPoolId":          map[string]any{"Ref": poolID},
+				"Domain":              c.prefix,
+				"ManagedLoginVersion": 2.0,
+				"CustomDomainConfig":  assertions.Match_Absent(),
+			})
+		})
+		check(t, c.stack+": the client's managed login style", func() {
+			s.template.HasResourceProperties(jsii.String("AWS::Cognito::ManagedLoginBranding"), &map[string]any{
+				"UserPoolId":               map[string]any{"Ref": poolID},
+				"ClientId":                 map[string]any{"Ref": clientID},
+				"UseCognitoProvidedValues": true,
+				"Settings":                 assertions.Match_Absent(),
+				"Assets":                   assertions.Match_Absent(),
+			})
+		})
+	}
+}
+
+// The agent API serves the console the settings it signs agents in with
+// (wire.EnvConsole): Cognito's issuer, the app client and the endpoints on the
+// pool's domain; an external issuer and the console's client there; or nothing
+// (a pasted token). The function accepts them (wire.Console).
+func TestConsoleSettings(t *testing.T) {
+	// Deploy-time values for the references, so that the settings can be read as
+	// the function reads them.
+	const region = "eu-west-1"
+	value := func(ref string) string {
+		switch ref {
+		case "AWS::Region":
+			return region
+		case "AWS::URLSuffix":
+			return "amazonaws.com"
+		}
+		return strings.ToLower(ref)
+	}
+	for _, id := range allStacks {
+		s := stack(t, id)
+		_, fn := s.function(t, "agentapi")
+		v, ok := fn["Environment"].(map[string]any)["Variables"].(map[string]any)[wire.EnvConsole]
+		var want map[string]string
+		switch id {
+		case devStack, prodStack:
+			poolID, _ := s.only(t, "AWS::Cognito::UserPool")
+			clientID, _ := s.only(t, "AWS::Cognito::UserPoolClient")
+			domainID, _ := s.only(t, "AWS::Cognito::UserPoolDomain")
+			signIn := "https://" + value(domainID) + ".auth." + region + ".amazoncognito.com"
+			want = map[string]string{
+				"issuer":                 "https://cognito-idp." + region + ".amazonaws.com/" + value(poolID),
+				"client_id":              value(clientID),
+				"scopes":                 "openid email profile",
+				"authorization_endpoint": signIn + "/oauth2/authorize",
+				"token_endpoint":         signIn + "/oauth2/token",
+				"end_session_endpoint":   signIn + "/logout",
+			}
+			// Resolved at deploy: a join of the pool's, the client's and the
+			// domain's references.
+			check(t, id+": "+wire.EnvConsole+" refers to the pool, the client and the domain", func() {
+				s.template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
+					"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+						wire.EnvConsole: map[string]any{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
+							assertions.Match_StringLikeRegexp(jsii.String(`"client_id":"$`)), map[string]any{"Ref": clientID},
+						})}},
+					})},
+				})
+			})
+			if got := refs(v); !slices.Contains(got, poolID) || !slices.Contains(got, domainID) {
+				t.Errorf("%s: %s refers to %v, want the pool %s and the domain %s too", id, wire.EnvConsole, got, poolID, domainID)
+			}
+		case externalConsoleStack:
+			want = map[string]string{"issuer": externalIssuer, "client_id": externalConsoleClient}
+		case externalStack:
+			if ok {
+				t.Errorf("%s: %s=%v without a console client: want it unset (the console asks for a token)", id, wire.EnvConsole, v)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("%s: the agent API has no %s", id, wire.EnvConsole)
+			continue
+		}
+		raw := joinWith(t, v, value)
+		var got map[string]string
+		if err := json.Unmarshal([]byte(raw), &got); err != nil {
+			t.Errorf("%s: %s is not a JSON object of strings: %v\n%s", id, wire.EnvConsole, err, raw)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %s\n\t%v\nwant\n\t%v", id, wire.EnvConsole, got, want)
+		}
+		if _, err := wire.Console(func(k string) string { return map[string]string{wire.EnvConsole: raw}[k] }); err != nil {
+			t.Errorf("%s: the agent API would not start with %s=%s: %v", id, wire.EnvConsole, raw, err)
+		}
 	}
 }
 
@@ -1126,20 +1327,28 @@ func TestAlarms(t *testing.T) {
 // the logical id it names (Ref) or <id>.<attribute> (Fn::GetAtt).
 func join(t *testing.T, v any) string {
 	t.Helper()
+	return joinWith(t, v, func(ref string) string { return ref })
+}
+
+// joinWith renders an intrinsic string expression with each reference replaced
+// by value(<logical id>) (Ref, pseudo parameters included) or
+// value(<id>.<attribute>) (Fn::GetAtt).
+func joinWith(t *testing.T, v any, value func(ref string) string) string {
+	t.Helper()
 	switch v := v.(type) {
 	case string:
 		return v
 	case map[string]any:
 		if r, ok := v["Ref"].(string); ok {
-			return r
+			return value(r)
 		}
 		if ga, ok := v["Fn::GetAtt"].([]any); ok {
-			return ga[0].(string) + "." + ga[1].(string)
+			return value(ga[0].(string) + "." + ga[1].(string))
 		}
 		if j, ok := v["Fn::Join"].([]any); ok {
 			var parts []string
 			for _, p := range j[1].([]any) {
-				parts = append(parts, join(t, p))
+				parts = append(parts, joinWith(t, p, value))
 			}
 			return strings.Join(parts, j[0].(string))
 		}
@@ -1361,6 +1570,8 @@ func TestNag(t *testing.T) {
 		"AwsSolutions-APIG4 Api/GET--webhooks--x/Resource",
 		"AwsSolutions-APIG4 Api/POST--webhooks--x/Resource",
 		"AwsSolutions-APIG4 Api/GET--healthz/Resource",
+		"AwsSolutions-APIG4 Api/GET--console/Resource",
+		"AwsSolutions-APIG4 Api/GET--console--{proxy+}/Resource",
 	}, roleFindings("ListenScheduleRole", "MonitorScheduleRole")...)
 	cognito := []string{"AwsSolutions-COG2 Agents/Resource", "AwsSolutions-COG3 Agents/Resource"}
 	var tracing []string // X-Ray's Resource "*" on every function's role
@@ -1368,9 +1579,10 @@ func TestNag(t *testing.T) {
 		tracing = append(tracing, roleFindings(f.ID+"Role")...)
 	}
 	for id, suppressed := range map[string][]string{
-		devStack:      slices.Concat(common, cognito),
-		prodStack:     slices.Concat(common, cognito, tracing),
-		externalStack: common,
+		devStack:             slices.Concat(common, cognito),
+		prodStack:            slices.Concat(common, cognito, tracing),
+		externalStack:        common,
+		externalConsoleStack: common,
 	} {
 		s := stack(t, id)
 		for _, m := range s.messages {
@@ -1406,6 +1618,125 @@ func TestNag(t *testing.T) {
 		}
 		if !slices.Equal(sorted(got...), sorted(suppressed...)) {
 			t.Errorf("%s: cdk-nag findings suppressed\n\t%v\nwant\n\t%v", id, sorted(got...), sorted(suppressed...))
+		}
+	}
+}
+
+// The context keys of the console's sign-in are read as `-c` strings and as
+// cdk.json values, and a value the stack cannot deploy is an error that names
+// the key and the rule.
+func TestPropsFromContext(t *testing.T) {
+	external := map[string]any{CtxJWTIssuer: externalIssuer, CtxJWTAudience: "pajarito-agents"}
+	with := func(base map[string]any, kv ...any) map[string]any {
+		out := maps.Clone(base)
+		if out == nil {
+			out = map[string]any{}
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out[kv[i].(string)] = kv[i+1]
+		}
+		return out
+	}
+	// What the cases look at.
+	type got struct {
+		JWTAudience, ConsoleURLs          []string
+		ConsoleClientID, AuthDomainPrefix string
+	}
+	for _, c := range []struct {
+		name string
+		ctx  map[string]any
+		want got
+		// errs are the substrings of the error, none when empty.
+		errs []string
+	}{
+		{name: "nothing set", ctx: nil},
+		{name: "audiences, comma-separated", ctx: with(external, CtxJWTAudience, " a, b ,,"),
+			want: got{JWTAudience: []string{"a", "b"}}},
+		{name: "audiences, JSON array", ctx: with(external, CtxJWTAudience, []any{"a", " b "}),
+			want: got{JWTAudience: []string{"a", "b"}}},
+		{name: "console client at the external issuer", ctx: with(external, CtxConsoleClientID, " pajarito-console "),
+			want: got{JWTAudience: []string{"pajarito-agents"}, ConsoleClientID: "pajarito-console"}},
+		{name: "console client without an external issuer", ctx: with(nil, CtxConsoleClientID, "pajarito-console"),
+			errs: []string{CtxConsoleClientID, CtxJWTIssuer}},
+		{name: "domain prefix", ctx: with(nil, CtxAuthDomainPrefix, "care-example-2"),
+			want: got{AuthDomainPrefix: "care-example-2"}},
+		{name: "domain prefix with an upper-case letter", ctx: with(nil, CtxAuthDomainPrefix, "Care"),
+			errs: []string{CtxAuthDomainPrefix + `="Care"`, "lowercase letters, digits and hyphens"}},
+		{name: "domain prefix with a dot", ctx: with(nil, CtxAuthDomainPrefix, "care.example"),
+			errs: []string{CtxAuthDomainPrefix, "lowercase letters, digits and hyphens"}},
+		{name: "domain prefix starting with a hyphen", ctx: with(nil, CtxAuthDomainPrefix, "-care"),
+			errs: []string{CtxAuthDomainPrefix, "neither starts nor ends with a hyphen"}},
+		{name: "domain prefix of 64 characters", ctx: with(nil, CtxAuthDomainPrefix, strings.Repeat("a", 64)),
+			errs: []string{CtxAuthDomainPrefix, "1 to 63"}},
+		{name: "domain prefix of 63 characters", ctx: with(nil, CtxAuthDomainPrefix, strings.Repeat("p", 63)),
+			want: got{AuthDomainPrefix: strings.Repeat("p", 63)}},
+		{name: "domain prefix with aws", ctx: with(nil, CtxAuthDomainPrefix, "care-aws-prod"),
+			errs: []string{CtxAuthDomainPrefix, `may not contain "aws"`}},
+		{name: "domain prefix with amazon", ctx: with(nil, CtxAuthDomainPrefix, "amazonia-care"),
+			errs: []string{CtxAuthDomainPrefix, `may not contain "amazon"`}},
+		{name: "domain prefix with cognito", ctx: with(nil, CtxAuthDomainPrefix, "care-cognito"),
+			errs: []string{CtxAuthDomainPrefix, `may not contain "cognito"`}},
+		{name: "domain prefix with an external issuer", ctx: with(external, CtxAuthDomainPrefix, "care"),
+			errs: []string{CtxAuthDomainPrefix, CtxJWTIssuer, "no Cognito user pool"}},
+		{name: "console URLs, comma-separated", ctx: with(nil, CtxConsoleURLs, "https://care.example.com/console/, https://example.com/care/console/"),
+			want: got{ConsoleURLs: []string{"https://care.example.com/console/", "https://example.com/care/console/"}}},
+		{name: "console URLs, JSON array", ctx: with(nil, CtxConsoleURLs, []any{"https://care.example.com/console/"}),
+			want: got{ConsoleURLs: []string{"https://care.example.com/console/"}}},
+		{name: "console URL over http", ctx: with(nil, CtxConsoleURLs, "http://care.example.com/console/"),
+			errs: []string{CtxConsoleURLs, `"http://care.example.com/console/" is not an https URL ending in /console/`}},
+		{name: "console URL without the console's path", ctx: with(nil, CtxConsoleURLs, "https://care.example.com"),
+			errs: []string{CtxConsoleURLs, "https URL ending in /console/"}},
+		{name: "console URL with a fragment", ctx: with(nil, CtxConsoleURLs, "https://care.example.com/console/#x"),
+			errs: []string{CtxConsoleURLs, "https URL ending in /console/"}},
+		{name: "console URLs, not strings", ctx: with(nil, CtxConsoleURLs, []any{1.0}),
+			errs: []string{CtxConsoleURLs, "want strings"}},
+		{name: "console URLs, not a list", ctx: with(nil, CtxConsoleURLs, true),
+			errs: []string{CtxConsoleURLs, "comma-separated string or a list"}},
+		{name: "console URLs with an external issuer", ctx: with(external, CtxConsoleURLs, "https://care.example.com/console/"),
+			errs: []string{CtxConsoleURLs, CtxJWTIssuer, CtxConsoleClientID}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := PropsFromContext(func(key string) any { return c.ctx[key] })
+			if len(c.errs) == 0 {
+				if err != nil {
+					t.Fatalf("error %v", err)
+				}
+				if g := (got{p.JWTAudience, p.ConsoleURLs, p.ConsoleClientID, p.AuthDomainPrefix}); !reflect.DeepEqual(g, c.want) {
+					t.Errorf("props %+v, want %+v", g, c.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want one with %q", c.errs)
+			}
+			for _, e := range c.errs {
+				if !strings.Contains(err.Error(), e) {
+					t.Errorf("error %q does not say %q", err, e)
+				}
+			}
+		})
+	}
+}
+
+// The default domain prefix is the stack's name made valid, and stays valid
+// with the account id after it.
+func TestDefaultAuthDomainPrefix(t *testing.T) {
+	for name, want := range map[string]string{
+		StackID:                   "pajarito",
+		"Dev":                     "dev",
+		"Pajarito-Care2":          "pajarito-care2",
+		"Pajarito_AWS-Care":       "pajarito-care",
+		"CognitoAmazonAws":        "pajarito", // nothing left
+		"aawsws":                  "pajarito", // "aws" again once "aws" is taken out
+		"my--Stack-":              "my-stack",
+		strings.Repeat("ab-", 40): strings.TrimSuffix(strings.Repeat("ab-", 17), "-"),
+	} {
+		got := defaultAuthDomainPrefix(name)
+		if got != want {
+			t.Errorf("defaultAuthDomainPrefix(%q) = %q, want %q", name, got, want)
+		}
+		if err := checkAuthDomainPrefix(got + "-123456789012"); err != nil {
+			t.Errorf("defaultAuthDomainPrefix(%q) = %q: with an account id: %v", name, got, err)
 		}
 	}
 }

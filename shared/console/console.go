@@ -140,8 +140,9 @@ type file struct {
 	etag, ctype string
 }
 
-// Handler serves the console under Prefix: its files, index.html for the
-// prefix itself, config.json, and a redirect from the prefix without its slash.
+// Handler serves the console under Prefix: its files, config.json, and
+// index.html for the prefix itself, with or without its slash (API Gateway may
+// deliver either; the page names its files by absolute path).
 type Handler struct {
 	files map[string]*file // by path under Prefix ("" is index.html)
 	csp   string
@@ -235,11 +236,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the console is static files: use GET", http.StatusMethodNotAllowed)
 		return
 	}
-	if r.URL.Path == strings.TrimSuffix(Prefix, "/") {
-		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
-		return
-	}
 	name, ok := strings.CutPrefix(r.URL.Path, Prefix)
+	if r.URL.Path == strings.TrimSuffix(Prefix, "/") {
+		name, ok = "", true
+	}
 	f := h.files[name]
 	if !ok || f == nil {
 		hd.Set("Cache-Control", "no-store")

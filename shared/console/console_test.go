@@ -29,11 +29,11 @@ func TestHandler(t *testing.T) {
 		want               string // a part of the body
 		wantHeader         map[string]string
 	}{
-		{"the console", "GET", "/console/", nil, 200, `<script type="module" src="app.js">`,
+		{"the console", "GET", "/console/", nil, 200, `<script type="module" src="/console/app.js">`,
 			map[string]string{"Content-Type": "text/html; charset=utf-8", "ETag": etag, "Cache-Control": "no-cache"}},
 		{"a module", "GET", "/console/app.js", nil, 200, "import", map[string]string{"Content-Type": "text/javascript; charset=utf-8"}},
 		{"the stylesheet", "GET", "/console/style.css", nil, 200, ":root", map[string]string{"Content-Type": "text/css; charset=utf-8"}},
-		{"without the slash", "GET", "/console", nil, 301, "", map[string]string{"Location": "/console/"}},
+		{"without the slash", "GET", "/console", nil, 200, `src="/console/app.js"`, map[string]string{"ETag": etag}},
 		{"revalidated", "GET", "/console/", map[string]string{"If-None-Match": `"other", ` + etag}, 304, "", map[string]string{"ETag": etag}},
 		{"changed", "GET", "/console/", map[string]string{"If-None-Match": `"other"`}, 200, "<main", nil},
 		{"no such file", "GET", "/console/secret.json", nil, 404, "no such console file", map[string]string{"Cache-Control": "no-store"}},

@@ -16,7 +16,7 @@ let timer = 0;
 
 // loadConfig reads how this deployment signs agents in.
 export async function loadConfig() {
-  const r = await fetch('config.json', { cache: 'no-cache' });
+  const r = await fetch('/console/config.json', { cache: 'no-cache' });
   if (r.ok) config = await r.json();
   return config;
 }
@@ -48,8 +48,10 @@ function random(n) {
   return b64url(a);
 }
 
-// The console's own address, where the identity provider sends the agent back.
-const home = () => location.origin + location.pathname;
+// The console's own address, where the identity provider sends the agent back
+// (the one registered with it, whether this page was reached as /console or
+// /console/).
+const home = () => location.origin + '/console/';
 
 // signIn sends the agent to the identity provider; they come back to returnTo.
 export async function signIn(returnTo) {
@@ -74,7 +76,7 @@ export async function completeSignIn() {
   const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
   sessionStorage.removeItem(PENDING);
   const back = (pending && pending.returnTo) || '#/';
-  history.replaceState(null, '', location.pathname + back); // the code leaves the address bar
+  history.replaceState(null, '', '/console/' + back); // the code leaves the address bar
   if (q.has('error')) throw new Error(q.get('error_description') || q.get('error'));
   if (!pending || q.get('state') !== pending.state) throw new Error('this sign-in was not started here (state mismatch): sign in again');
   await tokens({
