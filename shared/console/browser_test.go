@@ -328,6 +328,37 @@ func TestConsole(t *testing.T) {
 		t.Errorf("the lost claim says %q; want who holds the case", held)
 	}
 
+	// Triage by hand: the priority the agent sets holds.
+	do(t, ctx, "triage",
+		chromedp.Navigate(sys.URL+"/console/#/case/"+xss.ID),
+		until(`document.getElementById('triage-priority') !== null`),
+		chromedp.SetValue(chromedp.CSS(`#triage-priority`), "950"),
+		click(`#save-triage`),
+		until(`[...document.querySelectorAll('.case-head .tag')].some(s => s.textContent.endsWith(' 950'))`))
+
+	// A crisis opened by hand: the banner names it and shows the statement; the
+	// panel closes it again.
+	do(t, ctx, "open a crisis",
+		chromedp.Navigate(sys.URL+"/console/#/crisis"),
+		until(`document.querySelector('tr[data-topic="delays"] .open-crisis') !== null`),
+		click(`tr[data-topic="delays"] .open-crisis`),
+		until(`document.querySelector('#banner .crisis[data-topic="delays"]') !== null && document.querySelector('tr[data-topic="delays"] .close-crisis') !== null`))
+	if text := eval[string](t, ctx, `document.querySelector('#banner .crisis').textContent`); !strings.Contains(text, "delays") || !strings.Contains(text, "“") && !strings.Contains(text, "Statement") {
+		t.Errorf("the crisis banner reads %q; want the topic and the statement", text)
+	}
+	do(t, ctx, "close the crisis",
+		click(`tr[data-topic="delays"] .close-crisis`),
+		until(`document.querySelector('#banner .crisis') === null && document.querySelector('tr[data-topic="delays"] .open-crisis') !== null`))
+
+	// The agent's profile: a new name and signature, shown in the bar.
+	do(t, ctx, "profile",
+		chromedp.Navigate(sys.URL+"/console/#/profile"),
+		until(`document.getElementById('profile-name') !== null`),
+		typeInto(`#profile-name`, "Lola Local"),
+		typeInto(`#profile-signature`, "^Lola"),
+		click(`#profile-save`),
+		until(`document.querySelector('#profile-status .ok') !== null && document.querySelector('.bar .who').textContent.includes('Lola Local ^Lola')`))
+
 	// The session expires while a reply is being written: the agent signs in
 	// again and finds the reply where it was.
 	const draft = "Hola, lo revisamos ahora mismo."

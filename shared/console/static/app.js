@@ -167,6 +167,8 @@ function renderBar() {
     h('a', { href: '#/', class: 'brand' }, 'Pajarito'),
     h('nav', { 'aria-label': 'main' },
       h('a', { href: '#/' }, t('nav_queue')), ' ',
+      h('a', { href: '#/crisis' }, t('nav_crisis')), ' ',
+      h('a', { href: '#/profile' }, t('nav_profile')), ' ',
       h('button', { type: 'button', class: 'link', onclick: openReport }, t('nav_report')), ' ',
       h('button', { type: 'button', class: 'link', onclick: showHelp }, t('nav_help'))),
     h('span', { class: 'who' }, (me.agent && me.agent.display_name) || '', ' ', h('span', { class: 'muted' }, me.signs_as || '')),
@@ -179,9 +181,95 @@ function renderBar() {
     }, t('signout')));
 }
 
+// renderCrisis shows a banner for each open crisis: its topic, since when, why,
+// and the protocol's crisis statement in the interface's language.
 function renderCrisis() {
   const open = state.crises.filter((c) => c.active);
-  replace(banner, open.map((c) => h('p', { class: 'crisis', role: 'status' }, t('crisis') + ': ' + c.topic)));
+  const tpl = state.templates.find((x) => x.kind === 'crisis' && x.lang === getLang()) || state.templates.find((x) => x.kind === 'crisis');
+  replace(banner, open.map((c) => h('div', { class: 'crisis', role: 'status', 'data-topic': c.topic },
+    h('strong', {}, t('crisis_open', { topic: c.topic })), ' ',
+    h('span', {}, t('crisis_since', { t: when(c.since) })),
+    c.reason ? [' — ', h('span', {}, c.reason)] : null, ' ',
+    h('a', { href: '#/crisis' }, t('crisis_panel')),
+    tpl ? h('p', { class: 'statement' }, t('crisis_statement') + ' ', h('q', {}, tpl.text.replaceAll('{topic}', c.topic).replaceAll('{signature}', '').trim())) : null)));
+}
+
+async function refreshCrises() {
+  try {
+    state.crises = (await api.get('/v1/crisis')).crises || [];
+    renderCrisis();
+  } catch { /* the next poll tries again */ }
+}
+
+// ---- the crisis panel ----------------------------------------------------
+
+async function showCrisisPanel() {
+  await refreshCrises();
+  const status = h('div', { id: 'crisis-status', role: 'status', 'aria-live': 'polite' });
+  const set = async (topic, active) => {
+    replace(status);
+    try {
+      await api.put('/v1/crisis/' + encodeURIComponent(topic), { active });
+      await refreshCrises();
+      showCrisisPanel();
+    } catch (e) {
+      if (e.status !== 401) replace(status, h('p', { class: 'error', role: 'alert' }, t('error', { msg: e.message })));
+    }
+  };
+  replace(main,
+    h('h1', {}, t('crisis_panel')),
+    h('p', { class: 'muted' }, t('crisis_help')),
+    status,
+    h('table', { class: 'crises' },
+      h('thead', {}, h('tr', {}, ['crisis_topic', 'crisis_state', 'crisis_window', 'crisis_by', ''].map((k) => h('th', { scope: 'col' }, k ? t(k) : '')))),
+      h('tbody', {}, state.crises.map((c) => h('tr', { 'data-topic': c.topic, class: c.active ? 'active' : '' },
+        h('th', { scope: 'row' }, c.topic),
+        h('td', {}, c.active ? t('crisis_active', { t: when(c.since) }) + (c.manual ? ' · ' + t('crisis_manual') : '') : t('crisis_closed')),
+        h('td', {}, c.window_count + ' / ' + c.threshold + (c.baseline ? ' (' + t('crisis_baseline', { n: Math.round(c.baseline * 10) / 10 }) + ')' : '')),
+        h('td', {}, c.active ? (c.opened_by || t('crisis_auto')) : (c.closed_by || '')),
+        h('td', {}, c.active
+          ? h('button', { type: 'button', class: 'close-crisis', onclick: () => set(c.topic, false) }, t('crisis_close'))
+          : h('button', { type: 'button', class: 'open-crisis', onclick: () => set(c.topic, true) }, t('crisis_open_btn'))))))));
+}
+
+// ---- the agent's profile -------------------------------------------------
+
+function showProfile() {
+  const a = (state.me && state.me.agent) || {};
+  const status = h('div', { id: 'profile-status', role: 'status', 'aria-live': 'polite' });
+  const name = h('input', { id: 'profile-name', required: true, maxlength: 80, value: a.display_name || '' });
+  const sig = h('input', { id: 'profile-signature', maxlength: 40, value: a.signature || '', placeholder: (state.me && state.me.signs_as) || '' });
+  const langs = ['es', 'en'].map((l) => h('label', {}, h('input', { type: 'checkbox', name: 'profile-lang', value: l, checked: (a.languages || []).includes(l) }), ' ' + l));
+  const dept = h('select', { id: 'profile-department' }, h('option', { value: '' }, t('any')),
+    [...new Set([...state.departments, a.department].filter(Boolean))].sort().map((d) => h('option', { value: d, selected: d === a.department }, d)));
+  replace(main,
+    h('h1', {}, t('nav_profile')),
+    h('form', {
+      class: 'profile',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        replace(status);
+        try {
+          const body = {
+            display_name: name.value.trim(), signature: sig.value.trim() || undefined,
+            languages: langs.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => i.value),
+            department: dept.value || undefined,
+          };
+          await api.put('/v1/agents/me', body);
+          state.me = await api.get('/v1/agents/me');
+          renderBar();
+          replace(status, h('p', { class: 'ok' }, t('profile_saved', { sig: state.me.signs_as })));
+        } catch (err) {
+          if (err.status !== 401) replace(status, h('p', { class: 'error', role: 'alert' }, t('error', { msg: err.message })));
+        }
+      },
+    },
+    h('p', {}, h('label', { for: 'profile-name' }, t('profile_name')), ' ', name),
+    h('p', {}, h('label', { for: 'profile-signature' }, t('profile_signature')), ' ', sig),
+    h('fieldset', {}, h('legend', {}, t('profile_langs')), langs),
+    h('p', {}, h('label', { for: 'profile-department' }, t('col_department')), ' ', dept),
+    h('button', { type: 'submit', id: 'profile-save' }, t('profile_save'))),
+    status);
 }
 
 async function openReport() {
@@ -205,6 +293,15 @@ function route() {
   const m = location.hash.match(/^#\/case\/([A-Za-z0-9_-]+)/);
   if (m) {
     showCase(m[1]);
+    return;
+  }
+  state.caseID = '';
+  if (location.hash.startsWith('#/crisis')) {
+    showCrisisPanel();
+    return;
+  }
+  if (location.hash.startsWith('#/profile')) {
+    showProfile();
     return;
   }
   const v = location.hash.match(/^#\/queue\/([a-z]+)/);
@@ -243,7 +340,7 @@ async function showQueue() {
     h('p', { class: 'muted small' }, t('refresh_every', { s: POLL_SECONDS })),
     notice, list);
   await loadQueue(list, notice, true);
-  state.timers.push(setInterval(() => loadQueue(list, notice, false), POLL_SECONDS * 1000));
+  state.timers.push(setInterval(() => { loadQueue(list, notice, false); refreshCrises(); }, POLL_SECONDS * 1000));
   state.timers.push(setInterval(() => tickWaiting(list), 1000));
 }
 
@@ -441,6 +538,7 @@ function renderCase(d, keep) {
       h('aside', { class: 'side' },
         labelsPanel(d),
         relabel(c, act),
+        triage(c, act),
         notes(d, act))));
 }
 
@@ -495,6 +593,21 @@ function relabel(c, act) {
       type: 'button', id: 'save-labels',
       onclick: () => act(() => api.put('/v1/cases/' + encodeURIComponent(c.id) + '/labels', { intent: intent.value, sentiment: sentiment.value }), t('labels_saved')),
     }, t('save_labels')));
+}
+
+function triage(c, act) {
+  const prio = h('input', { id: 'triage-priority', type: 'number', min: 0, max: 999, value: String(c.priority) });
+  const dept = h('select', { id: 'triage-department' },
+    [...new Set([...state.departments, c.department].filter(Boolean))].sort().map((d) => h('option', { value: d, selected: d === c.department }, d)));
+  return h('section', { class: 'triage', 'aria-labelledby': 'triage-title' },
+    h('h2', { id: 'triage-title' }, t('triage')),
+    h('label', { for: 'triage-priority' }, t('col_priority')), ' ', prio, ' ',
+    h('label', { for: 'triage-department' }, t('col_department')), ' ', dept, ' ',
+    h('button', {
+      type: 'button', id: 'save-triage',
+      onclick: () => act(() => api.put('/v1/cases/' + encodeURIComponent(c.id) + '/triage', { priority: Number(prio.value), department: dept.value || undefined }), t('triage_saved')),
+    }, t('save_triage')),
+    (c.overridden || []).length ? h('p', { class: 'muted small' }, t('overridden', { f: c.overridden.join(', ') })) : null);
 }
 
 function notes(d, act) {
