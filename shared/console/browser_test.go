@@ -25,7 +25,7 @@ import (
 
 // chromium returns Debian's Chromium (or $CHROMIUM). The browser tests are part
 // of make test: a machine without it fails them, saying how to install it.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if p == "" {
@@ -41,7 +41,7 @@ func chromium(t *testing.T) string {
 
 // browser starts a headless Chromium for the test, with a fresh profile and no
 // network but loopback's, and returns a context that drives its one tab.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
