@@ -1,11 +1,11 @@
 // Package agentapi is the agents' HTTP API under /v1/: the case queue and each
-// case's conversation, claiming and assigning cases, replies (and their dry run,
-// which lints a reply while the agent writes it), internal notes, corrections of
-// the classifier's labels, priority and department, resolving, agents' profiles,
-// crisis mode and the reply templates. It is a plain net/http
-// handler, served by the local dev system and, through an API Gateway adapter, by
-// the agentapi Lambda function. Its routes (Routes) are described by an OpenAPI 3
-// document served at GET /v1/openapi.json.
+// case's conversation, the customer's other cases, claiming and assigning cases,
+// replies (and their dry run, which lints a reply while the agent writes it),
+// internal notes, corrections of the classifier's labels, priority and
+// department, resolving, agents' profiles, crisis mode and the reply templates.
+// It is a plain net/http handler, served by the local dev system and, through an
+// API Gateway adapter, by the agentapi Lambda function. Its routes (Routes) are
+// described by an OpenAPI 3 document served at GET /v1/openapi.json.
 //
 // Every route needs a bearer credential. Behind API Gateway a JWT authorizer checks it
 // first; the handler's Authenticator decides again (locally it compares the token from
@@ -46,6 +46,10 @@ type Store interface {
 	ListCases(ctx context.Context, q store.ListQuery) ([]care.CaseSummary, string, error)
 	ListDecisions(ctx context.Context, caseID string) ([]care.DecisionRecord, error)
 	ListReplies(ctx context.Context, caseID string) ([]care.ReplyStatus, error)
+	// CustomerCases returns the ids of the customer's cases opened at or after
+	// since, oldest first; GetCaseItem reads a case without its messages.
+	CustomerCases(ctx context.Context, customerID string, since time.Time) ([]string, error)
+	GetCaseItem(ctx context.Context, id string) (*care.Case, error)
 
 	Assign(ctx context.Context, caseID string, a store.Assignment) (*care.Case, error)
 	SetStatus(ctx context.Context, caseID string, status care.Status, at time.Time) (*care.Case, error)

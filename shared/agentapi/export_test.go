@@ -2,3 +2,6 @@ package agentapi
 
 // AddHoursOfDay exposes addHoursOfDay to the tests.
 var AddHoursOfDay = addHoursOfDay
+
+// Summary exposes summary to the tests.
+var Summary = summary

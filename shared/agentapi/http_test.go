@@ -136,6 +136,7 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 		{http.MethodDelete, "/v1/cases/" + caseAnaPublic, []string{"GET", "HEAD"}},
 		{http.MethodGet, "/v1/cases/" + caseAnaPublic + "/claim", []string{"POST"}},
 		{http.MethodPost, "/v1/cases/" + caseAnaPublic + "/labels", []string{"PUT"}},
+		{http.MethodPost, "/v1/customers/" + ana + "/cases", []string{"GET", "HEAD"}},
 		{http.MethodPatch, "/v1/agents/me", []string{"GET", "HEAD", "PUT"}},
 		{http.MethodPost, "/v1/crisis", []string{"GET", "HEAD"}},
 		{http.MethodGet, "/v1/crisis/delays", []string{"PUT"}},

@@ -194,7 +194,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"AgentProfile": care.AgentProfile{}, "LintIssue": protocol.LintIssue{}, "CrisisState": care.CrisisState{},
 		"TemplateText": protocol.TemplateText{}, "Correction": store.Correction{}, "ReplyStatus": care.ReplyStatus{},
 		"CaseList": agentapi.CaseList{}, "CaseDetail": agentapi.CaseDetail{}, "CaseResult": agentapi.CaseResult{},
-		"ReplyResult": agentapi.ReplyResult{}, "LintResult": agentapi.LintResult{}, "NoteResult": agentapi.NoteResult{}, "LabelsResult": agentapi.LabelsResult{},
+		"CustomerCaseList": agentapi.CustomerCaseList{}, "ReplyResult": agentapi.ReplyResult{},
+		"LintResult": agentapi.LintResult{}, "NoteResult": agentapi.NoteResult{}, "LabelsResult": agentapi.LabelsResult{},
 		"AgentList": agentapi.AgentList{}, "Me": agentapi.Me{}, "CrisisList": agentapi.CrisisList{},
 		"CrisisResult": agentapi.CrisisResult{}, "TemplateList": agentapi.TemplateList{},
 		// GET /v1/metrics.

@@ -35,6 +35,7 @@ var routes = []Route{
 	{http.MethodPut, "/v1/cases/{id}/triage", "setTriage", (*API).setTriage},
 	{http.MethodPost, "/v1/cases/{id}/resolve", "resolveCase", (*API).resolve},
 	{http.MethodPost, "/v1/cases/{id}/reopen", "reopenCase", (*API).reopen},
+	{http.MethodGet, "/v1/customers/{id}/cases", "listCustomerCases", (*API).listCustomerCases},
 	{http.MethodGet, "/v1/agents", "listAgents", (*API).listAgents},
 	{http.MethodGet, "/v1/agents/me", "getMyProfile", (*API).getMe},
 	{http.MethodPut, "/v1/agents/me", "putMyProfile", (*API).putMe},
