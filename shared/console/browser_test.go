@@ -271,6 +271,8 @@ func TestConsole(t *testing.T) {
 		t.Errorf("the complaint's labels read %q; want each label with its reason", reasons)
 	}
 	do(t, ctx, "claim", click(`#claim`), until(`document.getElementById('unassign') !== null`))
+	// María wrote publicly and by DM: her other case is one click away.
+	do(t, ctx, "the customer's other cases", until(`document.querySelector('#other-cases li[data-id] .chan.dm') !== null`))
 
 	// A reply with "problema": the linter speaks and the send stays off.
 	do(t, ctx, "lint",

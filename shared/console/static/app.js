@@ -272,16 +272,23 @@ function showProfile() {
     status);
 }
 
+// openReport downloads the service report (GET /v1/report) as a file: it needs
+// the token, so it cannot be a plain link, and a page made from a blob here
+// would inherit the console's CSP, which refuses the report's own styles.
 async function openReport() {
-  // The report needs the token, so it is fetched and shown from a blob.
   try {
     const resp = await fetch('/v1/report?lang=' + getLang(), { headers: { Authorization: 'Bearer ' + api.token.get() } });
     if (resp.status === 401) {
       await api.get('/v1/agents/me').catch(() => {}); // refreshes the token, or signs in
       return;
     }
-    const blob = await resp.blob();
-    window.open(URL.createObjectURL(blob), '_blank', 'noopener');
+    if (!resp.ok) throw new Error('GET /v1/report: ' + resp.status);
+    const url = URL.createObjectURL(await resp.blob());
+    const a = h('a', { href: url, download: 'pajarito-report-' + new Date().toISOString().slice(0, 10) + '.html' });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
   } catch (e) { showError(e); }
 }
 
@@ -539,7 +546,8 @@ function renderCase(d, keep) {
         labelsPanel(d),
         relabel(c, act),
         triage(c, act),
-        notes(d, act))));
+        notes(d, act),
+        otherCases(c))));
 }
 
 function message(m, reply) {
@@ -608,6 +616,19 @@ function triage(c, act) {
       onclick: () => act(() => api.put('/v1/cases/' + encodeURIComponent(c.id) + '/triage', { priority: Number(prio.value), department: dept.value || undefined }), t('triage_saved')),
     }, t('save_triage')),
     (c.overridden || []).length ? h('p', { class: 'muted small' }, t('overridden', { f: c.overridden.join(', ') })) : null);
+}
+
+// otherCases lists the customer's other cases, filled in when the API answers.
+function otherCases(c) {
+  const list = h('ul', { id: 'other-cases' }, h('li', { class: 'muted' }, t('loading')));
+  api.get('/v1/customers/' + encodeURIComponent(c.customer_id) + '/cases?limit=10&exclude=' + encodeURIComponent(c.id))
+    .then((r) => replace(list, (r.cases || []).length === 0
+      ? h('li', { class: 'muted' }, t('no_other_cases'))
+      : r.cases.map((o) => h('li', { 'data-id': o.id },
+        h('a', { href: '#/case/' + o.id }, h('span', { class: 'chan ' + o.channel }, t(o.channel === 'dm' ? 'dm' : 'public')), ' ', firstLine(o.subject || o.id)),
+        ' ', h('span', { class: 'muted small' }, t('status_' + o.status) + ' · ' + when(o.created_at))))))
+    .catch((e) => { if (e.status !== 401) replace(list, h('li', { class: 'error' }, t('error', { msg: e.message }))); });
+  return h('section', { class: 'others', 'aria-labelledby': 'others-title' }, h('h2', { id: 'others-title' }, t('other_cases')), list);
 }
 
 function notes(d, act) {
