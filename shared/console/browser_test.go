@@ -261,6 +261,24 @@ func TestConsole(t *testing.T) {
 		t.Errorf("the open case's due time shows %v; want a countdown, marked breached once past", due)
 	}
 
+	// The keyboard: j and k move through the queue, Enter opens the case, j
+	// goes on to the next case, g back to the queue.
+	do(t, ctx, "keyboard",
+		chromedp.Navigate(sys.URL+"/console/#/queue/pending"),
+		until(`document.querySelectorAll('li.case').length >= 7 && document.querySelector('li.case.selected') !== null`),
+		js(`document.activeElement && document.activeElement.blur()`),
+		chromedp.KeyEvent("j"), chromedp.KeyEvent("j"), chromedp.KeyEvent("k"),
+		until(`document.querySelector('li.case.selected') === document.querySelectorAll('li.case')[1]`))
+	ids := eval[[]string](t, ctx, `[...document.querySelectorAll('li.case')].map(li => li.dataset.id)`)
+	do(t, ctx, "open with Enter",
+		js(`document.activeElement && document.activeElement.blur()`),
+		chromedp.KeyEvent("\r"),
+		until(`location.hash === '#/case/`+ids[1]+`' && document.querySelector('.case-head') !== null`),
+		chromedp.KeyEvent("j"),
+		until(`location.hash === '#/case/`+ids[2]+`'`),
+		chromedp.KeyEvent("g"),
+		until(`document.querySelector('li.case') !== null`))
+
 	// A complaint: its labels with their reasons; the agent claims it.
 	do(t, ctx, "open and claim the complaint",
 		chromedp.Navigate(sys.URL+"/console/#/queue/pending"),

@@ -450,6 +450,7 @@ async function showCase(id) {
   }
   if (state.caseID !== id) return;
   renderCase(d);
+  main.focus({ preventScroll: true }); // a new view: the keyboard and screen readers start here
   // A reply on its way is followed until X has it (or refuses it).
   if (onItsWay(d)) {
     state.timers.push(setInterval(async () => {
@@ -779,8 +780,8 @@ function onKey(e) {
   const click = (id) => { const b = document.getElementById(id); if (b) { e.preventDefault(); b.click(); } };
   switch (e.key) {
     case '?': e.preventDefault(); showHelp(); break;
-    case 'j': if (!inCase) { e.preventDefault(); moveSelection(1); } break;
-    case 'k': if (!inCase) { e.preventDefault(); moveSelection(-1); } break;
+    case 'j': e.preventDefault(); if (inCase) stepCase(1); else moveSelection(1); break;
+    case 'k': e.preventDefault(); if (inCase) stepCase(-1); else moveSelection(-1); break;
     case 'Enter': if (!inCase && state.cases[state.selected] && tag !== 'A' && tag !== 'BUTTON') location.hash = '#/case/' + state.cases[state.selected].id; break;
     case 'g': e.preventDefault(); location.hash = '#/'; break;
     case 'r': if (inCase) { e.preventDefault(); document.getElementById('reply-text')?.focus(); } break;
@@ -788,6 +789,15 @@ function onKey(e) {
     case 'e': if (inCase) click('resolve'); break;
     default:
   }
+}
+
+// stepCase opens the next (d = 1) or previous (-1) case of the queue last shown.
+function stepCase(d) {
+  const i = state.cases.findIndex((c) => c.id === state.caseID);
+  const next = state.cases[i + d];
+  if (i < 0 || !next) return;
+  state.selected = i + d;
+  location.hash = '#/case/' + next.id;
 }
 
 function showError(e) {
