@@ -120,7 +120,11 @@ func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDi
 	fmt.Fprintf(tw, "  Agent token\t%s\t(%s)\n", token, tokenFrom)
 	fmt.Fprintf(tw, "  Webhook secret\t%s\t\n", secretFrom)
 	fmt.Fprintf(tw, "  DynamoDB\t%s\tdynalite, data: %s\n", sys.DynamoEndpoint, dataDir)
-	fmt.Fprintf(tw, "  SQS\t%s\tgoaws in-process: %s, %s\n", sys.SQSEndpoint, localdev.InboundQueue, localdev.InboundDLQ)
+	queues := "in memory (--memory): what is queued is lost when it stops"
+	if dataDir != "in memory (--memory)" {
+		queues = "journaled in " + filepath.Join(dataDir, "queues") + ": what is accepted survives a crash"
+	}
+	fmt.Fprintf(tw, "  SQS\t%s\tgoaws in-process, %s\n", sys.SQSEndpoint, queues)
 	xNote := "X itself, with the brand's credentials"
 	switch {
 	case sys.XFake != nil:

@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -130,6 +131,7 @@ type System struct {
 	clock func() time.Time // their clock (the fake's, with it)
 	// samples moves the sample events to the clock, with the fake X API.
 	samples *sampleShift
+	journal *localsqs.Journal // nil with the data in memory
 	dyn     *dynalite.Server
 	sqs     *localsqs.Server
 	http    *http.Server
@@ -177,7 +179,24 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		return nil, fmt.Errorf("localdev: SQS (goaws): %w", err)
 	}
 	s.SQSEndpoint = s.sqs.Endpoint
-	sqsClient := s.sqs.Client(ctx)
+	var sqsClient queue.API = s.sqs.Client(ctx)
+	if o.DataDir != "" {
+		// goaws keeps messages in memory: the journal keeps on disk every message
+		// accepted and not yet done, and sends it back to its queue at start.
+		urls := map[string]string{}
+		for _, q := range []string{InboundQueue, InboundDLQ, OutboundQueue, OutboundDLQ} {
+			urls[q] = s.sqs.QueueURL(q)
+		}
+		j, rec, err := localsqs.OpenJournal(ctx, filepath.Join(o.DataDir, "queues"), s.sqs.Client(ctx), urls)
+		if err != nil {
+			return nil, fmt.Errorf("localdev: %w", err)
+		}
+		s.journal, sqsClient = j, j
+		if n := rec[InboundQueue] + rec[OutboundQueue] + rec[InboundDLQ] + rec[OutboundDLQ]; n > 0 {
+			log.Info("localdev: recovered what the last run accepted and had not finished",
+				"deliveries", rec[InboundQueue], "replies", rec[OutboundQueue], "inbound_dead_letters", rec[InboundDLQ], "outbound_dead_letters", rec[OutboundDLQ])
+		}
+	}
 	inbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundQueue), Log: log}
 	dlq := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundDLQ), Log: log}
 	outbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(OutboundQueue), Log: log}
@@ -440,6 +459,11 @@ func (s *System) Close() error {
 		if s.sqs != nil {
 			s.sqs.Close()
 		}
+		if s.journal != nil {
+			if err := s.journal.Close(); err != nil {
+				s.err = errors.Join(s.err, err)
+			}
+		}
 		if s.XFake != nil {
 			s.XFake.Close()
 		}
@@ -453,8 +477,9 @@ func (s *System) Close() error {
 }
 
 // drain waits until the inbound and outbound queues are empty or ctx ends: goaws
-// keeps messages in memory only, so what is still queued at exit would be lost
-// (replies waiting for X's rate limits or the send budget included).
+// keeps messages in memory only, so with the data in memory what is still queued
+// at exit is lost (replies waiting for X's rate limits or the send budget
+// included); with a data folder the journal keeps it for the next start.
 func (s *System) drain(ctx context.Context) {
 	for {
 		queued := 0
@@ -470,7 +495,11 @@ func (s *System) drain(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			s.log.Warn("localdev: stopping with messages still queued; they are lost with the in-memory queues", "queued", queued)
+			if s.journal != nil {
+				s.log.Info("localdev: stopping with messages still queued; the journal keeps them for the next start", "queued", queued)
+			} else {
+				s.log.Warn("localdev: stopping with messages still queued; they are lost with the in-memory queues (--memory)", "queued", queued)
+			}
 			return
 		case <-time.After(100 * time.Millisecond):
 		}

@@ -310,3 +310,65 @@ func TestLiveDatedDelivery(t *testing.T) {
 		t.Errorf("today's metrics: %s; want 1 case answered in %s", b, frt)
 	}
 }
+
+// TestBadIDsNeverCrash: deliveries whose post ids are not X ids ("-1", 36
+// digits) or that X could not have made (above 64 bits) are answered and get the
+// webhook's own treatment; the system goes on.
+func TestBadIDsNeverCrash(t *testing.T) {
+	root, cfg := repoConfig(t)
+	secret := []byte("s")
+	seeds := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(root, "events", "aaa-own-post.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(seeds, "aaa-own-post.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sys, err := Start(t.Context(), Options{
+		Addr: "127.0.0.1:0", Config: cfg, Secret: secret, AgentToken: "t", Root: root,
+		SeedEvents: seeds, Log: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	posts, err := replay.ReadCSV(strings.NewReader("tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\n" +
+		"1,900001,True,2026-12-01T10:00:00Z,@PajaritoAir hola,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"-1", strings.Repeat("9", 36), "18446744073709551616"} {
+		body := []byte(strings.ReplaceAll(string(events[0].Body), events[0].PostID, id))
+		req, _ := http.NewRequest(http.MethodPost, sys.URL+"/webhooks/x", bytes.NewReader(body))
+		req.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign(secret, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("post id %s: %v (the system died?)", id, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("post id %s: %d, want 200 (kept, judged by the webhook)", id, resp.StatusCode)
+		}
+	}
+	// The two that are not X ids are quarantined; the system still answers.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		q, err := sys.Store.ListQuarantine(t.Context(), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries quarantined, want the 2 whose ids are not X ids", len(q))
+		}
+	}
+	if resp, err := http.Get(sys.URL + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz after the bad ids: %v %v", resp, err)
+	}
+}

@@ -28,6 +28,8 @@ func TestMain(m *testing.M) {
 		Queue{Name: "attrs"},
 		Queue{Name: "redrive", DeadLetter: "redrive-dlq", MaxReceiveCount: 2},
 		Queue{Name: "redrive-dlq"},
+		Queue{Name: "journal"},
+		Queue{Name: "journal-dlq"},
 	)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pajarito-care/pajarito/shared/care"
 )
 
 // SeedFromEvents reads the sample webhook bodies of dir (the repository's events/)
@@ -94,8 +96,12 @@ type collector struct {
 	seenUsers set
 }
 
+// addPost collects p once. A post whose id is not one the fake can hold (a
+// decimal X id, care.IsID, that fits X's 64 bits) is left out: X would hold no
+// such post, and a webhook delivery carrying one is the webhook's to judge (it
+// quarantines it).
 func (c *collector) addPost(p Post) {
-	if p.ID == "" || c.seenPosts[p.ID] {
+	if _, ok := parseID(p.ID); !ok || !care.IsID(p.ID) || c.seenPosts[p.ID] {
 		return
 	}
 	c.seenPosts[p.ID] = true
