@@ -342,11 +342,25 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		if s.samples, err = newSampleShift(files, posts, start); err != nil {
 			return nil, err
 		}
+		if o.DataDir != "" {
+			// The samples keep the ids of the first run on this data: moved anew,
+			// they would be new posts to the listener, and new cases.
+			if err := s.samples.keep(filepath.Join(o.DataDir, sampleShiftFile)); err != nil {
+				return nil, err
+			}
+		}
 		for i := range posts {
 			posts[i] = s.samples.post(posts[i])
 		}
 		oldest, _ := xfake.Span(posts)
 		s.XFake = xfake.Start()
+		if o.DataDir != "" {
+			// X keeps its posts: the fake keeps them with the data, so that
+			// replies to posts of an earlier run still find them.
+			if err := s.XFake.Keep(filepath.Join(o.DataDir, "xfake.jsonl")); err != nil {
+				return nil, fmt.Errorf("localdev: %w", err)
+			}
+		}
 		s.XFake.SetClock(clock)
 		s.XFake.SetMe(o.Config.Brand.ID)
 		s.XFake.SetUser(users...)

@@ -3,6 +3,7 @@ package localdev
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -35,8 +36,9 @@ import (
 // This happens only in the local system with the fake X API; in AWS, or with
 // X's credentials, nothing is re-dated.
 type sampleShift struct {
-	from, to time.Time     // the samples' span: times within it are the samples'
-	by       time.Duration // whole milliseconds
+	from, to time.Time       // the samples' span: times within it are the samples'
+	by       time.Duration   // whole milliseconds
+	ids      map[string]bool // the samples' own post and DM ids: a delivery with none is not a sample
 }
 
 // sampleReach is how far before the oldest sample post and after the newest a
@@ -52,6 +54,7 @@ func newSampleShift(files []string, posts []xfake.Post, start time.Time) (*sampl
 	}
 	sh := &sampleShift{from: oldest.Add(-sampleReach), to: newest.Add(sampleReach)}
 	// The span is that of every time within reach of the posts, DMs included.
+	sh.ids = map[string]bool{}
 	lo, hi := newest, oldest
 	for _, f := range files {
 		body, err := os.ReadFile(f)
@@ -66,10 +69,41 @@ func newSampleShift(files []string, posts []xfake.Post, start time.Time) (*sampl
 			lo, hi = minTime(lo, t), maxTime(hi, t)
 			return t
 		})
+		sh.collectIDs(v)
 	}
 	sh.from, sh.to = lo, hi
 	sh.by = start.Add(-time.Minute).Sub(hi).Truncate(time.Millisecond)
 	return sh, nil
+}
+
+// sampleShiftFile keeps, in the data folder, the shift of the first run.
+const sampleShiftFile = "sample-shift.json"
+
+// keep makes the shift the one kept in the file at path, or keeps this one
+// there when the file does not exist yet: the samples then have the same ids in
+// every run on the same data.
+func (sh *sampleShift) keep(path string) error {
+	var kept struct {
+		ByMillis int64 `json:"by_ms"`
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &kept); err != nil {
+			return fmt.Errorf("localdev: %s is not the samples' shift (%v): delete it to move them anew", path, err)
+		}
+		sh.by = time.Duration(kept.ByMillis) * time.Millisecond
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		kept.ByMillis = sh.by.Milliseconds()
+		b, _ = json.Marshal(kept)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return fmt.Errorf("localdev: keep the samples' shift: %w", err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("localdev: the samples' shift: %w", err)
+	}
 }
 
 // post returns p moved by the shift.
@@ -86,12 +120,13 @@ func (sh *sampleShift) post(p xfake.Post) xfake.Post {
 	return p
 }
 
-// body returns a webhook body with every id and time of the samples' span moved
-// by the shift, and how many it moved; a body that is not JSON, or holds nothing
-// of the samples, is returned as it is.
+// body returns a sample's webhook body (one that names a sample's own post or
+// DM id) with every id and time of the samples' span moved by the shift, and how
+// many it moved; any other body (not JSON, not a sample: a recording's, today's)
+// is returned as it is.
 func (sh *sampleShift) body(b []byte) ([]byte, int) {
 	v, ok := decodeJSON(b)
-	if !ok {
+	if !ok || !sh.names(v) {
 		return b, 0
 	}
 	moved := 0
@@ -109,6 +144,41 @@ func (sh *sampleShift) body(b []byte) ([]byte, int) {
 		return b, 0 // cannot happen for what decodeJSON returns
 	}
 	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), moved
+}
+
+// collectIDs adds to sh.ids the snowflake ids of the samples' span in v: their
+// posts', DM events', conversations' and references' ids.
+func (sh *sampleShift) collectIDs(v any) {
+	each(v, func(s string) {
+		if t, ok := care.IDTime(s); ok && sh.within(t) {
+			sh.ids[s] = true
+		}
+	})
+}
+
+// names reports whether v holds one of the samples' ids.
+func (sh *sampleShift) names(v any) bool {
+	found := false
+	each(v, func(s string) { found = found || sh.ids[s] })
+	return found
+}
+
+// each calls f with every string and number in v.
+func each(v any, f func(string)) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			each(e, f)
+		}
+	case []any:
+		for _, e := range v {
+			each(e, f)
+		}
+	case json.Number:
+		f(string(v))
+	case string:
+		f(v)
+	}
 }
 
 func (sh *sampleShift) within(t time.Time) bool {

@@ -57,6 +57,7 @@ func TestSampleShift(t *testing.T) {
 		}
 		return b
 	}
+	recorded := time.Date(2026, 8, 19, 6, 0, 0, 0, time.UTC) // within the samples' span, not one of them
 	tests := []struct {
 		name      string
 		body      []byte
@@ -68,6 +69,8 @@ func TestSampleShift(t *testing.T) {
 		{"v1.1 DM", read("aaa-dm-en.json"), true},
 		{"v2 DM", read("xaa-dm-received-es.json"), true},
 		{"not JSON", read("malformed.json"), false},
+		{"a recording of the samples' own day", []byte(`{"for_user_id":"1590000000000000001","tweet_create_events":[{"id_str":"` +
+			strconv.FormatUint(care.Snowflake(recorded, 5), 10) + `","created_at":"` + recorded.Format(time.RubyDate) + `","text":"@PajaritoAir hola","user":{"id_str":"900001"}}]}`), false},
 		{"today's post", []byte(`{"for_user_id":"1590000000000000001","tweet_create_events":[{"id_str":"` +
 			strconv.FormatUint(care.Snowflake(start, 7), 10) + `","created_at":"` + start.Format(time.RubyDate) + `","text":"@PajaritoAir hola","user":{"id_str":"900001"}}]}`), false},
 	}

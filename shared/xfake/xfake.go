@@ -51,6 +51,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,8 +109,11 @@ type Server struct {
 	noRLHdrs bool
 	accept   set // consumer keys accepted; empty: any
 	posted   []Posted
-	hooks    webhookState // webhooks.go
-	faults   writeFaults  // write.go
+	hooks    webhookState  // webhooks.go
+	faults   writeFaults   // write.go
+	keep     *json.Encoder // keep.go: nil unless Keep
+	keepFile *os.File
+	keepErr  error
 }
 
 // bucket is one rate-limit window.
@@ -144,6 +148,12 @@ func Start() *Server {
 func (s *Server) Close() {
 	if s.hs != nil {
 		s.hs.Close()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keepFile != nil {
+		s.keepFile.Close()
+		s.keep, s.keepFile = nil, nil
 	}
 }
 
@@ -181,6 +191,7 @@ func (s *Server) SetUser(users ...User) {
 			u.Name = u.Username
 		}
 		s.users[u.ID] = u
+		s.kept(keepRecord{User: &u})
 	}
 }
 
@@ -240,6 +251,7 @@ func (s *Server) addLocked(p Post) *Post {
 	}
 	stored := p
 	s.posts[id] = &stored
+	s.kept(keepRecord{Post: &stored})
 	return &stored
 }
 

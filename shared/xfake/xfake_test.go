@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -446,4 +448,37 @@ func compareDecimal(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// TestKeep: posts and users the fake holds survive it, as X keeps them, and a
+// line torn by a crash is ignored.
+func TestKeep(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "xfake.jsonl")
+	s := New()
+	if err := s.Keep(path); err != nil {
+		t.Fatal(err)
+	}
+	s.SetUser(User{ID: "42", Username: "ana"})
+	ids := s.Seed(Post{ID: "2089740868135895435", AuthorID: "42", Text: "@PajaritoAir hola"}, Post{AuthorID: "42", Text: "otra"})
+	s.Close()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"post":{"ID":"20897`)
+	f.Close()
+
+	again := New()
+	if err := again.Keep(path); err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	for _, id := range ids {
+		if p, ok := again.Post(id); !ok || p.AuthorID != "42" {
+			t.Errorf("post %s after the restart: %+v %v", id, p, ok)
+		}
+	}
+	if u, ok := again.users["42"]; !ok || u.Username != "ana" {
+		t.Errorf("user 42 after the restart: %+v", u)
+	}
 }

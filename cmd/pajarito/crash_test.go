@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/localdev"
+	"github.com/pajarito-care/pajarito/shared/replay"
+	"github.com/pajarito-care/pajarito/shared/xwebhook"
+)
+
+// devProcess is `pajarito dev` running as its own process, as an operator runs
+// it: the test can kill it.
+type devProcess struct {
+	cmd      *exec.Cmd
+	base     string // http://127.0.0.1:port
+	sqs      string // its SQS endpoint
+	mu       sync.Mutex
+	out, err bytes.Buffer
+	done     chan struct{}
+}
+
+// startDevProcess runs bin dev with args in the repository root and returns
+// once its banner is whole.
+func startDevProcess(t *testing.T, bin string, args ...string) *devProcess {
+	t.Helper()
+	p := &devProcess{done: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"dev", "--addr", "127.0.0.1:0"}, args...)...)
+	p.cmd.Dir = "../.."
+	env := []string{"PAJARITO_AGENT_TOKEN=crash-test-token"}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "X_") && !strings.HasPrefix(kv, "PAJARITO_") {
+			env = append(env, kv)
+		}
+	}
+	p.cmd.Env = env
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.err}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.kill() })
+	banner := make(chan string, 1)
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stdout)
+		var b strings.Builder
+		for sc.Scan() {
+			p.mu.Lock()
+			p.out.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			b.WriteString(sc.Text() + "\n")
+			if sc.Text() == bannerEnd {
+				banner <- b.String()
+			}
+		}
+	}()
+	select {
+	case text := <-banner:
+		if m := regexp.MustCompile(`X webhook\s+(http://[0-9.:]+)/webhooks/x`).FindStringSubmatch(text); m != nil {
+			p.base = m[1]
+		}
+		if m := regexp.MustCompile(`SQS\s+(http://[0-9.:]+)`).FindStringSubmatch(text); m != nil {
+			p.sqs = m[1]
+		}
+	case <-p.done:
+		t.Fatalf("dev exited before its banner:\n%s\n%s", p.stdout(), p.stderr())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no banner from dev in 60 s:\n%s\n%s", p.stdout(), p.stderr())
+	}
+	return p
+}
+
+func (p *devProcess) stdout() string { p.mu.Lock(); defer p.mu.Unlock(); return p.out.String() }
+func (p *devProcess) stderr() string { p.mu.Lock(); defer p.mu.Unlock(); return p.err.String() }
+
+// kill kills the process with SIGKILL, as a power cut or the OOM killer would.
+func (p *devProcess) kill() {
+	if p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// deliver posts a signed webhook body and returns the status.
+func (p *devProcess) deliver(t *testing.T, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.base+"/webhooks/x", bytes.NewReader(body))
+	req.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign([]byte(devSecret), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("deliver: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// settle waits until the system has nothing left to do: its inbound and
+// outbound queues empty (nothing visible, nothing in flight).
+func (p *devProcess) settle(t *testing.T) {
+	t.Helper()
+	c := sqs.New(sqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(p.sqs), Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")})
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		busy, counts := 0, ""
+		for _, q := range []string{localdev.InboundQueue, localdev.OutboundQueue} {
+			url, err := c.GetQueueUrl(t.Context(), &sqs.GetQueueUrlInput{QueueName: aws.String(q)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := c.GetQueueAttributes(t.Context(), &sqs.GetQueueAttributesInput{QueueUrl: url.QueueUrl, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// goaws counts the messages in flight among the visible ones.
+			if a.Attributes["ApproximateNumberOfMessages"] != "0" {
+				busy++
+			}
+			counts += fmt.Sprintf(" %s %v", q, a.Attributes)
+		}
+		if busy == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the system did not settle in 3 minutes:%s\nits replies:\n%s", counts, grepLines(p.stderr(), "reply", "send", "defer", "budget", "survey"))
+		}
+	}
+}
+
+// snapshot describes every case: customer, channel, inbound and outbound
+// message counts, and the outbound texts.
+func (p *devProcess) snapshot(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, status := range []string{"open", "pending", "resolved"} {
+		var list agentapi.CaseList
+		getJSON(t, p.base+"/v1/cases?limit=200&status="+status, "crash-test-token", &list)
+		for _, c := range list.Cases {
+			var d agentapi.CaseDetail
+			getJSON(t, p.base+"/v1/cases/"+c.ID, "crash-test-token", &d)
+			var texts []string
+			for _, m := range d.Messages {
+				if m.Direction == care.Outbound {
+					texts = append(texts, m.Text)
+				}
+			}
+			slices.Sort(texts)
+			out = append(out, fmt.Sprintf("%s/%s in=%d out=%d %q", d.Case.CustomerID, d.Case.Channel, d.Case.MessagesIn, d.Case.MessagesOut, texts))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestDevSurvivesSIGKILL: the recorded day delivered to a local system with a
+// data folder, killed with SIGKILL right after it answered the first 80
+// deliveries 200, then restarted on the same data for the rest, ends with
+// exactly the cases, messages and replies of a run that was never killed: what
+// was answered 200 is kept, nothing twice.
+func TestDevSurvivesSIGKILL(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "pajarito")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg, err := config.Load("../../pajarito.json", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("../../events/conversations/pajarito-air-day.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, err := replay.ReadCSV(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At once, all of it in the past, as replay does without --speed.
+	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, time.Now().Add(-replay.Span(posts)-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The morning of the recorded day: its automatic replies stay within X's
+	// 100 posts per 15 minutes, which the fake X API enforces and forgets when
+	// it restarts (X would not), so that both runs send the same replies.
+	const n, cut = 110, 55
+	if len(events) < n {
+		t.Fatalf("the recorded day has %d posts, want %d", len(events), n)
+	}
+	events = events[:n]
+
+	clean := startDevProcess(t, bin, "--memory")
+	for _, e := range events {
+		if code := clean.deliver(t, e.Body); code != http.StatusOK {
+			t.Fatalf("clean run: delivery answered %d", code)
+		}
+	}
+	clean.settle(t)
+	want := clean.snapshot(t)
+	clean.kill()
+
+	data := t.TempDir()
+	crashed := startDevProcess(t, bin, "--data", data)
+	for _, e := range events[:cut] {
+		if code := crashed.deliver(t, e.Body); code != http.StatusOK {
+			t.Fatalf("before the kill: delivery answered %d", code)
+		}
+	}
+	crashed.kill()
+	restarted := startDevProcess(t, bin, "--data", data)
+	for _, e := range events[cut:] {
+		if code := restarted.deliver(t, e.Body); code != http.StatusOK {
+			t.Fatalf("after the restart: delivery answered %d", code)
+		}
+	}
+	restarted.settle(t)
+	got := restarted.snapshot(t)
+	if !slices.Equal(got, want) {
+		t.Errorf("after SIGKILL and restart: %d cases, the clean run %d; they differ:\n%s", len(got), len(want), diffLines(want, got))
+	}
+	for _, line := range strings.Split(restarted.stderr(), "\n") {
+		if strings.Contains(line, "localdev: recovered") {
+			t.Log(line)
+		}
+	}
+	t.Logf("%d deliveries, %d before SIGKILL; %d cases, as in the clean run", len(events), cut, len(got))
+}
+
+// diffLines lists the lines only in want (-) and only in got (+).
+func diffLines(want, got []string) string {
+	var b strings.Builder
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			b.WriteString("- " + w + "\n")
+		}
+	}
+	for _, g := range got {
+		if !slices.Contains(want, g) {
+			b.WriteString("+ " + g + "\n")
+		}
+	}
+	return b.String()
+}
+
+// grepLines returns the last 25 lines of s that hold one of words, but for the
+// processor's line per record.
+func grepLines(s string, words ...string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "inbound record processed") {
+			continue
+		}
+		for _, w := range words {
+			if strings.Contains(l, w) {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return strings.Join(out[max(0, len(out)-25):], "\n")
+}

@@ -1,0 +1,68 @@
+package xfake
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+)
+
+// keepRecord is one line of a Keep file: a post or a user the fake holds.
+type keepRecord struct {
+	Post *Post `json:"post,omitempty"`
+	User *User `json:"user,omitempty"`
+}
+
+// Keep makes the fake keep the posts and users it holds in the file at path, as
+// X keeps them across the local system's restarts: what the file holds is loaded
+// now, and every post or user added later is appended to it (one JSON line each;
+// a line cut short by a crash is ignored). The local system calls it with its
+// data folder, so that replies to posts of an earlier run still find them.
+func (s *Server) Keep(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("xfake: keep: %w", err)
+	}
+	var posts []Post
+	var users []User
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for sc.Scan() {
+		var r keepRecord
+		if json.Unmarshal(sc.Bytes(), &r) != nil {
+			continue // a torn line
+		}
+		if r.Post != nil {
+			posts = append(posts, *r.Post)
+		}
+		if r.User != nil {
+			users = append(users, *r.User)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		f.Close()
+		return fmt.Errorf("xfake: keep %s: %w", path, err)
+	}
+	s.SetUser(users...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range posts {
+		if _, ok := parseID(p.ID); ok {
+			s.addLocked(p)
+		}
+	}
+	s.keep = json.NewEncoder(f)
+	s.keepFile = f
+	return nil
+}
+
+// kept appends r to the Keep file, if any; s.mu is held.
+func (s *Server) kept(r keepRecord) {
+	if s.keep == nil {
+		return
+	}
+	if err := s.keep.Encode(r); err != nil {
+		s.keepErr = errors.Join(s.keepErr, err)
+	}
+}
