@@ -177,6 +177,12 @@ func (p *Processor) message(ctx context.Context, r *record) {
 		r.outcome = OutcomeDeleteAhead
 	case res.Duplicate:
 		r.outcome = OutcomeDuplicate
+		if res.Redelivered && p.Classifier != nil {
+			// Our own message again, after a crash that may have come before
+			// its decision: decide now. The decision's writes and the replies'
+			// claims are the message's own, so none happens twice.
+			r.classify = p.Classifier.Classify(ctx, res.Case, res.Message)
+		}
 	default:
 		r.outcome = OutcomeStored
 		if p.Classifier != nil {

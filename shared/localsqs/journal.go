@@ -45,7 +45,8 @@ import (
 // store claims each X id once, replies by their idempotency key).
 //
 // Each message carries its journal id in its body, behind a prefix the Journal
-// removes before a receiver sees it. The journal file is JSON lines:
+// removes before a receiver sees it; receivers see it as the MessageId, which
+// therefore stays the same after a restart, as SQS's does across redeliveries. The journal file is JSON lines:
 // {"put":{"id","queue","body"}} and {"done":"<id>"}.
 type Journal struct {
 	next  API
@@ -70,6 +71,10 @@ type API interface {
 
 // JournalFile is the journal's file name in its folder.
 const JournalFile = "queues.journal"
+
+// MessageIDPrefix starts the MessageId of a journaled message as receivers see
+// it: the prefix and its journal id.
+const MessageIDPrefix = "journal-"
 
 // journalPrefix starts the body of a journaled message: journalPrefix, the id, a
 // newline, then the message's own body.
@@ -324,6 +329,10 @@ func (j *Journal) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInpu
 		j.handles[aws.ToString(m.ReceiptHandle)] = id
 		j.latest[id] = aws.ToString(m.ReceiptHandle)
 		out.Messages[i].Body = aws.String(rest)
+		// The message keeps one id through restarts, as an SQS message keeps its
+		// MessageId through redeliveries: consumers recognise their own message
+		// by it (the store completes a crashed append of the same delivery).
+		out.Messages[i].MessageId = aws.String(MessageIDPrefix + id)
 	}
 	return out, nil
 }

@@ -91,8 +91,19 @@ func TestJournalKeepsWhatWasNotDone(t *testing.T) {
 	if rec["journal"] != 2 || rec["journal-dlq"] != 1 {
 		t.Errorf("recovered %v, want 2 in journal and 1 in journal-dlq", rec)
 	}
-	if b := bodiesOf(receiveVia(t, ctx, j, "journal")); !slices.Equal(b, []string{`{"n":2}`, `{"n":3}`}) {
+	again := receiveVia(t, ctx, j, "journal")
+	if b := bodiesOf(again); !slices.Equal(b, []string{`{"n":2}`, `{"n":3}`}) {
 		t.Errorf("after the restart the queue holds %q, want n 2 and 3", b)
+	}
+	// Each keeps its MessageId through the restart.
+	before := map[string]string{}
+	for _, m := range got {
+		before[aws.ToString(m.Body)] = aws.ToString(m.MessageId)
+	}
+	for _, m := range again {
+		if id := aws.ToString(m.MessageId); id != before[aws.ToString(m.Body)] || !strings.HasPrefix(id, MessageIDPrefix) {
+			t.Errorf("%s has MessageId %s after the restart, %s before", aws.ToString(m.Body), id, before[aws.ToString(m.Body)])
+		}
 	}
 	if b := bodiesOf(receiveVia(t, ctx, j, "journal-dlq")); !slices.Equal(b, []string{`{"dead":1}`}) {
 		t.Errorf("after the restart the DLQ holds %q", b)

@@ -25,8 +25,9 @@ type CaseStore interface {
 	SetTriage(ctx context.Context, caseID string, t care.Triage) (*care.Case, error)
 	// RecordDecision stores a decision record with its case (idempotent per message).
 	RecordDecision(ctx context.Context, d *care.DecisionRecord) error
-	// LastAutoReply returns when the case last got an automatic reply (zero: never).
-	LastAutoReply(ctx context.Context, caseID string) (time.Time, error)
+	// LastAutoReply returns when the case last got an automatic reply (zero: never)
+	// and the message that triggered it.
+	LastAutoReply(ctx context.Context, caseID string) (time.Time, string, error)
 	// ClaimAutoReply records an automatic reply to the case at at, triggered by
 	// messageID, unless another was recorded within cooldown before at (a
 	// conditional write: of concurrent claims, one wins). Claiming again for the
@@ -153,10 +154,13 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	} else {
 		in.Case, in.History.Messages = *cs, msgs
 	}
-	if at, err := p.Cases.LastAutoReply(ctx, c.ID); err != nil {
+	if at, trigger, err := p.Cases.LastAutoReply(ctx, c.ID); err != nil {
 		fail("read the last automatic reply", err)
 		in.History.LastAutoReplyAt = now // unknown: do not risk a second reply
-	} else {
+	} else if trigger != m.ID {
+		// This message's own claim (a redelivery after a crash between the claim
+		// and the reply's queueing) is no earlier reply: decide it again, and
+		// the reply's idempotency key keeps it from going out twice.
 		in.History.LastAutoReplyAt = at
 	}
 	if customer := c.CustomerID; customer != "" {

@@ -204,6 +204,17 @@ func TestPipeline(t *testing.T) {
 	if len(out.replies) != 1 {
 		t.Errorf("outbox = %+v", out.replies)
 	}
+	// The first message again, as after a crash between its reply's claim and
+	// the reply's queueing: its own claim is no earlier reply, so it is decided
+	// again, to the same reply (the same idempotency key: X gets it once).
+	c, msgs, err := s.GetCase(ctx, caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := p.Process(ctx, c, &msgs[0])
+	if err != nil || len(again.Replies) != 1 || again.Replies[0].IdempotencyKey != d1.Replies[0].IdempotencyKey {
+		t.Errorf("the first message redelivered: replies %+v (%s), %v; want its reply again, key %s", again.Replies, again.Withheld, err, d1.Replies[0].IdempotencyKey)
+	}
 	// The brand's own reply: skipped, no decision.
 	brandReply := &care.Envelope{Version: care.EnvelopeVersion, Kind: care.KindMessage, Source: care.SourceReply, ReceivedAt: t0.Add(11 * time.Minute),
 		Message: &care.Message{Channel: care.Public, Direction: care.Outbound, ID: "1820000000000000102", AuthorID: brandID, Text: "Lo sentimos, Marta. ^Equipo",
@@ -236,7 +247,7 @@ func TestPipeline(t *testing.T) {
 	if d4.Record.Labels.Lang != "en" || d4.Record.Labels.Intent != "praise" || len(d4.Replies) != 1 || !strings.HasPrefix(d4.Replies[0].Text, "Thanks so much, Marta!") {
 		t.Errorf("praise end to end: labels %+v, replies %+v", d4.Record.Labels, d4.Replies)
 	}
-	// One Messages metric per message decided, by intent; none for the brand's.
+	// One Messages metric per decision, by intent; none for the brand's.
 	var intents []string
 	for _, line := range strings.Split(strings.TrimSpace(metrics.String()), "\n") {
 		var m struct {
@@ -248,7 +259,9 @@ func TestPipeline(t *testing.T) {
 		}
 		intents = append(intents, m.Intent)
 	}
-	if got := strings.Join(intents, ","); got != "complaint,complaint,complaint,praise" {
+	// (The redelivered first message counted again: a crash's redelivery is
+	// decided, and counted, again.)
+	if got := strings.Join(intents, ","); got != "complaint,complaint,complaint,complaint,praise" {
 		t.Errorf("Messages metrics by intent: %s", got)
 	}
 }

@@ -27,6 +27,11 @@ type AppendResult struct {
 	Created bool
 	// Duplicate is true when the message was already stored: nothing was written.
 	Duplicate bool
+	// Redelivered is true, with Duplicate, when this very delivery stored the
+	// message before (SQS delivered it again after a crash): what was to follow
+	// the store (the classification, the decision, the replies) may not have
+	// happened. Case and Message are then set, as read, for the caller to finish.
+	Redelivered bool
 	// InFlight is true when another delivery claimed the message less than
 	// ClaimLease ago and has not finished storing it: nothing was written, and the
 	// caller should retry later (a crashed owner is taken over after the lease).
@@ -43,7 +48,7 @@ type AppendResult struct {
 }
 
 // Stored reports whether this append stored the message.
-func (r AppendResult) Stored() bool { return r.Message != nil }
+func (r AppendResult) Stored() bool { return r.Message != nil && !r.Duplicate }
 
 // maxRaces bounds the retries of an operation that lost a race with a concurrent
 // writer of the same item.
@@ -302,10 +307,18 @@ func (a *appender) resume(ctx context.Context, c *claim) (AppendResult, error) {
 	if err != nil {
 		return AppendResult{}, fmt.Errorf("get message in case %s: %w", c.CaseID, err)
 	}
+	mine := a.delivery != "" && c.Delivery == a.delivery
+	if stored && mine {
+		cs, err := a.s.GetCaseItem(ctx, c.CaseID)
+		if err != nil {
+			return AppendResult{}, err
+		}
+		sm := care.StoredMessage{Message: *a.m, CaseID: c.CaseID, Source: a.env.Source, StoredAt: c.ClaimedAt}
+		return AppendResult{CaseID: c.CaseID, Duplicate: true, Redelivered: true, Case: cs, Message: &sm}, nil
+	}
 	if stored {
 		return AppendResult{CaseID: c.CaseID, Duplicate: true}, nil
 	}
-	mine := a.delivery != "" && c.Delivery == a.delivery
 	anonymous := a.delivery == "" || c.Delivery == ""
 	expired := a.now.Sub(c.ClaimedAt) >= orDefault(a.s.ClaimLease, DefaultClaimLease)
 	if !mine && !anonymous && !expired {

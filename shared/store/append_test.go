@@ -91,17 +91,21 @@ func TestAppendDuplicates(t *testing.T) {
 	s, _ := newStore(t)
 	id := xid(10)
 	tests := []struct {
-		delivery string
-		stored   bool
+		delivery    string
+		stored      bool
+		redelivered bool // our own message again: the caller finishes what followed
 	}{
-		{"sqs-1", true},
-		{"sqs-1", false}, // SQS redelivery
-		{"sqs-2", false}, // the same post by another route
+		{"sqs-1", true, false},
+		{"sqs-1", false, true},  // SQS redelivery
+		{"sqs-2", false, false}, // the same post by another route
 	}
 	for i, tt := range tests {
 		res := mustAppend(t, s, post(id, id, "", t0), tt.delivery)
-		if res.Stored() != tt.stored || res.Duplicate == tt.stored || res.CaseID != "t"+id {
+		if res.Stored() != tt.stored || res.Duplicate == tt.stored || res.CaseID != "t"+id || res.Redelivered != tt.redelivered {
 			t.Fatalf("append %d = %+v", i+1, res)
+		}
+		if tt.redelivered && (res.Case == nil || res.Case.ID != "t"+id || res.Message == nil || res.Message.ID != id) {
+			t.Errorf("redelivery %d: case %+v, message %+v; want both, for the caller to finish", i+1, res.Case, res.Message)
 		}
 		if !tt.stored && res.WriteUnits != 0 {
 			t.Errorf("duplicate %d cost %v write units, want 0", i+1, res.WriteUnits)

@@ -127,21 +127,22 @@ func (s *Store) ClaimAutoReply(ctx context.Context, caseID, messageID string, at
 	return after != nil, nil
 }
 
-// LastAutoReply returns when the case last got an automatic reply; zero when never
-// (or longer ago than the claim's time to live).
-func (s *Store) LastAutoReply(ctx context.Context, caseID string) (time.Time, error) {
+// LastAutoReply returns when the case last got an automatic reply, and the
+// message that triggered it; zero and "" when never (or longer ago than the
+// claim's time to live).
+func (s *Store) LastAutoReply(ctx context.Context, caseID string) (time.Time, string, error) {
 	item, err := s.get(ctx, autoReplyKey(caseID))
 	if err != nil || item == nil {
 		if err != nil {
 			err = fmt.Errorf("store: last automatic reply of %s: %w", caseID, err)
 		}
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
 	t, err := time.Parse(sortableTime, stringAttr(item, "last_key"))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("store: last automatic reply of %s: decode: %w", caseID, err)
+		return time.Time{}, "", fmt.Errorf("store: last automatic reply of %s: decode: %w", caseID, err)
 	}
-	return t, nil
+	return t, stringAttr(item, "message_id"), nil
 }
 
 // TrackCustomerCase records that the customer has the case, opened at openedAt

@@ -76,7 +76,7 @@ func TestClaimAutoReply(t *testing.T) {
 	ctx := t.Context()
 	day := 24 * time.Hour
 	at := t0
-	if last, err := s.LastAutoReply(ctx, "t1"); err != nil || !last.IsZero() {
+	if last, _, err := s.LastAutoReply(ctx, "t1"); err != nil || !last.IsZero() {
 		t.Fatalf("no claim yet: %v %v", last, err)
 	}
 	claim := func(msg string, at time.Time) bool {
@@ -96,8 +96,8 @@ func TestClaimAutoReply(t *testing.T) {
 	if !claim("100", at.Add(time.Minute)) {
 		t.Error("the same message (a redelivery) could not claim again")
 	}
-	if last, _ := s.LastAutoReply(ctx, "t1"); !last.Equal(at.Add(time.Minute)) {
-		t.Errorf("last = %v", last)
+	if last, trigger, _ := s.LastAutoReply(ctx, "t1"); !last.Equal(at.Add(time.Minute)) || trigger != "100" {
+		t.Errorf("last = %v by %q, want %v by 100", last, trigger, at.Add(time.Minute))
 	}
 	if !claim("102", at.Add(time.Minute+day)) {
 		t.Error("no claim after the cooldown")
