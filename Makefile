@@ -4,7 +4,7 @@ FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 DIST := dist
 
-.PHONY: help setup dev test test-loaded race bench-console vet fmt-check build synth bench fuzz report-screenshot console-screenshot clean
+.PHONY: help setup dev test test-loaded race crash bench-console vet fmt-check build synth bench fuzz report-screenshot console-screenshot clean
 
 help: ## List the commands.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t14
@@ -57,6 +57,11 @@ synth: node_modules/.package-lock.json build ## Synthesize the AWS CDK stack (in
 
 bench: setup ## Run the benchmarks (ns/op, allocs/op).
 	go test -run='^$$' -bench=. -benchmem ./...
+
+CRASH_TRIALS ?= 20
+
+crash: setup ## Kill pajarito dev with SIGKILL at CRASH_TRIALS (20) random points of a stream of deliveries and check that the restart ends as a clean run (PAJARITO_CRASH_SEED repeats a set).
+	set -o pipefail; PAJARITO_CRASH_TRIALS=$(CRASH_TRIALS) go test -count=1 -run TestDevSurvivesSIGKILL -v ./cmd/pajarito | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|crash_test.go'
 
 bench-console: ## Measure the console in Chromium: first load (gzipped bytes), a 500-case queue's render time and its scroll (frame times).
 	go test -run='^$$' -bench=BenchmarkConsoleQueue -benchtime=5x ./shared/console
