@@ -33,6 +33,7 @@ Usage:
   pajarito learn [flags]         train the corrections model from labelled JSON lines on stdin
   pajarito report [flags]        write the service report (HTML) from the agent API's data
   pajarito webhook COMMAND       register the stack's webhook with X and subscribe the brand (register, list, delete)
+  pajarito quarantine list       the deliveries the processor could not read, and why
 
 Run "pajarito COMMAND -h" for a command's flags.
 `
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runReport(ctx, args[1:], stdout, stderr)
 	case "webhook":
 		return runWebhook(ctx, args[1:], stdout, stderr)
+	case "quarantine":
+		return runQuarantine(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/pajarito-care/pajarito/shared/httpjson"
 	"github.com/pajarito-care/pajarito/shared/report"
 )
 
@@ -102,13 +99,6 @@ func decodeReportData(b []byte, from string, strict bool) (report.Data, error) {
 
 // fetchReportData asks the agent API at base for the report's data.
 func fetchReportData(ctx context.Context, base, token, from, to, lang string) (report.Data, error) {
-	if token == "" {
-		return report.Data{}, errors.New("report: no agent token: pass --token or set PAJARITO_AGENT_TOKEN (`pajarito dev` prints the local one)")
-	}
-	u, err := url.Parse(strings.TrimSuffix(base, "/") + "/v1/report")
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return report.Data{}, fmt.Errorf("report: --url %q is not an http(s) URL like http://127.0.0.1:8080", base)
-	}
 	q := url.Values{"lang": {lang}}
 	if from != "" {
 		q.Set("from", from)
@@ -116,36 +106,12 @@ func fetchReportData(ctx context.Context, base, token, from, to, lang string) (r
 	if to != "" {
 		q.Set("to", to)
 	}
-	u.RawQuery = q.Encode()
-
 	ctx, cancel := context.WithTimeout(ctx, reportTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	body, asked, err := getAgentAPI(ctx, "report", base, token, "/v1/report", q)
 	if err != nil {
-		return report.Data{}, fmt.Errorf("report: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return report.Data{}, fmt.Errorf("report: cannot reach the agent API (is `make dev` running, or is --url the stack's?): %w", err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 32<<20))
-	if err != nil {
-		return report.Data{}, fmt.Errorf("report: GET %s: %w", u.Redacted(), err)
-	}
-	if res.StatusCode != http.StatusOK {
-		var e httpjson.Error
-		msg := strings.TrimSpace(string(body))
-		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
-			msg = e.Error.Code + ": " + e.Error.Message
-		}
-		if res.StatusCode == http.StatusUnauthorized {
-			msg += " (check --token or PAJARITO_AGENT_TOKEN)"
-		}
-		return report.Data{}, fmt.Errorf("report: GET %s: %s: %s", u.Redacted(), res.Status, msg)
+		return report.Data{}, err
 	}
 	// A newer API may send fields this command does not know yet.
-	return decodeReportData(body, "the response of GET "+u.Redacted(), false)
+	return decodeReportData(body, "the response of GET "+asked, false)
 }

@@ -2,7 +2,8 @@
 // case's conversation, the customer's other cases, claiming and assigning cases,
 // replies (and their dry run, which lints a reply while the agent writes it),
 // internal notes, corrections of the classifier's labels, priority and
-// department, resolving, agents' profiles, crisis mode and the reply templates.
+// department, resolving, agents' profiles, crisis mode, the reply templates and
+// the queue messages the processor could not process (quarantined).
 // It is a plain net/http handler, served by the local dev system and, through an
 // API Gateway adapter, by the agentapi Lambda function. Its routes (Routes) are
 // described by an OpenAPI 3 document served at GET /v1/openapi.json.
@@ -68,6 +69,9 @@ type Store interface {
 	EnsureAgent(ctx context.Context, p care.AgentProfile) (*care.AgentProfile, error)
 	PutAgent(ctx context.Context, p care.AgentProfile) (*care.AgentProfile, error)
 	ListAgents(ctx context.Context) ([]care.AgentProfile, error)
+
+	// ListQuarantine returns up to limit quarantined queue messages, newest first.
+	ListQuarantine(ctx context.Context, limit int) ([]store.Quarantined, error)
 }
 
 // CrisisMonitor reads and sets crisis mode (*protocol.Monitor implements it).

@@ -140,6 +140,7 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 		{http.MethodPatch, "/v1/agents/me", []string{"GET", "HEAD", "PUT"}},
 		{http.MethodPost, "/v1/crisis", []string{"GET", "HEAD"}},
 		{http.MethodGet, "/v1/crisis/delays", []string{"PUT"}},
+		{http.MethodDelete, "/v1/quarantine", []string{"GET", "HEAD"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

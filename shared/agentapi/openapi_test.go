@@ -205,6 +205,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"StaffingPlan": agentapi.StaffingPlan{}, "StaffingHour": report.StaffingHour{}, "StaffingTarget": report.Target{},
 		"ReportData": report.Data{}, "ReportSummary": report.Summary{}, "HourVolume": report.HourVolume{},
 		"Histogram": report.Histogram{}, "HistogramBin": report.Bin{}, "DayCSAT": report.DayCSAT{},
+		// GET /v1/quarantine.
+		"QuarantineList": agentapi.QuarantineList{}, "QuarantinedDelivery": agentapi.QuarantinedDelivery{},
 	}
 	requests := map[string]any{
 		"AssignRequest": agentapi.AssignRequest{}, "UnassignRequest": agentapi.UnassignRequest{},

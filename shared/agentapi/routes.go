@@ -45,6 +45,7 @@ var routes = []Route{
 	{http.MethodGet, "/v1/metrics", "getMetrics", (*API).getMetrics},
 	{http.MethodGet, "/v1/staffing", "getStaffing", (*API).getStaffing},
 	{http.MethodGet, "/v1/report", "getReport", (*API).getReport},
+	{http.MethodGet, "/v1/quarantine", "listQuarantine", (*API).listQuarantine},
 	{http.MethodGet, "/v1/openapi.json", "getOpenAPI", (*API).openAPI},
 }
 
