@@ -355,7 +355,7 @@ function filters() {
   const sel = (name, options) => h('label', {}, t('filter_' + name) + ' ',
     h('select', {
       name, onchange: (e) => { state.filters[name] = e.target.value; state.selected = 0; showQueue(); },
-    }, h('option', { value: '' }, t('any')), options.map((o) => h('option', { value: o, selected: state.filters[name] === o }, o))));
+    }, h('option', { value: '' }, t('any')), options.map((o) => h('option', { value: o, selected: state.filters[name] === o }, labelOf(name, o)))));
   return h('div', { class: 'filters' },
     sel('department', [...state.departments].sort()),
     sel('intent', INTENTS),
@@ -408,7 +408,7 @@ function renderQueue(list) {
       '@' + (c.customer_handle || c.customer_id)),
     h('span', { class: 'subject' }, firstLine(c.subject || '')),
     h('span', { class: 'tags' },
-      c.intent ? h('span', { class: 'tag intent-' + c.intent }, c.intent) : null,
+      c.intent ? h('span', { class: 'tag intent-' + c.intent }, labelOf('intent', c.intent)) : null,
       c.lang ? h('span', { class: 'tag' }, c.lang) : null,
       c.department ? h('span', { class: 'tag dept' }, c.department) : null,
       c.crisis_topic ? h('span', { class: 'tag crisis' }, t('crisis') + ': ' + c.crisis_topic) : null),
@@ -519,8 +519,8 @@ function renderCase(d, keep) {
       h('p', { class: 'tags' },
         h('span', { class: 'tag status-' + c.status }, t('status_' + c.status)),
         h('span', { class: 'tag' }, t('col_priority') + ' ' + c.priority),
-        c.intent ? h('span', { class: 'tag intent-' + c.intent }, c.intent) : null,
-        c.sentiment ? h('span', { class: 'tag' }, c.sentiment) : null,
+        c.intent ? h('span', { class: 'tag intent-' + c.intent }, labelOf('intent', c.intent)) : null,
+        c.sentiment ? h('span', { class: 'tag' }, labelOf('sentiment', c.sentiment)) : null,
         c.lang ? h('span', { class: 'tag' }, c.lang) : null,
         c.department ? h('span', { class: 'tag dept' }, c.department) : null,
         c.crisis_topic ? h('span', { class: 'tag crisis' }, t('crisis') + ': ' + c.crisis_topic) : null,
@@ -557,7 +557,7 @@ function message(m, reply) {
     h('div', { class: 'meta' },
       h('span', { class: 'chan ' + m.channel }, t(m.channel === 'dm' ? 'dm' : 'public')), ' ',
       h('strong', {}, m.author_name || ''), ' ', h('span', { class: 'muted' }, m.author_handle ? '@' + m.author_handle : ''),
-      out ? h('span', { class: 'tag' }, t('brand')) : null, ' ',
+      out ? [' ', h('span', { class: 'tag' }, t('brand'))] : null, ' ',
       h('time', { datetime: m.created_at, title: m.created_at }, when(m.created_at))),
     m.deleted_at ? h('p', { class: 'deleted-note' }, t('deleted')) : null,
     h('p', { class: 'text' }, m.text || ''),
@@ -582,7 +582,7 @@ function labelsPanel(d) {
   const l = last.labels || {};
   return h('section', { class: 'labels', 'aria-labelledby': 'labels-title' },
     h('h2', { id: 'labels-title' }, t('labels')),
-    h('dl', {}, (l.reasons || []).map((r) => [h('dt', {}, r.label + ': ' + r.value), h('dd', {}, r.because)])),
+    h('dl', {}, (l.reasons || []).map((r) => [h('dt', {}, labelOf('label', r.label) + ': ' + labelOf(r.label, r.value)), h('dd', {}, r.because)])),
     h('h3', {}, t('priority_factors', { p: last.priority })),
     h('ul', {}, (last.priority_factors || []).map((f) => h('li', {}, (f.points >= 0 ? '+' : '') + f.points + ' ' + f.factor + ': ' + f.because))),
     h('h3', {}, t('department_why')),
@@ -592,8 +592,8 @@ function labelsPanel(d) {
 }
 
 function relabel(c, act) {
-  const intent = h('select', { id: 'relabel-intent' }, INTENTS.map((i) => h('option', { value: i, selected: i === c.intent }, i)));
-  const sentiment = h('select', { id: 'relabel-sentiment' }, SENTIMENTS.map((s) => h('option', { value: s, selected: s === c.sentiment }, s)));
+  const intent = h('select', { id: 'relabel-intent' }, INTENTS.map((i) => h('option', { value: i, selected: i === c.intent }, labelOf('intent', i))));
+  const sentiment = h('select', { id: 'relabel-sentiment' }, SENTIMENTS.map((s) => h('option', { value: s, selected: s === c.sentiment }, labelOf('sentiment', s))));
   return h('section', { class: 'relabel', 'aria-labelledby': 'relabel-title' },
     h('h2', { id: 'relabel-title' }, t('relabel')),
     h('label', { for: 'relabel-intent' }, t('intent')), ' ', intent, ' ',
@@ -805,6 +805,15 @@ function showError(e) {
 }
 
 // ---- formatting ----------------------------------------------------------
+
+// labelOf names a label value (intent complaint, sentiment negative) in the
+// interface's language; values without a name (departments, topics) show as
+// they are.
+function labelOf(kind, value) {
+  const key = kind + '_' + value;
+  const name = t(key);
+  return name === key ? value : name;
+}
 
 function firstLine(s) {
   const line = s.split('\n')[0];
