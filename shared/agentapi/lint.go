@@ -45,13 +45,8 @@ func (a *API) lint(w http.ResponseWriter, r *http.Request) {
 		a.caseError(w, r, id, err)
 		return
 	}
-	in, ok := a.replyInput(w, r, c, msgs, req)
+	in, out, lint, ok := a.agentReply(w, r, c, msgs, req)
 	if !ok {
-		return
-	}
-	out, lint, err := a.Engine.AgentReply(in)
-	if err != nil {
-		writeBadReply(w, err)
 		return
 	}
 	// Refused, the reply is not returned: it is signed as AgentReply signs it.

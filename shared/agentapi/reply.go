@@ -95,13 +95,8 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) {
 			writeAssigned(w, &store.AssignedError{CaseID: id, Assignee: c.Assignee, AssigneeName: c.AssigneeName})
 			return
 		}
-		in, ok := a.replyInput(w, r, c, msgs, req)
+		_, out, lint, ok := a.agentReply(w, r, c, msgs, req)
 		if !ok {
-			return
-		}
-		out, lint, err := a.Engine.AgentReply(in)
-		if err != nil {
-			writeBadReply(w, err)
 			return
 		}
 		if out == nil {
@@ -317,10 +312,21 @@ func (a *API) signatureName(ctx context.Context, me caller) string {
 	return name
 }
 
-// writeBadReply writes the 400 of a reply the protocol cannot make (AgentReply's
-// error: protocol.ErrBadInput).
-func writeBadReply(w http.ResponseWriter, err error) {
-	badRequest(w, "bad_reply", "the reply cannot be made: %s", strings.TrimPrefix(err.Error(), protocol.ErrBadInput.Error()+": "))
+// agentReply signs and lints req on case c as the protocol makes an agent's
+// reply (replyInput, then Engine.AgentReply): the reply route sends what it
+// returns, the lint route shows it. It writes a 400 and reports false for a
+// reply the case cannot take or the protocol cannot make; out is nil when the
+// linter refused the reply.
+func (a *API) agentReply(w http.ResponseWriter, r *http.Request, c *care.Case, msgs []care.StoredMessage, req ReplyRequest) (in protocol.AgentReplyInput, out *care.ReplyRequest, lint protocol.LintResult, ok bool) {
+	if in, ok = a.replyInput(w, r, c, msgs, req); !ok {
+		return in, nil, lint, false
+	}
+	out, lint, err := a.Engine.AgentReply(in)
+	if err != nil {
+		badRequest(w, "bad_reply", "the reply cannot be made: %s", strings.TrimPrefix(err.Error(), protocol.ErrBadInput.Error()+": "))
+		return in, nil, lint, false
+	}
+	return in, out, lint, true
 }
 
 // writeLintFailed writes the 422 of a reply the linter refused.
