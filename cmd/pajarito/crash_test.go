@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,8 +35,7 @@ type devProcess struct {
 	cmd      *exec.Cmd
 	base     string // http://127.0.0.1:port
 	sqs      string // its SQS endpoint
-	mu       sync.Mutex
-	out, err bytes.Buffer
+	out, err syncBuffer
 	done     chan struct{}
 }
 
@@ -59,7 +57,7 @@ func startDevProcess(t *testing.T, bin string, args ...string) *devProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.err}
+	p.cmd.Stderr = &p.err
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -70,9 +68,7 @@ func startDevProcess(t *testing.T, bin string, args ...string) *devProcess {
 		sc := bufio.NewScanner(stdout)
 		var b strings.Builder
 		for sc.Scan() {
-			p.mu.Lock()
-			p.out.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
+			p.out.Write([]byte(sc.Text() + "\n"))
 			b.WriteString(sc.Text() + "\n")
 			if sc.Text() == bannerEnd {
 				banner <- b.String()
@@ -95,8 +91,8 @@ func startDevProcess(t *testing.T, bin string, args ...string) *devProcess {
 	return p
 }
 
-func (p *devProcess) stdout() string { p.mu.Lock(); defer p.mu.Unlock(); return p.out.String() }
-func (p *devProcess) stderr() string { p.mu.Lock(); defer p.mu.Unlock(); return p.err.String() }
+func (p *devProcess) stdout() string { return p.out.String() }
+func (p *devProcess) stderr() string { return p.err.String() }
 
 // kill kills the process with SIGKILL, as a power cut or the OOM killer would.
 func (p *devProcess) kill() {
@@ -104,17 +100,6 @@ func (p *devProcess) kill() {
 		_ = p.cmd.Process.Kill()
 		_ = p.cmd.Wait()
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }
 
 // deliver posts a signed webhook body and returns the status.

@@ -108,8 +108,10 @@ func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDi
 	var b bytes.Buffer
 	w := &b
 	defer func() { _, _ = out.Write(b.Bytes()) }()
+	queues := "journaled in " + filepath.Join(dataDir, "queues") + ": what is accepted survives a crash"
 	if dataDir == "" {
 		dataDir = "in memory (--memory)"
+		queues = "in memory (--memory): what is queued is lost when it stops"
 	}
 	fmt.Fprintf(w, "Pajarito is running locally for @%s (id %s).\n\n", cfg.Brand.Handle, cfg.Brand.ID)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -120,10 +122,6 @@ func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDi
 	fmt.Fprintf(tw, "  Agent token\t%s\t(%s)\n", token, tokenFrom)
 	fmt.Fprintf(tw, "  Webhook secret\t%s\t\n", secretFrom)
 	fmt.Fprintf(tw, "  DynamoDB\t%s\tdynalite, data: %s\n", sys.DynamoEndpoint, dataDir)
-	queues := "in memory (--memory): what is queued is lost when it stops"
-	if dataDir != "in memory (--memory)" {
-		queues = "journaled in " + filepath.Join(dataDir, "queues") + ": what is accepted survives a crash"
-	}
 	fmt.Fprintf(tw, "  SQS\t%s\tgoaws in-process, %s\n", sys.SQSEndpoint, queues)
 	xNote := "X itself, with the brand's credentials"
 	switch {

@@ -179,7 +179,8 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		return nil, fmt.Errorf("localdev: SQS (goaws): %w", err)
 	}
 	s.SQSEndpoint = s.sqs.Endpoint
-	var sqsClient queue.API = s.sqs.Client(ctx)
+	goaws := s.sqs.Client(ctx)
+	var sqsClient queue.API = goaws
 	if o.DataDir != "" {
 		// goaws keeps messages in memory: the journal keeps on disk every message
 		// accepted and not yet done, and sends it back to its queue at start.
@@ -187,7 +188,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		for _, q := range []string{InboundQueue, InboundDLQ, OutboundQueue, OutboundDLQ} {
 			urls[q] = s.sqs.QueueURL(q)
 		}
-		j, rec, err := localsqs.OpenJournal(ctx, filepath.Join(o.DataDir, "queues"), s.sqs.Client(ctx), urls)
+		j, rec, err := localsqs.OpenJournal(ctx, filepath.Join(o.DataDir, "queues"), goaws, urls)
 		if err != nil {
 			return nil, fmt.Errorf("localdev: %w", err)
 		}

@@ -86,7 +86,7 @@ type Health struct {
 // under /v1/, its web console under /console/ (package console), and GET
 // /healthz, which reports clock. A nil handler leaves its routes out (each Lambda
 // function serves its own share; the local system serves all of them).
-func Routes(webhook, api, console http.Handler, clock Clock) http.Handler {
+func Routes(webhook, api, con http.Handler, clock Clock) http.Handler {
 	if clock.Now == nil {
 		clock.Now = time.Now
 	}
@@ -100,9 +100,9 @@ func Routes(webhook, api, console http.Handler, clock Clock) http.Handler {
 	if api != nil {
 		mux.Handle("/v1/", api)
 	}
-	if console != nil {
-		mux.Handle(strings.TrimSuffix(consolePrefix, "/"), console)
-		mux.Handle(consolePrefix, console)
+	if con != nil {
+		mux.Handle(strings.TrimSuffix(console.Prefix, "/"), con)
+		mux.Handle(console.Prefix, con)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusOK, Health{Status: "ok", Time: clock.Now().UTC(), ClockSpeed: clock.Speed})
@@ -279,9 +279,6 @@ func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger)
 	}
 	return Routes(nil, api, con, Clock{}), nil
 }
-
-// consolePrefix is where the console is served.
-const consolePrefix = console.Prefix
 
 // EnvConsole holds the console's sign-in settings, console.Config as JSON (the
 // stack sets it); unset, agents sign in with a token.
