@@ -298,6 +298,20 @@ func (s *Sender) notify(ctx context.Context, r *record, kind, reason string) {
 	if kind == AlertReplyUnknown {
 		what = "may not have been sent"
 	}
+	state := care.ReplyFailed
+	if kind == AlertReplyUnknown {
+		state = care.ReplyUnknown
+	}
+	// Recorded first, so that pajarito doctor lists it even if the notifier is down.
+	if err := s.Store.RecordReplyIssue(ctx, store.ReplyIssue{
+		CaseID: req.CaseID, Key: req.IdempotencyKey, State: state, Kind: req.Kind, Reason: reason, At: s.now(),
+	}); err != nil {
+		if rerr := s.Store.ReleaseReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskNotify); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		r.err = fmt.Errorf("notify: %w", err)
+		return
+	}
 	a := protocol.Alert{
 		Kind: kind, CaseID: req.CaseID, Message: req.TriggerID, At: s.now(),
 		Summary: fmt.Sprintf("%s %s reply %s of case %s %s: %s", req.Kind, req.Channel, req.IdempotencyKey, req.CaseID, what, reason),

@@ -199,6 +199,14 @@ func TestDMGoesAsDM(t *testing.T) {
 	if alerts := e.notes.list(); len(alerts) != 1 || alerts[0].Kind != sender.AlertReplyFailed || alerts[0].CaseID != pubCase {
 		t.Errorf("alerts = %+v; want one reply_failed for %s", alerts, pubCase)
 	}
+	// The operator's health check finds it without reading the case.
+	issues, err := e.st.ListReplyIssues(t.Context(), time.Time{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(issues) != 1 || issues[0].CaseID != pubCase || issues[0].Key != leak.IdempotencyKey || issues[0].State != care.ReplyFailed || !strings.Contains(issues[0].Reason, protocol.RuleDMContent) {
+		t.Errorf("reply issues = %+v; want the failed reply %s", issues, leak.IdempotencyKey)
+	}
 }
 
 func TestBudgetExhaustion(t *testing.T) {
