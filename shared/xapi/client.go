@@ -184,6 +184,8 @@ var (
 const (
 	maxPageSize        = 100
 	minMentionsPage    = 5
+	minUserPostsPage   = 5
+	minDMPage          = 1
 	minSearchPage      = 10
 	maxSearchQuery     = 512
 	searchWindow       = 7 * 24 * time.Hour
@@ -202,26 +204,38 @@ func pageSize(n, lo int) int {
 // Mentions reads one page of userID's mentions timeline (GET
 // /2/users/{id}/mentions), newest first, with the brand's user context.
 func (c *Client) Mentions(ctx context.Context, userID string, q PageQuery) (*Page, error) {
-	if !care.IsID(userID) {
-		return nil, fmt.Errorf("xapi: %s: user id %q is not a decimal X id", EndpointMentions, userID)
-	}
-	if q.SinceID != "" && !care.IsID(q.SinceID) {
-		return nil, fmt.Errorf("xapi: %s: since id %q is not a decimal X id", EndpointMentions, q.SinceID)
+	start, err := timelineStart(EndpointMentions, userID, q)
+	if err != nil {
+		return nil, err
 	}
 	in := &timelinetypes.ListMentionsInput{
 		ID:              userID,
 		SinceID:         q.SinceID,
+		StartTime:       start,
 		PaginationToken: q.NextToken,
 		MaxResults:      timelinetypes.ListMaxResults(pageSize(q.MaxResults, minMentionsPage)),
 		Expansions:      readExpansions,
 		TweetFields:     readTweetFields,
 		UserFields:      readUserFields,
 	}
-	if q.SinceID == "" && !q.StartTime.IsZero() {
-		start := q.StartTime.UTC().Truncate(time.Second)
-		in.StartTime = &start
-	}
 	return c.readPage(ctx, c.user, EndpointMentions, "/2/users/:id/mentions", in, care.SourceMentions)
+}
+
+// timelineStart checks the user id and since id of a user timeline read and
+// returns its start_time: q.StartTime to the second, unless SinceID bounds the
+// read (nil then, and when StartTime is zero).
+func timelineStart(endpoint, userID string, q PageQuery) (*time.Time, error) {
+	if !care.IsID(userID) {
+		return nil, fmt.Errorf("xapi: %s: user id %q is not a decimal X id", endpoint, userID)
+	}
+	if q.SinceID != "" && !care.IsID(q.SinceID) {
+		return nil, fmt.Errorf("xapi: %s: since id %q is not a decimal X id", endpoint, q.SinceID)
+	}
+	if q.SinceID != "" || q.StartTime.IsZero() {
+		return nil, nil
+	}
+	start := q.StartTime.UTC().Truncate(time.Second)
+	return &start, nil
 }
 
 // SearchRecent runs one page of a recent search (GET /2/tweets/search/recent),

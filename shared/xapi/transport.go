@@ -18,6 +18,9 @@ const (
 	EndpointSearch     = "GET /2/tweets/search/recent"
 	EndpointCreatePost = "POST /2/tweets"
 	EndpointSendDM     = "POST /2/dm_conversations/with/:participant_id/messages"
+	EndpointMe         = "GET /2/users/me"
+	EndpointUserPosts  = "GET /2/users/:id/tweets"
+	EndpointDMEvents   = "GET /2/dm_conversations/with/:participant_id/dm_events"
 )
 
 // DefaultBaseURL is X's API.

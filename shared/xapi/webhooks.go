@@ -392,10 +392,12 @@ type dataAnswer struct {
 func (a *dataAnswer) HasPartialError() bool { return len(a.Errors) > 0 }
 
 // pathRequest is the request of an endpoint gotwi lacks: path fills the path's
-// ":name" segments (escaped), and json, when set, is the JSON body.
+// ":name" segments (escaped), query is the query string, and json, when set, is
+// the JSON body.
 type pathRequest struct {
 	accessToken string
 	path        map[string]string
+	query       map[string]string
 	json        any
 }
 
@@ -404,13 +406,26 @@ var _ params = (*pathRequest)(nil)
 func (p *pathRequest) SetAccessToken(token string) { p.accessToken = token }
 func (p *pathRequest) AccessToken() string         { return p.accessToken }
 
-// ParameterMap returns no parameters: a JSON body is not part of the OAuth 1.0a
-// signature.
-func (p *pathRequest) ParameterMap() map[string]string { return map[string]string{} }
+// ParameterMap returns the query parameters, which the OAuth 1.0a signature
+// covers; a JSON body is not part of it.
+func (p *pathRequest) ParameterMap() map[string]string {
+	m := make(map[string]string, len(p.query))
+	for k, v := range p.query {
+		m[k] = v
+	}
+	return m
+}
 
 func (p *pathRequest) ResolveEndpoint(base string) string {
 	for name, v := range p.path {
 		base = strings.Replace(base, ":"+name, url.PathEscape(v), 1)
+	}
+	if len(p.query) > 0 {
+		q := url.Values{}
+		for k, v := range p.query {
+			q.Set(k, v)
+		}
+		base += "?" + q.Encode()
 	}
 	return base
 }

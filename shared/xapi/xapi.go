@@ -36,6 +36,12 @@
 // the answer is decoded by this package, keeping X's JSON byte for byte (gotwi's
 // typed answers drop fields and lack meta.newest_id on searches).
 //
+// The owned reads, as the brand: Me (GET /2/users/me, the cheap call that checks
+// that X accepts the credentials), UserPosts (GET /2/users/{id}/tweets, a user's
+// own posts, normalised like the mentions, with Source SourceUserPosts) and
+// DMEvents (GET /2/dm_conversations/with/{participant_id}/dm_events, the messages
+// of a one-to-one DM conversation).
+//
 // # Errors
 //
 // A 429 is a *RateLimitedError with the time the window resets. Other error
@@ -52,7 +58,8 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 )
 
-// PageQuery asks for one page of a mentions timeline or a recent search.
+// PageQuery asks for one page of a mentions timeline, a user's posts, a recent
+// search or a DM conversation.
 type PageQuery struct {
 	// SinceID returns only posts with a greater id (exclusive).
 	SinceID string
@@ -61,16 +68,18 @@ type PageQuery struct {
 	StartTime time.Time
 	// NextToken continues a paginated read.
 	NextToken string
-	// MaxResults is the page size (X allows 5–100 for mentions, 10–100 for search);
-	// values outside are clamped, and 0 means 100 (X bills per post, not per call).
+	// MaxResults is the page size (X allows 5–100 for mentions and user posts,
+	// 10–100 for search, 1–100 for DM events); values outside are clamped, and 0
+	// means 100 (X bills per post, not per call).
 	MaxResults int
 }
 
 // Page is one page of posts, normalised.
 type Page struct {
-	// Envelopes are the page's posts as inbound-queue envelopes (Source mentions or
-	// search), with the author's handle, followers and verified flag filled in from
-	// the expansions. The brand's own posts and retweets are already dropped.
+	// Envelopes are the page's posts as inbound-queue envelopes (Source mentions,
+	// search or SourceUserPosts), with the author's handle, followers and verified
+	// flag filled in from the expansions. Retweets and the brand's own posts that
+	// answer no customer are already dropped; its replies are outbound messages.
 	Envelopes []care.Envelope
 	// Read is the number of posts X returned (what X bills), dropped ones included.
 	Read int

@@ -8,17 +8,19 @@ import (
 	"os"
 )
 
-// keepRecord is one line of a Keep file: a post or a user the fake holds.
+// keepRecord is one line of a Keep file: a post, a user or a DM the fake holds.
 type keepRecord struct {
 	Post *Post `json:"post,omitempty"`
 	User *User `json:"user,omitempty"`
+	DM   *DM   `json:"dm,omitempty"`
 }
 
-// Keep makes the fake keep the posts and users it holds in the file at path, as
-// X keeps them across the local system's restarts: what the file holds is loaded
-// now, and every post or user added later is appended to it (one JSON line each;
-// a line cut short by a crash is ignored). The local system calls it with its
-// data folder, so that replies to posts of an earlier run still find them.
+// Keep makes the fake keep the posts, users and DMs it holds in the file at path,
+// as X keeps them across the local system's restarts: what the file holds is
+// loaded now, and every post, user or DM added later is appended to it (one JSON
+// line each; a line cut short by a crash is ignored). The local system calls it
+// with its data folder, so that replies to posts of an earlier run still find
+// them.
 func (s *Server) Keep(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -26,6 +28,7 @@ func (s *Server) Keep(path string) error {
 	}
 	var posts []Post
 	var users []User
+	var dms []DM
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	for sc.Scan() {
@@ -39,6 +42,9 @@ func (s *Server) Keep(path string) error {
 		if r.User != nil {
 			users = append(users, *r.User)
 		}
+		if r.DM != nil {
+			dms = append(dms, *r.DM)
+		}
 	}
 	if err := sc.Err(); err != nil {
 		f.Close()
@@ -50,6 +56,11 @@ func (s *Server) Keep(path string) error {
 	for _, p := range posts {
 		if _, ok := parseID(p.ID); ok {
 			s.addLocked(p)
+		}
+	}
+	for _, dm := range dms {
+		if validDM(dm) {
+			s.addDMLocked(dm)
 		}
 	}
 	s.keep = json.NewEncoder(f)

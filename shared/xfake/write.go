@@ -243,8 +243,7 @@ func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, participant, tok
 	if s.stormed(w, EndpointSendDM) {
 		return
 	}
-	pid, ok := parseID(participant)
-	if !ok {
+	if _, ok := parseID(participant); !ok {
 		invalid(w, "participant_id", participant, fmt.Sprintf("The `participant_id` query parameter value [%s] does not match ^[0-9]{1,19}$", participant))
 		return
 	}
@@ -283,14 +282,16 @@ func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, participant, tok
 		writeProblem(w, http.StatusForbidden, "Forbidden", "You cannot send messages to this user.", "about:blank")
 		return
 	}
-	aid, _ := parseID(author)
-	conversation := formatID(min(aid, pid)) + "-" + formatID(max(aid, pid))
-	now := s.now()
-	event := formatID(s.nextIDLocked(now))
-	s.lastID, _ = parseID(event)
-	s.posted = append(s.posted, Posted{Kind: "dm", ID: event, AuthorID: author, Text: in.Text,
-		ParticipantID: participant, ConversationID: conversation, At: now.UTC(), Body: body})
+	if _, ok := parseID(author); !ok {
+		writeProblem(w, http.StatusForbidden, "Forbidden",
+			fmt.Sprintf("xfake: the access token's user %q is not a decimal X id: fix the token or Server.SetMe", author), "about:blank")
+		return
+	}
+	dm := s.addDMLocked(DM{SenderID: author, RecipientID: participant, Text: in.Text})
+	conversation := dm.ConversationID()
+	s.posted = append(s.posted, Posted{Kind: "dm", ID: dm.ID, AuthorID: author, Text: in.Text,
+		ParticipantID: participant, ConversationID: conversation, At: dm.CreatedAt, Body: body})
 	writeJSON(w, http.StatusCreated, map[string]any{"data": map[string]any{
-		"dm_conversation_id": conversation, "dm_event_id": event,
+		"dm_conversation_id": conversation, "dm_event_id": dm.ID,
 	}})
 }

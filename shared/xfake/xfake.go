@@ -15,7 +15,20 @@
 //     → 201 {"data":{"id","text","edit_history_tweet_ids"}}. The post is stored (it
 //     shows up in later reads) and recorded (Posted).
 //   - POST /2/dm_conversations/with/{participant_id}/messages: {"text"} → 201
-//     {"data":{"dm_conversation_id","dm_event_id"}}, recorded.
+//     {"data":{"dm_conversation_id","dm_event_id"}}. The DM is stored (it shows up
+//     in later DM reads) and recorded (Posted).
+//   - GET /2/users/me: the authenticated user, {"data":{"id","name","username"}}
+//     plus the user.fields asked for (user context only).
+//   - GET /2/users/{id}/tweets: the user's own posts (X's User Posts timeline),
+//     newest first, including those created through POST /2/tweets; the mentions
+//     timeline's parameters, plus exclude (retweets, replies).
+//   - GET /2/dm_conversations/with/{participant_id}/dm_events: the MessageCreate
+//     events of the authenticated user's one-to-one conversation with the
+//     participant, newest first (user context only): the DMs sent through the fake
+//     and those added with AddDM. max_results (1–100, default 100),
+//     pagination_token, event_types, dm_event.fields (id, text and event_type are
+//     always there), expansions, user.fields, tweet.fields, media.fields; X's
+//     endpoint has no since_id or start_time, and neither has the fake.
 //   - Webhooks (GET, POST /2/webhooks; PUT, DELETE /2/webhooks/{id}) with X's CRC
 //     check of the URL, X Activity API subscriptions and Account Activity API
 //     subscriptions: see webhooks.go.
@@ -32,17 +45,20 @@
 // Every request needs an Authorization header, "OAuth …" (user context) or
 // "Bearer …" (app-only); without one the answer is X's 401. Signatures are not
 // checked (AcceptOnly restricts the consumer keys accepted). The POST endpoints
-// refuse app-only authentication with 403, as X does. The author of a created post
-// or DM is the user whose id prefixes the OAuth access token ("<id>-…", as X's
-// tokens are), else the user set with SetMe.
+// refuse app-only authentication with 403, as X does, and so do GET /2/users/me
+// and the DM reads. The author of a created post or DM, and the user that GET
+// /2/users/me and the DM reads answer for, is the user whose id prefixes the OAuth
+// access token ("<id>-…", as X's tokens are), else the user set with SetMe.
 //
 // Every answer of a known endpoint carries x-rate-limit-limit, -remaining and
 // -reset; each call spends one request of its 15-minute window and an exhausted
 // window answers 429 with X's problem JSON. The windows are X's published limits
 // (https://docs.x.com/x-api/fundamentals/rate-limits): mentions 300 per user and
-// 450 per app, recent search 300 per user and 450 per app, POST /2/tweets 100 per
-// user, DMs 15 per user. Tests steer the fake with Seed, SetUser, FailNext, Slow,
-// RateLimit and SetClock, and inspect it with Calls and Posted.
+// 450 per app, recent search 300 per user and 450 per app, user posts 900 per user
+// and 1500 per app, POST /2/tweets 100 per user, DM sends 15 per user, DM reads
+// 300 per user, GET /2/users/me 75 per user. Tests steer the fake with Seed,
+// AddDM, SetUser, SetMe, AcceptOnly, FailNext, Slow, RateLimit and SetClock, and
+// inspect it with Calls and Posted.
 package xfake
 
 import (
@@ -67,6 +83,9 @@ const (
 	EndpointSearch     = "GET /2/tweets/search/recent"
 	EndpointCreatePost = "POST /2/tweets"
 	EndpointSendDM     = "POST /2/dm_conversations/with/:participant_id/messages"
+	EndpointMe         = "GET /2/users/me"
+	EndpointUserPosts  = "GET /2/users/:id/tweets"
+	EndpointDMEvents   = "GET /2/dm_conversations/with/:participant_id/dm_events"
 )
 
 // Window is the length of X's rate-limit windows.
@@ -79,6 +98,10 @@ var limits = map[string]struct{ user, app int }{
 	EndpointSearch:     {user: 300, app: 450},
 	EndpointCreatePost: {user: 100},
 	EndpointSendDM:     {user: 15},
+	EndpointMe:         {user: 75},
+	EndpointUserPosts:  {user: 900, app: 1500},
+	// X's three DM reads share one window of 300 per user; the fake serves one.
+	EndpointDMEvents: {user: 300},
 }
 
 // Authentication contexts.
@@ -99,6 +122,7 @@ type Server struct {
 	me       string
 	users    map[string]User
 	posts    map[uint64]*Post
+	dms      map[uint64]*DM // owned.go
 	lastID   uint64
 	seq      uint64
 	calls    map[string]int
@@ -129,6 +153,7 @@ func New() *Server {
 		now:     time.Now,
 		users:   map[string]User{},
 		posts:   map[uint64]*Post{},
+		dms:     map[uint64]*DM{},
 		calls:   map[string]int{},
 		buckets: map[string]*bucket{},
 		accept:  set{},
@@ -429,6 +454,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.createPost(w, r, token)
 	case EndpointSendDM:
 		s.sendDM(w, r, pathID, token)
+	case EndpointMe:
+		s.authenticatedUser(w, r, token)
+	case EndpointUserPosts:
+		s.userPosts(w, r, pathID)
+	case EndpointDMEvents:
+		s.dmEvents(w, r, pathID, token)
 	default:
 		s.serveWebhooks(w, r, endpoint, pathID, authCtx, token)
 	}
@@ -478,6 +509,13 @@ func route(method, path string) (endpoint, id string) {
 	case method == http.MethodPost && len(parts) == 5 && parts[0] == "2" && parts[1] == "dm_conversations" &&
 		parts[2] == "with" && parts[4] == "messages":
 		return EndpointSendDM, parts[3]
+	case method == http.MethodGet && path == "/2/users/me":
+		return EndpointMe, ""
+	case method == http.MethodGet && len(parts) == 4 && parts[0] == "2" && parts[1] == "users" && parts[3] == "tweets":
+		return EndpointUserPosts, parts[2]
+	case method == http.MethodGet && len(parts) == 5 && parts[0] == "2" && parts[1] == "dm_conversations" &&
+		parts[2] == "with" && parts[4] == "dm_events":
+		return EndpointDMEvents, parts[3]
 	}
 	return routeWebhooks(method, parts)
 }
