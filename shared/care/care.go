@@ -126,9 +126,13 @@ func (m *Message) Validate() error {
 	return nil
 }
 
-// IsID reports whether s looks like an X id: 1 to 20 decimal digits.
+// maxID is the largest X id: X's ids are unsigned 64-bit integers.
+const maxID = "18446744073709551615"
+
+// IsID reports whether s is an X id: 1 to 20 decimal digits, at most 2^64−1
+// (the largest an X id can be: what X cannot hold is not one of its ids).
 func IsID(s string) bool {
-	if len(s) == 0 || len(s) > 20 {
+	if len(s) == 0 || len(s) > len(maxID) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -136,7 +140,7 @@ func IsID(s string) bool {
 			return false
 		}
 	}
-	return true
+	return len(s) < len(maxID) || s <= maxID
 }
 
 // Deletion says that a customer deleted a post or DM.

@@ -32,6 +32,30 @@ func TestCompareIDs(t *testing.T) {
 	}
 }
 
+func TestIsID(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"1", true},
+		{"2089742284874031875", true},
+		{"18446744073709551615", true}, // 2^64−1
+		{"18446744073709551616", false},
+		{"99999999999999999999", false},
+		{"000000000000000000001", false}, // 21 digits
+		{"00000000000000000001", true},
+		{"", false},
+		{"-1", false},
+		{"12a", false},
+		{"１２", false}, // not ASCII digits
+	}
+	for _, tt := range tests {
+		if got := IsID(tt.id); got != tt.want {
+			t.Errorf("IsID(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
+
 func TestSnowflakeIDTime(t *testing.T) {
 	tests := []struct {
 		name   string

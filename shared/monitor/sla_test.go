@@ -67,7 +67,7 @@ func newSLAFixture(t *testing.T) *slaFixture {
 }
 
 // ids of customer n's DM and of the brand's answer to it.
-func customerID(n int) string { return fmt.Sprintf("29%018d", n) }
+func customerID(n int) string { return fmt.Sprintf("29%017d", n) }
 func messageID(n int) string  { return fmt.Sprintf("18%018d", n) }
 
 // writes stores the first DM of customer n (handle, when not empty) at at, in a

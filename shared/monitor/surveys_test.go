@@ -306,7 +306,7 @@ func TestSurveyEligibility(t *testing.T) {
 	f := newSurveyFixture(t)
 	ctx := t.Context()
 	resolved := surveyT0.Add(time.Hour)
-	cust := func(n int) string { return fmt.Sprintf("29%018d", 200+n) }
+	cust := func(n int) string { return fmt.Sprintf("29%017d", 200+n) }
 
 	reopened := f.dmCase(cust(1), resolved)
 	f.dm(cust(1), true, "otra cosa más", resolved.Add(5*time.Minute)) // reopens within the grace period
@@ -422,7 +422,7 @@ func TestSurveyBudget(t *testing.T) {
 	f := newSurveyFixture(t)
 	resolved := surveyT0.Add(time.Hour)
 	for i := range monitor.DefaultSurveysPerRun + 2 {
-		f.dmCase(fmt.Sprintf("29%018d", 400+i), resolved)
+		f.dmCase(fmt.Sprintf("29%017d", 400+i), resolved)
 	}
 	now := resolved.Add(11 * time.Minute)
 	for range monitor.DefaultSurveyDMsPerWindow {

@@ -79,7 +79,7 @@ func TestDueSurveys(t *testing.T) {
 	ctx := t.Context()
 	var ids []string
 	for i := range 4 {
-		ids = append(ids, mustAppend(t, s, dm(xid(310+i), customer+string(rune('0'+i)), true, t0), "").CaseID)
+		ids = append(ids, mustAppend(t, s, dm(xid(310+i), customer[:len(customer)-1]+string(rune('0'+i)), true, t0), "").CaseID)
 	}
 	resolved := []time.Time{t0.Add(3 * time.Hour), t0.Add(time.Hour), t0.Add(2 * time.Hour), t0.Add(10 * time.Hour)}
 	for i, id := range ids {

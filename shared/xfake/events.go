@@ -96,12 +96,12 @@ type collector struct {
 	seenUsers set
 }
 
-// addPost collects p once. A post whose id is not one the fake can hold (a
-// decimal X id, care.IsID, that fits X's 64 bits) is left out: X would hold no
+// addPost collects p once. A post whose id is not an X id (care.IsID: a decimal
+// of X's 64 bits, which the fake's parseID agrees with) is left out: X would hold no
 // such post, and a webhook delivery carrying one is the webhook's to judge (it
 // quarantines it).
 func (c *collector) addPost(p Post) {
-	if _, ok := parseID(p.ID); !ok || !care.IsID(p.ID) || c.seenPosts[p.ID] {
+	if !care.IsID(p.ID) || c.seenPosts[p.ID] {
 		return
 	}
 	c.seenPosts[p.ID] = true
