@@ -39,6 +39,8 @@ const (
 	inbound = "e2e-inbound"
 	dlq     = "e2e-inbound-dlq"
 	outbox  = "e2e-outbound"
+	// outboxDLQ is the outbound queue's dead-letter queue (the agent API redrives it).
+	outboxDLQ = "e2e-outbound-dlq"
 	// alertInbox is subscribed to the alert topic, as an e-mail address would be.
 	alertInbox = "e2e-alert-inbox"
 	secret     = "e2e-consumer-secret"
@@ -97,7 +99,7 @@ func setup(m *testing.M) (int, error) {
 	if err := system.store.CreateTable(ctx); err != nil {
 		return 0, err
 	}
-	system.sqs, err = localsqs.Start(localsqs.Queue{Name: inbound}, localsqs.Queue{Name: dlq}, localsqs.Queue{Name: outbox}, localsqs.Queue{Name: alertInbox})
+	system.sqs, err = localsqs.Start(localsqs.Queue{Name: inbound}, localsqs.Queue{Name: dlq}, localsqs.Queue{Name: outbox}, localsqs.Queue{Name: outboxDLQ}, localsqs.Queue{Name: alertInbox})
 	if err != nil {
 		return 0, err
 	}
@@ -156,18 +158,7 @@ func startFunction(t *testing.T, name string, extraEnv ...string) *lambdafake.Ru
 	if name == "reply" {
 		rt.Timeout = 90 * time.Second // as the stack gives it (infra.ReplyFunction)
 	}
-	env := append([]string{
-		"AWS_ENDPOINT_URL_DYNAMODB=" + system.dyn.Endpoint,
-		"AWS_ENDPOINT_URL_SQS=" + system.sqs.Endpoint,
-		"PAJARITO_TABLE=" + table,
-		"PAJARITO_INBOUND_QUEUE_URL=" + system.sqs.QueueURL(inbound),
-		"PAJARITO_INBOUND_DLQ_URL=" + system.sqs.QueueURL(dlq),
-		"PAJARITO_OUTBOUND_QUEUE_URL=" + system.sqs.QueueURL(outbox),
-		"AWS_ENDPOINT_URL_SNS=" + system.sqs.Endpoint,
-		"PAJARITO_ALERT_TOPIC_ARN=" + system.alerts,
-		"X_CONSUMER_SECRET=" + secret,
-	}, extraEnv...)
-	fn, err := rt.StartFunction(t.Context(), filepath.Join(system.bins, name, "bootstrap"), env)
+	fn, err := rt.StartFunction(t.Context(), filepath.Join(system.bins, name, "bootstrap"), functionEnv(extraEnv...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +169,27 @@ func startFunction(t *testing.T, name string, extraEnv ...string) *lambdafake.Ru
 		}
 	})
 	return rt
+}
+
+// functionEnv is the environment of a function: the package's DynamoDB, queues
+// and alert topic, then extraEnv (whose entries win).
+func functionEnv(extraEnv ...string) []string {
+	return append([]string{
+		"AWS_ENDPOINT_URL_DYNAMODB=" + system.dyn.Endpoint,
+		"AWS_ENDPOINT_URL_SQS=" + system.sqs.Endpoint,
+		"PAJARITO_TABLE=" + table,
+		"PAJARITO_INBOUND_QUEUE_URL=" + system.sqs.QueueURL(inbound),
+		"PAJARITO_INBOUND_DLQ_URL=" + system.sqs.QueueURL(dlq),
+		"PAJARITO_OUTBOUND_QUEUE_URL=" + system.sqs.QueueURL(outbox),
+		"PAJARITO_OUTBOUND_DLQ_URL=" + system.sqs.QueueURL(outboxDLQ),
+		"PAJARITO_INBOUND_QUEUE_ARN=" + localsqs.ARN(inbound),
+		"PAJARITO_INBOUND_DLQ_ARN=" + localsqs.ARN(dlq),
+		"PAJARITO_OUTBOUND_QUEUE_ARN=" + localsqs.ARN(outbox),
+		"PAJARITO_OUTBOUND_DLQ_ARN=" + localsqs.ARN(outboxDLQ),
+		"AWS_ENDPOINT_URL_SNS=" + system.sqs.Endpoint,
+		"PAJARITO_ALERT_TOPIC_ARN=" + system.alerts,
+		"X_CONSUMER_SECRET=" + secret,
+	}, extraEnv...)
 }
 
 // httpRequest is an API Gateway HTTP API (payload 2.0) request event.

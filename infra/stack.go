@@ -138,6 +138,15 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	agentAPIEnv := map[string]*string{
 		wire.EnvTable:         b.table.TableName(),
 		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
+		// Quarantined deliveries go back to the inbound queue; the dead-letter
+		// queues are redriven to their source queues (by ARN: SQS's move tasks).
+		wire.EnvInboundQueue:     b.inbound.Queue.QueueUrl(),
+		wire.EnvInboundQueueARN:  b.inbound.Queue.QueueArn(),
+		wire.EnvInboundDLQ:       b.inbound.DLQ.QueueUrl(),
+		wire.EnvInboundDLQARN:    b.inbound.DLQ.QueueArn(),
+		wire.EnvOutboundQueueARN: b.outbound.Queue.QueueArn(),
+		wire.EnvOutboundDLQ:      b.outbound.DLQ.QueueUrl(),
+		wire.EnvOutboundDLQARN:   b.outbound.DLQ.QueueArn(),
 	}
 	if auth.Console != nil {
 		agentAPIEnv[wire.EnvConsole] = auth.Console // how the console signs agents in
@@ -149,6 +158,15 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.grantTable(agentAPI, append(tableReadActions, tableWriteActions...)...)
 	b.outbound.Queue.Grant(agentAPI, jsii.String("sqs:SendMessage"))
 	b.useAlerts(agentAPI)
+	// Operators put quarantined deliveries back on the inbound queue, and move
+	// dead letters back to their queue with SQS's message move task, which needs
+	// the start and list calls, receive, delete and attributes on the dead-letter
+	// queue (the depths the API reports, too) and send on the destination.
+	b.inbound.Queue.Grant(agentAPI, jsii.String("sqs:SendMessage"))
+	for _, q := range []queueWithDLQ{b.inbound, b.outbound} {
+		q.DLQ.Grant(agentAPI, jsii.String("sqs:StartMessageMoveTask"), jsii.String("sqs:ListMessageMoveTasks"),
+			jsii.String("sqs:ReceiveMessage"), jsii.String("sqs:DeleteMessage"), jsii.String("sqs:GetQueueAttributes"))
+	}
 
 	reply := b.newFunction(ReplyFunction, map[string]*string{
 		wire.EnvTable:         b.table.TableName(),

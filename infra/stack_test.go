@@ -456,14 +456,16 @@ func TestEnvironment(t *testing.T) {
 	secretID, _ := s.only(t, "AWS::SecretsManager::Secret")
 	topicID, _ := s.only(t, "AWS::SNS::Topic")
 	inbound, dlq := s.queues(t)
-	outbound := s.outbound(t)
+	outbound, outboundDLQ := s.queue(t, "Outbound")
 	want := map[string]map[string]string{
-		"webhook":  {wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
-		"process":  {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
-		"agentapi": {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
-		"listen":   {wire.EnvTable: tableID, wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
-		"reply":    {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvXSecretID: secretID, wire.EnvAlertTopic: topicID},
-		"monitor":  {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
+		"webhook": {wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
+		"process": {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
+		"agentapi": {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID,
+			wire.EnvInboundQueue: inbound, wire.EnvInboundQueueARN: inbound, wire.EnvInboundDLQ: dlq, wire.EnvInboundDLQARN: dlq,
+			wire.EnvOutboundQueueARN: outbound, wire.EnvOutboundDLQ: outboundDLQ, wire.EnvOutboundDLQARN: outboundDLQ},
+		"listen":  {wire.EnvTable: tableID, wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
+		"reply":   {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvXSecretID: secretID, wire.EnvAlertTopic: topicID},
+		"monitor": {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
 	}
 	if len(want) != len(Functions()) {
 		t.Errorf("the test knows the environment of %d functions, the stack deploys %d", len(want), len(Functions()))
@@ -864,7 +866,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	secretID, _ := s.only(t, "AWS::SecretsManager::Secret")
 	topicID, _ := s.only(t, "AWS::SNS::Topic")
 	inbound, dlq := s.queues(t)
-	outbound := s.outbound(t)
+	outbound, outboundDLQ := s.queue(t, "Outbound")
 	roles := s.roleStatements(t)
 
 	table := map[string][]string{
@@ -898,12 +900,21 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	}
 	// action -> resource logical ids.
 	want := map[string]map[string][]string{
-		"webhook":  merge(xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
-		"process":  merge(table, consume(inbound), publish, map[string][]string{"sqs:SendMessage": sorted(dlq, outbound)}),
-		"agentapi": merge(table, publish, map[string][]string{"sqs:SendMessage": {outbound}}),
-		"listen":   merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
-		"reply":    merge(table, xSecret, consume(outbound), publish),
-		"monitor":  merge(table, publish, map[string][]string{"sqs:SendMessage": {outbound}}),
+		"webhook": merge(xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
+		"process": merge(table, consume(inbound), publish, map[string][]string{"sqs:SendMessage": sorted(dlq, outbound)}),
+		// Replies to the outbound queue; quarantined deliveries back to the inbound
+		// queue; dead letters back to theirs with SQS's move tasks.
+		"agentapi": merge(table, publish, map[string][]string{
+			"sqs:SendMessage":          sorted(outbound, inbound),
+			"sqs:StartMessageMoveTask": sorted(dlq, outboundDLQ),
+			"sqs:ListMessageMoveTasks": sorted(dlq, outboundDLQ),
+			"sqs:ReceiveMessage":       sorted(dlq, outboundDLQ),
+			"sqs:DeleteMessage":        sorted(dlq, outboundDLQ),
+			"sqs:GetQueueAttributes":   sorted(dlq, outboundDLQ),
+		}),
+		"listen":  merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
+		"reply":   merge(table, xSecret, consume(outbound), publish),
+		"monitor": merge(table, publish, map[string][]string{"sqs:SendMessage": {outbound}}),
 	}
 	if len(want) != len(Functions()) {
 		t.Errorf("the test knows the grants of %d functions, the stack deploys %d", len(want), len(Functions()))

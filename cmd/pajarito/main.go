@@ -6,6 +6,8 @@
 //	pajarito report [--url URL] [--token T] [--from DAY] [--to DAY] [--lang es|en] [-o report.html]
 //	pajarito webhook register --url URL [--api xaa|aaa|both] [--user-id ID] [--dry-run]
 //	pajarito webhook list|delete ...
+//	pajarito quarantine list|retry [--url API] [--token T] ...
+//	pajarito dlq redrive [--queue inbound|outbound|all] [--url API] [--token T]
 package main
 
 import (
@@ -34,6 +36,8 @@ Usage:
   pajarito report [flags]        write the service report (HTML) from the agent API's data
   pajarito webhook COMMAND       register the stack's webhook with X and subscribe the brand (register, list, delete)
   pajarito quarantine list       the deliveries the processor could not read, and why
+  pajarito quarantine retry      put them back on the inbound queue once a fix is deployed (--id ID ... or --all)
+  pajarito dlq redrive           move dead letters back to their queue (--queue inbound|outbound|all)
 
 Run "pajarito COMMAND -h" for a command's flags.
 `
@@ -69,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runWebhook(ctx, args[1:], stdout, stderr)
 	case "quarantine":
 		return runQuarantine(ctx, args[1:], stdout, stderr)
+	case "dlq":
+		return runDLQ(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,39 +1,17 @@
 package main
 
 import (
-	"bytes"
-	"log/slog"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pajarito-care/pajarito/shared/config"
-	"github.com/pajarito-care/pajarito/shared/localdev"
-	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 // TestQuarantineList: a delivery the processor cannot read shows up in
 // `pajarito quarantine list`, with why.
 func TestQuarantineList(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(filepath.Join(root, "pajarito.json"), func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
 	const token = "quarantine-test-token"
 	secret := []byte("s")
-	sys, err := localdev.Start(t.Context(), localdev.Options{
-		Addr: "127.0.0.1:0", Config: cfg, Secret: secret, AgentToken: token, Root: root,
-		SeedEvents: filepath.Join(root, "events"), Log: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sys, cfg := startLocal(t, "", token, secret)
 	defer sys.Close()
 
 	var out syncBuffer
@@ -43,14 +21,7 @@ func TestQuarantineList(t *testing.T) {
 	if !strings.Contains(out.String(), "No quarantined delivery") {
 		t.Errorf("an empty quarantine lists:\n%s", out.String())
 	}
-	body := []byte(`{"for_user_id":"` + cfg.Brand.ID + `","tweet_create_events":[{"id_str":"-1","text":"@PajaritoAir hola","created_at":"Tue Aug 18 15:47:03 +0000 2026","user":{"id_str":"900001"}}]}`)
-	req, _ := http.NewRequest(http.MethodPost, sys.URL+"/webhooks/x", bytes.NewReader(body))
-	req.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign(secret, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	postUnreadable(t, sys.URL, cfg.Brand.ID, secret)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		out = syncBuffer{}
 		if err := run(t.Context(), []string{"quarantine", "list", "--url", sys.URL, "--token", token}, &out, &out); err != nil {

@@ -2,8 +2,10 @@
 // case's conversation, the customer's other cases, claiming and assigning cases,
 // replies (and their dry run, which lints a reply while the agent writes it),
 // internal notes, corrections of the classifier's labels, priority and
-// department, resolving, agents' profiles, crisis mode, the reply templates and
-// the queue messages the processor could not process (quarantined).
+// department, resolving, agents' profiles, crisis mode, the reply templates, the
+// queue messages the processor could not process (quarantined, and put back on
+// the inbound queue once fixed) and the dead-letter queues (their depth, and
+// moving their messages back).
 // It is a plain net/http handler, served by the local dev system and, through an
 // API Gateway adapter, by the agentapi Lambda function. Its routes (Routes) are
 // described by an OpenAPI 3 document served at GET /v1/openapi.json.
@@ -38,6 +40,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/httpjson"
 	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
 
@@ -72,7 +75,33 @@ type Store interface {
 
 	// ListQuarantine returns up to limit quarantined queue messages, newest first.
 	ListQuarantine(ctx context.Context, limit int) ([]store.Quarantined, error)
+	// PendingQuarantine, ClaimQuarantined, RequeuedQuarantined and
+	// ReleaseQuarantined put quarantined messages back on the inbound queue, each
+	// once (POST /v1/quarantine/retry).
+	PendingQuarantine(ctx context.Context, ids []string, after string, limit int) ([]store.Quarantined, string, error)
+	ClaimQuarantined(ctx context.Context, q store.Quarantined, lease time.Duration) (string, error)
+	RequeuedQuarantined(ctx context.Context, q store.Quarantined, token string) error
+	ReleaseQuarantined(ctx context.Context, q store.Quarantined, token string) error
 }
+
+// Inbox is the inbound queue, where deliveries wait for the processor
+// (*queue.Sender implements it). Quarantined deliveries go back through it.
+type Inbox interface {
+	SendBodies(ctx context.Context, bodies []string) error
+}
+
+// DeadLetters are the dead-letter queues of the inbound and outbound queues, named
+// QueueInbound and QueueOutbound (*queue.Redrive implements it).
+type DeadLetters interface {
+	Depths(ctx context.Context) ([]queue.Depth, error)
+	Redrive(ctx context.Context, name string) (queue.Redriven, error)
+}
+
+// The queues' names in the API (GET /v1/dlq, POST /v1/dlq/redrive).
+const (
+	QueueInbound  = "inbound"
+	QueueOutbound = "outbound"
+)
 
 // CrisisMonitor reads and sets crisis mode (*protocol.Monitor implements it).
 type CrisisMonitor interface {
@@ -91,7 +120,11 @@ type Deps struct {
 	// Outbox is the outbound queue, where agents' replies wait for the reply
 	// sender.
 	Outbox protocol.Outbox
-	Auth   Authenticator
+	// Inbox is the inbound queue, where retried quarantined deliveries go.
+	Inbox Inbox
+	// DeadLetters moves dead letters back to their queues.
+	DeadLetters DeadLetters
+	Auth        Authenticator
 	// Log receives failures and an audit line per change; nil means slog.Default().
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -117,7 +150,8 @@ func New(d Deps) (*API, error) {
 		nil  bool
 	}{
 		{"Store", d.Store == nil}, {"Engine", d.Engine == nil}, {"Crisis", d.Crisis == nil},
-		{"Outbox", d.Outbox == nil}, {"Auth", d.Auth == nil},
+		{"Outbox", d.Outbox == nil}, {"Inbox", d.Inbox == nil}, {"DeadLetters", d.DeadLetters == nil},
+		{"Auth", d.Auth == nil},
 	} {
 		if dep.nil {
 			missing = append(missing, dep.name)

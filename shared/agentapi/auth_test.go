@@ -144,7 +144,7 @@ func gatewayAPI(t *testing.T, s *store.Store, rec *recorder) *agentapi.API {
 		t.Fatal(err)
 	}
 	api, err := agentapi.New(agentapi.Deps{
-		Store: rec, Engine: eng, Crisis: eng.Monitor(s, nil, nil), Outbox: &outbox{},
+		Store: rec, Engine: eng, Crisis: eng.Monitor(s, nil, nil), Outbox: &outbox{}, Inbox: &inbox{}, DeadLetters: &deadLetters{},
 		Auth: agentapi.GatewayJWT{}, Log: slog.New(slog.DiscardHandler), Now: clock,
 	})
 	if err != nil {
@@ -259,9 +259,9 @@ func TestStaticToken(t *testing.T) {
 func TestNewNamesMissingDependencies(t *testing.T) {
 	_, err := agentapi.New(agentapi.Deps{Auth: testTokens})
 	if err == nil {
-		t.Fatal("New accepted no store, engine, crisis monitor or outbox")
+		t.Fatal("New accepted no store, engine, crisis monitor, outbox, inbox or dead-letter queues")
 	}
-	for _, dep := range []string{"Store", "Engine", "Crisis", "Outbox"} {
+	for _, dep := range []string{"Store", "Engine", "Crisis", "Outbox", "Inbox", "DeadLetters"} {
 		if !strings.Contains(err.Error(), "Deps."+dep) {
 			t.Errorf("error %q does not name Deps.%s", err, dep)
 		}

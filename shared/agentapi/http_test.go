@@ -26,6 +26,8 @@ var bodyRoutes = []struct {
 	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/reopen", `{}`},
 	{http.MethodPut, "/v1/agents/me", `{"display_name":"Local"}`},
 	{http.MethodPut, "/v1/crisis/delays", `{"active":false}`},
+	{http.MethodPost, "/v1/quarantine/retry", `{"all":true}`},
+	{http.MethodPost, "/v1/dlq/redrive", `{"queue":"all"}`},
 }
 
 // TestBodyRoutesAreTheTable checks bodyRoutes covers every route that is not a GET.

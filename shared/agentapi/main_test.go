@@ -20,6 +20,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
@@ -186,6 +187,53 @@ func (o *outbox) queued() []care.ReplyRequest {
 	return slices.Clone(o.reqs)
 }
 
+// inbox records the bodies sent to the inbound queue; fail makes SendBodies fail.
+type inbox struct {
+	mu     sync.Mutex
+	bodies []string
+	calls  int
+	fail   atomic.Bool
+}
+
+func (q *inbox) SendBodies(_ context.Context, bodies []string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.calls++
+	if q.fail.Load() {
+		return errors.New("inbound queue unreachable: dial tcp 10.0.0.2:443")
+	}
+	q.bodies = append(q.bodies, bodies...)
+	return nil
+}
+
+func (q *inbox) sent() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.bodies)
+}
+
+// deadLetters stands for the dead-letter queues: Depths answers depths (or
+// depthErr); Redrive answers results[name] and errs[name], and records the names.
+type deadLetters struct {
+	mu       sync.Mutex
+	depths   []queue.Depth
+	depthErr error
+	results  map[string]queue.Redriven
+	errs     map[string]error
+	redriven []string
+}
+
+func (d *deadLetters) Depths(context.Context) ([]queue.Depth, error) {
+	return d.depths, d.depthErr
+}
+
+func (d *deadLetters) Redrive(_ context.Context, name string) (queue.Redriven, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.redriven = append(d.redriven, name)
+	return d.results[name], d.errs[name]
+}
+
 // testConfig is the default protocol with crisis topics.
 func testConfig() protocol.Config {
 	c := protocol.DefaultConfig()
@@ -201,6 +249,8 @@ type env struct {
 	base   string
 	store  *store.Store
 	outbox *outbox
+	inbox  *inbox
+	dlq    *deadLetters
 	engine *protocol.Engine
 	logs   *syncBuffer
 }
@@ -213,7 +263,7 @@ func serve(t *testing.T, st *store.Store, storeOverride agentapi.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{store: st, outbox: &outbox{}, engine: eng, logs: &syncBuffer{}}
+	e := &env{store: st, outbox: &outbox{}, inbox: &inbox{}, dlq: &deadLetters{}, engine: eng, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, nil))
 	var as agentapi.Store = st
 	if storeOverride != nil {
@@ -221,7 +271,7 @@ func serve(t *testing.T, st *store.Store, storeOverride agentapi.Store) *env {
 	}
 	api, err := agentapi.New(agentapi.Deps{
 		Store: as, Engine: eng, Crisis: eng.Monitor(st, nil, log), Outbox: e.outbox,
-		Auth: testTokens, Log: log, Now: clock,
+		Inbox: e.inbox, DeadLetters: e.dlq, Auth: testTokens, Log: log, Now: clock,
 	})
 	if err != nil {
 		t.Fatal(err)

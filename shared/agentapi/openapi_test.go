@@ -14,6 +14,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/metrics"
 	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/report"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
@@ -207,11 +208,17 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Histogram": report.Histogram{}, "HistogramBin": report.Bin{}, "DayCSAT": report.DayCSAT{},
 		// GET /v1/quarantine.
 		"QuarantineList": agentapi.QuarantineList{}, "QuarantinedDelivery": agentapi.QuarantinedDelivery{},
+		// POST /v1/quarantine/retry.
+		"QuarantineRetryResult": agentapi.QuarantineRetryResult{}, "RetryOutcome": agentapi.RetryOutcome{},
+		// GET /v1/dlq and POST /v1/dlq/redrive.
+		"DLQList": agentapi.DLQList{}, "DLQDepth": queue.Depth{}, "MoveTask": queue.MoveTask{},
+		"DLQRedriveResult": agentapi.DLQRedriveResult{}, "DLQRedriven": agentapi.DLQRedriven{},
 	}
 	requests := map[string]any{
 		"AssignRequest": agentapi.AssignRequest{}, "UnassignRequest": agentapi.UnassignRequest{},
 		"ReplyBody": agentapi.ReplyRequest{}, "LintBody": agentapi.ReplyRequest{}, "NoteBody": agentapi.NoteRequest{}, "LabelsBody": agentapi.LabelsRequest{},
 		"TriageBody": agentapi.TriageRequest{}, "ProfileBody": agentapi.ProfileRequest{}, "CrisisBody": agentapi.CrisisRequest{},
+		"QuarantineRetryRequest": agentapi.QuarantineRetryRequest{}, "DLQRedriveBody": agentapi.DLQRedriveRequest{},
 		"EmptyRequest": struct{}{},
 	}
 	check := func(name string, v any, request bool) {

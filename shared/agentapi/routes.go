@@ -46,6 +46,9 @@ var routes = []Route{
 	{http.MethodGet, "/v1/staffing", "getStaffing", (*API).getStaffing},
 	{http.MethodGet, "/v1/report", "getReport", (*API).getReport},
 	{http.MethodGet, "/v1/quarantine", "listQuarantine", (*API).listQuarantine},
+	{http.MethodPost, "/v1/quarantine/retry", "retryQuarantine", (*API).retryQuarantine},
+	{http.MethodGet, "/v1/dlq", "listDLQ", (*API).listDLQ},
+	{http.MethodPost, "/v1/dlq/redrive", "redriveDLQ", (*API).redriveDLQ},
 	{http.MethodGet, "/v1/openapi.json", "getOpenAPI", (*API).openAPI},
 }
 

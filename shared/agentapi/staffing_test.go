@@ -40,14 +40,14 @@ func serveMeasured(t *testing.T, now time.Time, s config.Staffing, storeOverride
 		t.Fatal(err)
 	}
 	st := newStore(t)
-	e := &env{store: st, outbox: &outbox{}, engine: eng, logs: &syncBuffer{}}
+	e := &env{store: st, outbox: &outbox{}, inbox: &inbox{}, dlq: &deadLetters{}, engine: eng, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, nil))
 	var as agentapi.Store = st
 	if storeOverride != nil {
 		as = storeOverride
 	}
 	api, err := agentapi.New(agentapi.Deps{
-		Store: as, Engine: eng, Crisis: eng.Monitor(st, nil, log), Outbox: e.outbox,
+		Store: as, Engine: eng, Crisis: eng.Monitor(st, nil, log), Outbox: e.outbox, Inbox: e.inbox, DeadLetters: e.dlq,
 		Auth: testTokens, Log: log, Now: func() time.Time { return now }, Staffing: s, Brand: "PajaritoAir",
 	})
 	if err != nil {

@@ -6,6 +6,8 @@
 //	                       outbound queues, each with its DLQ
 //	SQS event source     → a queue.Poller per queue, honouring batchItemFailures:
 //	                       inbound → the processor, outbound → the reply sender
+//	SQS DLQ redrive      → dead letters moved by hand (queue.Redrive: goaws has
+//	                       no message move tasks), through the journal
 //	DynamoDB             → dynalite as a child process (package dynalite), with its
 //	                       data under Options.DataDir
 //	API Gateway JWT auth → a bearer token (Options.AgentToken)
@@ -35,8 +37,12 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/config"
@@ -244,8 +250,15 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	}
 	mon.Metrics, mon.Now = io.Discard, s.clock
 
+	// goaws has no message move tasks: dead letters move by hand, through the
+	// journal (when the data is on disk), which keeps what moves.
+	deadLetters := &queue.Redrive{Client: localQueues{API: sqsClient, goaws: goaws}, Log: log, Queues: []queue.DeadLetterQueue{
+		s.deadLetterQueue(agentapi.QueueInbound, InboundQueue, InboundDLQ),
+		s.deadLetterQueue(agentapi.QueueOutbound, OutboundQueue, OutboundDLQ),
+	}}
 	api, err := agentapi.New(agentapi.Deps{
 		Store: s.Store, Engine: pipe.Engine, Crisis: pipe.Crisis, Outbox: outbound, Log: log, Now: s.clock,
+		Inbox: inbound, DeadLetters: deadLetters,
 		Auth:     agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
 		Staffing: o.Config.Staffing, Brand: o.Config.Brand.Handle,
 	})
@@ -304,6 +317,38 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		})
 	}()
 	return s, nil
+}
+
+// deadLetterQueue is the local dead-letter queue dlq of the queue source, which
+// the agent API names name.
+func (s *System) deadLetterQueue(name, source, dlq string) queue.DeadLetterQueue {
+	return queue.DeadLetterQueue{
+		Name: name, URL: s.sqs.QueueURL(dlq), ARN: localsqs.ARN(dlq),
+		SourceURL: s.sqs.QueueURL(source), SourceARN: localsqs.ARN(source),
+	}
+}
+
+// localQueues is the local SQS as a queue.Redrive uses it: messages move through
+// API (the journal, when the data is on disk); depths come from goaws, corrected
+// for its quirk: its ApproximateNumberOfMessages counts the messages in flight
+// too (see package localsqs).
+type localQueues struct {
+	queue.API
+	goaws *sqs.Client
+}
+
+func (q localQueues) GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error) {
+	out, err := q.goaws.GetQueueAttributes(ctx, in, optFns...)
+	if err != nil {
+		return nil, err
+	}
+	visible, inFlight := string(sqstypes.QueueAttributeNameApproximateNumberOfMessages), string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)
+	all, err1 := strconv.Atoi(out.Attributes[visible])
+	flying, err2 := strconv.Atoi(out.Attributes[inFlight])
+	if err1 == nil && err2 == nil {
+		out.Attributes[visible] = strconv.Itoa(max(all-flying, 0))
+	}
+	return out, nil
 }
 
 // startX builds the listener over X, an X-compatible server, or the fake X API.

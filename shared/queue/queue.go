@@ -182,7 +182,7 @@ func Batches(bodies []string) ([][]types.SendMessageBatchRequestEntry, error) {
 		bytes int
 	)
 	for i, b := range bodies {
-		if err := checkBody(b); err != nil {
+		if err := CheckBody(b); err != nil {
 			return nil, fmt.Errorf("queue: message %d: %w", i, err)
 		}
 		if len(cur) == MaxBatchEntries || bytes+len(b) > MaxBatchBytes {
@@ -198,9 +198,10 @@ func Batches(bodies []string) ([][]types.SendMessageBatchRequestEntry, error) {
 	return out, nil
 }
 
-// checkBody applies SQS's rules for a message body: 1 byte to MaxBatchBytes, and only
-// #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF.
-func checkBody(b string) error {
+// CheckBody applies SQS's rules for a message body: 1 byte to MaxBatchBytes, and only
+// #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF. It
+// says whether a body can be sent again before anything is done about it.
+func CheckBody(b string) error {
 	if len(b) == 0 {
 		return errors.New("body is empty")
 	}

@@ -24,7 +24,8 @@ import (
 // sqsServer is the one goaws of this test binary (goaws is global).
 var sqsServer *localsqs.Server
 
-var testQueues = []string{"enqueue", "partial", "handler-error", "unknown-id", "panic", "dead", "dead-dlq", "run", "record"}
+var testQueues = []string{"enqueue", "partial", "handler-error", "unknown-id", "panic", "dead", "dead-dlq", "run", "record",
+	"redrive-src", "redrive-dlq", "redrive-fail-src", "redrive-fail-dlq", "redrive-task-src", "redrive-task-dlq"}
 
 func TestMain(m *testing.M) {
 	qs := make([]localsqs.Queue, len(testQueues))

@@ -16,7 +16,10 @@
 //   - deduplication of inbound messages by X id (channel + id), and from an X id to
 //     its case (deletions, and legacy replies that carry no conversation id): the
 //     claim item;
-//   - quarantined queue messages, newest first (ListQuarantine);
+//   - quarantined queue messages, newest first (ListQuarantine); oldest first
+//     for a retry, each held by one retry and then marked requeued, by
+//     conditional updates (PendingQuarantine, ClaimQuarantined,
+//     RequeuedQuarantined);
 //   - the brand account's authorisation state (revocations);
 //   - the scheduled listener's state: per source, a checkpoint (the highest post id
 //     read and the page sequence in progress, see Checkpoint); per month, what each

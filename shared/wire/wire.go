@@ -37,9 +37,17 @@ const (
 	EnvTable          = "PAJARITO_TABLE"
 	EnvInboundQueue   = "PAJARITO_INBOUND_QUEUE_URL"
 	EnvInboundDLQ     = "PAJARITO_INBOUND_DLQ_URL"
+	EnvOutboundDLQ    = "PAJARITO_OUTBOUND_DLQ_URL"
 	EnvConsumerSecret = "X_CONSUMER_SECRET"
 	EnvXSecretID      = "PAJARITO_X_SECRET_ID"
 	EnvLogLevel       = "PAJARITO_LOG_LEVEL"
+
+	// The queues' ARNs, for the agent API's dead-letter redrive (SQS's message
+	// move tasks name queues by ARN).
+	EnvInboundQueueARN  = "PAJARITO_INBOUND_QUEUE_ARN"
+	EnvInboundDLQARN    = "PAJARITO_INBOUND_DLQ_ARN"
+	EnvOutboundQueueARN = "PAJARITO_OUTBOUND_QUEUE_ARN"
+	EnvOutboundDLQARN   = "PAJARITO_OUTBOUND_DLQ_ARN"
 )
 
 // Logger returns the JSON logger every component logs through, at the level named
@@ -140,6 +148,12 @@ var settingHelp = map[string]string{
 	EnvOutboundQueue:  "the URL of the outbound SQS queue, where decided replies wait for the reply sender",
 	EnvAlertTopic:     "the ARN of the SNS topic for alerts (crisis, escalations, failed replies); the stack sets it from its AlertTopic",
 	EnvConsumerSecret: "the X app's consumer secret (API secret), the key X signs webhooks with (or set " + EnvXSecretID + " to the Secrets Manager secret holding it)",
+
+	EnvOutboundDLQ:      "the URL of the outbound dead-letter queue, where replies that failed every retry wait",
+	EnvInboundQueueARN:  "the ARN of the inbound SQS queue, where a redrive moves the inbound dead letters back",
+	EnvInboundDLQARN:    "the ARN of the inbound dead-letter queue, which a redrive empties",
+	EnvOutboundQueueARN: "the ARN of the outbound SQS queue, where a redrive moves the outbound dead letters back",
+	EnvOutboundDLQARN:   "the ARN of the outbound dead-letter queue, which a redrive empties",
 }
 
 // Settings lists, per function (functions/<name>), the environment variables its
@@ -149,7 +163,7 @@ var settingHelp = map[string]string{
 var Settings = map[string][]string{
 	"webhook":  {EnvInboundQueue},
 	"process":  {EnvTable, EnvInboundDLQ, EnvOutboundQueue, EnvAlertTopic},
-	"agentapi": {EnvTable, EnvOutboundQueue, EnvAlertTopic},
+	"agentapi": {EnvTable, EnvOutboundQueue, EnvAlertTopic, EnvInboundQueue, EnvInboundQueueARN, EnvInboundDLQ, EnvInboundDLQARN, EnvOutboundQueueARN, EnvOutboundDLQ, EnvOutboundDLQARN},
 	"listen":   {EnvTable, EnvInboundQueue},
 	"reply":    {EnvTable, EnvOutboundQueue, EnvAlertTopic},
 	"monitor":  {EnvTable, EnvOutboundQueue, EnvAlertTopic},
@@ -251,6 +265,8 @@ func Processor(ctx context.Context, getenv func(string) string, log *slog.Logger
 // requests are authenticated by API Gateway's JWT authorizer; agents' replies go
 // to the outbound queue, and crises opened or closed by hand alert the team. The
 // care protocol (engine and crisis monitor) is built as the processor's.
+// Quarantined deliveries retried go to the inbound queue; the dead-letter queues
+// are redriven with SQS's message move tasks.
 func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
 	su, err := load(ctx, getenv, Settings["agentapi"]...)
 	if err != nil {
@@ -261,14 +277,21 @@ func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger)
 		return nil, err
 	}
 	st := NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log)
-	outbox := &queue.Sender{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvOutboundQueue], Log: log}
+	sqsClient := sqs.NewFromConfig(su.aws)
+	outbox := &queue.Sender{Client: sqsClient, URL: su.env[EnvOutboundQueue], Log: log}
 	pipe, err := Pipeline(su.cfg, st, outbox, alerts, log)
 	if err != nil {
 		return nil, err
 	}
+	deadLetters := &queue.Redrive{Client: sqsClient, MoveTasks: sqsClient, Log: log, Queues: []queue.DeadLetterQueue{
+		{Name: agentapi.QueueInbound, URL: su.env[EnvInboundDLQ], ARN: su.env[EnvInboundDLQARN], SourceURL: su.env[EnvInboundQueue], SourceARN: su.env[EnvInboundQueueARN]},
+		{Name: agentapi.QueueOutbound, URL: su.env[EnvOutboundDLQ], ARN: su.env[EnvOutboundDLQARN], SourceURL: su.env[EnvOutboundQueue], SourceARN: su.env[EnvOutboundQueueARN]},
+	}}
 	api, err := agentapi.New(agentapi.Deps{
 		Store: st, Engine: pipe.Engine, Crisis: pipe.Crisis, Outbox: outbox, Auth: agentapi.GatewayJWT{}, Log: log,
-		Staffing: su.cfg.Staffing, Brand: su.cfg.Brand.Handle,
+		Inbox:       &queue.Sender{Client: sqsClient, URL: su.env[EnvInboundQueue], Log: log},
+		DeadLetters: deadLetters,
+		Staffing:    su.cfg.Staffing, Brand: su.cfg.Brand.Handle,
 	})
 	if err != nil {
 		return nil, err

@@ -112,7 +112,8 @@ var builders = []struct {
 	}, []string{wire.EnvTable, wire.EnvOutboundQueue, wire.EnvAlertTopic}},
 	{"AgentAPI", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.AgentAPI(ctx, getenv, log)
-	}, []string{wire.EnvTable, wire.EnvOutboundQueue, wire.EnvAlertTopic}},
+	}, []string{wire.EnvTable, wire.EnvOutboundQueue, wire.EnvAlertTopic, wire.EnvInboundQueue, wire.EnvInboundQueueARN,
+		wire.EnvInboundDLQ, wire.EnvInboundDLQARN, wire.EnvOutboundQueueARN, wire.EnvOutboundDLQ, wire.EnvOutboundDLQARN}},
 }
 
 // allVars are every builder's variables, with values.
@@ -123,6 +124,12 @@ var allVars = map[string]string{
 	wire.EnvOutboundQueue:  "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
 	wire.EnvTable:          "pajarito",
 	wire.EnvAlertTopic:     "arn:aws:sns:us-east-1:123456789012:pajarito-alerts",
+
+	wire.EnvOutboundDLQ:      "https://sqs.us-east-1.amazonaws.com/123456789012/outbound-dlq",
+	wire.EnvInboundQueueARN:  "arn:aws:sqs:us-east-1:123456789012:inbound",
+	wire.EnvInboundDLQARN:    "arn:aws:sqs:us-east-1:123456789012:inbound-dlq",
+	wire.EnvOutboundQueueARN: "arn:aws:sqs:us-east-1:123456789012:outbound",
+	wire.EnvOutboundDLQARN:   "arn:aws:sqs:us-east-1:123456789012:outbound-dlq",
 }
 
 func TestBuildersMissingSettings(t *testing.T) {
