@@ -166,7 +166,24 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	for _, q := range []queueWithDLQ{b.inbound, b.outbound} {
 		q.DLQ.Grant(agentAPI, jsii.String("sqs:StartMessageMoveTask"), jsii.String("sqs:ListMessageMoveTasks"),
 			jsii.String("sqs:ReceiveMessage"), jsii.String("sqs:DeleteMessage"), jsii.String("sqs:GetQueueAttributes"))
+		// The health checks (GET /v1/health) read the queues' depth too.
+		q.Queue.Grant(agentAPI, jsii.String("sqs:GetQueueAttributes"))
 	}
+	// The health checks ask X as the brand (a cheap owned read, the webhook and
+	// its subscriptions) and list the stack's alarms in ALARM: CloudFormation
+	// names them after the stack.
+	b.useXSecret(agentAPI)
+	agentAPI.AddEnvironment(jsii.String(wire.EnvAlarmPrefix), jsii.String(*b.stack.StackName()+"-"), nil)
+	agentAPI.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("cloudwatch:DescribeAlarms"),
+		Resources: &[]*string{b.stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String(*b.stack.StackName() + "-*"),
+			ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		})},
+	}))
+	suppress(agentAPI.Role(), "AwsSolutions-IAM5",
+		"CloudFormation names the stack's alarms <stack name>-<logical id>-<suffix>: the agent API's health check may list those (cloudwatch:DescribeAlarms, read-only) and no other alarm.",
+		&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:[A-Za-z][A-Za-z0-9-]*-\*$/g`)})
 
 	reply := b.newFunction(ReplyFunction, map[string]*string{
 		wire.EnvTable:         b.table.TableName(),

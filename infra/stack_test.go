@@ -460,7 +460,7 @@ func TestEnvironment(t *testing.T) {
 	want := map[string]map[string]string{
 		"webhook": {wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
 		"process": {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
-		"agentapi": {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID,
+		"agentapi": {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID, wire.EnvXSecretID: secretID,
 			wire.EnvInboundQueue: inbound, wire.EnvInboundQueueARN: inbound, wire.EnvInboundDLQ: dlq, wire.EnvInboundDLQARN: dlq,
 			wire.EnvOutboundQueueARN: outbound, wire.EnvOutboundDLQ: outboundDLQ, wire.EnvOutboundDLQARN: outboundDLQ},
 		"listen":  {wire.EnvTable: tableID, wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
@@ -494,6 +494,12 @@ func TestEnvironment(t *testing.T) {
 		for k, v := range env {
 			if k == wire.EnvConsole && name == "agentapi" {
 				continue // the console's settings, a JSON document (TestConsoleSettings)
+			}
+			if k == wire.EnvAlarmPrefix && name == "agentapi" {
+				if v != "Dev-" {
+					t.Errorf("agentapi: %s=%v, want the stack's name and a dash (Dev-), which starts its alarms' names", k, v)
+				}
+				continue
 			}
 			r := refs(v)
 			if len(r) != 1 {
@@ -910,7 +916,11 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			"sqs:ListMessageMoveTasks": sorted(dlq, outboundDLQ),
 			"sqs:ReceiveMessage":       sorted(dlq, outboundDLQ),
 			"sqs:DeleteMessage":        sorted(dlq, outboundDLQ),
-			"sqs:GetQueueAttributes":   sorted(dlq, outboundDLQ),
+			// The health checks: the queues' depth, X as the brand, the alarms.
+			"sqs:GetQueueAttributes":        sorted(dlq, outboundDLQ, inbound, outbound),
+			"secretsmanager:GetSecretValue": {secretID},
+			"secretsmanager:DescribeSecret": {secretID},
+			"cloudwatch:DescribeAlarms":     nil, // the stack's alarms, checked below
 		}),
 		"listen":  merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
 		"reply":   merge(table, xSecret, consume(outbound), publish),
@@ -949,6 +959,24 @@ func TestIAMLeastPrivilege(t *testing.T) {
 				}
 			}
 		}
+	}
+
+	// The agent API's health checks list the stack's own alarms, no others.
+	_, agentFn := s.function(t, "agentapi")
+	alarms := 0
+	for _, st := range roles[refs(agentFn["Role"])[0]] {
+		if !slices.Contains(st.Actions, "cloudwatch:DescribeAlarms") {
+			continue
+		}
+		for _, r := range st.Raw {
+			alarms++
+			if !strings.Contains(r, `:alarm:Dev-*"`) {
+				t.Errorf("the agent API may list the alarms %s, want the stack's own (alarm:Dev-*)", r)
+			}
+		}
+	}
+	if alarms == 0 {
+		t.Error("the agent API may not list the stack's alarms: GET /v1/health cannot report them")
 	}
 
 	// The processor may make every data call the store makes (store.API, less the
@@ -1583,7 +1611,9 @@ func TestNag(t *testing.T) {
 		"AwsSolutions-APIG4 Api/GET--healthz/Resource",
 		"AwsSolutions-APIG4 Api/GET--console/Resource",
 		"AwsSolutions-APIG4 Api/GET--console--{proxy+}/Resource",
-	}, roleFindings("ListenScheduleRole", "MonitorScheduleRole")...)
+	}, roleFindings("ListenScheduleRole", "MonitorScheduleRole",
+		"AgentApiRole", // the stack's alarms, <stack name>-*, for GET /v1/health
+	)...)
 	cognito := []string{"AwsSolutions-COG2 Agents/Resource", "AwsSolutions-COG3 Agents/Resource"}
 	var tracing []string // X-Ray's Resource "*" on every function's role
 	for _, f := range Functions() {

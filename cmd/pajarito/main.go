@@ -38,6 +38,7 @@ Usage:
   pajarito quarantine list       the deliveries the processor could not read, and why
   pajarito quarantine retry      put them back on the inbound queue once a fix is deployed (--id ID ... or --all)
   pajarito dlq redrive           move dead letters back to their queue (--queue inbound|outbound|all)
+  pajarito doctor                check a deployment (or the local system) end to end: what is wrong, and the fix
 
 Run "pajarito COMMAND -h" for a command's flags.
 `
@@ -46,10 +47,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		var quiet *exitError
+		if !errors.Is(err, flag.ErrHelp) && !(errors.As(err, &quiet) && quiet.err == nil) {
 			fmt.Fprintln(os.Stderr, "pajarito:", err)
 		}
-		os.Exit(2)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runQuarantine(ctx, args[1:], stdout, stderr)
 	case "dlq":
 		return runDLQ(ctx, args[1:], stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -43,24 +43,8 @@ PAJARITO_X_SECRET_ID naming the stack's secret (the XSecretName output) with the
 usual AWS credentials. The brand is pajarito.json's brand.id unless --user-id.
 `
 
-// xaaEvents are the X Activity API events the brand is subscribed to: every type
-// shared/xwebhook turns into messages, deletions or revocations. Reposts
-// (post.repost.create) are parsed but dropped, so they are not subscribed (X bills
-// per event delivered).
-//
-// post.reply.create, post.quote.create and oauth.revoke with a user_id filter are
-// not in docs.x.com's event list (2026-08); X refuses what it does not know, and
-// register reports that item as failed.
-var xaaEvents = []string{
-	xwebhook.EventPostMention,
-	xwebhook.EventPostReply,
-	xwebhook.EventPostQuote,
-	xwebhook.EventPostCreate,
-	xwebhook.EventPostDelete,
-	xwebhook.EventDMReceived,
-	xwebhook.EventDMSent,
-	xwebhook.EventOAuthRevoke,
-}
+// xaaEvents are the X Activity API events register subscribes the brand to.
+var xaaEvents = xwebhook.SubscribedEvents
 
 // subscriptionTag tags the subscriptions register creates (XAA deliveries carry it).
 const subscriptionTag = "pajarito"

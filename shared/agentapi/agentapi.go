@@ -38,6 +38,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/health"
 	"github.com/pajarito-care/pajarito/shared/httpjson"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
@@ -124,7 +125,10 @@ type Deps struct {
 	Inbox Inbox
 	// DeadLetters moves dead letters back to their queues.
 	DeadLetters DeadLetters
-	Auth        Authenticator
+	// Health runs the operator's checks of GET /v1/health; nil answers 501. Its
+	// WebhookURL, when empty, is the webhook on the request's origin.
+	Health *health.Checker
+	Auth   Authenticator
 	// Log receives failures and an audit line per change; nil means slog.Default().
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.

@@ -5,3 +5,6 @@ var AddHoursOfDay = addHoursOfDay
 
 // Summary exposes summary to the tests.
 var Summary = summary
+
+// WebhookURL exposes webhookURL to the tests.
+var WebhookURL = webhookURL

@@ -49,6 +49,7 @@ var routes = []Route{
 	{http.MethodPost, "/v1/quarantine/retry", "retryQuarantine", (*API).retryQuarantine},
 	{http.MethodGet, "/v1/dlq", "listDLQ", (*API).listDLQ},
 	{http.MethodPost, "/v1/dlq/redrive", "redriveDLQ", (*API).redriveDLQ},
+	{http.MethodGet, "/v1/health", "getHealth", (*API).getHealth},
 	{http.MethodGet, "/v1/openapi.json", "getOpenAPI", (*API).openAPI},
 }
 

@@ -69,8 +69,8 @@ func (c *Checker) account(ctx context.Context, _ time.Time) Check {
 
 // registered returns the app's webhook for WebhookURL (any webhook when
 // WebhookURL is not known).
-func (c *Checker) registered(ctx context.Context) (*xapi.Webhook, []xapi.Webhook, error) {
-	hooks, err := c.X.Webhooks(ctx)
+func (c *Checker) registered() (*xapi.Webhook, []xapi.Webhook, error) {
+	hooks, err := c.webhooks()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,7 +100,7 @@ func (c *Checker) webhook(ctx context.Context, _ time.Time) Check {
 	if c.X == nil {
 		return c.xUnavailable(CheckWebhook)
 	}
-	h, all, err := c.registered(ctx)
+	h, all, err := c.registered()
 	if err != nil {
 		return xFailed(CheckWebhook, "listing the app's webhooks (GET /2/webhooks)", err)
 	}
@@ -180,7 +180,7 @@ func (c *Checker) subscriptions(ctx context.Context, _ time.Time) Check {
 	if c.X == nil {
 		return c.xUnavailable(CheckSubscription)
 	}
-	h, _, err := c.registered(ctx)
+	h, _, err := c.registered()
 	if err != nil {
 		return xFailed(CheckSubscription, "listing the app's webhooks (GET /2/webhooks)", err)
 	}
@@ -367,9 +367,16 @@ func (c *Checker) deadLetters(ctx context.Context, _ time.Time) Check {
 	if len(names) > 1 {
 		queue = "all"
 	}
-	return fail(CheckDeadLetters, text(strings.Join(full, "; ")+": they were not handled after every retry", strings.Join(fullES, "; ")+": no se procesaron tras todos los reintentos"),
-		text("find the cause in the function's log (its errors name it), deploy the fix, then run pajarito dlq redrive --queue "+queue,
-			"busque la causa en el log de la función (sus errores la nombran), despliegue la corrección y ejecute pajarito dlq redrive --queue "+queue))
+	fix := text("find the cause in the function's log (its errors name it), deploy the fix, then run pajarito dlq redrive --queue "+queue,
+		"busque la causa en el log de la función (sus errores la nombran), despliegue la corrección y ejecute pajarito dlq redrive --queue "+queue)
+	if slices.Contains(names, "inbound") {
+		// The processor dead-letters what it quarantines, so that the alarm goes off.
+		if q, err := c.Store.ListQuarantine(ctx, 1); err == nil && len(q) > 0 {
+			fix["en"] += "; the inbound ones include the quarantined deliveries (pajarito quarantine list shows why each could not be read): the redrive sends them back too, and so would pajarito quarantine retry --all (either will do: the processor keeps each message once)"
+			fix["es"] += "; las de entrada incluyen las entregas en cuarentena (pajarito quarantine list dice por qué no se pudo leer cada una): la reinyección las devuelve también, igual que pajarito quarantine retry --all (basta con una: el procesador guarda cada mensaje una vez)"
+		}
+	}
+	return fail(CheckDeadLetters, text(strings.Join(full, "; ")+": they were not handled after every retry, or could not be read", strings.Join(fullES, "; ")+": no se procesaron tras todos los reintentos, o no se pudieron leer"), fix)
 }
 
 // quarantine checks for deliveries the processor could not read.

@@ -144,6 +144,10 @@ type Checker struct {
 	Alarms func(ctx context.Context) ([]string, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// webhooks lists the app's webhooks once per run (the webhook and
+	// subscriptions checks share it: X's limit on GET /2/webhooks is low).
+	webhooks func() ([]xapi.Webhook, error)
 }
 
 // check is one check's function.
@@ -179,6 +183,7 @@ func (c *Checker) Run(ctx context.Context) Report {
 		now = c.Now
 	}
 	at := now().UTC()
+	c = c.forRun(ctx)
 	results := make([]Check, len(checks))
 	var wg sync.WaitGroup
 	for i, ch := range checks {
@@ -206,6 +211,19 @@ func (c *Checker) Run(ctx context.Context) Report {
 		}
 	}
 	return rep
+}
+
+// forRun returns a copy of c for one run, which asks X for the webhooks once.
+func (c *Checker) forRun(ctx context.Context) *Checker {
+	r := *c
+	if c.X != nil {
+		r.webhooks = sync.OnceValues(func() ([]xapi.Webhook, error) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CheckTimeout)
+			defer cancel()
+			return c.X.Webhooks(ctx)
+		})
+	}
+	return &r
 }
 
 func ok(name string, summary map[string]string) Check {

@@ -256,9 +256,11 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		s.deadLetterQueue(agentapi.QueueInbound, InboundQueue, InboundDLQ),
 		s.deadLetterQueue(agentapi.QueueOutbound, OutboundQueue, OutboundDLQ),
 	}}
+	checks := wire.HealthChecks(o.Config, s.Store, s.x, nil, o.Secret, deadLetters, nil)
+	checks.Now = s.clock
 	api, err := agentapi.New(agentapi.Deps{
 		Store: s.Store, Engine: pipe.Engine, Crisis: pipe.Crisis, Outbox: outbound, Log: log, Now: s.clock,
-		Inbox: inbound, DeadLetters: deadLetters,
+		Inbox: inbound, DeadLetters: deadLetters, Health: checks,
 		Auth:     agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
 		Staffing: o.Config.Staffing, Brand: o.Config.Brand.Handle,
 	})
@@ -316,7 +318,31 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 			return err
 		})
 	}()
+	if s.XFake != nil {
+		if err := s.registerWebhook(ctx, o); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// registerWebhook registers the system's webhook with the fake X API and
+// subscribes the brand to it, as pajarito webhook register does with X (the
+// fake checks the webhook's CRC answer): the fake delivers nothing, but holds
+// what X would, so that pajarito doctor finds the local system as a deployment.
+func (s *System) registerWebhook(ctx context.Context, o Options) error {
+	s.XFake.SetConsumerSecret(string(o.Secret))
+	h, err := s.x.CreateWebhook(ctx, s.URL+"/webhooks/x")
+	if err != nil {
+		return fmt.Errorf("localdev: register the webhook with the fake X API: %w", err)
+	}
+	for _, ev := range xwebhook.SubscribedEvents {
+		sub := xapi.NewActivitySubscription{EventType: ev, Filter: xapi.ActivityFilter{UserID: o.Config.Brand.ID}, WebhookID: h.ID}
+		if _, err := s.x.CreateActivitySubscription(ctx, sub); err != nil {
+			return fmt.Errorf("localdev: subscribe the brand to %s on the fake X API: %w", ev, err)
+		}
+	}
+	return nil
 }
 
 // deadLetterQueue is the local dead-letter queue dlq of the queue source, which
@@ -477,7 +503,7 @@ func (s *System) showFake(secret []byte, next http.Handler) http.Handler {
 func placeholderCredentials(cfg *config.Config) xapi.Credentials {
 	return xapi.Credentials{
 		APIKey: "local", APISecret: "local",
-		AccessToken: cfg.Brand.ID + "-local", AccessTokenSecret: "local",
+		AccessToken: cfg.Brand.ID + "-local", AccessTokenSecret: "local", BearerToken: "local",
 		Source: "local dev system",
 	}
 }

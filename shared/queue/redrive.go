@@ -299,22 +299,42 @@ func (r *Redrive) release(ctx context.Context, q DeadLetterQueue, msgs []types.M
 	}
 }
 
+// SourceDepths returns the depth of each source queue (the inbound and outbound
+// queues themselves), in the order of Queues: what the operator's health check
+// compares with its backlog threshold.
+func (r *Redrive) SourceDepths(ctx context.Context) ([]Depth, error) {
+	out := make([]Depth, 0, len(r.Queues))
+	for _, q := range r.Queues {
+		d, err := r.depthOf(ctx, q.Name, q.SourceURL)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
 // depth reads the depth of q's dead-letter queue.
 func (r *Redrive) depth(ctx context.Context, q DeadLetterQueue) (Depth, error) {
+	return r.depthOf(ctx, q.Name, q.URL)
+}
+
+// depthOf reads the depth of the queue at url, reported as name's.
+func (r *Redrive) depthOf(ctx context.Context, name, url string) (Depth, error) {
 	visible, inFlight := types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible
 	out, err := r.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl: aws.String(q.URL), AttributeNames: []types.QueueAttributeName{visible, inFlight},
+		QueueUrl: aws.String(url), AttributeNames: []types.QueueAttributeName{visible, inFlight},
 	})
 	if err != nil {
-		return Depth{}, fmt.Errorf("queue: depth of %s: %w", q.URL, err)
+		return Depth{}, fmt.Errorf("queue: depth of %s: %w", url, err)
 	}
-	d := Depth{Queue: q.Name}
+	d := Depth{Queue: name}
 	for _, a := range []struct {
 		name types.QueueAttributeName
 		n    *int64
 	}{{visible, &d.Visible}, {inFlight, &d.InFlight}} {
 		if *a.n, err = strconv.ParseInt(out.Attributes[string(a.name)], 10, 64); err != nil {
-			return Depth{}, fmt.Errorf("queue: depth of %s: %s is %q", q.URL, a.name, out.Attributes[string(a.name)])
+			return Depth{}, fmt.Errorf("queue: depth of %s: %s is %q", url, a.name, out.Attributes[string(a.name)])
 		}
 	}
 	return d, nil

@@ -66,6 +66,9 @@ func TestRedriveByHand(t *testing.T) {
 			if got := counts(t, "redrive-src"); got != tt.source {
 				t.Errorf("source queue: %s, want %s", got, tt.source)
 			}
+			if sd, err := r.SourceDepths(ctx); err != nil || len(sd) != 1 || sd[0].Queue != "inbound" || sd[0].Visible != 23 || sd[0].InFlight != 0 {
+				t.Errorf("source depths %+v (%v), want inbound's 23 visible", sd, err)
+			}
 			if got := counts(t, "redrive-dlq"); got != tt.remaining {
 				t.Errorf("dead-letter queue: %s, want %s", got, tt.remaining)
 			}

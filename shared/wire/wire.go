@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -170,7 +171,8 @@ var Settings = map[string][]string{
 }
 
 // UsesX lists the functions that call X or verify its webhooks.
-var UsesX = []string{"webhook", "listen", "reply"}
+// The agent API's health checks ask X too, with the same credentials.
+var UsesX = []string{"webhook", "listen", "reply", "agentapi"}
 
 // setup is what every function is built from: the deployment's configuration, the
 // environment settings it needs, and the AWS SDK configuration.
@@ -287,10 +289,26 @@ func AgentAPI(ctx context.Context, getenv func(string) string, log *slog.Logger)
 		{Name: agentapi.QueueInbound, URL: su.env[EnvInboundDLQ], ARN: su.env[EnvInboundDLQARN], SourceURL: su.env[EnvInboundQueue], SourceARN: su.env[EnvInboundQueueARN]},
 		{Name: agentapi.QueueOutbound, URL: su.env[EnvOutboundDLQ], ARN: su.env[EnvOutboundDLQARN], SourceURL: su.env[EnvOutboundQueue], SourceARN: su.env[EnvOutboundQueueARN]},
 	}}
+	// The health checks ask X as the brand; credentials that cannot be loaded are
+	// what they report, not a reason for the API not to start.
+	var (
+		x      *xapi.Client
+		secret []byte
+	)
+	creds, xErr := XCredentials(ctx, getenv, su.aws)
+	if xErr == nil {
+		secret = []byte(creds.WebhookSecret())
+		x, xErr = XClient(su.cfg, creds, strings.TrimSpace(getenv(EnvXBaseURL)), log)
+	}
+	var alarms func(context.Context) ([]string, error)
+	if prefix := strings.TrimSpace(getenv(EnvAlarmPrefix)); prefix != "" {
+		alarms = Alarms(cloudwatch.NewFromConfig(su.aws), prefix)
+	}
 	api, err := agentapi.New(agentapi.Deps{
 		Store: st, Engine: pipe.Engine, Crisis: pipe.Crisis, Outbox: outbox, Auth: agentapi.GatewayJWT{}, Log: log,
 		Inbox:       &queue.Sender{Client: sqsClient, URL: su.env[EnvInboundQueue], Log: log},
 		DeadLetters: deadLetters,
+		Health:      HealthChecks(su.cfg, st, x, xErr, secret, deadLetters, alarms),
 		Staffing:    su.cfg.Staffing, Brand: su.cfg.Brand.Handle,
 	})
 	if err != nil {

@@ -22,6 +22,26 @@ const (
 	EventOAuthRevoke = "oauth.revoke"
 )
 
+// SubscribedEvents are the X Activity API events the brand is subscribed to
+// (pajarito webhook register, and the local system with the fake X API): every
+// type this package turns into messages, deletions or revocations. Reposts
+// (post.repost.create) are parsed but dropped, so they are not subscribed (X bills
+// per event delivered).
+//
+// post.reply.create, post.quote.create and oauth.revoke with a user_id filter are
+// not in docs.x.com's event list (2026-08); X refuses what it does not know, and
+// register reports that item as failed.
+var SubscribedEvents = []string{
+	EventPostMention,
+	EventPostReply,
+	EventPostQuote,
+	EventPostCreate,
+	EventPostDelete,
+	EventDMReceived,
+	EventDMSent,
+	EventOAuthRevoke,
+}
+
 // xaaEvent is the "data" object of an X Activity API delivery.
 type xaaEvent struct {
 	EventUUID xid    `json:"event_uuid"`
