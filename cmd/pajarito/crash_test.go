@@ -282,9 +282,10 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 // deliveries they kill, and the seed of their kill points (PAJARITO_CRASH_SEED,
 // default the clock). By default (make test): one trial, killed within the first
 // third of the stream, before replies are being sent. PAJARITO_CRASH_TRIALS (make
-// crash: 20) runs that many, killed anywhere: there a kill while a reply is
-// being sent can still leave it "sending", or its send budget spent, for its
-// lease — issue 13's next step.
+// crash: 20) runs that many, killed anywhere, while a reply is being sent
+// included: the restarted system settles a reply its killed run left "sending"
+// at once (sender.Sender.Epoch), by looking for it on the fake X (Finder):
+// recorded sent if X holds it, sent again if not, so that it goes out once.
 func crashTrials(t *testing.T, n int) (trials, reach int, seed uint64) {
 	trials, reach, seed = 1, n/3, uint64(time.Now().UnixNano())
 	if v := os.Getenv("PAJARITO_CRASH_TRIALS"); v != "" {

@@ -234,7 +234,8 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	send.Now, send.Metrics = s.clock, io.Discard
+	// The only sender on this data: claims from before its start are a killed run's.
+	send.Now, send.Metrics, send.Epoch = s.clock, io.Discard, s.clock()
 	replies := &queue.Poller{
 		Client:        sqsClient,
 		URL:           outbound.URL,

@@ -16,7 +16,8 @@
 //   - failed or unknown: nothing is sent; the team is notified if it was not yet.
 //   - sending, claimed less than Lease ago: another delivery is calling X; the
 //     record waits until the lease ends.
-//   - sending for longer than Lease: see "An interrupted send" below.
+//   - sending for longer than Lease, or since before Epoch: see "An interrupted
+//     send" below.
 //
 // A request with no item yet, or waiting, is checked, then sent:
 //
@@ -62,23 +63,53 @@
 // posted only by the delivery that moved its item to sending, and a reply
 // recorded sent is never posted again. What remains is the call itself: when a
 // sender stops between the call and recording its outcome (the function times out
-// or crashes, or X's answer never arrives), nobody knows whether X created the
-// post. Such a request is never resent blindly:
+// or crashes, the process is killed, or X's answer never arrives), nobody knows
+// whether X created the post. Such a request is never resent blindly: it is sent
+// again only once X has answered that it holds no copy of it.
 //
 // An interrupted send: once its claim is older than Lease (keep it above the
-// function's timeout, so that the claimer is surely gone), the next delivery looks
-// in the case for the brand's copy of the reply, which X's webhook delivers back
-// and the processor stores as an outbound message: same channel, same post replied
-// to or DM recipient, written after the attempt started, same text (X's entities
-// and links aside), not another reply's. Found: the reply is recorded sent with
-// that id (no call to X). Not found: the reply is marked unknown, the team is
-// notified, and an agent checks the conversation on X and sends it again if it is
-// missing. A reply can therefore be duplicated only if an agent resends one that X
-// did post but whose copy had not reached the case, and lost only if an agent
-// does not act on the alert. A 5xx answer is taken at its word (X created nothing)
-// and retried: if X did create the post, X refuses the public retry as duplicate
-// content (it is then marked failed with that reason), and a DM would be sent
-// twice.
+// function's timeout, so that the claimer is surely gone), or older than the
+// Sender's Epoch (a sender that is the only one on its Store, as the local
+// system's, knows that claims made before it started belong to a process that is
+// gone, and settles them at once), the next delivery looks for the brand's copy
+// of the reply: same channel, same post replied to or DM recipient, written
+// after the attempt started (less copyClockSkew), same text (X's escapes, links
+// and leading mentions aside; for an automatic public reply, also its
+// protocol.Distinct variant), not an id another reply of the case recorded.
+//
+//  1. In the case: X's webhook delivers the brand's posts and DMs back, and the
+//     processor stores them as outbound messages. Found: the reply is recorded
+//     sent with that id (no call to X).
+//  2. On X, when the Sender has a Finder (wire.NewSender sets the X client): the
+//     brand's posts (User Posts timeline) for a public reply, the DM conversation
+//     with the recipient for a DM, from the attempt's start, at most 3 pages (of
+//     100 each). Found: the reply is recorded sent with X's id and time, and
+//     appended to the case. X answered every page down to the attempt's start
+//     with no copy: the attempt was interrupted before X created it; the reply
+//     goes back to waiting and is sent again by the same delivery (or by the next
+//     one, at once, when the invocation has no time left), through every check of
+//     a first send. The read answered 429, 5xx or not at all: the record waits
+//     (RetryFloor by its receive count, or X's reset if later) and reads again;
+//     on its 4th receive or later, or after any other error (401, 403, …) or
+//     when the copy could lie beyond the pages read, step 3.
+//  3. Otherwise the reply is marked unknown, the team is notified, and an agent
+//     checks the conversation on X and sends it again if it is missing.
+//
+// These reads cost money at X (billed per post or DM event read): only an
+// interrupted send makes them, never a send that went through or failed with an
+// answer.
+//
+// A reply can therefore be duplicated only if X answered a read without a post
+// it had created (its timeline lagging behind the post, or, for a claim settled
+// by Epoch, a call still in flight at X when a process restarts within a moment
+// of its kill), or if an agent resends an unknown reply that X did post; and
+// lost only if an agent does not act on an unknown alert. With a Finder, replies
+// are left unknown only when X's reads keep failing or overflow the pages read;
+// without one (X's webhook the only witness), whenever the copy did not reach
+// the case. A 5xx answer to the send itself is taken at its word (X created
+// nothing) and retried: if X did create the post, X refuses the public retry as
+// duplicate content (it is then marked failed with that reason), and a DM would
+// be sent twice.
 //
 // Follow-up work is done once per reply through tasks claimed on the reply item
 // (store.ClaimReplyTask): the spend (a crash between the claim and the ADD loses
@@ -108,7 +139,9 @@
 //     all. Raise the outbound queue's maxReceiveCount for longer outages (15
 //     would give about 3 hours).
 //   - Another delivery sending the same request, or an uncertain send: one wait of
-//     Lease, then the request is settled.
+//     Lease (none for a claim older than Epoch), then the request is settled;
+//     while X's reads for it fail, waits of RetryFloor, until a read that fails
+//     on the record's 4th receive marks it unknown.
 //
 // A record that cannot be read (not JSON, no case id or key) cannot be recorded
 // with a case: it is failed, and after maxReceiveCount receives SQS moves it to

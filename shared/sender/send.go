@@ -29,6 +29,15 @@ const maxWindowsAhead = int(queue.MaxVisibility / store.SendWindow)
 // may say it was written (clocks differ).
 const copyClockSkew = 2 * time.Minute
 
+// Reads of X for an interrupted send (Finder): at most findPages pages of
+// findPageSize; a record whose read fails transiently waits and reads again,
+// until its findReceives-th receive, after which the reply is marked unknown.
+const (
+	findPages    = 3
+	findPageSize = 100
+	findReceives = 4
+)
+
 // maxDMCases bounds the customer's DM cases read for the linter.
 const maxDMCases = 5
 
@@ -463,8 +472,10 @@ func (s *Sender) finished(ctx context.Context, r *record, rep *store.Reply) {
 }
 
 // sending handles a request another delivery claimed: it waits for the claim, or
-// settles an interrupted send.
-func (s *Sender) sending(ctx context.Context, r *record, rep *store.Reply) {
+// settles an interrupted send. again is true when it put the request back to
+// waiting, X having answered that it holds no copy of the interrupted attempt:
+// the caller sends it.
+func (s *Sender) sending(ctx context.Context, r *record, rep *store.Reply) (again bool) {
 	req := &r.req
 	now := s.now()
 	r.attempt = rep.Attempts
@@ -472,71 +483,223 @@ func (s *Sender) sending(ctx context.Context, r *record, rep *store.Reply) {
 	if rep.SendingAt != nil {
 		started = *rep.SendingAt
 	}
-	if age := now.Sub(started); age < s.lease() {
+	gone := !s.Epoch.IsZero() && started.Before(s.Epoch)
+	if age := now.Sub(started); age < s.lease() && !gone {
 		s.wait(ctx, r, OutcomeInFlight, s.lease()-age+spread(req.IdempotencyKey),
 			fmt.Sprintf("attempt %d started at %s is in progress", rep.Attempts, started.Format(time.RFC3339)))
-		return
+		return false
 	}
 	c, msgs, err := s.Store.GetCase(ctx, req.CaseID)
 	if err != nil {
 		r.outcome, r.err = OutcomeRetry, err
-		return
+		return false
 	}
 	others, err := s.Store.ListReplies(ctx, req.CaseID)
 	if err != nil {
 		r.outcome, r.err = OutcomeRetry, err
-		return
+		return false
 	}
-	if m := s.findCopy(req, started, msgs, others); m != nil {
-		links := s.Engine.Linter().Lint(protocol.ReplyDraft{Text: req.Text, Channel: req.Channel, Lang: req.Lang}).Links
-		s.sent(ctx, r, c, msgs, m.ID, m.CreatedAt, price(req, links), OutcomeReconciled,
-			fmt.Sprintf("attempt %d was interrupted; X's copy %s was found in the case", rep.Attempts, m.ID))
-		return
+	rules := s.copyRules(req, started, others)
+	if m := findCopy(rules, msgs); m != nil {
+		s.reconcile(ctx, r, c, msgs, &m.Message, fmt.Sprintf("attempt %d was interrupted; X's copy %s was found in the case", rep.Attempts, m.ID))
+		return false
 	}
-	reason := fmt.Sprintf("attempt %d, started at %s, was interrupted while calling X and no copy of the reply reached the case: check the conversation on X, and send it again only if it is missing",
-		rep.Attempts, started.Format(time.RFC3339))
-	ok, err := s.Store.FinishReply(ctx, req, rep.Attempts, store.ReplyOutcome{State: care.ReplyUnknown, Reason: reason})
-	if err != nil {
-		r.outcome, r.err = OutcomeRetry, err
-		return
-	}
-	if !ok {
-		s.wait(ctx, r, OutcomeInFlight, time.Minute, "the reply changed while its interrupted send was settled")
-		return
-	}
-	r.outcome, r.reason = OutcomeUnknown, reason
-	s.notify(ctx, r, AlertReplyUnknown, reason)
-}
-
-// findCopy returns the brand's copy of the reply in the case's messages: an
-// outbound message of the same channel, answering the same post (or to the same
-// DM recipient), written after the attempt started, with the same text, that no
-// other reply recorded; nil when there is none.
-func (s *Sender) findCopy(req *care.ReplyRequest, started time.Time, msgs []care.StoredMessage, others []care.ReplyStatus) *care.StoredMessage {
-	taken := map[string]bool{}
-	for _, o := range others {
-		if o.Key != req.IdempotencyKey && o.XID != "" {
-			taken[o.XID] = true
+	unknown := "no copy of the reply reached the case"
+	if s.Finder != nil {
+		m, complete, err := s.findOnX(ctx, req, rules)
+		switch {
+		case m != nil:
+			s.reconcile(ctx, r, c, msgs, m, fmt.Sprintf("attempt %d was interrupted; X's copy %s was found on X", rep.Attempts, m.ID))
+			return false
+		case err == nil && complete:
+			reason := fmt.Sprintf("attempt %d, started at %s, was interrupted before X created it (X has no copy)", rep.Attempts, started.Format(time.RFC3339))
+			ok, err := s.Store.ReleaseReply(ctx, req.CaseID, req.IdempotencyKey, rep.Attempts, now, reason)
+			if !s.settled(ctx, r, ok, err) {
+				return false
+			}
+			r.reason = reason
+			return true
+		case err == nil:
+			unknown += fmt.Sprintf(" and X's %s since then hold more than the %d pages read", copyPlace(req.Channel), findPages)
+		case ctx.Err() != nil:
+			r.outcome, r.err = OutcomeRetry, err
+			return false
+		case xapi.IsRetryable(err) && r.receives() < findReceives:
+			retryAt := now.Add(RetryFloor(r.receives()))
+			var rl *xapi.RateLimitedError
+			if errors.As(err, &rl) {
+				retryAt = latest(rl.RateLimit.Reset, retryAt)
+			}
+			s.wait(ctx, r, OutcomeRetry, retryAt.Sub(now)+spread(req.IdempotencyKey),
+				fmt.Sprintf("attempt %d was interrupted; looking for it on X failed: %v", rep.Attempts, err))
+			return false
+		default:
+			unknown += fmt.Sprintf(" and looking for it on X failed (%v)", err)
 		}
 	}
-	want := map[string]bool{normalText(req.Text): true}
+	reason := fmt.Sprintf("attempt %d, started at %s, was interrupted while calling X and %s: check the conversation on X, and send it again only if it is missing",
+		rep.Attempts, started.Format(time.RFC3339), unknown)
+	ok, err := s.Store.FinishReply(ctx, req, rep.Attempts, store.ReplyOutcome{State: care.ReplyUnknown, Reason: reason})
+	if s.settled(ctx, r, ok, err) {
+		r.outcome, r.reason = OutcomeUnknown, reason
+		s.notify(ctx, r, AlertReplyUnknown, reason)
+	}
+	return false
+}
+
+// settled reports whether the write that settles an interrupted send (ok, err)
+// went through; when not, the record is retried.
+func (s *Sender) settled(ctx context.Context, r *record, ok bool, err error) bool {
+	switch {
+	case err != nil:
+		r.outcome, r.err = OutcomeRetry, err
+		return false
+	case !ok:
+		s.wait(ctx, r, OutcomeInFlight, time.Minute, "the reply changed while its interrupted send was settled")
+		return false
+	}
+	return true
+}
+
+// reconcile records an interrupted send whose copy m was found (in the case or
+// on X) as sent, with the copy's id and time.
+func (s *Sender) reconcile(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, m *care.Message, reason string) {
+	req := &r.req
+	if normalText(m.Text) != normalText(req.Text) {
+		if distinct := protocol.Distinct(req.Text, req.IdempotencyKey); normalText(m.Text) == normalText(distinct) {
+			r.text = distinct // posted with its reference
+		}
+	}
+	at := m.CreatedAt
+	if at.IsZero() {
+		at = s.now()
+	}
+	links := s.Engine.Linter().Lint(protocol.ReplyDraft{Text: req.Text, Channel: req.Channel, Lang: req.Lang}).Links
+	s.sent(ctx, r, c, msgs, m.ID, at, price(req, links), OutcomeReconciled, reason)
+}
+
+// copyMatch holds the rules that tell the brand's copy of a reply, in the case or
+// on X: an outbound message of the brand on the same channel, answering the same
+// post (or to the same DM recipient), written after the attempt started (less
+// copyClockSkew), with the same text (or, deleted since, any text), that no
+// other reply of the case recorded.
+type copyMatch struct {
+	req   *care.ReplyRequest
+	brand string
+	since time.Time
+	taken map[string]bool
+	want  map[string]bool
+}
+
+// copyRules returns the rules of the copy of req's attempt started at started;
+// others are the case's replies.
+func (s *Sender) copyRules(req *care.ReplyRequest, started time.Time, others []care.ReplyStatus) *copyMatch {
+	k := &copyMatch{req: req, brand: s.Brand.ID, since: started.Add(-copyClockSkew), taken: map[string]bool{},
+		want: map[string]bool{normalText(req.Text): true}}
+	for _, o := range others {
+		if o.Key != req.IdempotencyKey && o.XID != "" {
+			k.taken[o.XID] = true
+		}
+	}
 	if req.Channel == care.Public && req.Kind.Automatic() {
 		// Sent again with its reference after X found the text duplicate.
-		want[normalText(protocol.Distinct(req.Text, req.IdempotencyKey))] = true
+		k.want[normalText(protocol.Distinct(req.Text, req.IdempotencyKey))] = true
 	}
+	return k
+}
+
+// match reports whether m, deleted or not, is the copy.
+func (k *copyMatch) match(m *care.Message, deleted bool) bool {
+	req := k.req
+	switch {
+	case m.Direction != care.Outbound || m.Channel != req.Channel || m.AuthorID != k.brand || k.taken[m.ID]:
+	case req.Channel == care.DM && m.RecipientID != req.RecipientID:
+	case req.Channel == care.Public && m.InReplyToID != req.InReplyToID:
+	case m.CreatedAt.Before(k.since):
+	case !deleted && !k.want[normalText(m.Text)]:
+	default:
+		return true
+	}
+	return false
+}
+
+// findCopy returns the brand's copy of the reply among the case's messages; nil
+// when there is none.
+func findCopy(k *copyMatch, msgs []care.StoredMessage) *care.StoredMessage {
 	for i := range msgs {
-		m := &msgs[i]
-		switch {
-		case m.Direction != care.Outbound || m.Channel != req.Channel || m.AuthorID != s.Brand.ID || taken[m.ID]:
-		case req.Channel == care.DM && m.RecipientID != req.RecipientID:
-		case req.Channel == care.Public && m.InReplyToID != req.InReplyToID:
-		case m.CreatedAt.Before(started.Add(-copyClockSkew)):
-		case m.DeletedAt == nil && !want[normalText(m.Text)]:
-		default:
-			return m
+		if k.match(&msgs[i].Message, msgs[i].DeletedAt != nil) {
+			return &msgs[i]
 		}
 	}
 	return nil
+}
+
+// findOnX looks on X (Finder) for the brand's copy of the reply, from the
+// attempt's start: among the brand's posts for a public reply, in the DM
+// conversation with the recipient for a DM, at most findPages pages. complete is
+// true when X answered every page down to that start: no copy then means X has
+// none.
+func (s *Sender) findOnX(ctx context.Context, req *care.ReplyRequest, k *copyMatch) (m *care.Message, complete bool, err error) {
+	q := xapi.PageQuery{StartTime: k.since, MaxResults: findPageSize}
+	for range findPages {
+		var (
+			found []care.Message
+			next  string
+		)
+		if req.Channel == care.DM {
+			page, err := s.Finder.DMEvents(ctx, req.RecipientID, q)
+			if err != nil {
+				return nil, false, err
+			}
+			for _, ev := range page.Events {
+				found = append(found, s.dmMessage(ev))
+			}
+			next = page.NextToken
+		} else {
+			page, err := s.Finder.UserPosts(ctx, s.Brand.ID, q)
+			if err != nil {
+				return nil, false, err
+			}
+			for _, env := range page.Envelopes {
+				if env.Message != nil {
+					found = append(found, *env.Message)
+				}
+			}
+			next = page.NextToken
+		}
+		for i := range found {
+			if k.match(&found[i], false) {
+				return &found[i], true, nil
+			}
+		}
+		if next == "" {
+			return nil, true, nil
+		}
+		q.NextToken = next
+	}
+	return nil, false, nil
+}
+
+// dmMessage is a DM event read on X as a message of the brand's conversation.
+func (s *Sender) dmMessage(ev xapi.DMEvent) care.Message {
+	dir := care.Inbound
+	if ev.SenderID == s.Brand.ID {
+		dir = care.Outbound
+	}
+	at := ev.CreatedAt
+	if at.IsZero() {
+		at, _ = care.IDTime(ev.ID)
+	}
+	return care.Message{Channel: care.DM, Direction: dir, ID: ev.ID, AuthorID: ev.SenderID, RecipientID: ev.RecipientID,
+		Text: ev.Text, CreatedAt: at}
+}
+
+// copyPlace names where findOnX looks for a reply on the channel.
+func copyPlace(ch care.Channel) string {
+	if ch == care.DM {
+		return "DMs with the customer"
+	}
+	return "posts"
 }
 
 var (

@@ -30,6 +30,24 @@ type Delayer interface {
 
 var _ Delayer = (*queue.Visibility)(nil)
 
+// Finder reads the brand's own posts and DMs on X (*xapi.Client implements it):
+// the reads that settle an interrupted send whose copy did not reach the case (see
+// "An interrupted send"). They are X's User Posts timeline (GET
+// /2/users/{id}/tweets) and the DM conversation with a customer (GET
+// /2/dm_conversations/with/{participant_id}/dm_events), billed per post or event
+// read: the sender reads them only for an interrupted send, at most findPages
+// pages of findPageSize.
+type Finder interface {
+	// UserPosts reads one page of userID's posts, newest first (replies to
+	// customers as outbound messages).
+	UserPosts(ctx context.Context, userID string, q xapi.PageQuery) (*xapi.Page, error)
+	// DMEvents reads one page of the brand's DM conversation with participantID,
+	// newest first.
+	DMEvents(ctx context.Context, participantID string, q xapi.PageQuery) (*xapi.DMPage, error)
+}
+
+var _ Finder = (*xapi.Client)(nil)
+
 // Limits are the send budget: the most sends of each kind per 15-minute window
 // (store.SendWindow), shared by every sender.
 type Limits struct {
@@ -115,8 +133,21 @@ type Sender struct {
 	Notifier protocol.Notifier
 	// Limits is the send budget.
 	Limits Limits
+	// Finder, when set, looks on X for the reply of an interrupted send whose copy
+	// did not reach the case: found, it is recorded sent; missing, it is sent
+	// again (see "An interrupted send"). nil: such a reply is marked unknown and
+	// the team checks it by hand.
+	Finder Finder
 	// Lease is DefaultLease when 0.
 	Lease time.Duration
+	// Epoch, when set, is when this sender's process started, on the clock the
+	// Store writes its claims with (store.Reply.SendingAt), and says that it is
+	// the only process sending from the Store: a claim made before Epoch belongs
+	// to a process that is gone (killed, crashed), and its interrupted send is
+	// settled at once instead of after Lease. The local system (one process on
+	// its data folder) sets it to its start; leave it zero where several
+	// processes send at once (Lambda instances in AWS).
+	Epoch time.Time
 	// CallTime is DefaultCallTime when 0.
 	CallTime time.Duration
 	// Now is the clock; nil means time.Now.
@@ -225,8 +256,16 @@ func (s *Sender) process(ctx context.Context, r *record) {
 				return
 			}
 		case rep.State == care.ReplySending:
-			s.sending(ctx, r, rep)
-			return
+			if again := s.sending(ctx, r, rep); !again {
+				return
+			}
+			// Back to waiting, X having no copy of the interrupted attempt: sent
+			// now, or by the next delivery at once.
+			if read > 0 || !s.timeLeft(ctx) {
+				s.wait(ctx, r, OutcomeRetry, 0, r.reason+"; to be sent again by the next delivery")
+				return
+			}
+			r.reason += "; sent again"
 		default:
 			s.finished(ctx, r, rep)
 			return

@@ -45,8 +45,10 @@ func Reply(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 }
 
 // NewSender returns the reply sender over st, posting through x, delaying records
-// with delayer and alerting through alerts (nil: they are logged). The local dev
-// system runs it on its outbound queue.
+// with delayer and alerting through alerts (nil: they are logged). When x also
+// reads the brand's own posts and DMs (an *xapi.Client does), it is the sender's
+// Finder too: an interrupted send whose copy did not reach the case is looked
+// for on X. The local dev system runs it on its outbound queue.
 func NewSender(cfg *config.Config, st *store.Store, x xapi.Writer, delayer sender.Delayer, alerts protocol.Notifier, log *slog.Logger) (*sender.Sender, error) {
 	eng, err := protocol.New(cfg.Protocol)
 	if err != nil {
@@ -55,9 +57,11 @@ func NewSender(cfg *config.Config, st *store.Store, x xapi.Writer, delayer sende
 	if alerts == nil {
 		alerts = protocol.LogNotifier{Log: log}
 	}
+	finder, _ := x.(sender.Finder)
 	return &sender.Sender{
 		Store:    st,
 		X:        x,
+		Finder:   finder,
 		Engine:   eng,
 		Brand:    xwebhook.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle},
 		Delayer:  delayer,

@@ -37,7 +37,7 @@ func TestReplySettings(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Reply with every setting: %v", err)
 	}
-	if s.Store == nil || s.X == nil || s.Engine == nil || s.Notifier == nil || !care.IsID(s.Brand.ID) {
+	if s.Store == nil || s.X == nil || s.Finder == nil || s.Engine == nil || s.Notifier == nil || !care.IsID(s.Brand.ID) {
 		t.Errorf("sender not fully wired: %+v", s)
 	}
 	if v, ok := s.Delayer.(*queue.Visibility); !ok || v.URL != allVars[wire.EnvOutboundQueue] {
