@@ -154,10 +154,17 @@ func (p *devProcess) settle(t *testing.T) {
 func (p *devProcess) snapshot(t *testing.T) []string {
 	t.Helper()
 	var out []string
+	// A case whose status changes between two of these listings (a reply sent,
+	// a customer writing again) shows in both: each case is described once.
+	listed := map[string]bool{}
 	for _, status := range []string{"open", "pending", "resolved"} {
 		var list agentapi.CaseList
 		getJSON(t, p.base+"/v1/cases?limit=200&status="+status, "crash-test-token", &list)
 		for _, c := range list.Cases {
+			if listed[c.ID] {
+				continue
+			}
+			listed[c.ID] = true
 			var d agentapi.CaseDetail
 			getJSON(t, p.base+"/v1/cases/"+c.ID, "crash-test-token", &d)
 			seen := map[string]bool{}
@@ -171,10 +178,17 @@ func (p *devProcess) snapshot(t *testing.T) []string {
 			}
 			line := fmt.Sprintf("%s/%s in=%d out=%d", d.Case.CustomerID, d.Case.Channel, d.Case.MessagesIn, d.Case.MessagesOut)
 			for _, m := range d.Messages {
-				if m.Source == care.SourceReply || m.Source == care.SourceMentions || m.Source == care.SourceSearch {
-					// Replies get a new X id in each run, and the samples a new
-					// date (and id) on each new data folder.
+				switch m.Source {
+				case care.SourceReply:
+					// Replies get a new X id in each run.
 					line += fmt.Sprintf("\n\t\t%s %s", m.Direction, m.Source)
+					continue
+				case care.SourceMentions, care.SourceSearch:
+					// The samples get a new date (and id) on each new data
+					// folder, and which of the listener's sources reads a post
+					// first (the mentions timeline or a keyword search) depends
+					// on when each runs.
+					line += fmt.Sprintf("\n\t\t%s listener", m.Direction)
 					continue
 				}
 				text := []rune(m.Text)
