@@ -49,7 +49,12 @@
 //     replies (an acknowledgement, the crisis template) often are word for word
 //     the same; such a refusal of an automatic public reply's first attempt is
 //     answered by posting it once more with the reply's own reference
-//     (protocol.Distinct: "… (7k2q9x) ^Equipo"), if the linter takes it.
+//     (protocol.Distinct: "… (7k2q9x) ^Equipo"), if the linter takes it. On a
+//     later attempt (after a 429, a 5xx) the duplicate X found may be the
+//     reply's own earlier post: the Finder looks on X first, from the request's
+//     time; X's copy there is recorded as the reply sent, and only when X holds
+//     none does the text with the reference go out (without a Finder, or when X
+//     cannot tell, the refusal stands: failed, the team told).
 //
 // A record that waits is reported as a batch item failure after its visibility
 // was set to the wait (Delayer, queue.Visibility: ChangeMessageVisibility, at most

@@ -165,7 +165,12 @@ func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bo
 		sent, err = s.X.SendDM(ctx, req.RecipientID, req.Text)
 	} else {
 		sent, err = s.X.Reply(ctx, req.InReplyToID, req.Text)
-		if text, ok := s.distinct(ctx, r, c, msgs, now, err); ok {
+		text, earlier, ok := s.distinct(ctx, r, c, msgs, now, err)
+		switch {
+		case earlier != nil:
+			s.reconcile(ctx, r, c, msgs, earlier, fmt.Sprintf("attempt %d: X refused the text as duplicate content, its own: X's copy %s, from an earlier attempt, was found on X", r.attempt, earlier.ID))
+			return false
+		case ok:
 			r.text, r.reason = text, "X refused the text as duplicate content: sent with a reference"
 			sent, err = s.X.Reply(ctx, req.InReplyToID, text)
 		}
@@ -185,20 +190,44 @@ func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bo
 // distinct returns the text to post once more when X refused an automatic public
 // reply as duplicate content, the brand having posted the same text to someone
 // else: the text with the reply's own reference (protocol.Distinct), if the
-// linter takes it. Only on a reply's first attempt, when no earlier call of its
-// own can be what X found.
-func (s *Sender) distinct(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, now time.Time, err error) (string, bool) {
+// linter takes it. On a later attempt an earlier one of the reply's own may be
+// what X found (a 5xx that created the post after all): X is asked first
+// (Finder, from the request's time). Its copy there is returned as earlier, the
+// reply sent; when X holds none, the text with the reference goes out as on a
+// first attempt; without a Finder, or when X cannot tell, nothing does (the
+// refusal stands).
+func (s *Sender) distinct(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, now time.Time, err error) (text string, earlier *care.Message, ok bool) {
 	var api *xapi.APIError
-	if !errors.As(err, &api) || !api.DuplicateContent() || !r.req.Kind.Automatic() || r.attempt != 1 {
-		return "", false
+	if !errors.As(err, &api) || !api.DuplicateContent() || !r.req.Kind.Automatic() {
+		return "", nil, false
+	}
+	if r.attempt != 1 {
+		if s.Finder == nil {
+			return "", nil, false
+		}
+		others, err := s.Store.ListReplies(ctx, r.req.CaseID)
+		if err != nil {
+			return "", nil, false
+		}
+		since := r.req.CreatedAt
+		if since.IsZero() {
+			since = now.Add(-queue.MaxVisibility)
+		}
+		m, complete, err := s.findOnX(ctx, &r.req, s.copyRules(&r.req, since, others))
+		switch {
+		case m != nil:
+			return "", m, false
+		case err != nil || !complete:
+			return "", nil, false
+		}
 	}
 	varied := r.req
 	varied.Text = protocol.Distinct(r.req.Text, r.req.IdempotencyKey)
 	lint, lerr := s.lint(ctx, &varied, c, msgs, now)
 	if lerr != nil || !lint.OK() {
-		return "", false
+		return "", nil, false
 	}
-	return varied.Text, true
+	return varied.Text, nil, true
 }
 
 // refused handles an attempt that X did not accept (or did not answer).

@@ -585,3 +585,65 @@ func TestDuplicateContent(t *testing.T) {
 		t.Errorf("interrupted send with a reference: %+v (%s), want reconciled as %s", r.ReplyStatus, e.lastOutcome("l1").Outcome, sent.ID)
 	}
 }
+
+// TestDuplicateContentRetry: a retry of an automatic reply (after X's 503) that X
+// refuses as duplicate content is looked for on X (Finder): X holds the first
+// attempt's post after all → that is the reply, nothing more is posted; X holds
+// none → it goes out with its reference, once.
+func TestDuplicateContentRetry(t *testing.T) {
+	const ack = "Lo sentimos, ya lo estamos revisando. ^Equipo"
+	tests := []struct {
+		name        string
+		createdByX  bool // the 503'd attempt created the post
+		wantOutcome string
+		wantPosts   int // on X, the other customer's acknowledgement included
+	}{
+		{"X holds no copy", false, sender.OutcomeSent, 2},
+		{"X created it despite the 503", true, sender.OutcomeReconciled, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.s.Finder = e.client
+			other, otherCase := e.customerPost("@PajaritoAir la app no funciona")
+			if failed := e.deliver(message(t, "o1", autoAck(otherCase, other, ack), 1)); len(failed) != 0 {
+				t.Fatalf("the other customer's acknowledgement: failed %v", failed)
+			}
+			post, caseID := e.customerPost("@PajaritoAir web caída")
+			retry := autoAck(caseID, post, ack)
+			e.x.FailNext(1, http.StatusServiceUnavailable)
+			e.deliver(message(t, "r1", retry, 1))
+			var first string
+			if tt.createdByX {
+				// As the 503'd call would have (X refuses the same call now, the
+				// text being the other customer's acknowledgement's).
+				p := e.x.AddPost(xfake.Post{AuthorID: brandID, Text: ack, InReplyToUserID: customerID,
+					ReferencedTweets: []xfake.Ref{{Type: "replied_to", ID: post}}, CreatedAt: e.clk.Now()})
+				first = p.ID
+			}
+			e.clk.Advance(time.Hour)
+			e.deliver(message(t, "r2", retry, 2))
+			r := e.reply(caseID, retry.IdempotencyKey)
+			want := protocol.Distinct(ack, retry.IdempotencyKey)
+			if tt.createdByX {
+				want = ack
+			}
+			if r.State != care.ReplySent || r.Attempts != 2 || r.Text != want || e.lastOutcome("r2").Outcome != tt.wantOutcome {
+				t.Errorf("reply %+v (%s), want sent at attempt 2 as %q (%s)", r.ReplyStatus, e.lastOutcome("r2").Outcome, want, tt.wantOutcome)
+			}
+			if tt.createdByX && r.XID != first {
+				t.Errorf("recorded as %s, want the post X created, %s", r.XID, first)
+			}
+			posts := e.posted("post")
+			if tt.createdByX {
+				posts = append(posts, xfake.Posted{}) // the one put in by hand
+			}
+			if len(posts) != tt.wantPosts {
+				t.Errorf("%d posts on X, want %d", len(posts), tt.wantPosts)
+			}
+			if alerts := e.notes.list(); len(alerts) != 0 {
+				t.Errorf("alerts %+v, want none", alerts)
+			}
+		})
+	}
+}
