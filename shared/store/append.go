@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +71,11 @@ type claim struct {
 type caseRecord struct {
 	care.Case
 	LastCounted string `json:"last_counted,omitempty"`
+	// Counted are the X ids of the last CountedKept messages counted into the
+	// case, newest first: a delivery that crashed after counting its message and
+	// before storing it finds it there when it comes back, even if other
+	// messages were counted meanwhile.
+	Counted []string `json:"counted,omitempty"`
 	// ReopenedFrom is when the case had been resolved, while the last message
 	// counted into it is the inbound message that reopened it (see surveys.go).
 	ReopenedFrom *time.Time `json:"reopened_from,omitempty"`
@@ -370,7 +376,7 @@ func (a *appender) complete(ctx context.Context, caseID, thread string, known ca
 		if err := unmarshal(st.item, &rec); err != nil {
 			return AppendResult{}, fmt.Errorf("decode case %s: %w", caseID, err)
 		}
-		if rec.LastCounted == a.m.ID {
+		if rec.LastCounted == a.m.ID || slices.Contains(rec.Counted, a.m.ID) {
 			after = st.item // counted by an earlier attempt of this message
 			continue
 		}
@@ -412,6 +418,11 @@ func (a *appender) complete(ctx context.Context, caseID, thread string, known ca
 	return AppendResult{CaseID: caseID, Created: created, Case: &rec.Case, Message: &sm}, nil
 }
 
+// CountedKept is how many of the last messages counted into a case the case
+// item remembers (caseRecord.Counted): a crashed delivery is counted twice only
+// if that many other messages were counted into its case before it came back.
+const CountedKept = 8
+
 // newCase returns the item of the case that the message opens.
 func (a *appender) newCase(caseID, thread string) (map[string]types.AttributeValue, error) {
 	m := a.m
@@ -439,7 +450,7 @@ func (a *appender) newCase(caseID, thread string) (map[string]types.AttributeVal
 		c.MessagesOut = 1
 		c.FirstResponseAt, c.LastOutboundAt = &t, &t
 	}
-	item, err := marshal(caseRecord{Case: c, LastCounted: m.ID})
+	item, err := marshal(caseRecord{Case: c, LastCounted: m.ID, Counted: []string{m.ID}})
 	if err != nil {
 		return nil, fmt.Errorf("encode case %s: %w", caseID, err)
 	}
@@ -461,6 +472,11 @@ func (a *appender) countInto(c *caseRecord) *dynamodb.UpdateItemInput {
 	e := newExpr()
 	e.set("updated_at", str(stamp(a.now)))
 	e.set("last_counted", str(m.ID))
+	counted := []types.AttributeValue{str(m.ID)}
+	for _, id := range c.Counted[:min(len(c.Counted), CountedKept-1)] {
+		counted = append(counted, str(id))
+	}
+	e.set("counted", &types.AttributeValueMemberL{Value: counted})
 	status, waiting := c.Status, c.WaitingSince
 	reopened := false
 	if m.Direction == care.Inbound {
@@ -523,8 +539,13 @@ func (a *appender) countInto(c *caseRecord) *dynamodb.UpdateItemInput {
 	if c.ReopenedFrom != nil && !reopened {
 		e.remove("reopened_from") // this message did not reopen the case
 	}
-	cond := fmt.Sprintf("(attribute_not_exists(%[1]s) OR %[1]s <> %[2]s) AND %[3]s = %[4]s",
-		e.name("last_counted"), e.value(str(m.ID)), e.name("status"), e.value(str(string(c.Status))))
+	// Nobody counted since the read (the list of ids counted is rewritten from
+	// it), and the status is the one read.
+	cond := fmt.Sprintf("attribute_not_exists(%s)", e.name("last_counted"))
+	if c.LastCounted != "" {
+		cond = fmt.Sprintf("%s = %s", e.name("last_counted"), e.value(str(c.LastCounted)))
+	}
+	cond += fmt.Sprintf(" AND %s = %s", e.name("status"), e.value(str(string(c.Status))))
 	if status != c.Status || !waiting.Equal(c.WaitingSince) {
 		e.set("status", str(string(status)))
 		e.set("waiting_since", str(stamp(waiting)))

@@ -319,13 +319,17 @@ func TestAppendCrashRecovery(t *testing.T) {
 		op, pk, sk string
 		// claimed: the failure comes after the claim.
 		claimed bool
+		// between: another message of the case is counted before the redelivery.
+		between bool
 	}{
-		{"before the thread pointer", true, "put", "THREAD#public#" + root + "#" + customer, "THREAD", false},
-		{"before the claim", false, "put", "X#public#" + id, "X", false},
-		{"before creating the case", true, "put", "case", "CASE", true},
-		{"before counting into the case", false, "update", "case", "CASE", true},
-		{"before the message item of a new case", true, "put", "case", "message", true},
-		{"before the message item", false, "put", "case", "message", true},
+		{"before the thread pointer", true, "put", "THREAD#public#" + root + "#" + customer, "THREAD", false, false},
+		{"before the claim", false, "put", "X#public#" + id, "X", false, false},
+		{"before creating the case", true, "put", "case", "CASE", true, false},
+		{"before counting into the case", false, "update", "case", "CASE", true, false},
+		{"before the message item of a new case", true, "put", "case", "message", true, false},
+		{"before the message item", false, "put", "case", "message", true, false},
+		{"before the message item, another counted meanwhile", false, "put", "case", "message", true, true},
+		{"before the message item of a new case, another counted meanwhile", true, "put", "case", "message", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,6 +361,12 @@ func TestAppendCrashRecovery(t *testing.T) {
 			}
 			if tt.claimed && !res.InFlight || !tt.claimed && !res.Stored() {
 				t.Fatalf("another delivery: %+v", res)
+			}
+			if tt.between {
+				// The customer writes again in the same conversation: counted into
+				// the same case before the crashed delivery comes back.
+				mustAppend(t, s, post(xid(702), root, id, t0.Add(2*time.Minute)), "sqs-3")
+				wantIn++
 			}
 			// SQS redelivers the crashed delivery.
 			res = mustAppend(t, s, env, "sqs-1")

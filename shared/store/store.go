@@ -54,7 +54,7 @@
 // (strings). Other attribute names are the JSON names of the care types.
 //
 //	item       PK                   SK                        GSI1PK      GSI1SK                              attributes
-//	case       CASE#<caseId>        CASE                      Q#<status>  <999-priority:%03d>#<waiting since,  care.Case, last_counted
+//	case       CASE#<caseId>        CASE                      Q#<status>  <999-priority:%03d>#<waiting since,  care.Case, last_counted, counted
 //	                                                                      RFC3339 UTC>#<caseId>
 //	message    CASE#<caseId>        MSG#<X id, 20 digits>     -           -                                   care.StoredMessage
 //	claim      X#<channel>#<X id>   X                         -           -                                   case_id, thread_key, delivery,
@@ -203,21 +203,21 @@
 // Counting reads the case and writes it conditionally: a new case is put on
 // attribute_not_exists; an existing one is updated with ADD on the counters, and the
 // other fields (status transitions, times) computed from the read, on condition that
-// the status (and, when the index key changes, the priority) is still the one read
-// and that last_counted, the X id of the last message counted, is not this message's
-// id. A writer that loses a race re-reads and tries again; one that finds
-// last_counted equal to its message skips counting. Status transitions follow
-// message times, so a late delivery does not undo a newer one: an inbound message
-// reopens a pending case only if written after the brand's last reply, a reply makes
-// an open case pending only if written after the customer's last message.
+// nobody counted since the read (last_counted, the X id of the last message
+// counted, is the one read) and that the status (and, when the index key changes,
+// the priority) is still the one read. The case item also keeps the ids of the last
+// CountedKept messages counted (counted, newest first, rewritten from the read). A
+// writer that loses a race re-reads and tries again; one that finds its message in
+// counted skips counting. Status transitions follow message times, so a late
+// delivery does not undo a newer one: an inbound message reopens a pending case only
+// if written after the brand's last reply, a reply makes an open case pending only
+// if written after the customer's last message.
 //
 // No message is counted twice in the normal path (one claim winner counts) or under
 // concurrency: other deliveries report Duplicate or InFlight, and a concurrent
-// redelivery of the winner's own SQS message (SQS delivers at least once) finds
-// last_counted set, or loses the conditional write and then finds it. The guard
-// remembers one message per case, so that last case could count twice only if
-// another message of the same case were counted within the milliseconds between the
-// two. Crash windows left:
+// redelivery of the winner's own SQS message (SQS delivers at least once) finds its
+// id in counted, or loses the conditional write and then finds it. Crash windows
+// left:
 //
 //   - after the thread pointer is written, before the claim: the pointer names a
 //     case that does not exist yet; the next message of the thread (or the
@@ -226,11 +226,12 @@
 //     redelivers the crashed delivery (same delivery id), or by any delivery after
 //     ClaimLease. Other deliveries meanwhile get InFlight. Nothing is lost or counted
 //     twice.
-//   - after the case is counted, before the message item: the redelivery sees
-//     last_counted equal to the message and only puts the message item, unless
-//     another message was counted into the same case in between (the guard remembers
-//     one message); then the message is counted twice. Counters are derived data:
-//     Recount recomputes them from the message items.
+//   - after the case is counted, before the message item: the redelivery finds its
+//     id in counted and only puts the message item. It would count it again only if
+//     CountedKept other messages had been counted into the case before it came back
+//     (the SIGKILL trials of the local system found the single-id guard this
+//     replaces counting twice with one message in between). Counters are derived
+//     data: Recount recomputes them from the message items.
 //
 // # Write units
 //
