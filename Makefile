@@ -4,7 +4,7 @@ FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 DIST := dist
 
-.PHONY: help setup dev test test-loaded race crash bench-console vet fmt-check build synth bench fuzz report-screenshot console-screenshot clean
+.PHONY: help setup dev test test-loaded race crash chaos bench-console vet fmt-check build synth bench fuzz report-screenshot console-screenshot clean
 
 help: ## List the commands.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t14
@@ -62,6 +62,13 @@ CRASH_TRIALS ?= 20
 
 crash: setup ## Kill pajarito dev with SIGKILL at CRASH_TRIALS (20) random points of a stream of deliveries and check that the restart ends as a clean run (PAJARITO_CRASH_SEED repeats a set).
 	set -o pipefail; PAJARITO_CRASH_TRIALS=$(CRASH_TRIALS) go test -count=1 -run TestDevSurvivesSIGKILL -v ./cmd/pajarito | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|crash_test.go'
+
+CHAOS_TRIALS ?= 25
+
+chaos: setup ## Fault-injection trials on the built Lambda binaries, CHAOS_TRIALS (25) per fault (crashed functions, DynamoDB killed, slow or unreachable, X failing, duplicate deliveries), invariants checked after each; the last line sums them up (PAJARITO_CHAOS_SEED repeats a set).
+	@set -o pipefail; out=$$(mktemp); \
+	PAJARITO_CHAOS_TRIALS=$(CHAOS_TRIALS) go test -count=1 -timeout 90m -run '^TestChaos$$' -v ./functions 2>&1 | tee $$out | grep -v '^=== '; status=$$?; \
+	grep -o 'chaos: seed .*: all: .*' $$out | tail -1; rm -f $$out; exit $$status
 
 bench-console: ## Measure the console in Chromium: first load (gzipped bytes), a 500-case queue's render time and its scroll (frame times).
 	go test -run='^$$' -bench=BenchmarkConsoleQueue -benchtime=5x ./shared/console

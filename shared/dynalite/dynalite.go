@@ -5,15 +5,20 @@
 // dynalite is an npm development dependency of the repository; `npm ci` at the
 // repository root installs it in node_modules. Start runs
 //
-//	node <root>/node_modules/dynalite/cli.js --host 127.0.0.1 --port <free port> --createTableMs 0 [--path <dir>]
+//	node -e <guard; require(<root>/node_modules/dynalite/cli.js)> -- --host 127.0.0.1 --port <free port> --createTableMs 0 [--path <dir>]
 //
-// and returns once the server answers. dynalite@4 implements the single-item and
+// and returns once the server answers. The guard (guardJS) keeps dynalite running
+// when a client goes away in the middle of a request, as DynamoDB does. dynalite@4 implements the single-item and
 // batch APIs, Query and Scan, but not TransactWriteItems, TransactGetItems, PartiQL
 // or UpdateTimeToLive; it ignores ReturnValuesOnConditionCheckFailure, and the
 // consumed capacity it reports covers the table only, never index writes.
 //
 // The child is stopped by Server.Close. On Linux it is also killed by the kernel if
 // the parent dies, so an interrupted `go test` leaves no server behind.
+//
+// For fault-injection tests, Server.Kill stops the server as a crash would
+// (SIGKILL) and Server.Restart starts it again on the same port, with its data when
+// it keeps it in Options.Dir.
 package dynalite
 
 import (
@@ -52,11 +57,19 @@ type Server struct {
 	// Endpoint is the server's base URL, e.g. "http://127.0.0.1:41234".
 	Endpoint string
 
+	// mu guards cmd and done, which Restart replaces.
+	mu        sync.Mutex
 	cmd       *exec.Cmd
 	done      chan struct{} // closed when the child has exited
 	waitErr   error         // the child's exit status, valid once done is closed
 	closeOnce sync.Once
 	closeErr  error
+	closed    bool // guarded by mu
+
+	// How it was started, for Restart.
+	node, cli string
+	port      int
+	opts      Options
 }
 
 // startAttempts is how many ports Start tries when another process takes the free
@@ -105,6 +118,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		s, retry, err := start(ctx, node, cli, port, opts)
 		if err == nil {
+			s.node, s.cli, s.port, s.opts = node, cli, port, opts
 			return s, nil
 		}
 		errs = append(errs, err)
@@ -118,10 +132,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // start runs one attempt on port. retry reports whether the failure looks like a
 // lost race for the port.
 func start(ctx context.Context, node, cli string, port int, opts Options) (s *Server, retry bool, err error) {
-	args := []string{cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}
+	args := []string{"--host", "127.0.0.1", "--port", strconv.Itoa(port), "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}
 	if opts.Dir != "" {
 		args = append(args, "--path", opts.Dir)
 	}
+	args = evalArgs(cli, args...)
 	cmd := exec.Command(node, args...)
 	cmd.Dir = filepath.Dir(cli)
 	cmd.SysProcAttr = sysProcAttr()
@@ -134,7 +149,7 @@ func start(ctx context.Context, node, cli string, port int, opts Options) (s *Se
 	if err != nil {
 		return nil, false, fmt.Errorf("dynalite: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startChild(cmd); err != nil {
 		return nil, false, fmt.Errorf("dynalite: start %s: %w", node, err)
 	}
 	s = &Server{
@@ -193,27 +208,116 @@ func start(ctx context.Context, node, cli string, port int, opts Options) (s *Se
 	}
 }
 
+// guardJS runs before dynalite in its node. dynalite@4 throws from a request's
+// 'error' event, so a client that goes away in the middle of a request (a killed
+// process, a reset connection) ends the whole server; DynamoDB carries on, and so
+// does dynalite with this guard: such errors are ignored (the request is simply
+// not answered), anything else still ends the process.
+const guardJS = `process.on('uncaughtException', function (err) {
+  if (err && (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.message === 'aborted')) return
+  console.error((err && err.stack) || err)
+  process.exit(1)
+})
+`
+
+// evalArgs are node's arguments that run the guard, then dynalite's cli with
+// args, from the command line alone (node -e): nothing is written to disk.
+func evalArgs(cli string, args ...string) []string {
+	q := strconv.Quote(cli) // a Go string literal is a valid JavaScript one for a path
+	script := guardJS + "process.argv.splice(1, 0, " + q + ")\nrequire(" + q + ")\n"
+	return append([]string{"-e", script, "--"}, args...)
+}
+
 // Close stops the server: SIGTERM to its process group, then SIGKILL if it has not
 // exited within a few seconds. It waits for the process to be gone. Closing twice is
 // harmless.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		cmd, done := s.cmd, s.done
+		s.mu.Unlock()
 		select {
-		case <-s.done:
+		case <-done:
 			return // already exited
 		default:
 		}
-		_ = terminate(s.cmd.Process)
+		_ = terminate(cmd.Process)
 		select {
-		case <-s.done:
+		case <-done:
 		case <-time.After(stopGrace):
-			if err := kill(s.cmd.Process); err != nil {
-				s.closeErr = fmt.Errorf("dynalite: kill pid %d: %w", s.cmd.Process.Pid, err)
+			if err := kill(cmd.Process); err != nil {
+				s.closeErr = fmt.Errorf("dynalite: kill pid %d: %w", cmd.Process.Pid, err)
 			}
-			<-s.done
+			<-done
 		}
 	})
 	return s.closeErr
+}
+
+// Kill stops the server at once with SIGKILL to its process group, as a crash
+// would (requests in progress get no answer), and waits for it to be gone. With
+// Options.Dir its data directory keeps what it had written, for Restart. Killing a
+// server that is not running does nothing. It is a fault hook for tests.
+func (s *Server) Kill() error {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	if err := kill(cmd.Process); err != nil {
+		select {
+		case <-done: // it exited meanwhile
+			return nil
+		default:
+		}
+		return fmt.Errorf("dynalite: kill pid %d: %w", cmd.Process.Pid, err)
+	}
+	<-done
+	return nil
+}
+
+// Restart starts the server again on the same port (so Endpoint stays valid) with
+// the same options, killing it first if it still runs: with Options.Dir it comes
+// back with its data, as DynamoDB after an outage; in memory it comes back empty.
+// ctx bounds the start-up (30 s when it has no deadline); a port still held for a
+// moment after the kill is retried until then. Do not call it concurrently with
+// Close; it fails once the server is closed. It is a fault hook for tests.
+func (s *Server) Restart(ctx context.Context) error {
+	if err := s.Kill(); err != nil {
+		return err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultStartTimeout)
+		defer cancel()
+	}
+	for {
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return errors.New("dynalite: restart of a closed server")
+		}
+		ns, retry, err := start(ctx, s.node, s.cli, s.port, s.opts)
+		if err == nil {
+			s.mu.Lock()
+			s.cmd, s.done = ns.cmd, ns.done
+			s.mu.Unlock()
+			return nil
+		}
+		if !retry || ctx.Err() != nil {
+			return fmt.Errorf("dynalite: restart on port %d: %w", s.port, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("dynalite: restart on port %d: %w", s.port, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // ForTest starts an in-memory dynalite for a test and stops it when the test ends.

@@ -20,6 +20,8 @@ type Function struct {
 	Name, ARN string
 
 	cmd    *exec.Cmd
+	binary string   // as given to StartFunction, for Runtime.Restart
+	env    []string // as given to StartFunction, for Runtime.Restart
 	stdout syncBuffer
 	stderr syncBuffer
 	done   chan struct{}
@@ -60,9 +62,11 @@ func (r *Runtime) StartFunction(ctx context.Context, binary string, env []string
 	}
 
 	f := &Function{
-		Name: name,
-		ARN:  "arn:aws:lambda:" + region + ":000000000000:function:" + name,
-		done: make(chan struct{}),
+		Name:   name,
+		ARN:    "arn:aws:lambda:" + region + ":000000000000:function:" + name,
+		binary: binary,
+		env:    append([]string(nil), env...),
+		done:   make(chan struct{}),
 	}
 	base := []string{
 		"AWS_LAMBDA_RUNTIME_API=" + r.Addr(),

@@ -21,6 +21,11 @@
 // "Sandbox.Timedout" (and kills the function it started), one whose function process
 // exits with "Runtime.ExitError", and refuses payloads that are not JSON or exceed
 // 6 MB. It does not do extensions, telemetry, response streaming or SnapStart.
+//
+// For fault-injection tests, CrashNext kills the function process a chosen time
+// into its next invocation (the invocation fails with Runtime.ExitError) and
+// Restart starts a new process from the same bootstrap, as Lambda replaces a
+// crashed execution environment (crash.go).
 package lambdafake
 
 import (
@@ -88,6 +93,7 @@ type Runtime struct {
 	initErr *InvokeError
 	fn      *Function // the function started last, if any
 	arn     string
+	crash   *crash // armed by CrashNext (crash.go)
 }
 
 type invocation struct {
@@ -281,9 +287,16 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 		}
 		r.mu.Lock()
 		answered, arn := inv.answered, r.arn
+		var c *crash
+		if !answered {
+			c, r.crash = r.crash, nil
+		}
 		r.mu.Unlock()
 		if answered { // cancelled or timed out while queued
 			continue
+		}
+		if c != nil {
+			r.armCrash(c, inv)
 		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json")

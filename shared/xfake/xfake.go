@@ -58,7 +58,9 @@
 // and 1500 per app, POST /2/tweets 100 per user, DM sends 15 per user, DM reads
 // 300 per user, GET /2/users/me 75 per user. Tests steer the fake with Seed,
 // AddDM, SetUser, SetMe, AcceptOnly, FailNext, Slow, RateLimit and SetClock, and
-// inspect it with Calls and Posted.
+// inspect it with Calls and Posted. The network faults ResetNext and
+// LoseAnswerNext (faults.go) reset the connection of the next requests, before or
+// after the fake acted on them.
 package xfake
 
 import (
@@ -135,6 +137,7 @@ type Server struct {
 	posted   []Posted
 	hooks    webhookState  // webhooks.go
 	faults   writeFaults   // write.go
+	conns    connFaults    // faults.go
 	keep     *json.Encoder // keep.go: nil unless Keep
 	keepFile *os.File
 	keepErr  error
@@ -405,6 +408,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rejected {
 		writeProblem(w, http.StatusUnauthorized, "Unauthorized", "Unauthorized", "about:blank")
 		return
+	}
+	switch s.connFault() {
+	case faultReset:
+		resetConnection(w)
+		return
+	case faultLoseAnswer:
+		lost := newLostAnswer()
+		defer resetConnection(w)
+		w = lost
 	}
 
 	s.mu.Lock()
