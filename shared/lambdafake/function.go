@@ -27,6 +27,34 @@ type Function struct {
 	done   chan struct{}
 	err    error // the process's exit error; set before done is closed
 	stop   sync.Once
+
+	started   time.Time     // just before the process started
+	ready     chan struct{} // closed at the function's first Runtime API next call
+	readyOnce sync.Once
+	readyAt   time.Time // set before ready is closed
+}
+
+// Ready is closed when the function first asks the Runtime API for an
+// invocation: its init (Lambda's Init phase) is over.
+func (f *Function) Ready() <-chan struct{} { return f.ready }
+
+// InitDuration is how long the function took from its process's start to its
+// first Runtime API next call; false until then.
+func (f *Function) InitDuration() (time.Duration, bool) {
+	select {
+	case <-f.ready:
+		return f.readyAt.Sub(f.started), true
+	default:
+		return 0, false
+	}
+}
+
+// markReady records the function's first next call.
+func (f *Function) markReady() {
+	f.readyOnce.Do(func() {
+		f.readyAt = time.Now()
+		close(f.ready)
+	})
 }
 
 // StartFunction runs binary (a Lambda bootstrap built for this machine) as Lambda
@@ -67,6 +95,7 @@ func (r *Runtime) StartFunction(ctx context.Context, binary string, env []string
 		binary: binary,
 		env:    append([]string(nil), env...),
 		done:   make(chan struct{}),
+		ready:  make(chan struct{}),
 	}
 	base := []string{
 		"AWS_LAMBDA_RUNTIME_API=" + r.Addr(),
@@ -112,6 +141,7 @@ func (r *Runtime) StartFunction(ctx context.Context, binary string, env []string
 	f.cmd.Stdout = &f.stdout
 	f.cmd.Stderr = &f.stderr
 	f.cmd.WaitDelay = time.Second
+	f.started = time.Now()
 	if err := f.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("lambdafake: start %s: %w", bin, err)
 	}

@@ -275,6 +275,11 @@ func (r *Runtime) failAll(err error) {
 
 // next hands the next unanswered invocation to the function.
 func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	if fn := r.fn; fn != nil {
+		fn.markReady()
+	}
+	r.mu.Unlock()
 	for {
 		var inv *invocation
 		select {

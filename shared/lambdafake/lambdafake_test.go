@@ -111,6 +111,10 @@ func TestEcho(t *testing.T) {
 	defer f.Stop()
 	out, err := invoke(t, r, `{"hola":"mundo"}`)
 	cold := time.Since(began)
+	<-f.Ready() // the invocation was handed out: the function asked for it
+	if d, ok := f.InitDuration(); !ok || d <= 0 || d > cold {
+		t.Errorf("init %v (%v), want more than 0 and less than the cold start's %v", d, ok, cold)
+	}
 	if err != nil {
 		t.Fatalf("Invoke: %v\n%s", err, f.Output())
 	}
