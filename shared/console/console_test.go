@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pajarito-care/pajarito/shared/classify"
 )
 
 func TestHandler(t *testing.T) {
@@ -150,6 +152,14 @@ func TestStrings(t *testing.T) {
 	for _, m := range regexp.MustCompile(`\bt\('([a-z_]+)'[,)]`).FindAllStringSubmatch(string(app), -1) {
 		if !slices.Contains(defined, m[1]) {
 			t.Errorf("app.js uses the string %q, which i18n.js does not define", m[1])
+		}
+	}
+	// Every value of the classifier's personal-data label has its name (labelOf
+	// names each kind of a list such as "email,phone").
+	for _, kind := range []classify.PIIKind{"none", classify.PIIEmail, classify.PIIPhone, classify.PIICard, classify.PIIDNI,
+		classify.PIINIE, classify.PIIIBAN, classify.PIIBooking} {
+		if !slices.Contains(defined, "pii_"+string(kind)) {
+			t.Errorf("i18n.js does not name the personal-data kind %q (pii_%s)", kind, kind)
 		}
 	}
 }

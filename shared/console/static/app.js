@@ -414,7 +414,7 @@ function renderQueue(list) {
       c.crisis_topic ? h('span', { class: 'tag crisis' }, t('crisis') + ': ' + c.crisis_topic) : null),
     h('span', { class: 'assignee' }, c.assignee_name || c.assignee || t('nobody')),
     h('span', { class: 'clock' },
-      h('time', { class: 'waiting', datetime: c.waiting_since, 'data-since': c.waiting_since }, since(c.waiting_since)),
+      h('time', { class: 'waiting', title: t('col_waiting'), datetime: c.waiting_since, 'data-since': c.waiting_since }, since(c.waiting_since)),
       c.due ? h('time', { class: 'due' + (Date.parse(c.due) <= Date.now() ? ' breached' : ''), datetime: c.due, 'data-due': c.due }, dueText(c.due)) : null))));
   replace(list, h('ol', { class: 'cases' }, rows));
 }
@@ -810,6 +810,7 @@ function showError(e) {
 // interface's language; values without a name (departments, topics) show as
 // they are.
 function labelOf(kind, value) {
+  if (value.includes(',')) return value.split(',').map((v) => labelOf(kind, v)).join(', '); // pii: email,phone
   const key = kind + '_' + value;
   const name = t(key);
   return name === key ? value : name;
