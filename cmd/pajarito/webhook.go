@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -274,46 +271,33 @@ func (r *registration) run(ctx context.Context) error {
 // consumer secret: a stack whose webhook key is not the app's is caught here, with
 // the fix, rather than by X's bare CrcValidationFailed.
 func (r *registration) checkCRC(ctx context.Context) error {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	token := "pajarito-" + hex.EncodeToString(b)
-	u, _ := url.Parse(r.url)
-	q := u.Query()
-	q.Set("crc_token", token)
-	u.RawQuery = q.Encode()
 	ctx, cancel := context.WithTimeout(ctx, crcTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return fmt.Errorf("webhook: --url %q: %w", r.url, err)
+	err := xwebhook.ProbeCRC(ctx, nil, r.url, []byte(r.creds.WebhookSecret()))
+	var crc *xwebhook.CRCError
+	if err == nil || !errors.As(err, &crc) {
+		if err != nil {
+			return fmt.Errorf("webhook: --url %q: %w", r.url, err)
+		}
+		return nil
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("webhook: %s does not answer: %w\nIs the stack deployed, and --url its WebhookUrl output?", r.url, err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-	if res.StatusCode != http.StatusOK {
+	switch crc.Failure {
+	case xwebhook.CRCUnreachable:
+		return fmt.Errorf("webhook: %s does not answer: %w\nIs the stack deployed, and --url its WebhookUrl output?", r.url, crc.Err)
+	case xwebhook.CRCStatus:
 		hint := "The webhook function cannot answer X's CRC check; its CloudWatch log says why. Usually the X credentials secret still holds " +
 			"its placeholder: put the credentials in it first (aws secretsmanager put-secret-value, see the README's deploy guide)."
-		if res.StatusCode == http.StatusNotFound {
+		if crc.StatusCode == http.StatusNotFound {
 			hint = "Is --url the stack's WebhookUrl output, ending in /webhooks/x?"
 		}
 		return fmt.Errorf("webhook: %s answered the CRC check with %d %s: %s\n%s",
-			r.url, res.StatusCode, http.StatusText(res.StatusCode), strings.TrimSpace(string(body)), hint)
-	}
-	var answer struct {
-		ResponseToken string `json:"response_token"`
-	}
-	if err := json.Unmarshal(body, &answer); err != nil || answer.ResponseToken == "" {
+			r.url, crc.StatusCode, http.StatusText(crc.StatusCode), crc.Body, hint)
+	case xwebhook.CRCNoToken:
 		return fmt.Errorf("webhook: %s answered the CRC check without a response_token (%q): is it Pajarito's webhook (the stack's WebhookUrl output)?",
-			r.url, strings.TrimSpace(string(body)))
+			r.url, crc.Body)
 	}
-	if answer.ResponseToken != xwebhook.CRCResponse([]byte(r.creds.WebhookSecret()), token) {
-		return fmt.Errorf("webhook: %s answered the CRC check with another key than the app's consumer secret (%s).\n%s",
-			r.url, r.secretName(), crcHelp)
-	}
-	return nil
+	return fmt.Errorf("webhook: %s answered the CRC check with another key than the app's consumer secret (%s).\n%s",
+		r.url, r.secretName(), crcHelp)
 }
 
 // crcHelp explains a CRC answered with the wrong key.

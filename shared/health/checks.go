@@ -2,14 +2,9 @@ package health
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -133,42 +128,26 @@ func (c *Checker) crc(ctx context.Context, _ time.Time) Check {
 	if c.WebhookURL == "" || len(c.ConsumerSecret) == 0 {
 		return skipped
 	}
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	token := hex.EncodeToString(b)
-	u, err := url.Parse(c.WebhookURL)
-	if err != nil {
-		return fail(CheckCRC, text(fmt.Sprintf("the webhook URL %q is not a URL", c.WebhookURL), fmt.Sprintf("la URL del webhook %q no es una URL", c.WebhookURL)),
-			text("fix the webhook URL", "corrija la URL del webhook"))
-	}
-	q := u.Query()
-	q.Set("crc_token", token)
-	u.RawQuery = q.Encode()
 	hc := c.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: CheckTimeout}
 	}
 	fix := text("check that the webhook function is deployed and that X_CONSUMER_SECRET (or the stack's secret) is the app's API key secret; then run pajarito webhook register --url "+c.WebhookURL,
 		"compruebe que la función del webhook está desplegada y que X_CONSUMER_SECRET (o el secreto del stack) es el API key secret de la app; luego ejecute pajarito webhook register --url "+c.WebhookURL)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return fail(CheckCRC, text("cannot build the CRC request: "+err.Error(), "no se puede construir la petición CRC: "+err.Error()), fix)
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		return fail(CheckCRC, text(fmt.Sprintf("the webhook did not answer the CRC check: %v", err), fmt.Sprintf("el webhook no respondió a la comprobación CRC: %v", err)), fix)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	var answer struct {
-		ResponseToken string `json:"response_token"`
-	}
+	err := xwebhook.ProbeCRC(ctx, hc, c.WebhookURL, c.ConsumerSecret)
+	var crc *xwebhook.CRCError
 	switch {
-	case res.StatusCode != http.StatusOK:
-		return fail(CheckCRC, text(fmt.Sprintf("the webhook answered the CRC check %d", res.StatusCode), fmt.Sprintf("el webhook respondió %d a la comprobación CRC", res.StatusCode)), fix)
-	case json.Unmarshal(body, &answer) != nil || answer.ResponseToken == "":
+	case err == nil:
+	case !errors.As(err, &crc):
+		return fail(CheckCRC, text(fmt.Sprintf("the webhook URL %q cannot be asked: %v", c.WebhookURL, err), fmt.Sprintf("no se puede consultar la URL del webhook %q: %v", c.WebhookURL, err)),
+			text("fix the webhook URL", "corrija la URL del webhook"))
+	case crc.Failure == xwebhook.CRCUnreachable:
+		return fail(CheckCRC, text(fmt.Sprintf("the webhook did not answer the CRC check: %v", crc.Err), fmt.Sprintf("el webhook no respondió a la comprobación CRC: %v", crc.Err)), fix)
+	case crc.Failure == xwebhook.CRCStatus:
+		return fail(CheckCRC, text(fmt.Sprintf("the webhook answered the CRC check %d", crc.StatusCode), fmt.Sprintf("el webhook respondió %d a la comprobación CRC", crc.StatusCode)), fix)
+	case crc.Failure == xwebhook.CRCNoToken:
 		return fail(CheckCRC, text("the webhook's CRC answer is not JSON with a response_token", "la respuesta CRC del webhook no es JSON con response_token"), fix)
-	case answer.ResponseToken != xwebhook.CRCResponse(c.ConsumerSecret, token):
+	default:
 		return fail(CheckCRC, text("the webhook's CRC answer is signed with another consumer secret: X will mark it invalid", "la respuesta CRC del webhook está firmada con otro consumer secret: X lo marcará como no válido"), fix)
 	}
 	return ok(CheckCRC, text("the webhook answers X's CRC check correctly", "el webhook responde bien a la comprobación CRC de X"))
