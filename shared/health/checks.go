@@ -221,19 +221,21 @@ func (c *Checker) listener(ctx context.Context, now time.Time) Check {
 	if len(sources) == 0 {
 		return ok(CheckListener, text("no listener source is enabled", "ninguna fuente del listener está activa"))
 	}
-	this, err := c.Store.GetSpend(ctx, store.SpendMonth(now))
+	this, err := c.spend()
 	if err != nil {
 		return broken(CheckListener, "the listener's reads", err)
 	}
-	last, err := c.Store.GetSpend(ctx, store.SpendMonth(now.AddDate(0, 0, -now.Day())))
-	if err != nil {
-		return broken(CheckListener, "the listener's reads", err)
-	}
+	var last *store.MonthSpend // read only when a source has no read this month
 	stale := time.Duration(StaleRuns) * c.Config.PollInterval.Std()
 	var late, lateES, limited, limitedES, fine []string
 	for _, src := range sources {
 		read := this.Sources[src.Name].UpdatedAt
 		if read.IsZero() {
+			if last == nil {
+				if last, err = c.Store.GetSpend(ctx, store.SpendMonth(now.AddDate(0, 0, -now.Day()))); err != nil {
+					return broken(CheckListener, "the listener's reads", err)
+				}
+			}
 			read = last.Sources[src.Name].UpdatedAt
 		}
 		b, err := c.Store.GetBackoff(ctx, string(src.Kind))
@@ -271,9 +273,9 @@ func (c *Checker) listener(ctx context.Context, now time.Time) Check {
 }
 
 // budget compares the month's X spend with the budget.
-func (c *Checker) budget(ctx context.Context, now time.Time) Check {
+func (c *Checker) budget(_ context.Context, now time.Time) Check {
 	month := store.SpendMonth(now)
-	sp, err := c.Store.GetSpend(ctx, month)
+	sp, err := c.spend()
 	if err != nil {
 		return broken(CheckBudget, "the month's X spend", err)
 	}
@@ -294,11 +296,11 @@ func (c *Checker) budget(ctx context.Context, now time.Time) Check {
 }
 
 // queues checks the backlog of the inbound and outbound queues.
-func (c *Checker) queues(ctx context.Context, _ time.Time) Check {
+func (c *Checker) queues(_ context.Context, _ time.Time) Check {
 	if c.Queues == nil {
 		return skipped
 	}
-	qs, err := c.Queues(ctx)
+	qs, err := c.depths()
 	if err != nil {
 		return broken(CheckQueues, "the queues' depth", err)
 	}
@@ -327,7 +329,7 @@ func (c *Checker) deadLetters(ctx context.Context, _ time.Time) Check {
 	if c.Queues == nil {
 		return skipped
 	}
-	qs, err := c.Queues(ctx)
+	qs, err := c.depths()
 	if err != nil {
 		return broken(CheckDeadLetters, "the dead-letter queues' depth", err)
 	}

@@ -145,9 +145,13 @@ type Checker struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	// webhooks lists the app's webhooks once per run (the webhook and
-	// subscriptions checks share it: X's limit on GET /2/webhooks is low).
+	// Per run, what several checks read is read once: the app's webhooks (the
+	// webhook and subscriptions checks: X's limit on GET /2/webhooks is low), the
+	// queues' depth (queues, dead letters) and the month's X spend (listener,
+	// budget).
 	webhooks func() ([]xapi.Webhook, error)
+	depths   func() ([]QueueDepth, error)
+	spend    func() (*store.MonthSpend, error)
 }
 
 // check is one check's function.
@@ -183,7 +187,7 @@ func (c *Checker) Run(ctx context.Context) Report {
 		now = c.Now
 	}
 	at := now().UTC()
-	c = c.forRun(ctx)
+	c = c.forRun(ctx, at)
 	results := make([]Check, len(checks))
 	var wg sync.WaitGroup
 	for i, ch := range checks {
@@ -213,17 +217,30 @@ func (c *Checker) Run(ctx context.Context) Report {
 	return rep
 }
 
-// forRun returns a copy of c for one run, which asks X for the webhooks once.
-func (c *Checker) forRun(ctx context.Context) *Checker {
+// forRun returns a copy of c for one run, which reads what several checks need
+// once (at start at now).
+func (c *Checker) forRun(ctx context.Context, now time.Time) *Checker {
 	r := *c
 	if c.X != nil {
-		r.webhooks = sync.OnceValues(func() ([]xapi.Webhook, error) {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CheckTimeout)
-			defer cancel()
-			return c.X.Webhooks(ctx)
-		})
+		r.webhooks = once(ctx, c.X.Webhooks)
 	}
+	if c.Queues != nil {
+		r.depths = once(ctx, c.Queues)
+	}
+	r.spend = once(ctx, func(ctx context.Context) (*store.MonthSpend, error) {
+		return c.Store.GetSpend(ctx, store.SpendMonth(now))
+	})
 	return &r
+}
+
+// once returns read as called once for the run of ctx, within CheckTimeout, by
+// whichever check asks first.
+func once[T any](ctx context.Context, read func(context.Context) (T, error)) func() (T, error) {
+	return sync.OnceValues(func() (T, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CheckTimeout)
+		defer cancel()
+		return read(ctx)
+	})
 }
 
 func ok(name string, summary map[string]string) Check {
