@@ -25,7 +25,9 @@ func TestProbeCRC(t *testing.T) {
 		}, CRCWrongKey},
 		{"no token", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"ok":true}`)) }, CRCNoToken},
 		{"not JSON", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`hello`)) }, CRCNoToken},
-		{"an error status", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "secret placeholder", http.StatusInternalServerError) }, CRCStatus},
+		{"an error status", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "secret placeholder", http.StatusInternalServerError)
+		}, CRCStatus},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
