@@ -164,16 +164,24 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 		in.History.LastAutoReplyAt = at
 	}
 	if customer := c.CustomerID; customer != "" {
-		if err := p.Cases.TrackCustomerCase(ctx, customer, c.ID, c.CreatedAt); err != nil {
-			fail("track the customer's case", err)
-		}
+		// The case is tracked once: a follow-up finds it among the customer's
+		// cases and writes nothing (a case older than the window is tracked
+		// again, which writes the same item).
+		tracked := false
 		if ids, err := p.Cases.CustomerCases(ctx, customer, now.Add(-cfg.RepeatWindow.Std())); err != nil {
 			fail("read the customer's cases", err)
 		} else {
 			for _, id := range ids {
 				if id != c.ID {
 					in.History.PreviousCases++
+				} else {
+					tracked = true
 				}
+			}
+		}
+		if !tracked {
+			if err := p.Cases.TrackCustomerCase(ctx, customer, c.ID, c.CreatedAt); err != nil {
+				fail("track the customer's case", err)
 			}
 		}
 	}

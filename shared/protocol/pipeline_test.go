@@ -524,3 +524,46 @@ func TestCrisisManual(t *testing.T) {
 		t.Errorf("%d opened alerts after the quiet period, want 2", got)
 	}
 }
+
+// trackCounter counts the customer-case writes of the pipeline.
+type trackCounter struct {
+	protocol.CaseStore
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *trackCounter) TrackCustomerCase(ctx context.Context, customerID, caseID string, openedAt time.Time) error {
+	c.mu.Lock()
+	c.calls = append(c.calls, caseID)
+	c.mu.Unlock()
+	return c.CaseStore.TrackCustomerCase(ctx, customerID, caseID, openedAt)
+}
+
+// TestTrackCustomerCaseOnce: a case is written into its customer's cases by its
+// first message only; the follow-ups find it there. A second case of the
+// customer is written too, and counts as a repeat contact.
+func TestTrackCustomerCaseOnce(t *testing.T) {
+	s := storetest.New(t)
+	e := sampleEngine(t)
+	cases := &trackCounter{CaseStore: s}
+	p := protocol.Pipeline{Engine: e, Cases: cases, Outbox: &outbox{}, Notifier: &notifier{}, Metrics: io.Discard,
+		Classifier: labeler{"asientos": result(classify.IntentQuestion, 0, "")}}
+	const ana, root = "2900000000000000001", "1820000000000000300"
+	first := deliver(t, s, p, mention(root, ana, "@PajaritoAir ¿puedo elegir asientos?", "es", t0))
+	for i := 1; i <= 3; i++ {
+		env := mention(fmt.Sprint(1820000000000000300+i), ana, "@PajaritoAir ¿y los asientos de mi hijo?", "es", t0.Add(time.Duration(i)*time.Minute))
+		env.Message.ConversationID, env.Message.InReplyToID = root, root
+		deliver(t, s, p, env)
+	}
+	if len(cases.calls) != 1 || cases.calls[0] != first.Record.CaseID {
+		t.Fatalf("customer-case writes = %v, want one, of case %s", cases.calls, first.Record.CaseID)
+	}
+	second := deliver(t, s, p, mention("1820000000000000400", ana, "@PajaritoAir otra cosa: ¿asientos en el vuelo de vuelta?", "es", t0.Add(time.Hour)))
+	repeat := false
+	for _, f := range second.Priority.Factors {
+		repeat = repeat || f.Factor == "repeat_contact"
+	}
+	if len(cases.calls) != 2 || cases.calls[1] != second.Record.CaseID || !repeat {
+		t.Errorf("second case: writes %v, factors %+v", cases.calls, second.Priority.Factors)
+	}
+}

@@ -1,11 +1,15 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/pajarito-care/pajarito/shared/care"
 )
@@ -147,5 +151,68 @@ func TestCustomerCases(t *testing.T) {
 	}
 	if ids, _ := s.CustomerCases(ctx, customer, time.Time{}); len(ids) != 3 {
 		t.Errorf("all cases = %v", ids)
+	}
+}
+
+// TestDecisionItem: a decision is stored compressed, so that a full record (every
+// label's reasons, the priority factors, two replies, the explanation) costs one
+// write unit; records written before, as plain attributes, are still read.
+func TestDecisionItem(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	const caseID, first, second = "t1830000000000000001", "1830000000000000001", "1830000000000000002"
+	full := &care.DecisionRecord{
+		CaseID: caseID, MessageID: second, DecidedAt: t0, Tier: "basic",
+		Labels:   care.Labels{Lang: "es", Intent: "complaint", Sentiment: "negative", Score: -0.8, Urgency: "high"},
+		Priority: 820, Department: "equipaje", DepartmentWhy: `regla "equipaje": intención complaint y la palabra "maleta"`,
+	}
+	for i := range 8 {
+		full.Labels.Reasons = append(full.Labels.Reasons, care.LabelReason{Label: "intent", Value: "complaint", Because: fmt.Sprintf(`"llevo dos horas esperando mi maleta" (señal %d de queja)`, i)})
+		full.PriorityFactors = append(full.PriorityFactors, care.Factor{Factor: fmt.Sprintf("factor-%d", i), Points: 40, Because: "el cliente lleva esperando más de lo que la guía permite"})
+		full.Explanation = append(full.Explanation, fmt.Sprintf("Paso %d: la guía de atención pide disculparse primero en las quejas y no decir «problema» sino «incidencia».", i))
+	}
+	for _, kind := range []care.ReplyKind{care.ReplyAutoAck, care.ReplyMoveToDM} {
+		full.Replies = append(full.Replies, care.ReplyRequest{Version: 1, IdempotencyKey: care.ReplyKey(caseID, second, kind), CaseID: caseID, TriggerID: second,
+			Channel: care.Public, InReplyToID: second, Kind: kind, Author: care.AuthorAuto, CreatedAt: t0,
+			Text: "@mariagv_viajes Sentimos mucho la espera con tu maleta. Lo estamos revisando ahora mismo y te escribimos por DM. ^Equipo"})
+	}
+	plain, err := json.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := &CapacityMeter{API: s.Client}
+	s.Client = cm
+	if err := s.RecordDecision(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	if _, w := cm.Units(); w != 1 {
+		t.Errorf("a decision record of %d bytes of JSON cost %g write units, want 1", len(plain), w)
+	}
+
+	// A record of the layout before: the record's own attributes.
+	old := *full
+	old.MessageID, old.Priority = first, 700
+	item, err := marshal(&old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropZeroTimes(item)
+	item[KeyPK], item[KeySK] = str(decisionsPK(caseID)), str(padID(first))
+	if _, err := s.put(ctx, &meter{}, &dynamodb.PutItemInput{Item: item}, false); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListDecisions(ctx, caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Priority != 700 || list[1].Priority != 820 {
+		t.Fatalf("decisions = %+v", list)
+	}
+	for i, want := range []string{first, second} {
+		got := list[i]
+		if got.MessageID != want || len(got.Labels.Reasons) != 8 || got.Explanation[7] != full.Explanation[7] ||
+			len(got.Replies) != 2 || got.Replies[1].Text != full.Replies[1].Text || !got.DecidedAt.Equal(t0) {
+			t.Errorf("decision %d: %+v", i, got)
+		}
 	}
 }

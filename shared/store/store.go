@@ -75,7 +75,8 @@
 //	                                                                                                          (numbers, added with ADD), updated_at
 //	backoff    RATELIMIT#<endpoint> BACKOFF                   -           -                                   endpoint, until (sortable), limit,
 //	                                                                                                          remaining, reason, updated_at
-//	decision   DECISIONS#<caseId>   <X id, 20 digits>         -           -                                   care.DecisionRecord
+//	decision   DECISIONS#<caseId>   <X id, 20 digits>         -           -                                   z1 (care.DecisionRecord JSON, DEFLATE
+//	                                                                                                          with a preset dictionary)
 //	autoreply  AUTOREPLY#<caseId>   AUTOREPLY                 -           -                                   case_id, message_id, last_at,
 //	                                                                                                          last_key (sortable), count (ADD),
 //	                                                                                                          expires_at
