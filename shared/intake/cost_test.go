@@ -19,8 +19,10 @@ import (
 // protocol pipeline, as the process function does with the repository's
 // pajarito.json (classification, priority, routing, crisis counters, decision,
 // automatic-reply claim), and reports what each message costs on DynamoDB, in
-// read and write units: for a message that opens a case, and for a follow-up in an
-// open case. The cost estimate of the deployment guide starts from these.
+// read and write units: for a message that opens a case (its customer's first,
+// or a customer who wrote before: a repeat contact, ranked higher), and for a
+// follow-up in an open case. The cost estimate of the deployment guide starts
+// from these.
 func BenchmarkMessageCost(b *testing.B) {
 	cfg, err := config.Load("../../pajarito.json", func(string) string { return "" })
 	if err != nil {
@@ -31,7 +33,7 @@ func BenchmarkMessageCost(b *testing.B) {
 		b.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	for _, mode := range []string{"new_case", "follow_up"} {
+	for _, mode := range []string{"new_case", "new_customer", "follow_up"} {
 		b.Run(mode, func(b *testing.B) {
 			st := storetest.New(b)
 			meter := &store.CapacityMeter{API: storetest.Client()}
@@ -44,6 +46,9 @@ func BenchmarkMessageCost(b *testing.B) {
 			root := "1830000000000000000"
 			handle := func(id, conversation string, at time.Time) {
 				env := message(id)
+				if mode == "new_customer" {
+					env.Message.AuthorID = "29" + id[2:]
+				}
 				env.ReceivedAt, env.Message.CreatedAt, env.Message.ConversationID = at, at, conversation
 				env.Message.Text = "@PajaritoAir llevo dos horas esperando mi maleta en Barajas y nadie me dice nada"
 				if conversation != id {

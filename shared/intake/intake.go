@@ -47,6 +47,14 @@ type Classifier interface {
 	Classify(ctx context.Context, c *care.Case, m *care.StoredMessage) error
 }
 
+// InitialTriager is a Classifier that also ranks, from a message alone, the
+// case the message opens (protocol.Pipeline): the processor then creates the
+// case ranked (store.Store.AppendTriaged), and Classify most often has nothing
+// to change on it.
+type InitialTriager interface {
+	InitialTriage(ctx context.Context, m *care.Message) care.Triage
+}
+
 // Processor handles batches of the inbound queue. Store is required; the other fields
 // are optional.
 type Processor struct {
@@ -166,7 +174,11 @@ func (p *Processor) process(ctx context.Context, r *record) {
 
 func (p *Processor) message(ctx context.Context, r *record) {
 	r.xid = r.env.Message.ID
-	res, err := p.Store.Append(ctx, r.env, r.msg.MessageId)
+	var triage func(*care.Message) care.Triage
+	if t, ok := p.Classifier.(InitialTriager); ok {
+		triage = func(m *care.Message) care.Triage { return t.InitialTriage(ctx, m) }
+	}
+	res, err := p.Store.AppendTriaged(ctx, r.env, r.msg.MessageId, triage)
 	r.caseID, r.created, r.writeUnits = res.CaseID, res.Created, res.WriteUnits
 	switch {
 	case err != nil:

@@ -233,20 +233,7 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	if err := emf.Write(w, now, map[string]string{"Intent": string(labels.Intent)}, emf.Metric{Name: "Messages", Unit: emf.Count, Value: 1}); err != nil {
 		log.ErrorContext(ctx, "protocol: write metrics", "error", err.Error())
 	}
-	// The case keeps its most serious intent; its sentiment is the latest. A
-	// message that matches no routing rule ("gracias") leaves the case in its
-	// department: the default queue is for cases that have none.
-	intent := labels.Intent
-	if was := classify.Intent(c.Intent); was.Severity() > intent.Severity() {
-		intent = was
-	}
-	dept := d.Route.Department
-	if d.Route.Rule == "" && c.Department != "" {
-		dept = ""
-	}
-	t := care.Triage{Priority: &d.Priority.Score, Department: dept,
-		Intent: string(intent), Sentiment: string(labels.Sentiment), CrisisTopic: d.CrisisTopic}
-	if _, err := p.Cases.SetTriage(ctx, c.ID, t); err != nil {
+	if _, err := p.Cases.SetTriage(ctx, c.ID, triageOf(d, &labels, c)); err != nil {
 		fail("set the triage", err)
 	}
 	if len(d.Replies) > 0 && p.Outbox != nil {
@@ -265,6 +252,73 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 		}
 	}
 	return d, errors.Join(errs...)
+}
+
+// triageOf is what decision d on a message labelled labels sets on case c. The
+// case keeps its most serious intent; its sentiment is the latest. A message that
+// matches no routing rule ("gracias") leaves the case in its department: the
+// default queue is for cases that have none.
+func triageOf(d Decision, labels *classify.Result, c *care.Case) care.Triage {
+	intent := labels.Intent
+	if was := classify.Intent(c.Intent); was.Severity() > intent.Severity() {
+		intent = was
+	}
+	dept := d.Route.Department
+	if d.Route.Rule == "" && c.Department != "" {
+		dept = ""
+	}
+	priority := d.Priority.Score
+	return care.Triage{Priority: &priority, Department: dept,
+		Intent: string(intent), Sentiment: string(labels.Sentiment), CrisisTopic: d.CrisisTopic}
+}
+
+// InitialTriage is the triage of the case that inbound message m opens, decided
+// from m, the customer's other cases and the open crises (two Queries; nothing
+// written). The processor creates the case with it (store.Store.AppendTriaged),
+// so that the case enters the agents' queue at its place, and Process, which
+// decides again, most often has nothing to change: a case ranked after its
+// creation costs three write units more (the item, and its queue index entry
+// moved). It returns the zero Triage (the store's defaults) for the brand's own
+// messages or when the engine cannot decide.
+func (p *Pipeline) InitialTriage(ctx context.Context, m *care.Message) care.Triage {
+	if p.Engine == nil || m == nil || m.Direction != care.Inbound {
+		return care.Triage{}
+	}
+	now := time.Now()
+	if p.Now != nil {
+		now = p.Now()
+	}
+	now = now.UTC()
+	var cl Labeler = classify.Default()
+	if p.Classifier != nil {
+		cl = p.Classifier
+	}
+	labels := cl.Classify(classify.InputFrom(m))
+	c := care.Case{
+		ID: "initial", Channel: m.Channel, Status: care.Open, ThreadKey: care.ThreadKey(m, m.ConversationID),
+		CustomerID: m.Customer(), CustomerHandle: m.AuthorHandle, Lang: m.Lang, Priority: care.DefaultPriority,
+		MessagesIn: 1, CreatedAt: now, UpdatedAt: now, FirstInboundAt: m.CreatedAt, LastInboundAt: m.CreatedAt,
+		WaitingSince: m.CreatedAt, Summoned: m.Summoned,
+	}
+	sm := care.StoredMessage{Message: *m, CaseID: c.ID, StoredAt: now}
+	in := Input{Case: c, Message: sm, Labels: labels, Now: now, History: History{Messages: []care.StoredMessage{sm}}}
+	// What Process will know too; a read that fails only makes the estimate
+	// rougher, and Process ranks the case again.
+	if p.Cases != nil && c.CustomerID != "" {
+		if ids, err := p.Cases.CustomerCases(ctx, c.CustomerID, now.Add(-p.Engine.Config().RepeatWindow.Std())); err == nil {
+			in.History.PreviousCases = len(ids)
+		}
+	}
+	if p.Crisis != nil {
+		if states, err := p.Crisis.States(ctx); err == nil {
+			in.Crises = active(states)
+		}
+	}
+	d, err := p.Engine.Decide(ctx, in)
+	if err != nil {
+		return care.Triage{}
+	}
+	return triageOf(d, &labels, &c)
 }
 
 func actionWhy(as []care.Action, k care.ActionKind) string {

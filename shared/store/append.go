@@ -91,6 +91,15 @@ type caseRecord struct {
 // Errors are transient (DynamoDB unavailable, throttling, or a race lost maxRaces
 // times): the caller retries the delivery.
 func (s *Store) Append(ctx context.Context, env *care.Envelope, delivery string) (AppendResult, error) {
+	return s.AppendTriaged(ctx, env, delivery, nil)
+}
+
+// AppendTriaged is Append, where triage, when not nil, gives the triage of the
+// case the message opens (an inbound message only; see
+// protocol.Pipeline.InitialTriage): the case is created ranked, instead of at
+// care.DefaultPriority and ranked after, which would move its queue index entry
+// (three write units). triage is called only when the message opens a case.
+func (s *Store) AppendTriaged(ctx context.Context, env *care.Envelope, delivery string, triage func(*care.Message) care.Triage) (AppendResult, error) {
 	if env == nil || env.Kind != care.KindMessage || env.Message == nil {
 		return AppendResult{}, errors.New("store: append: the envelope carries no message")
 	}
@@ -98,7 +107,7 @@ func (s *Store) Append(ctx context.Context, env *care.Envelope, delivery string)
 	if err := m.Validate(); err != nil {
 		return AppendResult{}, fmt.Errorf("store: append: %w", err)
 	}
-	a := &appender{s: s, env: env, m: m, delivery: delivery, now: s.now()}
+	a := &appender{s: s, env: env, m: m, delivery: delivery, now: s.now(), triage: triage}
 	res, err := a.run(ctx, a.resolve)
 	res.WriteUnits = a.meter.units
 	if err != nil {
@@ -115,6 +124,7 @@ type appender struct {
 	delivery string
 	now      time.Time
 	meter    meter
+	triage   func(*care.Message) care.Triage // the new case's, or nil
 }
 
 // caseState is what is known of a case item before counting: read reports whether
@@ -445,6 +455,13 @@ func (a *appender) newCase(caseID, thread string) (map[string]types.AttributeVal
 		c.MessagesIn = 1
 		c.FirstInboundAt, c.LastInboundAt = t, t
 		c.Summoned = m.Summoned
+		if a.triage != nil {
+			tr := a.triage(m)
+			if tr.Priority != nil {
+				c.Priority = min(max(*tr.Priority, 0), 999)
+			}
+			c.Department, c.Intent, c.Sentiment, c.CrisisTopic = tr.Department, tr.Intent, tr.Sentiment, tr.CrisisTopic
+		}
 	} else {
 		c.Status = care.Pending
 		c.MessagesOut = 1

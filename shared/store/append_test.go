@@ -567,3 +567,42 @@ func TestAppendCustomersOfOneConversation(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendTriaged: the triage given is the new case's (its queue index entry
+// too, so that the case is listed at its place); it is not asked for when the
+// message joins an existing case.
+func TestAppendTriaged(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	root := "1840000000000000001"
+	calls := 0
+	triage := func(m *care.Message) care.Triage {
+		calls++
+		p := 1200 // clamped to 999
+		return care.Triage{Priority: &p, Department: "baggage", Intent: "complaint", Sentiment: "negative", CrisisTopic: "baggage"}
+	}
+	res, err := s.AppendTriaged(ctx, post(root, root, "", t0), "d1", triage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Created || calls != 1 {
+		t.Fatalf("created %v, triage called %d times", res.Created, calls)
+	}
+	c, _ := mustGet(t, s, res.CaseID)
+	if c.Priority != 999 || c.Department != "baggage" || c.Intent != "complaint" || c.Sentiment != "negative" || c.CrisisTopic != "baggage" {
+		t.Errorf("case = %+v", c)
+	}
+	queue, _, err := s.ListCases(ctx, ListQuery{MinPriority: 999, Department: "baggage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queue) != 1 || queue[0].ID != res.CaseID {
+		t.Errorf("queue = %+v", queue)
+	}
+	if _, err := s.AppendTriaged(ctx, post("1840000000000000002", root, root, t0.Add(time.Minute)), "d2", triage); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Errorf("triage called %d times, want once (the follow-up joins the case)", calls)
+	}
+}
