@@ -63,6 +63,7 @@ func BenchmarkMessageCost(b *testing.B) {
 				handle(root, root, now.Add(-time.Hour))
 			}
 			r0, w0 := meter.Units()
+			bytes0 := meter.Bytes()
 			for i := 0; b.Loop(); i++ {
 				id := fmt.Sprint(1830000000000000001 + int64(i))
 				conversation := id
@@ -72,6 +73,7 @@ func BenchmarkMessageCost(b *testing.B) {
 				handle(id, conversation, now.Add(-time.Duration(b.N-i)*time.Second))
 			}
 			r1, w1 := meter.Units()
+			b.ReportMetric(float64(meter.Bytes()-bytes0)/float64(b.N), "written-B/op")
 			b.ReportMetric((w1-w0)/float64(b.N), "WCU/op")
 			b.ReportMetric((r1-r0)/float64(b.N), "RCU/op")
 		})

@@ -18,7 +18,7 @@ func BenchmarkReplyCost(b *testing.B) {
 	e := newEnv(b)
 	meter := &store.CapacityMeter{API: e.st.Client}
 	e.st.Client = meter
-	var reads, writes float64
+	var reads, writes, written float64
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		post, caseID := e.customerPost(fmt.Sprintf("@PajaritoAir my bag did not arrive in Madrid (%d)", i))
@@ -27,6 +27,7 @@ func BenchmarkReplyCost(b *testing.B) {
 		req := agentReply(caseID, post, fmt.Sprintf("draft-%d", i), fmt.Sprintf("@mariagv_viajes Thanks for telling us. We're tracing bag %d now. ^Ana", i))
 		msg := message(b, fmt.Sprintf("m%d", i), req, 1)
 		r0, w0 := meter.Units()
+		bytes0 := meter.Bytes()
 		b.StartTimer()
 		failed := e.deliver(msg)
 		b.StopTimer()
@@ -34,9 +35,10 @@ func BenchmarkReplyCost(b *testing.B) {
 			b.Fatalf("reply %d not sent: %+v", i, out)
 		}
 		r1, w1 := meter.Units()
-		reads, writes = reads+r1-r0, writes+w1-w0
+		reads, writes, written = reads+r1-r0, writes+w1-w0, written+float64(meter.Bytes()-bytes0)
 		b.StartTimer()
 	}
+	b.ReportMetric(written/float64(b.N), "written-B/op")
 	b.ReportMetric(writes/float64(b.N), "WCU/op")
 	b.ReportMetric(reads/float64(b.N), "RCU/op")
 }

@@ -15,11 +15,98 @@ import (
 // on DynamoDB (benchmarks, cost estimates). Against dynalite, which reports the
 // table's capacity only, a write that sets an index key counts one more write unit
 // (what the index write would cost on DynamoDB, when its key does not change).
+// It also adds up the size of the items written (ItemSize): a write unit is
+// 1 KB, so item size matters as much as item count.
 type CapacityMeter struct {
 	API
 
 	mu          sync.Mutex
 	read, write float64
+	bytes       int64
+}
+
+// Bytes returns the size of the items written so far: each put's item, each
+// update's item as it is after the update (when the update asks DynamoDB for
+// it, as the store's do; else nothing is counted for it).
+func (m *CapacityMeter) Bytes() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bytes
+}
+
+func (m *CapacityMeter) wrote(item map[string]types.AttributeValue) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.bytes += int64(ItemSize(item))
+}
+
+// ItemSize is the size DynamoDB bills an item at: the UTF-8 length of each
+// attribute name plus the size of its value (strings: their UTF-8 bytes;
+// binaries: their bytes; numbers: 1 byte per two significant digits, plus 1;
+// booleans and nulls: 1; lists and maps: 3 bytes plus 1 per element, plus the
+// elements; sets: their elements).
+func ItemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range item {
+		n += len(name) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return numberSize(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += 1 + len(k) + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, e := range v.Value {
+			n += len(e)
+		}
+		return n
+	case *types.AttributeValueMemberNS:
+		n := 0
+		for _, e := range v.Value {
+			n += numberSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberBS:
+		n := 0
+		for _, e := range v.Value {
+			n += len(e)
+		}
+		return n
+	}
+	return 0
+}
+
+// numberSize is the size of a number: its significant digits (leading and
+// trailing zeros trimmed), two to a byte, plus 1.
+func numberSize(s string) int {
+	s = strings.TrimLeft(s, "-")
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.Replace(s, ".", "", 1)
+	s = strings.Trim(s, "0")
+	return (len(s)+1)/2 + 1
 }
 
 // Units returns the read and write units counted so far.
@@ -81,6 +168,7 @@ func (m *CapacityMeter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, 
 	switch {
 	case err == nil:
 		m.add(out.ConsumedCapacity, true, indexed)
+		m.wrote(in.Item)
 	case isConditionFailed(err):
 		m.add(&types.ConsumedCapacity{CapacityUnits: aws.Float64(1)}, true, false)
 	}
@@ -99,6 +187,7 @@ func (m *CapacityMeter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemI
 	switch {
 	case err == nil:
 		m.add(out.ConsumedCapacity, true, indexed)
+		m.wrote(out.Attributes)
 	case isConditionFailed(err):
 		m.add(&types.ConsumedCapacity{CapacityUnits: aws.Float64(1)}, true, false)
 	}

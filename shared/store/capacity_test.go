@@ -3,6 +3,8 @@ package store
 import (
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // The meter agrees with the store's own accounting of an append (package doc: 3
@@ -35,5 +37,29 @@ func TestCapacityMeter(t *testing.T) {
 	}
 	if r, _ := m.Units(); r <= 0 {
 		t.Errorf("read units %v: the appends' reads were not counted", r)
+	}
+}
+
+func TestItemSize(t *testing.T) {
+	tests := []struct {
+		name string
+		item map[string]types.AttributeValue
+		want int
+	}{
+		{"empty", nil, 0},
+		{"string", map[string]types.AttributeValue{"PK": str("CASE#t1")}, 2 + 7},
+		{"utf-8 string", map[string]types.AttributeValue{"text": str("ñandú")}, 4 + 7},
+		{"binary", map[string]types.AttributeValue{"z1": &types.AttributeValueMemberB{Value: make([]byte, 400)}}, 2 + 400},
+		{"numbers", map[string]types.AttributeValue{"a": num(0), "b": num(5), "c": num(561), "d": num(1200), "e": &types.AttributeValueMemberN{Value: "-0.950"}},
+			5 + 1 + 2 + 3 + 2 + 2}, // significant digits "", "5", "561", "12", "95"
+		{"bool and null", map[string]types.AttributeValue{"ok": &types.AttributeValueMemberBOOL{Value: true}, "no": &types.AttributeValueMemberNULL{Value: true}}, 2 + 1 + 2 + 1},
+		{"list", map[string]types.AttributeValue{"counted": &types.AttributeValueMemberL{Value: []types.AttributeValue{str("18"), str("19")}}}, 7 + 3 + (1 + 2) + (1 + 2)},
+		{"map", map[string]types.AttributeValue{"m": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"k": str("v")}}}, 1 + 3 + 1 + 1 + 1},
+		{"string set", map[string]types.AttributeValue{"overridden": &types.AttributeValueMemberSS{Value: []string{"priority", "intent"}}}, 10 + 8 + 6},
+	}
+	for _, tt := range tests {
+		if got := ItemSize(tt.item); got != tt.want {
+			t.Errorf("%s: ItemSize = %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }

@@ -247,6 +247,47 @@
 // more, for the index key change; one that opens a case 6 (thread pointer, claim,
 // case, its index entry, its day entry, message); a duplicate, or a delivery of a
 // message in flight, no write.
+//
+// # Writes per message, and what each is for
+//
+// What the process function writes for one inbound message, with Append and the
+// protocol's pipeline (package protocol), measured by BenchmarkMessageCost
+// (package intake: go test -run '^$' -bench MessageCost ./shared/intake) with the
+// repository's pajarito.json; sizes are the items' as DynamoDB bills them
+// (ItemSize, CapacityMeter):
+//
+//	write                     new case  follow-up  for
+//	thread pointer (put)      1         -          the thread's current case: later messages find it
+//	claim (put)               1         1          dedup by X id (webhook, search, retries), X id → case
+//	                                               for deletions; the raw JSON, gzipped, kept
+//	                                               RawRetention (the one large part, written once)
+//	case (put / update)       1 + 1     1          the case and its counters; a new case puts its queue
+//	                                               index entry (+1), created ranked (AppendTriaged)
+//	case day (put)            1         -          the day's new cases, for the metrics
+//	message (put)             1         1          the message in its case; marks the append complete
+//	customer case (put)       1         -          repeat contacts (written by a case's first message)
+//	crisis counters (update)  2         2          per minute and per hour, for complaints of a
+//	                                               crisis topic only
+//	automatic reply (update)  1         -          the cooldown claim, when an automatic reply goes
+//	decision (put)            1         1          the record of what was decided and why (JSON
+//	                                               compressed: ~400 bytes instead of 2-4 KB)
+//	triage (update)           -         0-1(+2)    only when the decision changes the case's rank,
+//	                                               department or labels (+2 when its index key moves)
+//
+// That is 11 write units for a complaint that opens a case and is acknowledged
+// (about 2.6 KB written), 6 for a follow-up in it (about 2.1 KB), from 15 and 8
+// before the decision was compressed, the customer case written once and the
+// case created ranked. Every item is under 1 KB: the count of items, not their
+// size, is the cost. Each item is its own because each is written on its own
+// condition (dynalite has no transactions, and a DynamoDB transaction costs two
+// units per item, so merging through one would cost more).
+//
+// A reply the reply sender posts (package sender; BenchmarkReplyCost) writes the
+// send budget's window (1), the reply item three times (claimed, finished, its
+// spend task: 3), the outbound message as Append does for a follow-up (claim, case,
+// message: 3, plus the case's queue index entry when the reply changes its
+// status), and the month's X spend (1): 9 write units and 5 read units measured
+// (about 2.9 KB written).
 package store
 
 import (
