@@ -121,15 +121,7 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	if m.Direction == care.Outbound {
 		return Decision{}, nil
 	}
-	now := time.Now()
-	if p.Now != nil {
-		now = p.Now()
-	}
-	now = now.UTC()
-	var cl Labeler = classify.Default()
-	if p.Classifier != nil {
-		cl = p.Classifier
-	}
+	now := p.now()
 	log := p.Log
 	if log == nil {
 		log = slog.Default()
@@ -140,7 +132,7 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 		errs = append(errs, fmt.Errorf("protocol: %s (case %s, message %s): %w", step, c.ID, m.ID, err))
 	}
 
-	labels := cl.Classify(classify.InputFrom(&m.Message))
+	labels := p.labeler().Classify(classify.InputFrom(&m.Message))
 
 	if sa, ok := p.Cases.(SurveyAnswers); ok && m.Channel == care.DM {
 		if d, answered := p.surveyAnswer(ctx, sa, c, m, &labels, now, log, fail); answered {
@@ -254,6 +246,22 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	return d, errors.Join(errs...)
 }
 
+// now is the pipeline's clock, in UTC.
+func (p *Pipeline) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// labeler is the pipeline's classifier: Classifier, else classify.Default().
+func (p *Pipeline) labeler() Labeler {
+	if p.Classifier != nil {
+		return p.Classifier
+	}
+	return classify.Default()
+}
+
 // triageOf is what decision d on a message labelled labels sets on case c. The
 // case keeps its most serious intent; its sentiment is the latest. A message that
 // matches no routing rule ("gracias") leaves the case in its department: the
@@ -284,16 +292,8 @@ func (p *Pipeline) InitialTriage(ctx context.Context, m *care.Message) care.Tria
 	if p.Engine == nil || m == nil || m.Direction != care.Inbound {
 		return care.Triage{}
 	}
-	now := time.Now()
-	if p.Now != nil {
-		now = p.Now()
-	}
-	now = now.UTC()
-	var cl Labeler = classify.Default()
-	if p.Classifier != nil {
-		cl = p.Classifier
-	}
-	labels := cl.Classify(classify.InputFrom(m))
+	now := p.now()
+	labels := p.labeler().Classify(classify.InputFrom(m))
 	c := care.Case{
 		ID: "initial", Channel: m.Channel, Status: care.Open, ThreadKey: care.ThreadKey(m, m.ConversationID),
 		CustomerID: m.Customer(), CustomerHandle: m.AuthorHandle, Lang: m.Lang, Priority: care.DefaultPriority,

@@ -594,10 +594,19 @@ func stringAttr(item map[string]types.AttributeValue, name string) string {
 // compression state, which would dominate an append's allocations.
 var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
 
-func gzipBytes(b []byte) ([]byte, error) {
+func gzipBytes(b []byte) ([]byte, error) { return compress(&gzipWriters, b) }
+
+// compressor is a pooled compressing writer (gzip.Writer, flate.Writer).
+type compressor interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// compress compresses b with a compressor of pool.
+func compress(pool *sync.Pool, b []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	w := gzipWriters.Get().(*gzip.Writer)
-	defer gzipWriters.Put(w)
+	w := pool.Get().(compressor)
+	defer pool.Put(w)
 	w.Reset(&buf)
 	if _, err := w.Write(b); err != nil {
 		return nil, err

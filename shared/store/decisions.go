@@ -84,19 +84,7 @@ var flateWriters = sync.Pool{New: func() any {
 	return w
 }}
 
-func deflateDecision(raw []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	w := flateWriters.Get().(*flate.Writer)
-	defer flateWriters.Put(w)
-	w.Reset(&buf)
-	if _, err := w.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+func deflateDecision(raw []byte) ([]byte, error) { return compress(&flateWriters, raw) }
 
 // decodeDecision reads a decision item: the compressed JSON RecordDecision
 // writes, or the attributes of a record written before it compressed them.
