@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/settings"
 )
 
 // An alarm on failures goes off when they persist: in AlarmDatapoints of the last
@@ -56,10 +56,10 @@ func (b *builder) newAlertTopic() awssns.Topic {
 }
 
 // useAlerts lets fn publish to the alert topic, whose ARN it finds in
-// wire.EnvAlertTopic: process (crises, escalations), reply (replies X refused) and
+// settings.EnvAlertTopic: process (crises, escalations), reply (replies X refused) and
 // monitor (crises closing, SLA).
 func (b *builder) useAlerts(fn awslambda.Function) {
-	fn.AddEnvironment(jsii.String(wire.EnvAlertTopic), b.alerts.TopicArn(), nil)
+	fn.AddEnvironment(jsii.String(settings.EnvAlertTopic), b.alerts.TopicArn(), nil)
 	b.alerts.GrantPublish(fn)
 }
 

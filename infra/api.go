@@ -27,8 +27,8 @@ const (
 	ThrottleBurst = 200
 )
 
-// Routes of the HTTP API, the same as the local dev system's (wire.Routes). The
-// console has two, as in wire.Routes: /console (which also receives /console/:
+// Routes of the HTTP API, the same as the local dev system's (boot.Routes). The
+// console has two, as in boot.Routes: /console (which also receives /console/:
 // API Gateway routes both to it) and the files under /console/.
 const (
 	RouteWebhook      = "/webhooks/x"
@@ -47,7 +47,7 @@ type agentAuth struct {
 	// Domain is the pool's Cognito domain, where agents sign in (managed login).
 	Domain awscognito.UserPoolDomain
 	// Console is the agent console's sign-in settings for the agent API's
-	// wire.EnvConsole (console.Config as JSON, resolved at deploy); nil when agents
+	// settings.EnvConsole (console.Config as JSON, resolved at deploy); nil when agents
 	// sign in to the console with a pasted token.
 	Console *string
 }
@@ -210,7 +210,7 @@ func (b *builder) newHTTPAPI() awsapigatewayv2.HttpApi {
 // console's files to agentapi too, without an authorizer (the console carries no
 // data: it calls /v1/ with the agent's bearer token).
 func (b *builder) addRoutes(api awsapigatewayv2.HttpApi, webhook, agentAPI awslambda.IFunction, auth agentAuth) {
-	// Payload format 2.0 is what the functions decode (wire.APIGateway).
+	// Payload format 2.0 is what the functions decode (boot.APIGateway).
 	webhookIntegration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("WebhookIntegration"), webhook, nil)
 	for _, r := range *api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path:        jsii.String(RouteWebhook),

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/settings"
 )
 
 // The processor's SQS event source. Batches of 10 (the largest that needs no
@@ -104,15 +104,15 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	auth := b.newAgentAuth(api)
 
 	webhook := b.newFunction(WebhookFunction, map[string]*string{
-		wire.EnvInboundQueue: b.inbound.Queue.QueueUrl(),
+		settings.EnvInboundQueue: b.inbound.Queue.QueueUrl(),
 	})
 	b.inbound.Queue.Grant(webhook, jsii.String("sqs:SendMessage")) // SendMessageBatch too
 	b.useXSecret(webhook)
 
 	process := b.newFunction(ProcessFunction, map[string]*string{
-		wire.EnvTable:         b.table.TableName(),
-		wire.EnvInboundDLQ:    b.inbound.DLQ.QueueUrl(),
-		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
+		settings.EnvTable:         b.table.TableName(),
+		settings.EnvInboundDLQ:    b.inbound.DLQ.QueueUrl(),
+		settings.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
 	})
 	b.outbound.Queue.Grant(process, jsii.String("sqs:SendMessage"))
 	b.grantTable(process, append(tableReadActions, tableWriteActions...)...)
@@ -127,8 +127,8 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	}))
 
 	listen := b.newFunction(ListenFunction, map[string]*string{
-		wire.EnvTable:        b.table.TableName(),
-		wire.EnvInboundQueue: b.inbound.Queue.QueueUrl(),
+		settings.EnvTable:        b.table.TableName(),
+		settings.EnvInboundQueue: b.inbound.Queue.QueueUrl(),
 	})
 	b.grantTable(listen, append(tableReadActions, tableWriteActions...)...)
 	b.inbound.Queue.Grant(listen, jsii.String("sqs:SendMessage"))
@@ -136,20 +136,20 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.scheduled("ListenSchedule", listen, props.PollInterval)
 
 	agentAPIEnv := map[string]*string{
-		wire.EnvTable:         b.table.TableName(),
-		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
+		settings.EnvTable:         b.table.TableName(),
+		settings.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
 		// Quarantined deliveries go back to the inbound queue; the dead-letter
 		// queues are redriven to their source queues (by ARN: SQS's move tasks).
-		wire.EnvInboundQueue:     b.inbound.Queue.QueueUrl(),
-		wire.EnvInboundQueueARN:  b.inbound.Queue.QueueArn(),
-		wire.EnvInboundDLQ:       b.inbound.DLQ.QueueUrl(),
-		wire.EnvInboundDLQARN:    b.inbound.DLQ.QueueArn(),
-		wire.EnvOutboundQueueARN: b.outbound.Queue.QueueArn(),
-		wire.EnvOutboundDLQ:      b.outbound.DLQ.QueueUrl(),
-		wire.EnvOutboundDLQARN:   b.outbound.DLQ.QueueArn(),
+		settings.EnvInboundQueue:     b.inbound.Queue.QueueUrl(),
+		settings.EnvInboundQueueARN:  b.inbound.Queue.QueueArn(),
+		settings.EnvInboundDLQ:       b.inbound.DLQ.QueueUrl(),
+		settings.EnvInboundDLQARN:    b.inbound.DLQ.QueueArn(),
+		settings.EnvOutboundQueueARN: b.outbound.Queue.QueueArn(),
+		settings.EnvOutboundDLQ:      b.outbound.DLQ.QueueUrl(),
+		settings.EnvOutboundDLQARN:   b.outbound.DLQ.QueueArn(),
 	}
 	if auth.Console != nil {
-		agentAPIEnv[wire.EnvConsole] = auth.Console // how the console signs agents in
+		agentAPIEnv[settings.EnvConsole] = auth.Console // how the console signs agents in
 	}
 	agentAPI := b.newFunction(AgentAPIFunction, agentAPIEnv)
 	// Agents claim, triage, note, recategorise and reply: the table is written;
@@ -173,7 +173,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	// its subscriptions) and list the stack's alarms in ALARM: CloudFormation
 	// names them after the stack.
 	b.useXSecret(agentAPI)
-	agentAPI.AddEnvironment(jsii.String(wire.EnvAlarmPrefix), jsii.String(*b.stack.StackName()+"-"), nil)
+	agentAPI.AddEnvironment(jsii.String(settings.EnvAlarmPrefix), jsii.String(*b.stack.StackName()+"-"), nil)
 	agentAPI.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("cloudwatch:DescribeAlarms"),
 		Resources: &[]*string{b.stack.FormatArn(&awscdk.ArnComponents{
@@ -186,8 +186,8 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:[A-Za-z][A-Za-z0-9-]*-\*$/g`)})
 
 	reply := b.newFunction(ReplyFunction, map[string]*string{
-		wire.EnvTable:         b.table.TableName(),
-		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
+		settings.EnvTable:         b.table.TableName(),
+		settings.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
 	})
 	b.grantTable(reply, append(tableReadActions, tableWriteActions...)...)
 	b.useXSecret(reply)
@@ -202,8 +202,8 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	}))
 
 	monitor := b.newFunction(MonitorFunction, map[string]*string{
-		wire.EnvTable:         b.table.TableName(),
-		wire.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
+		settings.EnvTable:         b.table.TableName(),
+		settings.EnvOutboundQueue: b.outbound.Queue.QueueUrl(),
 	})
 	b.grantTable(monitor, append(tableReadActions, tableWriteActions...)...)
 	b.outbound.Queue.Grant(monitor, jsii.String("sqs:SendMessage")) // satisfaction surveys, sent by the reply sender
@@ -313,10 +313,10 @@ func (b *builder) newXSecret() awssecretsmanager.Secret {
 	return secret
 }
 
-// useXSecret gives fn the X credentials: the secret's ARN in wire.EnvXSecretID
+// useXSecret gives fn the X credentials: the secret's ARN in settings.EnvXSecretID
 // and read access to it.
 func (b *builder) useXSecret(fn awslambda.Function) {
-	fn.AddEnvironment(jsii.String(wire.EnvXSecretID), b.secret.SecretArn(), nil)
+	fn.AddEnvironment(jsii.String(settings.EnvXSecretID), b.secret.SecretArn(), nil)
 	b.secret.GrantRead(fn, nil)
 }
 

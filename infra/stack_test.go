@@ -23,6 +23,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/console"
 	"github.com/pajarito-care/pajarito/shared/sender"
+	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
 )
@@ -458,32 +459,32 @@ func TestEnvironment(t *testing.T) {
 	inbound, dlq := s.queues(t)
 	outbound, outboundDLQ := s.queue(t, "Outbound")
 	want := map[string]map[string]string{
-		"webhook": {wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
-		"process": {wire.EnvTable: tableID, wire.EnvInboundDLQ: dlq, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
-		"agentapi": {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID, wire.EnvXSecretID: secretID,
-			wire.EnvInboundQueue: inbound, wire.EnvInboundQueueARN: inbound, wire.EnvInboundDLQ: dlq, wire.EnvInboundDLQARN: dlq,
-			wire.EnvOutboundQueueARN: outbound, wire.EnvOutboundDLQ: outboundDLQ, wire.EnvOutboundDLQARN: outboundDLQ},
-		"listen":  {wire.EnvTable: tableID, wire.EnvInboundQueue: inbound, wire.EnvXSecretID: secretID},
-		"reply":   {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvXSecretID: secretID, wire.EnvAlertTopic: topicID},
-		"monitor": {wire.EnvTable: tableID, wire.EnvOutboundQueue: outbound, wire.EnvAlertTopic: topicID},
+		"webhook": {settings.EnvInboundQueue: inbound, settings.EnvXSecretID: secretID},
+		"process": {settings.EnvTable: tableID, settings.EnvInboundDLQ: dlq, settings.EnvOutboundQueue: outbound, settings.EnvAlertTopic: topicID},
+		"agentapi": {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvAlertTopic: topicID, settings.EnvXSecretID: secretID,
+			settings.EnvInboundQueue: inbound, settings.EnvInboundQueueARN: inbound, settings.EnvInboundDLQ: dlq, settings.EnvInboundDLQARN: dlq,
+			settings.EnvOutboundQueueARN: outbound, settings.EnvOutboundDLQ: outboundDLQ, settings.EnvOutboundDLQARN: outboundDLQ},
+		"listen":  {settings.EnvTable: tableID, settings.EnvInboundQueue: inbound, settings.EnvXSecretID: secretID},
+		"reply":   {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvXSecretID: secretID, settings.EnvAlertTopic: topicID},
+		"monitor": {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvAlertTopic: topicID},
 	}
 	if len(want) != len(Functions()) {
 		t.Errorf("the test knows the environment of %d functions, the stack deploys %d", len(want), len(Functions()))
 	}
-	// Every setting a function's builder requires (wire.Settings), and the X
+	// Every setting a function's builder requires (settings.Functions), and the X
 	// secret for those that call X, is set: a function missing one would fail at
 	// start in AWS.
 	for _, f := range Functions() {
-		required, ok := wire.Settings[f.Name]
+		required, ok := settings.Functions[f.Name]
 		if !ok {
-			t.Errorf("wire.Settings has no entry for functions/%s", f.Name)
+			t.Errorf("settings.Functions has no entry for functions/%s", f.Name)
 		}
-		if slices.Contains(wire.UsesX, f.Name) {
-			required = append(slices.Clone(required), wire.EnvXSecretID)
+		if slices.Contains(settings.UsesX, f.Name) {
+			required = append(slices.Clone(required), settings.EnvXSecretID)
 		}
 		for _, v := range required {
 			if _, ok := want[f.Name][v]; !ok {
-				t.Errorf("functions/%s requires %s (wire.Settings), which the stack does not set", f.Name, v)
+				t.Errorf("functions/%s requires %s (settings.Functions), which the stack does not set", f.Name, v)
 			}
 		}
 	}
@@ -492,10 +493,10 @@ func TestEnvironment(t *testing.T) {
 		env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
 		got := map[string]string{}
 		for k, v := range env {
-			if k == wire.EnvConsole && name == "agentapi" {
+			if k == settings.EnvConsole && name == "agentapi" {
 				continue // the console's settings, a JSON document (TestConsoleSettings)
 			}
-			if k == wire.EnvAlarmPrefix && name == "agentapi" {
+			if k == settings.EnvAlarmPrefix && name == "agentapi" {
 				if v != "Dev-" {
 					t.Errorf("agentapi: %s=%v, want the stack's name and a dash (Dev-), which starts its alarms' names", k, v)
 				}
@@ -681,7 +682,7 @@ func TestRoutes(t *testing.T) {
 		for iid, r := range s.resources("AWS::ApiGatewayV2::Integration") {
 			p := props(r)
 			if p["PayloadFormatVersion"] != "2.0" {
-				t.Errorf("%s: integration %s payload format %v, want 2.0 (wire.APIGateway)", id, iid, p["PayloadFormatVersion"])
+				t.Errorf("%s: integration %s payload format %v, want 2.0 (boot.APIGateway)", id, iid, p["PayloadFormatVersion"])
 			}
 			integrations[iid] = refs(p["IntegrationUri"])[0]
 		}
@@ -1079,7 +1080,7 @@ func TestNoSecretValues(t *testing.T) {
 				if !secretish.MatchString(k) {
 					continue
 				}
-				if k != wire.EnvXSecretID || !reflect.DeepEqual(v, map[string]any{"Ref": secretID}) {
+				if k != settings.EnvXSecretID || !reflect.DeepEqual(v, map[string]any{"Ref": secretID}) {
 					t.Errorf("%s: function %s has %s=%v in its environment", id, fid, k, v)
 				}
 			}
@@ -1181,7 +1182,7 @@ func TestAgentSignIn(t *testing.T) {
 }
 
 // The agent API serves the console the settings it signs agents in with
-// (wire.EnvConsole): Cognito's issuer, the app client and the endpoints on the
+// (settings.EnvConsole): Cognito's issuer, the app client and the endpoints on the
 // pool's domain; an external issuer and the console's client there; or nothing
 // (a pasted token). The function accepts them (wire.Console).
 func TestConsoleSettings(t *testing.T) {
@@ -1200,7 +1201,7 @@ func TestConsoleSettings(t *testing.T) {
 	for _, id := range allStacks {
 		s := stack(t, id)
 		_, fn := s.function(t, "agentapi")
-		v, ok := fn["Environment"].(map[string]any)["Variables"].(map[string]any)[wire.EnvConsole]
+		v, ok := fn["Environment"].(map[string]any)["Variables"].(map[string]any)[settings.EnvConsole]
 		var want map[string]string
 		switch id {
 		case devStack, prodStack:
@@ -1218,41 +1219,41 @@ func TestConsoleSettings(t *testing.T) {
 			}
 			// Resolved at deploy: a join of the pool's, the client's and the
 			// domain's references.
-			check(t, id+": "+wire.EnvConsole+" refers to the pool, the client and the domain", func() {
+			check(t, id+": "+settings.EnvConsole+" refers to the pool, the client and the domain", func() {
 				s.template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
 					"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
-						wire.EnvConsole: map[string]any{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
+						settings.EnvConsole: map[string]any{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
 							assertions.Match_StringLikeRegexp(jsii.String(`"client_id":"$`)), map[string]any{"Ref": clientID},
 						})}},
 					})},
 				})
 			})
 			if got := refs(v); !slices.Contains(got, poolID) || !slices.Contains(got, domainID) {
-				t.Errorf("%s: %s refers to %v, want the pool %s and the domain %s too", id, wire.EnvConsole, got, poolID, domainID)
+				t.Errorf("%s: %s refers to %v, want the pool %s and the domain %s too", id, settings.EnvConsole, got, poolID, domainID)
 			}
 		case externalConsoleStack:
 			want = map[string]string{"issuer": externalIssuer, "client_id": externalConsoleClient}
 		case externalStack:
 			if ok {
-				t.Errorf("%s: %s=%v without a console client: want it unset (the console asks for a token)", id, wire.EnvConsole, v)
+				t.Errorf("%s: %s=%v without a console client: want it unset (the console asks for a token)", id, settings.EnvConsole, v)
 			}
 			continue
 		}
 		if !ok {
-			t.Errorf("%s: the agent API has no %s", id, wire.EnvConsole)
+			t.Errorf("%s: the agent API has no %s", id, settings.EnvConsole)
 			continue
 		}
 		raw := joinWith(t, v, value)
 		var got map[string]string
 		if err := json.Unmarshal([]byte(raw), &got); err != nil {
-			t.Errorf("%s: %s is not a JSON object of strings: %v\n%s", id, wire.EnvConsole, err, raw)
+			t.Errorf("%s: %s is not a JSON object of strings: %v\n%s", id, settings.EnvConsole, err, raw)
 			continue
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: %s\n\t%v\nwant\n\t%v", id, wire.EnvConsole, got, want)
+			t.Errorf("%s: %s\n\t%v\nwant\n\t%v", id, settings.EnvConsole, got, want)
 		}
-		if _, err := wire.Console(func(k string) string { return map[string]string{wire.EnvConsole: raw}[k] }); err != nil {
-			t.Errorf("%s: the agent API would not start with %s=%s: %v", id, wire.EnvConsole, raw, err)
+		if _, err := wire.Console(func(k string) string { return map[string]string{settings.EnvConsole: raw}[k] }); err != nil {
+			t.Errorf("%s: the agent API would not start with %s=%s: %v", id, settings.EnvConsole, raw, err)
 		}
 	}
 }

@@ -14,9 +14,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/localdev"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
@@ -33,7 +34,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *speed <= 0 || *speed > 1e6 {
 		return fmt.Errorf("dev: --speed %g: want how many times faster than the wall the clock runs, e.g. 60 (1 is real time)", *speed)
 	}
-	log, err := wire.Logger(stderr, os.Getenv)
+	log, err := boot.Logger(stderr, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -45,15 +46,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	xBase := os.Getenv(wire.EnvXBaseURL)
+	xBase := os.Getenv(settings.EnvXBaseURL)
 	xCreds, err := xapi.CredentialsFromEnv(os.Getenv)
 	if err != nil && !errors.Is(err, xapi.ErrNoCredentials) {
 		return err // some set, some missing: the error names them
 	}
 
-	secret, secretFrom := os.Getenv(wire.EnvConsumerSecret), wire.EnvConsumerSecret
+	secret, secretFrom := os.Getenv(settings.EnvConsumerSecret), settings.EnvConsumerSecret
 	if secret == "" {
-		secret, secretFrom = devSecret, "built-in dev secret; set "+wire.EnvConsumerSecret+" to use yours"
+		secret, secretFrom = devSecret, "built-in dev secret; set "+settings.EnvConsumerSecret+" to use yours"
 	}
 	token, tokenFrom := os.Getenv("PAJARITO_AGENT_TOKEN"), "PAJARITO_AGENT_TOKEN"
 	if token == "" {
@@ -127,8 +128,8 @@ func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDi
 	switch {
 	case sys.XFake != nil:
 		xNote = "local fake seeded from events/ (set X_API_KEY… to use X)"
-	case os.Getenv(wire.EnvXBaseURL) != "":
-		xNote = wire.EnvXBaseURL
+	case os.Getenv(settings.EnvXBaseURL) != "":
+		xNote = settings.EnvXBaseURL
 	}
 	fmt.Fprintf(tw, "  X API\t%s\t%s\n", sys.XAPI, xNote)
 	if sys.Speed != 1 {

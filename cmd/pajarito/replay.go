@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/replay"
-	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -282,24 +282,24 @@ func readConversations(file string) ([]replay.Post, error) {
 }
 
 // serverClock reads the server's clock from GET /healthz beside the webhook.
-func (r *replayer) serverClock(ctx context.Context) (wire.Health, error) {
+func (r *replayer) serverClock(ctx context.Context) (boot.Health, error) {
 	u, err := url.Parse(r.url)
 	if err != nil {
-		return wire.Health{}, fmt.Errorf("replay: --url %q: %w", r.url, err)
+		return boot.Health{}, fmt.Errorf("replay: --url %q: %w", r.url, err)
 	}
 	u.Path, u.RawQuery = strings.TrimSuffix(u.Path, "/webhooks/x")+"/healthz", ""
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return wire.Health{}, fmt.Errorf("replay: %w", err)
+		return boot.Health{}, fmt.Errorf("replay: %w", err)
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return wire.Health{}, fmt.Errorf("replay: reading the server's clock: %w (is the system running? pajarito dev)", err)
+		return boot.Health{}, fmt.Errorf("replay: reading the server's clock: %w (is the system running? pajarito dev)", err)
 	}
 	defer resp.Body.Close()
-	var h wire.Health
+	var h boot.Health
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&h); err != nil || resp.StatusCode != http.StatusOK || h.Time.IsZero() {
-		return wire.Health{}, fmt.Errorf("replay: GET %s answered %s without the server's time: conversations need a Pajarito server that reports its clock", u, resp.Status)
+		return boot.Health{}, fmt.Errorf("replay: GET %s answered %s without the server's time: conversations need a Pajarito server that reports its clock", u, resp.Status)
 	}
 	if h.ClockSpeed <= 0 {
 		h.ClockSpeed = 1

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -179,7 +179,7 @@ func TestReplayConversationsAtOnce(t *testing.T) {
 	var mu sync.Mutex
 	var bodies [][]byte
 	mux := http.NewServeMux()
-	mux.Handle("/", wire.Routes(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/", boot.Routes(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		if xwebhook.Verify([]byte(devSecret), b, r.Header.Get(xwebhook.SignatureHeader)) != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
@@ -189,7 +189,7 @@ func TestReplayConversationsAtOnce(t *testing.T) {
 		bodies = append(bodies, b)
 		mu.Unlock()
 		w.WriteHeader(http.StatusOK)
-	}), nil, nil, wire.Clock{Now: func() time.Time { return now }}))
+	}), nil, nil, "", boot.Clock{Now: func() time.Time { return now }}))
 	ts := httptest.NewServer(mux)
 	defer ts.Close()
 	t.Setenv("X_CONSUMER_SECRET", "")
@@ -272,7 +272,7 @@ func TestReplayConversationErrors(t *testing.T) {
 // serverTime reads the server's clock.
 func serverTime(t *testing.T, base string) time.Time {
 	t.Helper()
-	var h wire.Health
+	var h boot.Health
 	getJSON(t, base+"/healthz", "", &h)
 	return h.Time
 }

@@ -15,8 +15,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
@@ -100,8 +102,8 @@ func openWebhookSession(ctx context.Context, userID string, stdout, stderr io.Wr
 		return nil, err
 	}
 	var awsCfg aws.Config
-	if strings.TrimSpace(getenv(wire.EnvXSecretID)) != "" {
-		if awsCfg, err = wire.AWS(ctx); err != nil {
+	if strings.TrimSpace(getenv(settings.EnvXSecretID)) != "" {
+		if awsCfg, err = boot.AWS(ctx); err != nil {
 			return nil, fmt.Errorf("webhook: %w", err)
 		}
 	}
@@ -110,12 +112,12 @@ func openWebhookSession(ctx context.Context, userID string, stdout, stderr io.Wr
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
 	log := newLogger(stderr, slog.LevelError) // the commands print what went wrong
-	if getenv(wire.EnvLogLevel) != "" {
-		if log, err = wire.Logger(stderr, getenv); err != nil {
+	if getenv(settings.EnvLogLevel) != "" {
+		if log, err = boot.Logger(stderr, getenv); err != nil {
 			return nil, err
 		}
 	}
-	base := strings.TrimSpace(getenv(wire.EnvXBaseURL))
+	base := strings.TrimSpace(getenv(settings.EnvXBaseURL))
 	x, err := xapi.New(creds, xapi.Options{Brand: brand, BaseURL: base, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
@@ -210,7 +212,7 @@ func runWebhookRegister(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	target, err := checkWebhookURL(*rawURL, strings.TrimSpace(os.Getenv(wire.EnvXBaseURL)) == "")
+	target, err := checkWebhookURL(*rawURL, strings.TrimSpace(os.Getenv(settings.EnvXBaseURL)) == "")
 	if err != nil {
 		return err
 	}
@@ -239,7 +241,7 @@ type registration struct {
 func (r *registration) run(ctx context.Context) error {
 	fmt.Fprintf(r.stdout, "Registering %s for %s with %s.\n", r.url, r.account(), r.apis)
 	if r.xBase != "" {
-		fmt.Fprintf(r.stdout, "X API: %s (%s)\n", r.xBase, wire.EnvXBaseURL)
+		fmt.Fprintf(r.stdout, "X API: %s (%s)\n", r.xBase, settings.EnvXBaseURL)
 	}
 	if r.dryRun {
 		fmt.Fprintln(r.stdout, "Dry run: nothing is changed at X.")

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/settings"
+	"github.com/pajarito-care/pajarito/shared/wire/webhook"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
@@ -42,19 +44,19 @@ func startWebhookEnv(t *testing.T, stackSecret string) *webhookEnv {
 	fake.SetConsumerSecret(whAppSecret)
 	cfg := &config.Config{Brand: config.Brand{ID: whBrandID, Handle: "PajaritoAir"}}
 	queue := xwebhook.EnqueuerFunc(func(context.Context, []care.Envelope) error { return nil })
-	stack := httptest.NewServer(wire.Routes(wire.WebhookHandler(cfg, []byte(stackSecret), queue, slog.New(slog.DiscardHandler)), nil, nil, wire.Clock{}))
+	stack := httptest.NewServer(boot.Routes(webhook.Handler(cfg, []byte(stackSecret), queue, slog.New(slog.DiscardHandler)), nil, nil, "", boot.Clock{}))
 	t.Cleanup(stack.Close)
 
 	for k, v := range map[string]string{
-		wire.EnvXBaseURL:        fake.URL,
+		settings.EnvXBaseURL:    fake.URL,
 		"X_API_KEY":             "ck",
 		"X_API_SECRET":          whAppSecret,
 		"X_ACCESS_TOKEN":        whBrandID + "-token",
 		"X_ACCESS_TOKEN_SECRET": "ats",
 		"X_BEARER_TOKEN":        "AAAA",
 		"X_CONSUMER_SECRET":     "",
-		wire.EnvXSecretID:       "",
-		wire.EnvLogLevel:        "",
+		settings.EnvXSecretID:   "",
+		settings.EnvLogLevel:    "",
 		"PAJARITO_BRAND_ID":     "",
 		"PAJARITO_BRAND_HANDLE": "",
 	} {
@@ -256,9 +258,9 @@ func TestWebhookCredentials(t *testing.T) {
 		want  []string
 	}{
 		{"no bearer token", []string{"X_BEARER_TOKEN"}, []string{"X_BEARER_TOKEN", "Bearer token", "app-only"}},
-		{"no API key", []string{"X_API_KEY"}, []string{"X_API_KEY is not set", wire.EnvXSecretID}},
+		{"no API key", []string{"X_API_KEY"}, []string{"X_API_KEY is not set", settings.EnvXSecretID}},
 		{"nothing", []string{"X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET", "X_BEARER_TOKEN"},
-			[]string{"X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET", wire.EnvXSecretID}},
+			[]string{"X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET", settings.EnvXSecretID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,7 +312,7 @@ func TestWebhookFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.toX {
-				t.Setenv(wire.EnvXBaseURL, "")
+				t.Setenv(settings.EnvXBaseURL, "")
 			}
 			out, err := cli(t, tt.args...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -2,8 +2,11 @@
 // agents' API, whose callers API Gateway's JWT authorizer has authenticated.
 package main
 
-import "github.com/pajarito-care/pajarito/shared/wire"
+import (
+	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/wire"
+)
 
 func main() {
-	wire.Run("agentapi", wire.AgentAPI, wire.APIGateway)
+	boot.Run("agentapi", wire.AgentAPI, boot.APIGateway)
 }

@@ -7,12 +7,13 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/wire"
 )
 
 func main() {
-	wire.Run("monitor", wire.Monitor, func(m *monitor.Monitor) any {
+	boot.Run("monitor", wire.Monitor, func(m *monitor.Monitor) any {
 		// The scheduler's payload carries nothing the checks need.
 		return func(ctx context.Context, _ json.RawMessage) (monitor.Report, error) { return m.Run(ctx) }
 	})

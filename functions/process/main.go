@@ -4,10 +4,11 @@
 package main
 
 import (
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/intake"
 	"github.com/pajarito-care/pajarito/shared/wire"
 )
 
 func main() {
-	wire.Run("process", wire.Processor, func(p *intake.Processor) any { return p.Handle })
+	boot.Run("process", wire.Processor, func(p *intake.Processor) any { return p.Handle })
 }

@@ -4,10 +4,11 @@
 package main
 
 import (
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/wire"
 )
 
 func main() {
-	wire.Run("reply", wire.Reply, func(s *sender.Sender) any { return s.Handle })
+	boot.Run("reply", wire.Reply, func(s *sender.Sender) any { return s.Handle })
 }

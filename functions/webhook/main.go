@@ -3,8 +3,11 @@
 // what it carries on the inbound queue before answering 200.
 package main
 
-import "github.com/pajarito-care/pajarito/shared/wire"
+import (
+	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/wire/webhook"
+)
 
 func main() {
-	wire.Run("webhook", wire.Webhook, wire.APIGateway)
+	boot.Run("webhook", webhook.Build, boot.APIGateway)
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/console"
-	"github.com/pajarito-care/pajarito/shared/wire"
 )
 
 // queueAPI answers the console's calls for a queue of n open cases: what the
@@ -58,7 +58,7 @@ func BenchmarkConsoleQueue(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(wire.Routes(nil, queueAPI(n), con, wire.Clock{}))
+	srv := httptest.NewServer(boot.Routes(nil, queueAPI(n), con, console.Prefix, boot.Clock{}))
 	defer srv.Close()
 	gz := 0
 	for _, sz := range con.Files() {

@@ -18,9 +18,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/console"
-	"github.com/pajarito-care/pajarito/shared/wire"
 )
 
 // provider is an OpenID Connect provider for one public client, as Cognito's
@@ -139,7 +139,7 @@ func TestConsoleSignInWithIssuer(t *testing.T) {
 		r.Header.Set("Authorization", "Bearer "+token)
 		proxy.ServeHTTP(w, r)
 	})
-	front := httptest.NewServer(wire.Routes(nil, api, con, wire.Clock{}))
+	front := httptest.NewServer(boot.Routes(nil, api, con, console.Prefix, boot.Clock{}))
 	t.Cleanup(front.Close)
 	idp.redirect = front.URL + "/console/"
 

@@ -45,6 +45,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/console"
 	"github.com/pajarito-care/pajarito/shared/dynalite"
@@ -53,8 +54,10 @@ import (
 	"github.com/pajarito-care/pajarito/shared/listen"
 	"github.com/pajarito-care/pajarito/shared/localsqs"
 	"github.com/pajarito-care/pajarito/shared/queue"
+	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/wire/webhook"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
@@ -268,15 +271,15 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	var webhook http.Handler = wire.WebhookHandler(o.Config, o.Secret, inbound, log)
+	var hook http.Handler = webhook.Handler(o.Config, o.Secret, inbound, log)
 	if s.XFake != nil {
-		webhook = s.showFake(o.Secret, webhook)
+		hook = s.showFake(o.Secret, hook)
 	}
 	con, err := console.New(console.Config{}) // a token in the sign-in link
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	routes := wire.Routes(webhook, api, con, wire.Clock{Now: s.clock, Speed: s.Speed})
+	routes := boot.Routes(hook, api, con, console.Prefix, boot.Clock{Now: s.clock, Speed: s.Speed})
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: listen on %s: %w (choose another with --addr)", o.Addr, err)
@@ -387,7 +390,7 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		s.Speed = 1
 	}
 	if s.Speed != 1 && (base != "" || creds.APIKey != "") {
-		return nil, fmt.Errorf("localdev: a clock at %gx needs the fake X API (X and X-compatible servers keep the wall clock): unset the X credentials and %s, or run at speed 1", s.Speed, wire.EnvXBaseURL)
+		return nil, fmt.Errorf("localdev: a clock at %gx needs the fake X API (X and X-compatible servers keep the wall clock): unset the X credentials and %s, or run at speed 1", s.Speed, settings.EnvXBaseURL)
 	}
 	switch {
 	case base != "" && creds.APIKey == "":

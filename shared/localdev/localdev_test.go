@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/replay"
-	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -121,13 +121,13 @@ func TestFastClockAndWebhookPosts(t *testing.T) {
 	}
 	defer sys.Close()
 
-	health := func() wire.Health {
+	health := func() boot.Health {
 		resp, err := http.Get(sys.URL + "/healthz")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var h wire.Health
+		var h boot.Health
 		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
 			t.Fatal(err)
 		}

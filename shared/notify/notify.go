@@ -21,10 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/settings"
 )
-
-// EnvTopicARN is the environment variable naming the alert topic.
-const EnvTopicARN = "PAJARITO_ALERT_TOPIC_ARN"
 
 // maxSubject is SNS's limit on the subject of e-mail deliveries, in characters.
 const maxSubject = 100
@@ -44,7 +42,7 @@ type SNS struct {
 // NewSNS returns a notifier publishing to topicARN; log may be nil.
 func NewSNS(client Publisher, topicARN string, log *slog.Logger) (*SNS, error) {
 	if !strings.HasPrefix(topicARN, "arn:") || strings.Count(topicARN, ":") < 5 {
-		return nil, fmt.Errorf("%s = %q is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>); the stack sets it, see the AlertTopicArn output", EnvTopicARN, topicARN)
+		return nil, fmt.Errorf("%s = %q is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>); the stack sets it, see the AlertTopicArn output", settings.EnvAlertTopic, topicARN)
 	}
 	if log == nil {
 		log = slog.Default()

@@ -16,6 +16,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/localsqs"
 	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/settings"
 )
 
 var server *localsqs.Server
@@ -88,8 +89,8 @@ func TestNotifyPublishesToTheTopic(t *testing.T) {
 
 func TestNotifyErrors(t *testing.T) {
 	for _, arn := range []string{"", "pajarito-alerts", "arn:aws:sns"} {
-		if _, err := notify.NewSNS(snsClient(), arn, nil); err == nil || !strings.Contains(err.Error(), notify.EnvTopicARN) {
-			t.Errorf("NewSNS(%q) error = %v, want one naming %s", arn, err, notify.EnvTopicARN)
+		if _, err := notify.NewSNS(snsClient(), arn, nil); err == nil || !strings.Contains(err.Error(), settings.EnvAlertTopic) {
+			t.Errorf("NewSNS(%q) error = %v, want one naming %s", arn, err, settings.EnvAlertTopic)
 		}
 	}
 	// A topic that does not exist: the error reaches the caller, nothing is swallowed.

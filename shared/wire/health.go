@@ -15,10 +15,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
-// EnvAlarmPrefix is the prefix of the stack's CloudWatch alarm names (the stack
-// name and a dash): GET /v1/health reports those in ALARM.
-const EnvAlarmPrefix = "PAJARITO_ALARM_PREFIX"
-
 // HealthChecks builds the operator's checks (GET /v1/health) from what the agent API
 // is built with: X as the brand (nil, with xErr, when the credentials could not
 // be loaded: the checks then say why), the webhook's consumer secret, the queues

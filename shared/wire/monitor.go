@@ -8,28 +8,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/classify"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/learn"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
+	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
 
 // Monitor builds the monitor function's scheduled checks from the environment.
 func Monitor(ctx context.Context, getenv func(string) string, log *slog.Logger) (*monitor.Monitor, error) {
-	su, err := load(ctx, getenv, Settings["monitor"]...)
+	su, err := boot.Load(ctx, getenv, settings.Functions["monitor"]...)
 	if err != nil {
 		return nil, err
 	}
-	alerts, err := su.alerts(log)
+	alerts, err := alerts(su, log)
 	if err != nil {
 		return nil, err
 	}
-	st := NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log)
-	outbox := &queue.Sender{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvOutboundQueue], Log: log}
-	return NewMonitor(su.cfg, st, outbox, alerts, log)
+	st := NewStore(su.Config, dynamodb.NewFromConfig(su.AWS), su.Env[settings.EnvTable], log)
+	outbox := &queue.Sender{Client: sqs.NewFromConfig(su.AWS), URL: su.Env[settings.EnvOutboundQueue], Log: log}
+	return NewMonitor(su.Config, st, outbox, alerts, log)
 }
 
 // NewMonitor returns the scheduled checks over st, alerting through alerts (nil:

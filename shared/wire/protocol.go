@@ -5,21 +5,15 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/classify"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/learn"
 	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
-
-// EnvOutboundQueue is the URL of the outbound queue, where decided replies wait for
-// the reply sender.
-const EnvOutboundQueue = "PAJARITO_OUTBOUND_QUEUE_URL"
-
-// EnvAlertTopic is the ARN of the SNS topic alerts go to (crisis opened or closed,
-// escalations, replies X refused).
-const EnvAlertTopic = notify.EnvTopicARN
 
 // Pipeline is the processor's seam filled in: every new message is classified,
 // prioritised, routed and put through the team's protocol (crisis detection
@@ -46,8 +40,8 @@ func Pipeline(cfg *config.Config, st *store.Store, outbox protocol.Outbox, alert
 	}, nil
 }
 
-// alerts returns the notifier of the topic in EnvAlertTopic (which load must have
-// read).
-func (su *setup) alerts(log *slog.Logger) (protocol.Notifier, error) {
-	return notify.NewSNS(sns.NewFromConfig(su.aws), su.env[EnvAlertTopic], log)
+// alerts returns the notifier of the topic in settings.EnvAlertTopic (which
+// boot.Load must have read).
+func alerts(su *boot.Setup, log *slog.Logger) (protocol.Notifier, error) {
+	return notify.NewSNS(sns.NewFromConfig(su.AWS), su.Env[settings.EnvAlertTopic], log)
 }

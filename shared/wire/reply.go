@@ -9,10 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/sender"
+	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
@@ -23,25 +25,25 @@ import (
 // must wait by changing their visibility on that queue, and sends the alerts of
 // failed (or unknown) replies to the alert topic.
 func Reply(ctx context.Context, getenv func(string) string, log *slog.Logger) (*sender.Sender, error) {
-	su, err := load(ctx, getenv, Settings["reply"]...)
+	su, err := boot.Load(ctx, getenv, settings.Functions["reply"]...)
 	if err != nil {
 		return nil, err
 	}
-	alerts, err := su.alerts(log)
+	alerts, err := alerts(su, log)
 	if err != nil {
 		return nil, err
 	}
-	creds, err := XCredentials(ctx, getenv, su.aws)
+	creds, err := XCredentials(ctx, getenv, su.AWS)
 	if err != nil {
 		return nil, err
 	}
-	x, err := XClient(su.cfg, creds, strings.TrimSpace(getenv(EnvXBaseURL)), log)
+	x, err := XClient(su.Config, creds, strings.TrimSpace(getenv(settings.EnvXBaseURL)), log)
 	if err != nil {
 		return nil, err
 	}
-	st := NewStore(su.cfg, dynamodb.NewFromConfig(su.aws), su.env[EnvTable], log)
-	delayer := &queue.Visibility{Client: sqs.NewFromConfig(su.aws), URL: su.env[EnvOutboundQueue]}
-	return NewSender(su.cfg, st, x, delayer, alerts, log)
+	st := NewStore(su.Config, dynamodb.NewFromConfig(su.AWS), su.Env[settings.EnvTable], log)
+	delayer := &queue.Visibility{Client: sqs.NewFromConfig(su.AWS), URL: su.Env[settings.EnvOutboundQueue]}
+	return NewSender(su.Config, st, x, delayer, alerts, log)
 }
 
 // NewSender returns the reply sender over st, posting through x, delaying records

@@ -1,7 +1,6 @@
 package wire_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -12,58 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/wire/webhook"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
-}
-
-func TestLogger(t *testing.T) {
-	tests := []struct {
-		value   string
-		level   slog.Level // the lowest level enabled
-		wantErr bool
-	}{
-		{value: "", level: slog.LevelInfo},
-		{value: "debug", level: slog.LevelDebug},
-		{value: "info", level: slog.LevelInfo},
-		{value: "WARN", level: slog.LevelWarn},
-		{value: "error", level: slog.LevelError},
-		{value: "verbose", wantErr: true},
-		{value: "5", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run("level "+tt.value, func(t *testing.T) {
-			var buf bytes.Buffer
-			log, err := wire.Logger(&buf, envOf(map[string]string{wire.EnvLogLevel: tt.value}))
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("Logger accepted %s=%q", wire.EnvLogLevel, tt.value)
-				}
-				if !strings.Contains(err.Error(), wire.EnvLogLevel) || !strings.Contains(err.Error(), tt.value) {
-					t.Errorf("error %q does not name %s and its value", err, wire.EnvLogLevel)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := t.Context()
-			if !log.Enabled(ctx, tt.level) || log.Enabled(ctx, tt.level-1) {
-				t.Errorf("lowest enabled level is not %v", tt.level)
-			}
-			log.Log(ctx, tt.level, "hello", "k", "v")
-			var line map[string]any
-			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
-				t.Fatalf("log line %q is not JSON: %v", buf.String(), err)
-			}
-			if line["msg"] != "hello" || line["k"] != "v" {
-				t.Errorf("log line %v", line)
-			}
-		})
-	}
 }
 
 // isolateAWS makes the AWS SDK configuration hermetic: fake static credentials and
@@ -102,34 +58,34 @@ var builders = []struct {
 	vars  []string
 }{
 	{"Webhook", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
-		return wire.Webhook(ctx, getenv, log)
-	}, []string{wire.EnvConsumerSecret, wire.EnvInboundQueue}},
+		return webhook.Build(ctx, getenv, log)
+	}, []string{settings.EnvConsumerSecret, settings.EnvInboundQueue}},
 	{"Processor", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.Processor(ctx, getenv, log)
-	}, []string{wire.EnvTable, wire.EnvInboundDLQ, wire.EnvOutboundQueue, wire.EnvAlertTopic}},
+	}, []string{settings.EnvTable, settings.EnvInboundDLQ, settings.EnvOutboundQueue, settings.EnvAlertTopic}},
 	{"Monitor", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.Monitor(ctx, getenv, log)
-	}, []string{wire.EnvTable, wire.EnvOutboundQueue, wire.EnvAlertTopic}},
+	}, []string{settings.EnvTable, settings.EnvOutboundQueue, settings.EnvAlertTopic}},
 	{"AgentAPI", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
 		return wire.AgentAPI(ctx, getenv, log)
-	}, []string{wire.EnvTable, wire.EnvOutboundQueue, wire.EnvAlertTopic, wire.EnvInboundQueue, wire.EnvInboundQueueARN,
-		wire.EnvInboundDLQ, wire.EnvInboundDLQARN, wire.EnvOutboundQueueARN, wire.EnvOutboundDLQ, wire.EnvOutboundDLQARN}},
+	}, []string{settings.EnvTable, settings.EnvOutboundQueue, settings.EnvAlertTopic, settings.EnvInboundQueue, settings.EnvInboundQueueARN,
+		settings.EnvInboundDLQ, settings.EnvInboundDLQARN, settings.EnvOutboundQueueARN, settings.EnvOutboundDLQ, settings.EnvOutboundDLQARN}},
 }
 
 // allVars are every builder's variables, with values.
 var allVars = map[string]string{
-	wire.EnvConsumerSecret: "consumer-secret",
-	wire.EnvInboundQueue:   "https://sqs.us-east-1.amazonaws.com/123456789012/inbound",
-	wire.EnvInboundDLQ:     "https://sqs.us-east-1.amazonaws.com/123456789012/inbound-dlq",
-	wire.EnvOutboundQueue:  "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
-	wire.EnvTable:          "pajarito",
-	wire.EnvAlertTopic:     "arn:aws:sns:us-east-1:123456789012:pajarito-alerts",
+	settings.EnvConsumerSecret: "consumer-secret",
+	settings.EnvInboundQueue:   "https://sqs.us-east-1.amazonaws.com/123456789012/inbound",
+	settings.EnvInboundDLQ:     "https://sqs.us-east-1.amazonaws.com/123456789012/inbound-dlq",
+	settings.EnvOutboundQueue:  "https://sqs.us-east-1.amazonaws.com/123456789012/outbound",
+	settings.EnvTable:          "pajarito",
+	settings.EnvAlertTopic:     "arn:aws:sns:us-east-1:123456789012:pajarito-alerts",
 
-	wire.EnvOutboundDLQ:      "https://sqs.us-east-1.amazonaws.com/123456789012/outbound-dlq",
-	wire.EnvInboundQueueARN:  "arn:aws:sqs:us-east-1:123456789012:inbound",
-	wire.EnvInboundDLQARN:    "arn:aws:sqs:us-east-1:123456789012:inbound-dlq",
-	wire.EnvOutboundQueueARN: "arn:aws:sqs:us-east-1:123456789012:outbound",
-	wire.EnvOutboundDLQARN:   "arn:aws:sqs:us-east-1:123456789012:outbound-dlq",
+	settings.EnvOutboundDLQ:      "https://sqs.us-east-1.amazonaws.com/123456789012/outbound-dlq",
+	settings.EnvInboundQueueARN:  "arn:aws:sqs:us-east-1:123456789012:inbound",
+	settings.EnvInboundDLQARN:    "arn:aws:sqs:us-east-1:123456789012:inbound-dlq",
+	settings.EnvOutboundQueueARN: "arn:aws:sqs:us-east-1:123456789012:outbound",
+	settings.EnvOutboundDLQARN:   "arn:aws:sqs:us-east-1:123456789012:outbound-dlq",
 }
 
 func TestBuildersMissingSettings(t *testing.T) {
@@ -186,10 +142,10 @@ func TestProcessorBadAlertTopic(t *testing.T) {
 	for k, v := range allVars {
 		env[k] = v
 	}
-	env[wire.EnvAlertTopic] = "pajarito-alerts" // a name, not an ARN
+	env[settings.EnvAlertTopic] = "pajarito-alerts" // a name, not an ARN
 	_, err := wire.Processor(t.Context(), envOf(env), slog.New(slog.DiscardHandler))
-	if err == nil || !strings.Contains(err.Error(), wire.EnvAlertTopic) || !strings.Contains(err.Error(), "ARN") {
-		t.Errorf("error %v, want one naming %s and saying it needs an ARN", err, wire.EnvAlertTopic)
+	if err == nil || !strings.Contains(err.Error(), settings.EnvAlertTopic) || !strings.Contains(err.Error(), "ARN") {
+		t.Errorf("error %v, want one naming %s and saying it needs an ARN", err, settings.EnvAlertTopic)
 	}
 }
 
@@ -275,7 +231,7 @@ func TestBuildersWired(t *testing.T) {
 	bearer := http.Header{"Authorization": {"Bearer a.b.c"}}
 
 	t.Run("Webhook", func(t *testing.T) {
-		h, err := wire.Webhook(t.Context(), envOf(env), log)
+		h, err := webhook.Build(t.Context(), envOf(env), log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,12 +246,12 @@ func TestBuildersWired(t *testing.T) {
 		if err := json.Unmarshal(w.Body.Bytes(), &crc); err != nil {
 			t.Fatal(err)
 		}
-		if want := xwebhook.CRCResponse([]byte(allVars[wire.EnvConsumerSecret]), "abc"); crc.ResponseToken != want {
+		if want := xwebhook.CRCResponse([]byte(allVars[settings.EnvConsumerSecret]), "abc"); crc.ResponseToken != want {
 			t.Errorf("response_token %q, want %q", crc.ResponseToken, want)
 		}
 		before := time.Now().UTC()
 		w = serve(t, h, http.MethodGet, "/healthz", nil)
-		var health wire.Health
+		var health boot.Health
 		if err := json.Unmarshal(w.Body.Bytes(), &health); err != nil || w.Code != http.StatusOK {
 			t.Errorf("/healthz: %d %s", w.Code, w.Body)
 		}
@@ -311,8 +267,8 @@ func TestBuildersWired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Store == nil || p.Store.Table != allVars[wire.EnvTable] {
-			t.Fatalf("store %+v, want table %s", p.Store, allVars[wire.EnvTable])
+		if p.Store == nil || p.Store.Table != allVars[settings.EnvTable] {
+			t.Fatalf("store %+v, want table %s", p.Store, allVars[settings.EnvTable])
 		}
 		// pajarito.json keeps raw JSON 90 days.
 		if p.Store.RawRetention != 90*24*time.Hour {
@@ -346,69 +302,6 @@ func TestBuildersWired(t *testing.T) {
 }
 
 // marker is a handler that answers with its own status.
-type marker int
-
-func (m marker) ServeHTTP(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(int(m)) }
-
-func TestRoutes(t *testing.T) {
-	const (
-		webhookStatus = 251
-		apiStatus     = 252
-	)
-	tests := []struct {
-		name         string
-		webhook, api http.Handler
-	}{
-		{name: "both", webhook: marker(webhookStatus), api: marker(apiStatus)},
-		{name: "webhook only", webhook: marker(webhookStatus)},
-		{name: "api only", api: marker(apiStatus)},
-		{name: "neither"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			now := time.Date(2026, 8, 19, 9, 30, 0, 250e6, time.UTC)
-			h := wire.Routes(tt.webhook, tt.api, nil, wire.Clock{Now: func() time.Time { return now }, Speed: 60})
-
-			// Health, with the server's clock.
-			w := serve(t, h, http.MethodGet, "/healthz", nil)
-			if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != `{"status":"ok","time":"2026-08-19T09:30:00.25Z","clock_speed":60}` {
-				t.Errorf("/healthz: %d %s", w.Code, w.Body)
-			}
-			if ct := w.Header().Get("Content-Type"); ct != "application/json" {
-				t.Errorf("/healthz: Content-Type %q", ct)
-			}
-
-			// Unknown routes.
-			for _, path := range []string{"/", "/nope", "/webhooks/x/extra", "/webhooks", "/healthz/x"} {
-				wantError(t, serve(t, h, http.MethodGet, path, nil), http.StatusNotFound, "not_found")
-			}
-
-			// Mounted handlers, or 404 when left out.
-			mounted := []struct {
-				path    string
-				handler http.Handler
-				status  int
-			}{
-				{"/webhooks/x", tt.webhook, webhookStatus},
-				{"/v1/cases", tt.api, apiStatus},
-				{"/v1/cases/t1", tt.api, apiStatus},
-				{"/v1/anything", tt.api, apiStatus},
-			}
-			for _, m := range mounted {
-				for _, method := range []string{http.MethodGet, http.MethodPost} {
-					w := serve(t, h, method, m.path, nil)
-					if m.handler == nil {
-						wantError(t, w, http.StatusNotFound, "not_found")
-						continue
-					}
-					if w.Code != m.status {
-						t.Errorf("%s %s: status %d, want %d (the mounted handler)", method, m.path, w.Code, m.status)
-					}
-				}
-			}
-		})
-	}
-}
 
 // secretsManager answers GetSecretValue like AWS Secrets Manager's JSON protocol
 // (Secrets Manager has no local stand-in to run), counting the calls.
@@ -447,13 +340,13 @@ func TestWebhookSecretFromSecretsManager(t *testing.T) {
 	})
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", url)
 	log := slog.New(slog.DiscardHandler)
-	base := map[string]string{"PAJARITO_CONFIG": repoConfig(t), wire.EnvInboundQueue: allVars[wire.EnvInboundQueue]}
+	base := map[string]string{"PAJARITO_CONFIG": repoConfig(t), settings.EnvInboundQueue: allVars[settings.EnvInboundQueue]}
 
-	env := map[string]string{wire.EnvXSecretID: "pajarito/x"}
+	env := map[string]string{settings.EnvXSecretID: "pajarito/x"}
 	for k, v := range base {
 		env[k] = v
 	}
-	h, err := wire.Webhook(t.Context(), envOf(env), log)
+	h, err := webhook.Build(t.Context(), envOf(env), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,8 +359,8 @@ func TestWebhookSecretFromSecretsManager(t *testing.T) {
 	}
 
 	for id, wantErr := range map[string]string{"empty": "empty", "missing": "missing"} {
-		env[wire.EnvXSecretID] = id
-		if _, err := wire.Webhook(t.Context(), envOf(env), log); err == nil || !strings.Contains(err.Error(), wantErr) {
+		env[settings.EnvXSecretID] = id
+		if _, err := webhook.Build(t.Context(), envOf(env), log); err == nil || !strings.Contains(err.Error(), wantErr) {
 			t.Errorf("secret %q: err = %v, want it to name the secret", id, err)
 		}
 	}
@@ -478,14 +371,14 @@ func TestListenerSettings(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	env := map[string]string{"PAJARITO_CONFIG": repoConfig(t)}
 	_, err := wire.Listener(t.Context(), envOf(env), log)
-	for _, v := range []string{wire.EnvTable, wire.EnvInboundQueue} {
+	for _, v := range []string{settings.EnvTable, settings.EnvInboundQueue} {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("Listener with no settings: err = %v, want it to name %s", err, v)
 		}
 	}
-	env[wire.EnvTable], env[wire.EnvInboundQueue] = allVars[wire.EnvTable], allVars[wire.EnvInboundQueue]
+	env[settings.EnvTable], env[settings.EnvInboundQueue] = allVars[settings.EnvTable], allVars[settings.EnvInboundQueue]
 	_, err = wire.Listener(t.Context(), envOf(env), log)
-	for _, v := range []string{"X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET", wire.EnvXSecretID} {
+	for _, v := range []string{"X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET", settings.EnvXSecretID} {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("Listener without X credentials: err = %v, want it to name %s", err, v)
 		}
@@ -493,7 +386,7 @@ func TestListenerSettings(t *testing.T) {
 	for _, v := range []string{"X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET"} {
 		env[v] = "local"
 	}
-	env[wire.EnvXBaseURL] = "http://127.0.0.1:1"
+	env[settings.EnvXBaseURL] = "http://127.0.0.1:1"
 	l, err := wire.Listener(t.Context(), envOf(env), log)
 	if err != nil {
 		t.Fatalf("Listener with every setting: %v", err)
@@ -521,14 +414,14 @@ func TestConsoleSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, err := wire.Console(func(k string) string {
-				if k == wire.EnvConsole {
+				if k == settings.EnvConsole {
 					return tt.value
 				}
 				return ""
 			})
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), wire.EnvConsole) {
-					t.Errorf("err = %v, want one naming %s and %q", err, wire.EnvConsole, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), settings.EnvConsole) {
+					t.Errorf("err = %v, want one naming %s and %q", err, settings.EnvConsole, tt.wantErr)
 				}
 				return
 			}
