@@ -55,8 +55,10 @@ synth: node_modules/.package-lock.json build ## Synthesize the AWS CDK stack (in
 	CDK_DISABLE_CLI_TELEMETRY=1 CDK_DISABLE_VERSION_CHECK=1 JSII_DEPRECATED=quiet JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
 		npx --no-install cdk synth --quiet --no-notices
 
-bench: setup ## Run the benchmarks (ns/op, allocs/op).
-	go test -run='^$$' -bench=. -benchmem ./...
+bench: setup ## Run every benchmark (ns/op, allocs/op, write units, cold starts, the spike, the cost per million messages), then issue 14's figures in one table (cmd/benchtable).
+	@set -o pipefail; out=$$(mktemp); \
+	go test -run='^$$' -bench=. -benchmem -timeout 30m ./... | tee $$out; status=$$?; \
+	echo; go run ./cmd/benchtable < $$out; rm -f $$out; exit $$status
 
 CRASH_TRIALS ?= 20
 

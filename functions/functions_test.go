@@ -248,7 +248,7 @@ func signedDelivery(t *testing.T, file string) events.APIGatewayV2HTTPRequest {
 	}, string(body))
 }
 
-func queued(t *testing.T, name string) int {
+func queued(t testing.TB, name string) int {
 	t.Helper()
 	visible, inFlight, err := system.sqs.Counts(name)
 	if err != nil {

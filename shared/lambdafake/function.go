@@ -150,6 +150,7 @@ func (r *Runtime) StartFunction(ctx context.Context, binary string, env []string
 		close(f.done)
 	}()
 	r.fn, r.arn, r.initErr = f, f.ARN, nil
+	r.fns = append(r.fns, f)
 	return f, nil
 }
 

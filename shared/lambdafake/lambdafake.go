@@ -26,6 +26,10 @@
 // into its next invocation (the invocation fails with Runtime.ExitError) and
 // Restart starts a new process from the same bootstrap, as Lambda replaces a
 // crashed execution environment (crash.go).
+//
+// For cost measurements, Invocations lists each invocation a function took with
+// how long it ran (Billed: rounded up to the millisecond, as Lambda bills), and
+// Functions every process started, with its init (billing.go).
 package lambdafake
 
 import (
@@ -94,6 +98,10 @@ type Runtime struct {
 	fn      *Function // the function started last, if any
 	arn     string
 	crash   *crash // armed by CrashNext (crash.go)
+	// fns are every function process started, in order (billing.go); finished
+	// the invocations a function took, as they ended.
+	fns      []*Function
+	finished []Invocation
 }
 
 type invocation struct {
@@ -103,6 +111,10 @@ type invocation struct {
 	timeout  time.Duration
 	done     chan result // buffered; receives exactly one result
 	answered bool        // guarded by Runtime.mu
+	// taken is when the function took it with a next call (zero while queued);
+	// fn is that function. Guarded by Runtime.mu.
+	taken time.Time
+	fn    *Function
 }
 
 type result struct {
@@ -251,6 +263,7 @@ func (r *Runtime) settle(inv *invocation, res result) bool {
 	}
 	inv.answered = true
 	delete(r.calls, inv.id)
+	r.account(inv, res)
 	inv.done <- res
 	return true
 }
@@ -295,6 +308,7 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 		var c *crash
 		if !answered {
 			c, r.crash = r.crash, nil
+			inv.taken, inv.fn = time.Now(), r.fn
 		}
 		r.mu.Unlock()
 		if answered { // cancelled or timed out while queued
