@@ -116,10 +116,13 @@
 // duplicate content (it is then marked failed with that reason), and a DM would
 // be sent twice.
 //
-// Follow-up work is done once per reply through tasks claimed on the reply item
-// (store.ClaimReplyTask): the spend (a crash between the claim and the ADD loses
-// one reply's price from the estimate) and the notification of a failure (a
-// notifier error gives the task back, and the redelivery notifies).
+// Follow-up work is done once per reply through tasks claimed on the reply item:
+// the spend, claimed by the write that finishes the reply as sent
+// (store.Store.FinishReply: one write unit fewer per reply than a claim of its
+// own; a crash between that write and the ADD loses one reply's price from the
+// estimate, an ADD that fails gives the task back and a redelivery claims it,
+// store.Store.ClaimReplyTask), and the notification of a failure (a notifier
+// error gives the task back, and the redelivery notifies).
 //
 // # Waiting and the dead-letter queue
 //

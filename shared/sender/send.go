@@ -370,13 +370,18 @@ func (s *Sender) sent(ctx context.Context, r *record, c *care.Case, msgs []care.
 	// The item shows what went out: the text X took, and why it differs.
 	posted := *req
 	posted.Text = r.sentText()
-	ok, err := s.Store.FinishReply(ctx, &posted, r.attempt, store.ReplyOutcome{State: care.ReplySent, XID: xid, CostUSD: usd, SentAt: at, Reason: reason})
+	ok, err := s.Store.FinishReply(ctx, &posted, r.attempt, store.ReplyOutcome{State: care.ReplySent, XID: xid, CostUSD: usd, SentAt: at, Reason: reason, ClaimSpend: true})
 	if err == nil && !ok {
 		err = fmt.Errorf("attempt %d is no longer the reply's", r.attempt)
 	}
 	// Whatever happened to the reply item, the message goes into the case: its
-	// copy there is what settles an interrupted send.
-	rerr := s.record(ctx, r, c, msgs, xid, at, usd)
+	// copy there is what settles an interrupted send. The spend is added by the
+	// delivery that finished the reply (finishing claimed it).
+	spend := spendSkip
+	if err == nil {
+		spend = spendClaimed
+	}
+	rerr := s.record(ctx, r, c, msgs, xid, at, usd, spend)
 	if err != nil {
 		s.wait(ctx, r, OutcomeUncertain, s.lease()+spread(req.IdempotencyKey), fmt.Sprintf("X created %s but recording it failed: %v", xid, err))
 		return
@@ -387,9 +392,23 @@ func (s *Sender) sent(ctx context.Context, r *record, c *care.Case, msgs []care.
 	}
 }
 
+// spendTask says what record does about a reply's spend.
+type spendTask int
+
+const (
+	// spendSkip: nothing; the delivery that finishes the reply adds it.
+	spendSkip spendTask = iota
+	// spendClaimed: add it; this delivery finished the reply as sent, which
+	// claimed the spend task (store.Store.FinishReply).
+	spendClaimed
+	// spendClaim: add it if the spend task can be claimed: the reply was
+	// finished before, and a spend given back after a failure is still due.
+	spendClaim
+)
+
 // record appends a sent reply to its case as an outbound message and adds its
-// price to the month's spend, each once.
-func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, xid string, at time.Time, usd float64) error {
+// price to the month's spend, each once (spend).
+func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, xid string, at time.Time, usd float64, spend spendTask) error {
 	req := &r.req
 	m := &care.Message{
 		Channel: req.Channel, Direction: care.Outbound, ID: xid,
@@ -422,7 +441,10 @@ func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []car
 		// This reply is the case's first response.
 		s.emit(ctx, at, nil, emf.Metric{Name: "FirstResponseSeconds", Unit: emf.Seconds, Value: at.Sub(res.Case.FirstInboundAt).Seconds()})
 	}
-	won, err := s.Store.ClaimReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskSpend)
+	won, err := spend == spendClaimed, error(nil)
+	if spend == spendClaim {
+		won, err = s.Store.ClaimReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskSpend)
+	}
 	if err != nil {
 		errs = append(errs, err)
 	} else if won {
@@ -495,7 +517,7 @@ func (s *Sender) finished(ctx context.Context, r *record, rep *store.Reply) {
 	if rep.SentAt != nil {
 		at = *rep.SentAt
 	}
-	if err := s.record(ctx, r, c, msgs, rep.XID, at, rep.CostUSD); err != nil {
+	if err := s.record(ctx, r, c, msgs, rep.XID, at, rep.CostUSD, spendClaim); err != nil {
 		r.err = err
 	}
 }

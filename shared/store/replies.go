@@ -90,6 +90,9 @@ type ReplyOutcome struct {
 	CostUSD float64
 	// SentAt is when X created it (sent).
 	SentAt time.Time
+	// ClaimSpend claims the reply's spend task (TaskSpend) with the write that
+	// finishes it as sent: one write fewer than ClaimReplyTask.
+	ClaimSpend bool
 }
 
 func repliesPK(caseID string) string { return "REPLIES#" + caseID }
@@ -278,7 +281,10 @@ func (s *Store) ReleaseReply(ctx context.Context, caseID, key string, attempt in
 }
 
 // FinishReply records how request r ended: sent (with X's id), failed or unknown
-// (with the reason). With attempt > 0 it finishes that attempt: on condition that
+// (with the reason). With o.ClaimSpend, finishing a reply as sent also claims
+// its spend task (TaskSpend), in the same write: a caller that gets true adds
+// the reply's price to the month's spend (and gives the task back with
+// ReleaseReplyTask if it cannot). With attempt > 0 it finishes that attempt: on condition that
 // the reply is sending in that attempt (for sent, also unknown in that attempt:
 // X's copy turned up after all). With attempt 0 it fails a request before any
 // call to X (invalid, or refused by the linter): on condition that its item does
@@ -317,6 +323,9 @@ func (s *Store) FinishReply(ctx context.Context, r *care.ReplyRequest, attempt i
 		}
 		e.set("sent_at", str(stamp(at)))
 		e.set("cost_usd", &types.AttributeValueMemberN{Value: dollars(o.CostUSD)})
+		if o.ClaimSpend {
+			e.set(taskAttr(TaskSpend), str(stamp(now)))
+		}
 	}
 	e.remove("not_before")
 	e.remove("slot")

@@ -349,3 +349,29 @@ func TestAppendOutboundErrors(t *testing.T) {
 		t.Error("AppendOutbound accepted an empty case id")
 	}
 }
+
+// TestFinishReplyClaimsSpend: a reply finished as sent with ClaimSpend holds its
+// spend task (no claim of its own needed); given back, a redelivery claims it.
+func TestFinishReplyClaimsSpend(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	req := replyReq("t200", "200", "202")
+	if _, won, err := s.ClaimReply(ctx, req); err != nil || !won {
+		t.Fatal(won, err)
+	}
+	if ok, err := s.FinishReply(ctx, req, 1, ReplyOutcome{State: care.ReplySent, XID: "301", CostUSD: 0.015, ClaimSpend: true}); err != nil || !ok {
+		t.Fatalf("FinishReply(sent) = %v, %v", ok, err)
+	}
+	if r := mustReply(t, s, req.CaseID, req.IdempotencyKey); r.State != care.ReplySent || r.SpendAt == nil {
+		t.Fatalf("finished reply = %+v, spend claimed %v", r.ReplyStatus, r.SpendAt)
+	}
+	if won, err := s.ClaimReplyTask(ctx, req.CaseID, req.IdempotencyKey, TaskSpend); err != nil || won {
+		t.Fatalf("ClaimReplyTask(spend) after the finish claimed it = %v, %v; want false", won, err)
+	}
+	if err := s.ReleaseReplyTask(ctx, req.CaseID, req.IdempotencyKey, TaskSpend); err != nil {
+		t.Fatal(err)
+	}
+	if won, err := s.ClaimReplyTask(ctx, req.CaseID, req.IdempotencyKey, TaskSpend); err != nil || !won {
+		t.Fatalf("ClaimReplyTask(spend) after release = %v, %v; want true", won, err)
+	}
+}

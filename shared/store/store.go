@@ -283,11 +283,11 @@
 // units per item, so merging through one would cost more).
 //
 // A reply the reply sender posts (package sender; BenchmarkReplyCost) writes the
-// send budget's window (1), the reply item three times (claimed, finished, its
-// spend task: 3), the outbound message as Append does for a follow-up (claim, case,
-// message: 3, plus the case's queue index entry when the reply changes its
-// status), and the month's X spend (1): 9 write units and 5 read units measured
-// (about 2.9 KB written).
+// send budget's window (1), the reply item twice (claimed before X is called;
+// finished after, which claims its spend task too: 2), the outbound message as
+// Append does for a follow-up (claim, case, message: 3, plus the case's queue
+// index entry when the reply changes its status), and the month's X spend (1):
+// 8 write units and 5 read units measured (about 2.5 KB written), from 9.
 package store
 
 import (
