@@ -44,7 +44,7 @@ func startWebhookEnv(t *testing.T, stackSecret string) *webhookEnv {
 	fake.SetConsumerSecret(whAppSecret)
 	cfg := &config.Config{Brand: config.Brand{ID: whBrandID, Handle: "PajaritoAir"}}
 	queue := xwebhook.EnqueuerFunc(func(context.Context, []care.Envelope) error { return nil })
-	stack := httptest.NewServer(boot.Routes(webhook.Handler(cfg, []byte(stackSecret), queue, slog.New(slog.DiscardHandler)), nil, nil, "", boot.Clock{}))
+	stack := httptest.NewServer(boot.Routes(webhook.Handler(cfg.Brand, []byte(stackSecret), queue, slog.New(slog.DiscardHandler)), nil, nil, "", boot.Clock{}))
 	t.Cleanup(stack.Close)
 
 	for k, v := range map[string]string{

@@ -58,14 +58,27 @@ type Setup struct {
 	AWS    aws.Config
 }
 
-// Load reads the configuration and the named environment variables (reporting
-// every missing one at once, with what it holds: settings.Help), then the AWS
-// configuration.
+// Load reads the configuration and the named environment variables (Env), then
+// the AWS configuration.
 func Load(ctx context.Context, getenv func(string) string, names ...string) (*Setup, error) {
 	cfg, err := config.FromEnvironment(getenv)
 	if err != nil {
 		return nil, err
 	}
+	env, err := Env(getenv, names...)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Setup{Config: cfg, Env: env, AWS: awsCfg}, nil
+}
+
+// Env reads the named environment variables, reporting every missing one at
+// once, with what it holds (settings.Help).
+func Env(getenv func(string) string, names ...string) (map[string]string, error) {
 	env := make(map[string]string, len(names))
 	var missing []string
 	for _, name := range names {
@@ -80,11 +93,7 @@ func Load(ctx context.Context, getenv func(string) string, names ...string) (*Se
 		slices.Sort(missing)
 		return nil, errors.New(strings.Join(missing, "; "))
 	}
-	awsCfg, err := AWS(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &Setup{Config: cfg, Env: env, AWS: awsCfg}, nil
+	return env, nil
 }
 
 // Clock is the time a server runs on: the wall clock in AWS, where the zero

@@ -112,14 +112,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 			return nil, err
 		}
 	}
-	override := func(env, key string, dst *string) {
-		if v := strings.TrimSpace(getenv(env)); v != "" {
-			*dst = v
-			c.origin[key] = "environment variable " + env
-		}
-	}
-	override("PAJARITO_BRAND_ID", "brand.id", &c.Brand.ID)
-	override("PAJARITO_BRAND_HANDLE", "brand.handle", &c.Brand.Handle)
+	c.brandOverrides(getenv)
 	if v := strings.TrimSpace(getenv("PAJARITO_RAW_RETENTION_DAYS")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -141,11 +134,68 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		c.origin["x_budget.monthly_usd"] = "environment variable PAJARITO_X_BUDGET_USD"
 	}
 	c.protocolOverrides(getenv)
-	c.Brand.Handle = strings.TrimPrefix(c.Brand.Handle, "@")
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// brandOverrides applies PAJARITO_BRAND_ID and PAJARITO_BRAND_HANDLE, and drops
+// the handle's "@".
+func (c *Config) brandOverrides(getenv func(string) string) {
+	for _, o := range []struct {
+		env, key string
+		dst      *string
+	}{
+		{"PAJARITO_BRAND_ID", "brand.id", &c.Brand.ID},
+		{"PAJARITO_BRAND_HANDLE", "brand.handle", &c.Brand.Handle},
+	} {
+		if v := strings.TrimSpace(getenv(o.env)); v != "" {
+			*o.dst = v
+			c.origin[o.key] = "environment variable " + o.env
+		}
+	}
+	c.Brand.Handle = strings.TrimPrefix(c.Brand.Handle, "@")
+}
+
+// BrandFromEnvironment reads only the brand of the configuration FromEnvironment
+// would load (the file's "brand" and the PAJARITO_BRAND_* overrides) and
+// validates only it, with the same messages: for the webhook, which needs
+// nothing else and starts on every cold start inside X's 3-second CRC deadline.
+// The rest of the file is not decoded: the other functions report its errors.
+func BrandFromEnvironment(getenv func(string) string) (Brand, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	path, err := Find(getenv)
+	if err != nil {
+		return Brand{}, err
+	}
+	c := &Config{origin: map[string]string{}}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Brand{}, fmt.Errorf("config: read %s: %w (set PAJARITO_CONFIG to the path of %s)", path, err, FileName)
+		}
+		var file struct {
+			Brand *Brand `json:"brand"`
+		}
+		if err := json.Unmarshal(b, &file); err != nil {
+			return Brand{}, fmt.Errorf("config: %s: %w", path, err)
+		}
+		if file.Brand != nil {
+			c.Brand, c.origin["brand"] = *file.Brand, path
+		}
+	}
+	c.brandOverrides(getenv)
+	var errs []error
+	c.validateBrand(func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s (%s): %s", key, c.from(key), fmt.Sprintf(format, args...)))
+	})
+	if err := errors.Join(errs...); err != nil {
+		return Brand{}, err
+	}
+	return c.Brand, nil
 }
 
 // decode reads the file's JSON b over c's defaults, rejecting unknown fields, and
@@ -209,12 +259,7 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("config: %s (%s): %s", key, c.from(key), fmt.Sprintf(format, args...)))
 	}
-	if !care.IsID(c.Brand.ID) {
-		bad("brand.id", "%q is not a numeric X user id; set brand.id in %s or PAJARITO_BRAND_ID to the account's id (GET /2/users/by/username/<handle> returns it)", c.Brand.ID, FileName)
-	}
-	if !handleRE.MatchString(c.Brand.Handle) {
-		bad("brand.handle", "%q is not an X handle (1-15 letters, digits or _); set brand.handle in %s or PAJARITO_BRAND_HANDLE", c.Brand.Handle, FileName)
-	}
+	c.validateBrand(bad)
 	if c.RawRetentionDays < 1 || c.RawRetentionDays > 3650 {
 		bad("raw_retention_days", "%d is out of range: keep X's raw JSON between 1 and 3650 days", c.RawRetentionDays)
 	}
@@ -222,6 +267,15 @@ func (c *Config) Validate() error {
 	c.validateProtocol(bad)
 	c.validateStaffing(bad)
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateBrand(bad func(key, format string, args ...any)) {
+	if !care.IsID(c.Brand.ID) {
+		bad("brand.id", "%q is not a numeric X user id; set brand.id in %s or PAJARITO_BRAND_ID to the account's id (GET /2/users/by/username/<handle> returns it)", c.Brand.ID, FileName)
+	}
+	if !handleRE.MatchString(c.Brand.Handle) {
+		bad("brand.handle", "%q is not an X handle (1-15 letters, digits or _); set brand.handle in %s or PAJARITO_BRAND_HANDLE", c.Brand.Handle, FileName)
+	}
 }
 
 // Find returns the configuration file to load: $PAJARITO_CONFIG when set; else

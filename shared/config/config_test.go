@@ -90,3 +90,64 @@ func TestFindAndRepositoryFile(t *testing.T) {
 		t.Errorf("Setting error = %v, want it to name PAJARITO_TABLE", err)
 	}
 }
+
+// TestBrandFromEnvironment: the webhook's brand is the one the whole
+// configuration has, overrides included, validated with the same messages; the
+// rest of the file is not its concern.
+func TestBrandFromEnvironment(t *testing.T) {
+	good := `{"brand": {"id": "1500000000000000001", "handle": "@PajaritoAir"}, "raw_retention_days": 30}`
+	tests := []struct {
+		name    string
+		file    string
+		env     map[string]string
+		want    Brand
+		wantErr []string // substrings of the error; nil: no error
+		full    bool     // FromEnvironment loads it too, with the same brand
+	}{
+		{name: "file", file: good, want: Brand{ID: "1500000000000000001", Handle: "PajaritoAir"}, full: true},
+		{name: "overrides", file: good, env: map[string]string{"PAJARITO_BRAND_ID": "1500000000000000002", "PAJARITO_BRAND_HANDLE": "@otra"},
+			want: Brand{ID: "1500000000000000002", Handle: "otra"}, full: true},
+		{name: "environment only", env: map[string]string{"PAJARITO_BRAND_ID": "1500000000000000003", "PAJARITO_BRAND_HANDLE": "solo"},
+			want: Brand{ID: "1500000000000000003", Handle: "solo"}, full: true},
+		{name: "bad id", file: `{"brand": {"id": "PajaritoAir", "handle": "PajaritoAir"}}`,
+			wantErr: []string{"brand.id", "is not a numeric X user id", "PAJARITO_BRAND_ID"}},
+		{name: "bad handle from the environment", file: good, env: map[string]string{"PAJARITO_BRAND_HANDLE": "no spaces please"},
+			wantErr: []string{"brand.handle", "environment variable PAJARITO_BRAND_HANDLE"}},
+		{name: "not JSON", file: `{"brand": `, wantErr: []string{"config: "}},
+		{name: "the rest of the file is not read", file: `{"brand": {"id": "1500000000000000001", "handle": "PajaritoAir"}, "raw_retention_days": -4}`,
+			want: Brand{ID: "1500000000000000001", Handle: "PajaritoAir"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"PAJARITO_CONFIG": "", "LAMBDA_TASK_ROOT": t.TempDir()}
+			if tt.file != "" {
+				env["PAJARITO_CONFIG"] = writeConfig(t, tt.file)
+			}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			getenv := envOf(env)
+			got, err := BrandFromEnvironment(getenv)
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("BrandFromEnvironment = %+v, want an error", got)
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not say %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("BrandFromEnvironment = %+v, %v; want %+v", got, err, tt.want)
+			}
+			if tt.full {
+				c, err := FromEnvironment(getenv)
+				if err != nil || c.Brand != got {
+					t.Errorf("FromEnvironment brand = %+v, %v; BrandFromEnvironment %+v", c, err, got)
+				}
+			}
+		})
+	}
+}

@@ -271,7 +271,7 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	var hook http.Handler = webhook.Handler(o.Config, o.Secret, inbound, log)
+	var hook http.Handler = webhook.Handler(o.Config.Brand, o.Secret, inbound, log)
 	if s.XFake != nil {
 		hook = s.showFake(o.Secret, hook)
 	}

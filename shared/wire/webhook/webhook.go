@@ -24,10 +24,10 @@ import (
 )
 
 // Handler is the X webhook handler for the configured brand.
-func Handler(cfg *config.Config, secret []byte, q xwebhook.Enqueuer, log *slog.Logger) *xwebhook.Handler {
+func Handler(brand config.Brand, secret []byte, q xwebhook.Enqueuer, log *slog.Logger) *xwebhook.Handler {
 	return &xwebhook.Handler{
 		Secret: secret,
-		Brand:  xwebhook.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle},
+		Brand:  xwebhook.Brand{ID: brand.ID, Handle: brand.Handle},
 		Queue:  q,
 		Log:    log,
 	}
@@ -35,20 +35,31 @@ func Handler(cfg *config.Config, secret []byte, q xwebhook.Enqueuer, log *slog.L
 
 // Build builds the webhook function's HTTP handler from the environment. The
 // webhook key is the X app's consumer secret, read from the Secrets Manager secret
-// named by PAJARITO_X_SECRET_ID (in AWS) or from X_CONSUMER_SECRET.
+// named by PAJARITO_X_SECRET_ID (in AWS) or from X_CONSUMER_SECRET. Of the
+// configuration it reads the brand only (config.BrandFromEnvironment): the
+// webhook queues what X sends whatever the rest of pajarito.json says, and its
+// cold start stays short.
 func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
 	names := slices.Clone(settings.Functions["webhook"])
 	secretID := strings.TrimSpace(getenv(settings.EnvXSecretID))
 	if secretID == "" {
 		names = append(names, settings.EnvConsumerSecret)
 	}
-	su, err := boot.Load(ctx, getenv, names...)
+	brand, err := config.BrandFromEnvironment(getenv)
 	if err != nil {
 		return nil, err
 	}
-	secret := su.Env[settings.EnvConsumerSecret]
+	env, err := boot.Env(getenv, names...)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := boot.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	secret := env[settings.EnvConsumerSecret]
 	if secretID != "" {
-		creds, err := xapi.NewSecretCache(secretsmanager.NewFromConfig(su.AWS), secretID).Credentials(ctx)
+		creds, err := xapi.NewSecretCache(secretsmanager.NewFromConfig(awsCfg), secretID).Credentials(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -56,6 +67,6 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (h
 			return nil, fmt.Errorf("config: secret %s has no api_secret (or consumer_secret): the X app's consumer secret, the key X signs webhooks with", secretID)
 		}
 	}
-	q := &queue.Sender{Client: sqs.NewFromConfig(su.AWS), URL: su.Env[settings.EnvInboundQueue], Log: log}
-	return boot.Routes(Handler(su.Config, []byte(secret), q, log), nil, nil, "", boot.Clock{}), nil
+	q := &queue.Sender{Client: sqs.NewFromConfig(awsCfg), URL: env[settings.EnvInboundQueue], Log: log}
+	return boot.Routes(Handler(brand, []byte(secret), q, log), nil, nil, "", boot.Clock{}), nil
 }
