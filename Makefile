@@ -4,7 +4,7 @@ FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w -buildid='
 DIST := dist
 
-.PHONY: help setup dev test test-loaded race crash chaos bench-console vet fmt-check build synth bench fuzz report-screenshot console-screenshot clean
+.PHONY: help setup dev test test-loaded race crash chaos spike bench-console vet fmt-check build synth bench fuzz report-screenshot console-screenshot clean
 
 help: ## List the commands.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t14
@@ -71,6 +71,9 @@ chaos: setup ## Fault-injection trials on the built Lambda binaries, CHAOS_TRIAL
 	@set -o pipefail; out=$$(mktemp); \
 	PAJARITO_CHAOS_TRIALS=$(CHAOS_TRIALS) go test -count=1 -timeout 90m -run '^TestChaos$$' -v ./functions 2>&1 | tee $$out | grep -v '^=== '; status=$$?; \
 	grep -o 'chaos: seed .*: all: .*' $$out | tail -1; rm -f $$out; exit $$status
+
+spike: setup ## Issue 14's spike alone: 10,000 complaints (3 % delivered twice) within 10 minutes of the local system's clock at 2x, about 7 minutes; fails when an invariant breaks (PAJARITO_SPIKE_COMPLAINTS, _SPEED, _SEED change it).
+	go test -count=1 -run='^$$' -bench='^BenchmarkSpike$$' -benchtime=1x -timeout=30m ./shared/localdev
 
 bench-console: ## Measure the console in Chromium: first load (gzipped bytes), a 500-case queue's render time and its scroll (frame times).
 	go test -run='^$$' -bench=BenchmarkConsoleQueue -benchtime=5x ./shared/console

@@ -198,10 +198,17 @@ func (p *Processor) message(ctx context.Context, r *record) {
 	default:
 		r.outcome = OutcomeStored
 		if p.Classifier != nil {
-			// A classification failure does not fail the record: the message is
-			// stored, and a redelivery would be a duplicate.
 			r.classify = p.Classifier.Classify(ctx, res.Case, res.Message)
 		}
+	}
+	if r.classify != nil && r.err == nil {
+		// Part of the decision was not carried out (its record, the triage, the
+		// replies' queueing: DynamoDB or SQS failing). The message is stored:
+		// SQS's redelivery of this very record is Redelivered, and decides
+		// again; the decision's writes and the replies' claims are the
+		// message's own, so none happens twice. A classification that keeps
+		// failing ends in the dead-letter queue, where the operator sees it.
+		r.err = fmt.Errorf("decide: %w", r.classify)
 	}
 }
 
@@ -298,6 +305,8 @@ func (p *Processor) logRecord(ctx context.Context, r *record) {
 		level, text = slog.LevelError, "inbound record quarantined: "+r.problem
 	case r.problem != "":
 		level, text = slog.LevelError, "inbound record could not be quarantined, SQS will redeliver it"
+	case r.classify != nil:
+		level, text = slog.LevelError, "inbound message stored, deciding on it failed: SQS will redeliver it to decide again"
 	case r.err != nil:
 		level, text = slog.LevelWarn, "inbound record failed, SQS will redeliver it"
 	case r.outcome == OutcomeRevoked:
@@ -305,8 +314,6 @@ func (p *Processor) logRecord(ctx context.Context, r *record) {
 		level = slog.LevelError
 		text = fmt.Sprintf("X access revoked for user %s at %s: re-authorise Pajarito with that X account, or it can neither read nor reply", rev.UserID, rev.RevokedAt.UTC().Format(time.RFC3339))
 		attrs = append(attrs, slog.String("user_id", rev.UserID))
-	case r.classify != nil:
-		level, text = slog.LevelError, "inbound message stored, classification failed"
 	}
 	log.LogAttrs(ctx, level, text, attrs...)
 }

@@ -215,8 +215,10 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 			}
 		}
 	}
+	recorded := true
 	if err := p.Cases.RecordDecision(ctx, &d.Record); err != nil {
 		fail("record the decision", err)
+		recorded = false
 	}
 	w := p.Metrics
 	if w == nil {
@@ -228,7 +230,9 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	if _, err := p.Cases.SetTriage(ctx, c.ID, triageOf(d, &labels, c)); err != nil {
 		fail("set the triage", err)
 	}
-	if len(d.Replies) > 0 && p.Outbox != nil {
+	// A reply goes out with its decision on record (the agents see why it was
+	// sent): without it, the processor's retry decides again and sends it.
+	if len(d.Replies) > 0 && p.Outbox != nil && recorded {
 		if err := p.Outbox.EnqueueReplies(ctx, d.Replies); err != nil {
 			fail("enqueue the replies", err)
 		}

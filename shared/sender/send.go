@@ -170,11 +170,19 @@ func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bo
 		case earlier != nil:
 			s.reconcile(ctx, r, c, msgs, earlier, fmt.Sprintf("attempt %d: X refused the text as duplicate content, its own: X's copy %s, from an earlier attempt, was found on X", r.attempt, earlier.ID))
 			return false
+		case ok && s.heed(ctx, req.Channel, sent, err):
+			// X counted the refused call too, and its window is spent: a second
+			// call now would be refused 429. The text with the reference goes
+			// out after X's reset.
+			s.release(ctx, r, latest(rateLimitOf(sent, err).Reset, now.Add(RetryFloor(r.receives()))),
+				"X refused the text as duplicate content and its rate-limit window is spent: to be sent with a reference after its reset")
+			return false
 		case ok:
 			r.text, r.reason = text, "X refused the text as duplicate content: sent with a reference"
 			sent, err = s.X.Reply(ctx, req.InReplyToID, text)
 		}
 	}
+	s.heed(ctx, req.Channel, sent, err)
 	if err == nil {
 		at, ok := care.IDTime(sent.ID)
 		if !ok {
@@ -262,6 +270,39 @@ func (s *Sender) refused(ctx context.Context, r *record, err error) {
 		// lease settles it (see "An interrupted send").
 		s.wait(ctx, r, OutcomeUncertain, s.lease()+spread(req.IdempotencyKey), "no answer from X after sending: "+err.Error())
 	}
+}
+
+// rateLimitOf is what X's x-rate-limit-* headers said in its answer to a write:
+// sent, or the *xapi.APIError of err.
+func rateLimitOf(sent *xapi.Sent, err error) xapi.RateLimit {
+	var api *xapi.APIError
+	switch {
+	case err == nil && sent != nil:
+		return sent.RateLimit
+	case errors.As(err, &api):
+		return api.RateLimit
+	}
+	return xapi.RateLimit{}
+}
+
+// heed records X's rate-limit window of the channel's endpoint as a backoff when
+// X's answer to a write (sent, or the *xapi.APIError of err) says it is spent, and
+// reports whether it did: no sender calls X again before its reset. X counts
+// every call, a refusal included (duplicate content, then the text with its
+// reference: two calls for one send), in windows that start with their first
+// call; the send budget counts sends in fixed windows, which only approximates
+// them. A 429 is recorded by refused.
+func (s *Sender) heed(ctx context.Context, ch care.Channel, sent *xapi.Sent, err error) bool {
+	rl := rateLimitOf(sent, err)
+	if rl.Limit == 0 || rl.Remaining > 0 || !rl.Reset.After(s.now()) {
+		return false
+	}
+	if berr := s.Store.SetBackoff(ctx, store.Backoff{
+		Endpoint: backoffEndpoint(ch), Until: rl.Reset, Limit: rl.Limit, Remaining: 0, Reason: "no requests left",
+	}); berr != nil {
+		s.log().WarnContext(ctx, "sender: could not record X's rate limit", "endpoint", backoffEndpoint(ch), "error", berr.Error())
+	}
+	return true
 }
 
 // reasonOf is the reason recorded for X's refusal.

@@ -647,3 +647,47 @@ func TestDuplicateContentRetry(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitWindowSpent: X counts every call in its window, a refusal as
+// duplicate content included, and says in each answer how many are left. When
+// an answer says none, the sender records the window as a backoff: the next
+// reply waits for X's reset instead of calling (and being answered 429), and an
+// automatic reply refused as duplicate content is not retried with its
+// reference inside the spent window.
+func TestRateLimitWindowSpent(t *testing.T) {
+	const ack = "Lo sentimos, ya lo estamos revisando. ^Equipo"
+	tests := []struct {
+		name       string
+		remaining  int    // X's window, before the second reply
+		secondText string // the second reply's text
+		wantCalls  int    // X's create-post calls in all
+		wantReason string // why the second reply waits
+	}{
+		{"the last call of the window", 1, "Gracias por avisarnos, lo revisamos ahora. ^Equipo", 1, "no requests left"},
+		{"a duplicate refused with the last call", 2, ack, 2, "rate-limit window is spent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			reset := e.clk.Now().Add(10 * time.Minute)
+			e.x.RateLimit(xfake.EndpointCreatePost, 100, tt.remaining, reset)
+			post1, case1 := e.customerPost("@PajaritoAir la app no funciona")
+			post2, case2 := e.customerPost("@PajaritoAir no puedo pagar en la web")
+			first, second := autoAck(case1, post1, ack), autoAck(case2, post2, tt.secondText)
+			if failed := e.deliver(message(t, "a1", first, 1)); len(failed) != 0 {
+				t.Fatalf("first reply: %+v", e.lastOutcome("a1"))
+			}
+			e.deliver(message(t, "a2", second, 1))
+			if r := e.reply(case1, first.IdempotencyKey); r.State != care.ReplySent {
+				t.Errorf("first reply %+v, want sent", r.ReplyStatus)
+			}
+			r := e.reply(case2, second.IdempotencyKey)
+			if r.State != care.ReplyWaiting || !strings.Contains(r.Reason, tt.wantReason) || r.NotBefore == nil || r.NotBefore.Before(reset) {
+				t.Errorf("second reply %+v, want waiting until X's reset %s: %s", r.ReplyStatus, reset, tt.wantReason)
+			}
+			if n := e.x.Calls(xfake.EndpointCreatePost); n != tt.wantCalls {
+				t.Errorf("X got %d create-post calls, want %d (none over the window: no 429)", n, tt.wantCalls)
+			}
+		})
+	}
+}
