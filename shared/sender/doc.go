@@ -27,8 +27,14 @@
 //     replied to must be a message of the case, not deleted, and a DM must go to
 //     the case's customer. A request that fails is marked failed with the
 //     reason, the team is notified, and it is not retried.
-//  2. X's rate limit: while a 429's backoff is recorded for the endpoint (shared
-//     by every sender, in DynamoDB), the record waits.
+//  2. X's rate limit: while a backoff is recorded for the endpoint (shared by
+//     every sender, in DynamoDB), the record waits. A backoff is recorded from a
+//     429, and from any answer whose x-rate-limit-remaining is 0: X counts every
+//     call in windows that start with their first call, refusals included (a
+//     text refused as duplicate content, then sent with its reference, is two
+//     calls), which the send budget's fixed windows only approximate. A
+//     duplicate refused with the window's last call is sent with its reference
+//     after X's reset.
 //  3. The send budget: one send is reserved in the current 15-minute window of
 //     its kind (Limits: 100 posts and 15 DMs by default, X's per-user limits), or,
 //     when that window is full, in the first later window with room; the record
