@@ -239,9 +239,15 @@ func (rs *results) rows() []row {
 	// The webhook: one delivery of the Spanish mention, and the spread over
 	// every sample.
 	const xw = "shared/xwebhook"
+	// The peer (BenchmarkHandleWebhookPeer) is a plain Node.js handler doing the
+	// same work, run beside it.
 	out = append(out,
-		rs.metric("webhook", "XAA mention, time per delivery", xw, "BenchmarkHandleWebhook/xaa-mention-es.json", "ns/op", 1e-3, "µs", 0, ""),
-		rs.metric("webhook", "XAA mention, allocations per delivery", xw, "BenchmarkHandleWebhook/xaa-mention-es.json", "allocs/op", 1, "", 0, ""))
+		rs.metric("webhook", "XAA mention, time per delivery", xw, "BenchmarkHandleWebhook/xaa-mention-es.json", "ns/op", 1e-3, "µs", 25, "≤ 25 µs"),
+		rs.metric("webhook", "XAA mention, Node.js peer", xw, "BenchmarkHandleWebhookPeer/xaa-mention-es.json", "ns/op", 1e-3, "µs", 0, ""),
+		rs.metric("webhook", "XAA mention, allocations per delivery", xw, "BenchmarkHandleWebhook/xaa-mention-es.json", "allocs/op", 1, "", 40, "≤ 40"),
+		rs.metric("webhook", "AAA tweet, time per delivery", xw, "BenchmarkHandleWebhook/aaa-tweet-es.json", "ns/op", 1e-3, "µs", 15, "≤ 15 µs"),
+		rs.metric("webhook", "AAA tweet, Node.js peer", xw, "BenchmarkHandleWebhookPeer/aaa-tweet-es.json", "ns/op", 1e-3, "µs", 0, ""),
+		rs.metric("webhook", "AAA tweet, allocations per delivery", xw, "BenchmarkHandleWebhook/aaa-tweet-es.json", "allocs/op", 1, "", 40, "≤ 40"))
 	if subs := rs.under(xw, "BenchmarkHandleWebhook"); len(subs) > 0 {
 		out = append(out, spread("webhook", "every sample, time per delivery", subs, "ns/op", 1e-3, "µs"),
 			spread("webhook", "every sample, allocations", subs, "allocs/op", 1, ""))

@@ -9,18 +9,22 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/pajarito-care/pajarito/shared/care"
 )
@@ -65,15 +69,34 @@ type Sender struct {
 // caller's retry may queue them twice; consumers dedupe (care.Envelope.DedupeKey).
 func (s *Sender) Enqueue(ctx context.Context, envs []care.Envelope) error {
 	bodies := make([]string, len(envs))
+	b := encodeBuffers.Get().(*bytes.Buffer)
+	defer putEncodeBuffer(b)
 	for i := range envs {
-		b, err := json.Marshal(&envs[i])
-		if err != nil {
+		b.Reset()
+		if err := jsonv2.MarshalWrite(b, &envs[i], envelopeEncoding); err != nil {
 			return fmt.Errorf("queue: encode envelope %d (%s %s): %w", i, envs[i].Kind, envs[i].EventID, err)
 		}
-		bodies[i] = string(b)
+		bodies[i] = b.String()
 	}
 	return s.SendBodies(ctx, bodies)
 }
+
+// encodeBuffers are reused so that encoding an envelope does not grow a buffer
+// from nothing each time.
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putEncodeBuffer(b *bytes.Buffer) {
+	if b.Cap() <= MaxBatchBytes { // larger only for envelopes SQS refuses anyway
+		encodeBuffers.Put(b)
+	}
+}
+
+// envelopeEncoding encodes envelopes exactly as encoding/json does: JSON v2 with
+// the v1 options, which gives the same bytes (an invalid UTF-8 byte in a string
+// becomes a literal U+FFFD rather than the escape \ufffd, which decodes the same)
+// and checks and compacts Raw, X's JSON of the item, in one pass rather than
+// encoding/json's two.
+var envelopeEncoding = jsonv1.DefaultOptionsV1()
 
 // SendBodies sends bodies as they are, like Enqueue. It is how a message is moved,
 // unchanged, to a dead-letter queue.
@@ -95,7 +118,7 @@ func (s *Sender) SendBodies(ctx context.Context, bodies []string) error {
 		}
 		sent += len(batch)
 	}
-	s.log().DebugContext(ctx, "queue: sent", "queue", s.URL, "messages", len(bodies), "batches", len(batches))
+	s.log().LogAttrs(ctx, slog.LevelDebug, "queue: sent", slog.String("queue", s.URL), slog.Int("messages", len(bodies)), slog.Int("batches", len(batches)))
 	return nil
 }
 
@@ -181,16 +204,24 @@ func Batches(bodies []string) ([][]types.SendMessageBatchRequestEntry, error) {
 		cur   []types.SendMessageBatchRequestEntry
 		bytes int
 	)
-	for i, b := range bodies {
-		if err := CheckBody(b); err != nil {
+	// The entries point into one slice of ids and into bodies, rather than to a
+	// copy of each string.
+	ids := make([]string, len(bodies))
+	for i := range bodies {
+		b := &bodies[i]
+		if err := CheckBody(*b); err != nil {
 			return nil, fmt.Errorf("queue: message %d: %w", i, err)
 		}
-		if len(cur) == MaxBatchEntries || bytes+len(b) > MaxBatchBytes {
+		if len(cur) == MaxBatchEntries || bytes+len(*b) > MaxBatchBytes {
 			out = append(out, cur)
 			cur, bytes = nil, 0
 		}
-		cur = append(cur, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(b)})
-		bytes += len(b)
+		if cur == nil {
+			cur = make([]types.SendMessageBatchRequestEntry, 0, min(len(bodies)-i, MaxBatchEntries))
+		}
+		ids[i] = strconv.Itoa(i)
+		cur = append(cur, types.SendMessageBatchRequestEntry{Id: &ids[i], MessageBody: b})
+		bytes += len(*b)
 	}
 	if len(cur) > 0 {
 		out = append(out, cur)
@@ -208,25 +239,29 @@ func CheckBody(b string) error {
 	if len(b) > MaxBatchBytes {
 		return fmt.Errorf("body is %d bytes, over SQS's limit of %d", len(b), MaxBatchBytes)
 	}
-	for off, r := range b {
+	for off := 0; off < len(b); {
+		c := b[off]
+		if 0x20 <= c && c < utf8.RuneSelf { // printable ASCII, most of a body
+			off++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(b[off:])
+		}
 		switch {
-		case r == utf8.RuneError && !validRuneAt(b, off):
+		case r == utf8.RuneError && size == 1:
 			return fmt.Errorf("body has invalid UTF-8 at byte %d", off)
-		case r == 0x9 || r == 0xA || r == 0xD,
-			r >= 0x20 && r <= 0xD7FF,
+		case r >= 0x20 && r <= 0xD7FF,
+			r == 0x9 || r == 0xA || r == 0xD,
 			r >= 0xE000 && r <= 0xFFFD,
 			r >= 0x10000 && r <= 0x10FFFF:
 		default:
 			return fmt.Errorf("body has character %U, which SQS refuses, at byte %d", r, off)
 		}
+		off += size
 	}
 	return nil
-}
-
-// validRuneAt reports whether the U+FFFD at b[off:] is really written there.
-func validRuneAt(b string, off int) bool {
-	_, size := utf8.DecodeRuneInString(b[off:])
-	return size == 3
 }
 
 // EnqueueReplies JSON-encodes reply requests and sends them, like Enqueue: it is

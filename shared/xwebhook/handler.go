@@ -88,7 +88,7 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = DefaultMaxBody
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body, err := readBody(r, limit)
 	if err != nil {
 		log.WarnContext(ctx, "webhook body could not be read", slog.Any("error", err))
 		writeError(w, http.StatusBadRequest, "unreadable_body", "request body could not be read")
@@ -100,7 +100,7 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if err := Verify(h.Secret, body, r.Header.Get(SignatureHeader)); err != nil {
+	if err := Verify(h.Secret, body, r.Header.Get(signatureHeaderKey)); err != nil {
 		code := "bad_signature"
 		if errors.Is(err, ErrNoSignature) {
 			code = "missing_signature"
@@ -145,29 +145,63 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	log.InfoContext(ctx, "webhook delivery accepted",
-		slog.String("generation", res.Generation),
-		slog.String("event_id", res.EventID),
-		slog.Any("kinds", kindCounts(res.Envelopes)),
-		slog.Any("dropped", res.DropCounts),
-		slog.Int("ignored", len(res.Ignored)),
-		slog.Duration("took", time.Since(start)))
-	httpjson.Write(w, http.StatusOK, map[string]int{"enqueued": len(res.Envelopes)})
+	if log.Enabled(ctx, slog.LevelInfo) { // kindCounts is not free
+		log.LogAttrs(ctx, slog.LevelInfo, "webhook delivery accepted",
+			slog.String("generation", res.Generation),
+			slog.String("event_id", res.EventID),
+			slog.Any("kinds", kindCounts(res.Envelopes)),
+			slog.Any("dropped", res.DropCounts),
+			slog.Int("ignored", len(res.Ignored)),
+			slog.Duration("took", time.Since(start)))
+	}
+	httpjson.Write(w, http.StatusOK, enqueuedBody{Enqueued: len(res.Envelopes)})
+}
+
+// signatureHeaderKey is SignatureHeader as net/http keys it, which Header.Get
+// would otherwise work out (and allocate) for each request.
+var signatureHeaderKey = http.CanonicalHeaderKey(SignatureHeader)
+
+// enqueuedBody is the answer to an accepted delivery.
+type enqueuedBody struct {
+	Enqueued int `json:"enqueued"`
+}
+
+// readBody reads r's body up to limit+1 bytes (one more than allowed, to tell a
+// body that is too large), in one buffer of the size the request announces.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	size := int64(512)
+	if r.ContentLength > 0 && r.ContentLength <= limit {
+		size = r.ContentLength + 1 // the extra byte sees EOF without growing
+	}
+	in := io.LimitedReader{R: r.Body, N: limit + 1}
+	b := make([]byte, 0, size)
+	for {
+		n, err := in.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case err == io.EOF:
+			return b, nil
+		case err != nil:
+			return b, err
+		case len(b) == cap(b):
+			b = append(b, 0)[:len(b)] // grow
+		}
+	}
 }
 
 // logDetails writes one line per dropped, ignored or quarantined item.
 func (h *Handler) logDetails(ctx context.Context, log *slog.Logger, res *Result) {
 	for _, d := range res.Dropped {
-		log.InfoContext(ctx, "webhook item dropped",
+		log.LogAttrs(ctx, slog.LevelInfo, "webhook item dropped",
 			slog.String("generation", res.Generation), slog.String("reason", d.Reason), slog.String("id", d.ID))
 	}
 	for _, what := range res.Ignored {
-		log.InfoContext(ctx, "webhook event ignored",
+		log.LogAttrs(ctx, slog.LevelInfo, "webhook event ignored",
 			slog.String("generation", res.Generation), slog.String("event", what))
 	}
 	for i := range res.Envelopes {
 		if e := &res.Envelopes[i]; e.Kind == care.KindUnparsed {
-			log.WarnContext(ctx, "webhook item quarantined",
+			log.LogAttrs(ctx, slog.LevelWarn, "webhook item quarantined",
 				slog.String("generation", res.Generation), slog.String("event_id", e.EventID),
 				slog.String("problem", e.Problem))
 		}

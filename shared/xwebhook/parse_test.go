@@ -563,3 +563,85 @@ func TestUnparsedEnvelopeCut(t *testing.T) {
 		t.Errorf("envelope = %+v", env)
 	}
 }
+
+// TestParseAsLiberalAsEncodingJSON checks that bodies that encoding/json, with
+// which Parse used to decode, read alike still parse alike: Parse decodes each body
+// in one pass with JSON v2, whose defaults are stricter.
+func TestParseAsLiberalAsEncodingJSON(t *testing.T) {
+	const created = `"created_at":"2026-08-18T15:47:03.000Z"`
+	post := `{"id":"31","author_id":"` + mariaID + `",` + created + `,"text":"@PajaritoAir hola"}`
+	xaa := func(payload string) string {
+		return `{"data":{"event_uuid":"1","filter":{"user_id":"` + brandID + `"},"event_type":"post.quote.create","payload":` + payload + `}}`
+	}
+	quoting := `{"id":"32","author_id":"` + mariaID + `",` + created + `,"text":"mirad esto","referenced_tweets":[{"type":"quoted","id":"5"}]}`
+	tests := []struct{ name, body, same string }{
+		{"payload before event_type",
+			`{"data":{"payload":` + post + `,"event_type":"post.quote.create","filter":{"user_id":"` + brandID + `"},"event_uuid":"1"}}`,
+			xaa(post)},
+		{"event_type repeated after the payload",
+			`{"data":{"event_uuid":"1","filter":{"user_id":"` + brandID + `"},"event_type":"dm.sent","payload":` + post + `,"event_type":"post.quote.create"}}`,
+			xaa(post)},
+		{"names in another case",
+			`{"data":{"Event_UUID":"1","FILTER":{"User_Id":"` + brandID + `"},"event_Type":"post.quote.create","Payload":` +
+				`{"ID":"31","Author_Id":"` + mariaID + `",` + created + `,"Text":"@PajaritoAir hola"}}}`,
+			xaa(post)},
+		{"escaped names",
+			`{"d\u0061ta":{"event_uuid":"1","filter":{"user_id":"` + brandID + `"},"event_type":"post.quote.create","payload":` +
+				`{"id":"31","\u0061uthor_id":"` + mariaID + `",` + created + `,"text":"@PajaritoAir hola"}}}`,
+			xaa(post)},
+		{"a repeated name: the last wins",
+			xaa(`{"id":"31","text":"hola","author_id":"` + mariaID + `",` + created + `,"text":"@PajaritoAir hola"}`),
+			xaa(post)},
+		{"a null after a string keeps the string",
+			xaa(`{"id":"31","author_id":"` + mariaID + `",` + created + `,"text":"@PajaritoAir hola","text":null}`),
+			xaa(post)},
+		{"ids as numbers",
+			xaa(`{"id":31,"author_id":` + mariaID + `,` + created + `,"text":"@PajaritoAir hola"}`),
+			xaa(post)},
+		{"an escaped lone surrogate is U+FFFD",
+			xaa(`{"id":"31","author_id":"` + mariaID + `",` + created + `,"text":"@PajaritoAir hola \ud800"}`),
+			xaa(`{"id":"31","author_id":"` + mariaID + `",` + created + `,"text":"@PajaritoAir hola \ufffd"}`)},
+		{"includes whose tweets are not a list are ignored, even repeated",
+			`{"data":{"event_uuid":"1","filter":{"user_id":"` + brandID + `"},"event_type":"post.create","payload":` + quoting +
+				`,"includes":{"tweets":5,"tweets":[{"id":"5","author_id":"` + brandID + `"}]}}}`,
+			`{"data":{"event_uuid":"1","filter":{"user_id":"` + brandID + `"},"event_type":"post.create","payload":` + quoting + `}}`},
+		{"a bad user is skipped, the others kept",
+			`{"data":{"event_uuid":"1","filter":{"user_id":"` + brandID + `"},"event_type":"post.quote.create","payload":` + post +
+				`,"includes":{"users":[{"id":"` + mariaID + `","username":"maria"},{"id":"7","username":7}]}}}`,
+			`{"data":{"event_uuid":"1","filter":{"user_id":"` + brandID + `"},"event_type":"post.quote.create","payload":` + post +
+				`,"includes":{"users":[{"id":"` + mariaID + `","username":"maria"}]}}}`},
+		{"a deleted status whose id_str is of the wrong type still has its id",
+			`{"for_user_id":"` + brandID + `","tweet_delete_events":[{"status":{"id_str":31,"id":"32"},"timestamp_ms":"1787069035642"}]}`,
+			`{"for_user_id":"` + brandID + `","tweet_delete_events":[{"status":{"id_str":"32"},"timestamp_ms":"1787069035642"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, want := mustParse(t, []byte(tt.body)), mustParse(t, []byte(tt.same))
+			for _, res := range []*Result{got, want} {
+				for i := range res.Envelopes {
+					res.Envelopes[i].Raw, res.Envelopes[i].Unparsed = nil, ""
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestRawIsTheItemAsSent checks that an envelope's Raw is the item's JSON exactly as
+// it is in the body, spaces included: a slice of the body, not a copy.
+func TestRawIsTheItemAsSent(t *testing.T) {
+	for _, name := range []string{"xaa-mention-es.json", "aaa-tweet-es.json", "xaa-dm-received-es.json", "aaa-delete.json"} {
+		body := readEvent(t, name)
+		env := mustParse(t, body).Envelopes[0]
+		i := bytes.Index(body, env.Raw)
+		if i < 0 || len(env.Raw) < 2 || env.Raw[0] != '{' || env.Raw[len(env.Raw)-1] != '}' || !json.Valid(env.Raw) {
+			t.Errorf("%s: Raw is not an object of the body: %.80s", name, env.Raw)
+			continue
+		}
+		if &body[i] != &env.Raw[0] {
+			t.Errorf("%s: Raw is a copy, not a slice of the body", name)
+		}
+	}
+}

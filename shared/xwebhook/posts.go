@@ -3,7 +3,6 @@ package xwebhook
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -24,8 +23,9 @@ const GenerationV2 = "v2"
 // post is Summoned when it mentions the brand, replies to it, or quotes one of its
 // posts (the quoted post's author comes from includes.tweets). Authors' profiles
 // come from includes.users. Every envelope has source and receivedAt, and its Raw
-// is the post's own JSON exactly as X sent it. A post that cannot be normalised
-// becomes a care.KindUnparsed envelope.
+// is the post's own JSON exactly as X sent it (a slice of data, which must not be
+// modified while the Result is in use). A post that cannot be normalised becomes a
+// care.KindUnparsed envelope.
 //
 // data may be absent or null (an empty page). The error wraps ErrMalformed when
 // data is not a JSON array or includes is not JSON; the only other error is a brand
@@ -34,33 +34,37 @@ func ParsePosts(data, includes json.RawMessage, brand Brand, source care.Source,
 	if !care.IsID(brand.ID) {
 		return nil, fmt.Errorf("xwebhook: brand id %q is not a decimal X id", brand.ID)
 	}
-	var items []json.RawMessage
+	var page items[v2Post]
 	if !isNull(data) {
 		if !utf8.Valid(data) {
 			return nil, fmt.Errorf("%w: posts are not valid UTF-8", ErrMalformed)
 		}
-		if err := json.Unmarshal(data, &items); err != nil {
+		err := decodeWhole(data, &page)
+		if err == nil && page.problem != nil {
+			err = page.problem
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%w: posts \"data\" is not an array of posts: %v", ErrMalformed, err)
 		}
 	}
-	if !isNull(includes) && !json.Valid(includes) {
-		return nil, fmt.Errorf("%w: \"includes\" is not JSON", ErrMalformed)
+	var expanded value[expansions]
+	if !isNull(includes) {
+		if err := decodeWhole(includes, &expanded); err != nil {
+			return nil, fmt.Errorf("%w: \"includes\" is not JSON: %v", ErrMalformed, err)
+		}
 	}
-	p := parser{
-		brand:      Brand{ID: brand.ID, Handle: strings.TrimPrefix(brand.Handle, "@")},
-		receivedAt: receivedAt.UTC(),
-		source:     source,
-		res:        Result{Generation: GenerationV2, DropCounts: map[string]int{}},
-	}
+	p := newParser(brand, receivedAt)
+	p.source = source
+	p.res.Generation = GenerationV2
 	inc := newIncludes()
-	inc.add(includes)
-	for i, raw := range items {
-		var post v2Post
-		if err := json.Unmarshal(raw, &post); err != nil {
-			p.addUnparsed(raw, fmt.Errorf("post %d of the page: %w", i, err))
+	inc.add(&expanded)
+	for i := range page.list {
+		item := &page.list[i]
+		if item.problem != nil {
+			p.addUnparsed(item.raw, fmt.Errorf("post %d of the page: %w", i, item.problem))
 			continue
 		}
-		p.v2Post(&post, raw, inc, false)
+		p.v2Post(&item.val, item.raw, inc, false)
 	}
 	return &p.res, nil
 }

@@ -1,9 +1,14 @@
 package xwebhook
 
 import (
-	"encoding/json"
+	"cmp"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/pajarito-care/pajarito/shared/care"
 )
@@ -44,13 +49,148 @@ var SubscribedEvents = []string{
 
 // xaaEvent is the "data" object of an X Activity API delivery.
 type xaaEvent struct {
-	EventUUID xid    `json:"event_uuid"`
-	EventType string `json:"event_type"`
+	EventUUID xid    // "event_uuid"
+	EventType string // "event_type"
 	Filter    struct {
 		UserID xid `json:"user_id"`
-	} `json:"filter"`
-	Payload  json.RawMessage `json:"payload"`
-	Includes json.RawMessage `json:"includes"`
+	} // "filter"
+	Payload  xaaPayload        // "payload"
+	Includes value[expansions] // "includes"
+}
+
+// UnmarshalJSONFrom decodes the "data" object. Its members are matched as struct
+// fields are (see decodeOptions); the payload is decoded as what the event type
+// carries (see xaaPayload).
+func (ev *xaaEvent) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if ok, err := beginObject(dec); !ok {
+		return err
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		switch name := tok.String(); {
+		case strings.EqualFold(name, "event_uuid"):
+			err = ev.EventUUID.UnmarshalJSONFrom(dec)
+		case strings.EqualFold(name, "event_type"):
+			err = json.UnmarshalDecode(dec, &ev.EventType)
+		case strings.EqualFold(name, "filter"):
+			err = json.UnmarshalDecode(dec, &ev.Filter)
+		case strings.EqualFold(name, "payload"):
+			err = ev.Payload.decode(dec, ev.EventType)
+		case strings.EqualFold(name, "includes"):
+			err = ev.Includes.UnmarshalJSONFrom(dec)
+		default:
+			err = skipValue(dec)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	return ev.Payload.settle(ev.EventType)
+}
+
+// payloadKind is what an event type carries in its payload.
+type payloadKind int
+
+const (
+	payloadOther  payloadKind = iota // nothing this package reads
+	payloadPost                      // a v2 Post: post.* events
+	payloadDelete                    // {"id", "author_id"}: post.delete
+	payloadDMs                       // {"direct_message_events", "users"}: dm.*
+	payloadRevoke                    // {"user_id", "date_time"}: oauth.revoke
+)
+
+func payloadKindOf(eventType string) payloadKind {
+	switch eventType {
+	case EventPostMention, EventPostReply, EventPostQuote, EventPostCreate, EventPostRepost:
+		return payloadPost
+	case EventPostDelete:
+		return payloadDelete
+	case EventDMReceived, EventDMSent:
+		return payloadDMs
+	case EventOAuthRevoke:
+		return payloadRevoke
+	}
+	return payloadOther
+}
+
+// xaaPayload is the "payload" of an XAA event, decoded as the kind of payload its
+// event type carries. X sends event_type before payload, so the payload is decoded
+// as it is read; were the type to come after it (or change, repeated), settle
+// decodes the payload's bytes again once the type is known.
+type xaaPayload struct {
+	kind    payloadKind // what it was decoded as
+	raw     []byte      // X's JSON of the payload
+	set     bool
+	problem error
+
+	post postPayload
+	del  struct {
+		ID       xid `json:"id"`
+		AuthorID xid `json:"author_id"`
+	}
+	dms    xaaDMs
+	revoke struct {
+		UserID   xid    `json:"user_id"`
+		DateTime string `json:"date_time"`
+	}
+}
+
+// xaaDMs is the payload of dm.* events.
+type xaaDMs struct {
+	Events items[dmEvent] `json:"direct_message_events"`
+	Users  userSet        `json:"users"`
+}
+
+// decode reads the payload as what eventType carries.
+func (pl *xaaPayload) decode(dec *jsontext.Decoder, eventType string) (err error) {
+	if pl.set {
+		*pl = xaaPayload{}
+	}
+	pl.kind, pl.set = payloadKindOf(eventType), true
+	pl.raw, pl.problem, err = decodeValue(dec, pl.target())
+	return err
+}
+
+// settle decodes the payload again when eventType, final, carries another kind of
+// payload than the one it was decoded as.
+func (pl *xaaPayload) settle(eventType string) error {
+	if !pl.set || pl.kind == payloadKindOf(eventType) {
+		return nil
+	}
+	raw := pl.raw
+	return decode(raw, func(dec *jsontext.Decoder) error {
+		err := pl.decode(dec, eventType)
+		pl.raw = raw
+		return err
+	})
+}
+
+func (pl *xaaPayload) target() any {
+	switch pl.kind {
+	case payloadPost:
+		return &pl.post
+	case payloadDelete:
+		return &pl.del
+	case payloadDMs:
+		return &pl.dms
+	case payloadRevoke:
+		return &pl.revoke
+	}
+	return &skipped{}
+}
+
+// err is why the payload cannot be used: absent, or not of its kind's shape.
+func (pl *xaaPayload) err() error {
+	if !pl.set {
+		return errors.New("no payload")
+	}
+	return pl.problem
 }
 
 // v2Entities are the entities of a v2 Post (or of its note_tweet).
@@ -59,10 +199,10 @@ type v2Entities struct {
 		ID       xid    `json:"id"`
 		Username string `json:"username"`
 	} `json:"mentions"`
-	URLs []json.RawMessage `json:"urls"`
+	URLs links `json:"urls"`
 }
 
-// v2Post is an X API v2 Post object, as carried by XAA post events.
+// v2Post is an X API v2 Post object, as carried by XAA post events and v2 reads.
 type v2Post struct {
 	ID        xid    `json:"id"`
 	Text      string `json:"text"`
@@ -81,12 +221,50 @@ type v2Post struct {
 		ID   xid    `json:"id"`
 	} `json:"referenced_tweets"`
 	Entities v2Entities `json:"entities"`
-	// A payload shaped like a v2 API response: {"data": post, "includes": {...}}.
-	Data     json.RawMessage `json:"data"`
-	Includes json.RawMessage `json:"includes"`
 }
 
-// includes holds the expansions that came with an event.
+// expandedPost is a v2 Post with the expansions X may attach to it.
+type expandedPost struct {
+	v2Post
+	Includes value[expansions] `json:"includes"`
+}
+
+// postPayload is the payload of a post.* event: a v2 Post or, liberally, a payload
+// shaped like a v2 API response, {"data": post, "includes": {...}}.
+type postPayload struct {
+	expandedPost
+	Data value[expandedPost] `json:"data"`
+}
+
+// expansions is an "includes" object: the users and posts an event refers to.
+type expansions struct {
+	Users  items[user] `json:"users"`
+	Tweets postRefs    `json:"tweets"`
+}
+
+// postRefs is the "tweets" of an includes object. As when encoding/json decoded
+// it, "tweets" that is not an array spoils the includes object even when a
+// repeated "tweets" follows.
+type postRefs struct {
+	items[postRef]
+}
+
+// UnmarshalJSONFrom decodes the next value of dec, keeping an earlier problem.
+func (r *postRefs) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	problem := r.problem
+	err := r.items.UnmarshalJSONFrom(dec)
+	r.problem = cmp.Or(problem, r.problem)
+	return err
+}
+
+// postRef is a post of an includes object, of which only the id and the author
+// count.
+type postRef struct {
+	ID       xid `json:"id"`
+	AuthorID xid `json:"author_id"`
+}
+
+// includes indexes the expansions that came with an event.
 type includes struct {
 	users        users
 	tweetAuthors map[string]string // post id → author id
@@ -96,55 +274,42 @@ func newIncludes() *includes {
 	return &includes{users: users{}, tweetAuthors: map[string]string{}}
 }
 
-// add reads an includes object ({"users":[...],"tweets":[...]}); bad parts are
-// skipped since expansions only decorate.
-func (inc *includes) add(raw json.RawMessage) {
-	if isNull(raw) {
+// add indexes an includes object; bad parts are skipped since expansions only
+// decorate: a user of the wrong shape, "users" that is not a list, and the whole
+// object when it is not one or its "tweets" is not a list.
+func (inc *includes) add(v *value[expansions]) {
+	if !v.ok() || v.val.Tweets.problem != nil {
 		return
 	}
-	var obj struct {
-		Users  json.RawMessage   `json:"users"`
-		Tweets []json.RawMessage `json:"tweets"`
-	}
-	if json.Unmarshal(raw, &obj) != nil {
-		return
-	}
-	inc.users.addList(obj.Users)
-	for _, t := range obj.Tweets {
-		var post struct {
-			ID       xid `json:"id"`
-			AuthorID xid `json:"author_id"`
-		}
-		if json.Unmarshal(t, &post) == nil && post.ID != "" {
-			inc.tweetAuthors[string(post.ID)] = string(post.AuthorID)
+	inc.users.addList(&v.val.Users)
+	for _, t := range v.val.Tweets.list {
+		if t.ok() && t.val.ID != "" {
+			inc.tweetAuthors[string(t.val.ID)] = string(t.val.AuthorID)
 		}
 	}
 }
 
 // xaa normalises an X Activity API delivery.
-func (p *parser) xaa(top map[string]json.RawMessage) error {
-	var ev xaaEvent
-	if err := json.Unmarshal(top["data"], &ev); err != nil {
-		return fmt.Errorf("%w: XAA \"data\": %v", ErrMalformed, err)
+func (p *parser) xaa(d *delivery) error {
+	if d.data.problem != nil {
+		return fmt.Errorf("%w: XAA \"data\": %v", ErrMalformed, d.data.problem)
 	}
+	ev := &d.data.val
 	if ev.EventType == "" {
 		return fmt.Errorf("%w: XAA \"data\" has no event_type", ErrMalformed)
 	}
 	p.eventID = string(ev.EventUUID)
 	p.res.EventID = p.eventID
 
+	pl := &ev.Payload
 	switch ev.EventType {
 	case EventOAuthRevoke:
 		// The filter of oauth.revoke may be empty: the user is in the payload.
-		var rv struct {
-			UserID   xid    `json:"user_id"`
-			DateTime string `json:"date_time"`
-		}
-		if err := json.Unmarshal(ev.Payload, &rv); err != nil {
-			p.addUnparsed(ev.Payload, fmt.Errorf("%s payload: %w", ev.EventType, err))
+		if err := pl.err(); err != nil {
+			p.addUnparsed(pl.raw, fmt.Errorf("%s payload: %w", ev.EventType, err))
 			return nil
 		}
-		p.revocation(firstNonEmpty(string(rv.UserID), string(ev.Filter.UserID)), rv.DateTime, ev.Payload)
+		p.revocation(firstNonEmpty(string(pl.revoke.UserID), string(ev.Filter.UserID)), pl.revoke.DateTime, pl.raw)
 		return nil
 	case EventPostMention, EventPostReply, EventPostQuote, EventPostCreate, EventPostRepost,
 		EventPostDelete, EventDMReceived, EventDMSent:
@@ -158,70 +323,63 @@ func (p *parser) xaa(top map[string]json.RawMessage) error {
 		return nil
 	}
 	inc := newIncludes()
-	inc.add(top["includes"]) // liberal: includes next to data
-	inc.add(ev.Includes)
+	inc.add(&d.includes) // liberal: includes next to data
+	inc.add(&ev.Includes)
 
 	switch ev.EventType {
 	case EventDMReceived, EventDMSent:
-		var dm struct {
-			Events json.RawMessage `json:"direct_message_events"`
-			Users  json.RawMessage `json:"users"`
+		err := pl.err()
+		if err == nil && pl.dms.Events.isNull() {
+			err = fmt.Errorf("no direct_message_events")
 		}
-		if err := json.Unmarshal(ev.Payload, &dm); err != nil || isNull(dm.Events) {
-			if err == nil {
-				err = fmt.Errorf("no direct_message_events")
-			}
-			p.addUnparsed(ev.Payload, fmt.Errorf("%s payload: %w", ev.EventType, err))
+		if err != nil {
+			p.addUnparsed(pl.raw, fmt.Errorf("%s payload: %w", ev.EventType, err))
 			return nil
 		}
-		inc.users.addMap(dm.Users)
-		inc.users.addList(dm.Users)
-		p.dms(dm.Events, inc.users)
+		inc.users.addMap(&pl.dms.Users)
+		inc.users.addList(&pl.dms.Users.list)
+		p.dms(&pl.dms.Events, inc.users)
 	case EventPostDelete:
-		var del struct {
-			ID       xid `json:"id"`
-			AuthorID xid `json:"author_id"`
-		}
-		_ = json.Unmarshal(ev.Payload, &del) // a bad payload leaves an empty id, quarantined below
-		p.deletion(string(del.ID), string(del.AuthorID), p.receivedAt, ev.Payload)
+		// A bad payload leaves an empty id, quarantined by deletion.
+		p.deletion(string(pl.del.ID), string(pl.del.AuthorID), p.receivedAt, pl.raw)
 	default:
-		p.xaaPost(ev.EventType, ev.Payload, inc)
+		p.xaaPost(ev.EventType, pl, inc)
 	}
 	return nil
 }
 
 // xaaPost normalises the v2 Post of a post.* event.
-func (p *parser) xaaPost(eventType string, raw json.RawMessage, inc *includes) {
-	var post v2Post
-	if err := json.Unmarshal(raw, &post); err != nil {
-		p.addUnparsed(raw, fmt.Errorf("%s payload: %w", eventType, err))
+func (p *parser) xaaPost(eventType string, pl *xaaPayload, inc *includes) {
+	if err := pl.err(); err != nil {
+		p.addUnparsed(pl.raw, fmt.Errorf("%s payload: %w", eventType, err))
 		return
 	}
-	if post.ID == "" && !isNull(post.Data) {
-		raw = post.Data
-		inc.add(post.Includes)
-		post = v2Post{}
-		if err := json.Unmarshal(raw, &post); err != nil {
-			p.addUnparsed(raw, fmt.Errorf("%s payload data: %w", eventType, err))
+	post, raw := &pl.post.expandedPost, pl.raw
+	if post.ID == "" && !pl.post.Data.isNull() {
+		inc.add(&post.Includes)
+		data := &pl.post.Data
+		if data.problem != nil {
+			p.addUnparsed(data.raw, fmt.Errorf("%s payload data: %w", eventType, data.problem))
 			return
 		}
+		post, raw = &data.val, data.raw
 	}
-	inc.add(post.Includes)
+	inc.add(&post.Includes)
 	// The event itself says the brand was mentioned, replied to or quoted.
 	summoned := eventType == EventPostMention || eventType == EventPostReply || eventType == EventPostQuote
-	p.v2Post(&post, raw, inc, summoned)
+	p.v2Post(&post.v2Post, raw, inc, summoned)
 }
 
 // v2Post normalises one X API v2 Post object, whichever route carried it (an XAA
 // post event or a v2 REST read, see ParsePosts). raw is the post's own JSON, kept as
 // the envelope's Raw; inc holds the expansions; summoned is true when the route
 // already says that the post addresses the brand.
-func (p *parser) v2Post(post *v2Post, raw json.RawMessage, inc *includes, summoned bool) {
+func (p *parser) v2Post(post *v2Post, raw []byte, inc *includes, summoned bool) {
 	text, ents := post.Text, post.Entities
 	if post.NoteTweet != nil && post.NoteTweet.Text != "" { // long post: the full text
 		text = post.NoteTweet.Text
 		ents.Mentions = append(ents.Mentions, post.NoteTweet.Entities.Mentions...)
-		ents.URLs = append(ents.URLs, post.NoteTweet.Entities.URLs...)
+		ents.URLs += post.NoteTweet.Entities.URLs
 	}
 	m := &care.Message{
 		Channel:         care.Public,
@@ -232,7 +390,7 @@ func (p *parser) v2Post(post *v2Post, raw json.RawMessage, inc *includes, summon
 		ConversationID:  string(post.ConversationID),
 		InReplyToID:     string(post.InReplyToTweetID),
 		InReplyToUserID: string(post.InReplyToUserID),
-		HasURL:          len(ents.URLs) > 0 || hasLink(text),
+		HasURL:          ents.URLs > 0 || hasLink(text),
 	}
 	retweet := false
 	for _, ref := range post.ReferencedTweets {
@@ -268,7 +426,7 @@ func (p *parser) v2Post(post *v2Post, raw json.RawMessage, inc *includes, summon
 }
 
 // revocation enqueues a revocation for the brand, or drops one for another user.
-func (p *parser) revocation(userID, dateTime string, raw json.RawMessage) {
+func (p *parser) revocation(userID, dateTime string, raw []byte) {
 	switch {
 	case userID == "":
 		p.addUnparsed(raw, fmt.Errorf("revocation names no user"))
@@ -288,7 +446,7 @@ func (p *parser) revocation(userID, dateTime string, raw json.RawMessage) {
 }
 
 // deletion enqueues the deletion of a public post.
-func (p *parser) deletion(id, userID string, at time.Time, raw json.RawMessage) {
+func (p *parser) deletion(id, userID string, at time.Time, raw []byte) {
 	if !care.IsID(id) {
 		p.addUnparsed(raw, fmt.Errorf("deleted post id %q is not a decimal X id", id))
 		return
