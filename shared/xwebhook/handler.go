@@ -43,6 +43,8 @@ type Handler struct {
 	MaxBody int64            // default DefaultMaxBody
 	Now     func() time.Time // default time.Now
 	Log     *slog.Logger     // default slog.Default()
+
+	macs macPool // HMACs of Secret, reused
 }
 
 // ServeHTTP implements http.Handler.
@@ -100,7 +102,7 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if err := Verify(h.Secret, body, r.Header.Get(signatureHeaderKey)); err != nil {
+	if err := h.macs.verify(h.Secret, body, r.Header.Get(signatureHeaderKey)); err != nil {
 		code := "bad_signature"
 		if errors.Is(err, ErrNoSignature) {
 			code = "missing_signature"

@@ -87,3 +87,25 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+// TestPooledVerify: the handler's pooled HMACs judge every header as Verify
+// does, call after call (each reuses the last one's HMAC).
+func TestPooledVerify(t *testing.T) {
+	body := []byte(`{"for_user_id":"1590000000000000001"}`)
+	good := Sign(testSecret, body)
+	headers := []string{
+		good, good, " " + good + " ", strings.ToUpper(good[:7]) + good[7:],
+		"", "sha256=", "sha256=!!!!", "sha1=" + good[7:], good[:len(good)-4],
+		good + "AAAA", good + strings.Repeat("A", 100), Sign([]byte("other"), body), good,
+	}
+	var p macPool
+	for _, h := range headers {
+		want, got := Verify(testSecret, body, h), p.verify(testSecret, body, h)
+		if (want == nil) != (got == nil) || (want != nil && (errors.Is(want, ErrNoSignature) != errors.Is(got, ErrNoSignature) || !errors.Is(got, ErrBadSignature) && !errors.Is(got, ErrNoSignature))) {
+			t.Errorf("header %q: pooled %v, Verify %v", h, got, want)
+		}
+	}
+	if err := p.verify(nil, body, good); !errors.Is(err, ErrNoSecret) {
+		t.Errorf("no secret: %v", err)
+	}
+}
