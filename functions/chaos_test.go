@@ -81,6 +81,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
@@ -589,13 +590,13 @@ func (tr *chaosTrial) afterDelivery(ctx context.Context, k int) bool {
 
 // xWrites is how many posts and DMs the fake X was asked for so far.
 func (tr *chaosTrial) xWrites() int {
-	return tr.fake.Calls(xfake.EndpointCreatePost) + tr.fake.Calls(xfake.EndpointSendDM)
+	return tr.fake.Calls(xapi.EndpointCreatePost) + tr.fake.Calls(xapi.EndpointSendDM)
 }
 
 // xCalls is how many requests of the endpoints Pajarito uses reached the fake.
 func (tr *chaosTrial) xCalls() int {
-	return tr.xWrites() + tr.fake.Calls(xfake.EndpointMentions) + tr.fake.Calls(xfake.EndpointSearch) +
-		tr.fake.Calls(xfake.EndpointUserPosts) + tr.fake.Calls(xfake.EndpointDMEvents)
+	return tr.xWrites() + tr.fake.Calls(xapi.EndpointMentions) + tr.fake.Calls(xapi.EndpointSearch) +
+		tr.fake.Calls(xapi.EndpointUserPosts) + tr.fake.Calls(xapi.EndpointDMEvents)
 }
 
 // idle reports whether the pipeline has nothing left to do.
@@ -743,8 +744,8 @@ func planX(rng *rand.Rand, trial int) chaosPlan {
 				tr.note("X answers %d to the next %d requests", status, count)
 			case "429":
 				tr.fake.FailNext(count, http.StatusTooManyRequests)
-				tr.fake.Storm(xfake.EndpointCreatePost, storm)
-				tr.fake.Storm(xfake.EndpointSendDM, storm)
+				tr.fake.Storm(xapi.EndpointCreatePost, storm)
+				tr.fake.Storm(xapi.EndpointSendDM, storm)
 				tr.note("X answers 429 to the next %d requests and to every write for %v", count, storm)
 			case "reset":
 				tr.fake.ResetNext(count)

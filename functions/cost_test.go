@@ -30,6 +30,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/replay"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
@@ -195,7 +196,7 @@ func newCostRig(b *testing.B, n int) *costRig {
 	// X's per-user write limits are not what is measured here (the sender keeps
 	// its own send budget within them); the fake's windows are lifted.
 	far := time.Now().Add(time.Hour)
-	for _, ep := range []string{xfake.EndpointCreatePost, xfake.EndpointSendDM} {
+	for _, ep := range []string{xapi.EndpointCreatePost, xapi.EndpointSendDM} {
 		r.fake.RateLimit(ep, 100_000, 100_000, far)
 	}
 

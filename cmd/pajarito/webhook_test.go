@@ -17,6 +17,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/wire/webhook"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
@@ -112,10 +113,10 @@ func TestWebhookRegisterTwice(t *testing.T) {
 		t.Errorf("second run did not reuse everything:\n%s", out)
 	}
 	for endpoint, want := range map[string]int{
-		xfake.EndpointCreateWebhook:              1,
-		xfake.EndpointValidateWebhook:            0,
-		xfake.EndpointCreateActivitySubscription: len(xaaEvents),
-		xfake.EndpointAccountActivitySubscribe:   1,
+		xapi.EndpointCreateWebhook:              1,
+		xapi.EndpointValidateWebhook:            0,
+		xapi.EndpointCreateActivitySubscription: len(xaaEvents),
+		xapi.EndpointAccountActivitySubscribe:   1,
 	} {
 		if got := e.fake.Calls(endpoint); got != want {
 			t.Errorf("Calls(%s) = %d after two runs, want %d", endpoint, got, want)
@@ -131,7 +132,7 @@ func TestWebhookRegisterRevalidates(t *testing.T) {
 	h := e.fake.AddWebhook(e.url, false) // X marked it invalid after a failed hourly check
 
 	out, err := cli(t, "register", "--url", e.url, "--user-id", whBrandID, "--dry-run")
-	if err != nil || !strings.Contains(out, "would check") || e.fake.Calls(xfake.EndpointValidateWebhook) != 0 {
+	if err != nil || !strings.Contains(out, "would check") || e.fake.Calls(xapi.EndpointValidateWebhook) != 0 {
 		t.Errorf("dry run: %v\n%s", err, out)
 	}
 	out, err = cli(t, "register", "--url", e.url, "--user-id", whBrandID)
@@ -144,9 +145,9 @@ func TestWebhookRegisterRevalidates(t *testing.T) {
 	if got := e.fake.Webhooks(); len(got) != 1 || !got[0].Valid {
 		t.Errorf("webhooks at X: %+v; want the one, valid again", got)
 	}
-	if e.fake.Calls(xfake.EndpointValidateWebhook) != 1 || e.fake.Calls(xfake.EndpointCreateWebhook) != 0 {
+	if e.fake.Calls(xapi.EndpointValidateWebhook) != 1 || e.fake.Calls(xapi.EndpointCreateWebhook) != 0 {
 		t.Errorf("validate calls %d, create calls %d; want 1, 0",
-			e.fake.Calls(xfake.EndpointValidateWebhook), e.fake.Calls(xfake.EndpointCreateWebhook))
+			e.fake.Calls(xapi.EndpointValidateWebhook), e.fake.Calls(xapi.EndpointCreateWebhook))
 	}
 }
 
@@ -241,7 +242,7 @@ func TestWebhookRegisterCRCFailures(t *testing.T) {
 					t.Errorf("error lacks %q:\n%v", want, err)
 				}
 			}
-			if got := e.fake.Calls(xfake.EndpointCreateWebhook) > 0; got != tt.reachesX {
+			if got := e.fake.Calls(xapi.EndpointCreateWebhook) > 0; got != tt.reachesX {
 				t.Errorf("reached X: %v, want %v", got, tt.reachesX)
 			}
 			if len(e.fake.Webhooks()) != 0 || len(e.fake.ActivitySubscriptions()) != 0 {
@@ -335,7 +336,7 @@ func TestWebhookDryRun(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	if len(e.fake.Webhooks()) != 0 || len(e.fake.ActivitySubscriptions()) != 0 ||
-		e.fake.Calls(xfake.EndpointCreateWebhook)+e.fake.Calls(xfake.EndpointCreateActivitySubscription) != 0 {
+		e.fake.Calls(xapi.EndpointCreateWebhook)+e.fake.Calls(xapi.EndpointCreateActivitySubscription) != 0 {
 		t.Errorf("a dry run changed X")
 	}
 }

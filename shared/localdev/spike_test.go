@@ -59,6 +59,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/localdev"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
@@ -677,7 +678,7 @@ func (s *spike) check(tab *spikeTable, decisions map[string][]care.DecisionRecor
 	// Inside X's write limits: the fake X, which counts every call in X's
 	// windows, never answered 429; the send budget never let a window hold
 	// more than X's 100 posts.
-	res.XWrites = s.sys.XFake.Calls(xfake.EndpointCreatePost) + s.sys.XFake.Calls(xfake.EndpointSendDM)
+	res.XWrites = s.sys.XFake.Calls(xapi.EndpointCreatePost) + s.sys.XFake.Calls(xapi.EndpointSendDM)
 	res.X429 = s.logs.rateLimited()
 	res.MaxWindow, res.MaxSliding = postWindows(s.sys.XFake.Posted())
 	if res.X429 > 0 {

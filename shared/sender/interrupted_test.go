@@ -9,6 +9,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/sender"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 )
 
@@ -27,10 +28,10 @@ func (e *env) interrupted(channel care.Channel, draft, text string) interruption
 	e.t.Helper()
 	var in interruption
 	if channel == care.DM {
-		in = interruption{req: agentDM(e.customerDM("Hi, my flight PJ124 was cancelled"), draft, text), kind: "dm", read: xfake.EndpointDMEvents}
+		in = interruption{req: agentDM(e.customerDM("Hi, my flight PJ124 was cancelled"), draft, text), kind: "dm", read: xapi.EndpointDMEvents}
 	} else {
 		post, caseID := e.customerPost("@PajaritoAir my flight PJ124 was cancelled")
-		in = interruption{req: agentReply(caseID, post, draft, text), kind: "post", read: xfake.EndpointUserPosts}
+		in = interruption{req: agentReply(caseID, post, draft, text), kind: "post", read: xapi.EndpointUserPosts}
 	}
 	if _, won, err := e.st.ClaimReply(e.t.Context(), &in.req); err != nil || !won {
 		e.t.Fatalf("claim: %v, %v", won, err)
@@ -317,7 +318,7 @@ func TestInterruptedSendPages(t *testing.T) {
 			if r := e.reply(in.req.CaseID, in.req.IdempotencyKey); r.State != tt.want {
 				t.Fatalf("state %s (%+v); want %s", r.State, e.lastOutcome("p1"), tt.want)
 			}
-			if n, want := e.x.Calls(xfake.EndpointUserPosts), min(1+tt.newer/100, 3); n != want {
+			if n, want := e.x.Calls(xapi.EndpointUserPosts), min(1+tt.newer/100, 3); n != want {
 				t.Errorf("%d reads of X; want %d", n, want)
 			}
 			want := 0

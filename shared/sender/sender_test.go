@@ -14,6 +14,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
 )
 
@@ -292,7 +293,7 @@ func TestPermanentRefusals(t *testing.T) {
 			if l := e.lastOutcome("p1"); l.Outcome != sender.OutcomeFailed || !strings.Contains(l.Reason, tt.reason) {
 				t.Errorf("log line = %+v", l)
 			}
-			calls := e.x.Calls(xfake.EndpointCreatePost)
+			calls := e.x.Calls(xapi.EndpointCreatePost)
 			for i, id := range []string{"p1", "p2"} {
 				if failed := e.deliver(message(t, id, req, 2+i)); len(failed) != 0 {
 					t.Errorf("redelivery %s failed: %+v", id, e.lastOutcome(id))
@@ -301,7 +302,7 @@ func TestPermanentRefusals(t *testing.T) {
 			if alerts := e.notes.list(); len(alerts) != 1 || alerts[0].Kind != sender.AlertReplyFailed || !strings.Contains(alerts[0].Summary, tt.reason) {
 				t.Errorf("alerts = %+v; want one reply_failed", alerts)
 			}
-			if n := e.x.Calls(xfake.EndpointCreatePost); n != calls || len(e.posted("post")) != 0 {
+			if n := e.x.Calls(xapi.EndpointCreatePost); n != calls || len(e.posted("post")) != 0 {
 				t.Errorf("X called again (%d → %d) or posted", calls, n)
 			}
 		})
@@ -336,7 +337,7 @@ func TestInterruptedSend(t *testing.T) {
 		t.Errorf("alerts = %+v; want one reply_unknown", alerts)
 	}
 	e.deliver(message(t, "i1", lost, 3))
-	if n := e.x.Calls(xfake.EndpointCreatePost); n != 0 || len(e.notes.list()) != 1 {
+	if n := e.x.Calls(xapi.EndpointCreatePost); n != 0 || len(e.notes.list()) != 1 {
 		t.Errorf("an unknown reply was sent again (%d calls) or notified twice", n)
 	}
 
@@ -392,11 +393,11 @@ func TestUncertainSendIsNotRepeated(t *testing.T) {
 		t.Errorf("state %s; want the claim kept", r.State)
 	}
 	e.x.Slow(0)
-	calls := e.x.Calls(xfake.EndpointCreatePost)
+	calls := e.x.Calls(xapi.EndpointCreatePost)
 	e.clk.Advance(sender.DefaultLease + time.Minute)
 	e.deliver(message(t, "u1", slow, 2))
-	if r := e.reply(caseID, slow.IdempotencyKey); r.State != care.ReplyUnknown || e.x.Calls(xfake.EndpointCreatePost) != calls {
-		t.Errorf("after the lease: %+v, %d calls (was %d); want unknown and no new call", r.ReplyStatus, e.x.Calls(xfake.EndpointCreatePost), calls)
+	if r := e.reply(caseID, slow.IdempotencyKey); r.State != care.ReplyUnknown || e.x.Calls(xapi.EndpointCreatePost) != calls {
+		t.Errorf("after the lease: %+v, %d calls (was %d); want unknown and no new call", r.ReplyStatus, e.x.Calls(xapi.EndpointCreatePost), calls)
 	}
 }
 
@@ -446,7 +447,7 @@ func TestBadRequests(t *testing.T) {
 			t.Errorf("%s: %+v; want unreadable", id, l)
 		}
 	}
-	if n := e.x.Calls(xfake.EndpointCreatePost) + e.x.Calls(xfake.EndpointSendDM); n != 0 {
+	if n := e.x.Calls(xapi.EndpointCreatePost) + e.x.Calls(xapi.EndpointSendDM); n != 0 {
 		t.Errorf("%d calls to X", n)
 	}
 	if n := len(e.notes.list()); n != 3 {
@@ -670,7 +671,7 @@ func TestRateLimitWindowSpent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			reset := e.clk.Now().Add(10 * time.Minute)
-			e.x.RateLimit(xfake.EndpointCreatePost, 100, tt.remaining, reset)
+			e.x.RateLimit(xapi.EndpointCreatePost, 100, tt.remaining, reset)
 			post1, case1 := e.customerPost("@PajaritoAir la app no funciona")
 			post2, case2 := e.customerPost("@PajaritoAir no puedo pagar en la web")
 			first, second := autoAck(case1, post1, ack), autoAck(case2, post2, tt.secondText)
@@ -685,7 +686,7 @@ func TestRateLimitWindowSpent(t *testing.T) {
 			if r.State != care.ReplyWaiting || !strings.Contains(r.Reason, tt.wantReason) || r.NotBefore == nil || r.NotBefore.Before(reset) {
 				t.Errorf("second reply %+v, want waiting until X's reset %s: %s", r.ReplyStatus, reset, tt.wantReason)
 			}
-			if n := e.x.Calls(xfake.EndpointCreatePost); n != tt.wantCalls {
+			if n := e.x.Calls(xapi.EndpointCreatePost); n != tt.wantCalls {
 				t.Errorf("X got %d create-post calls, want %d (none over the window: no 429)", n, tt.wantCalls)
 			}
 		})

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/queue"
-	"github.com/pajarito-care/pajarito/shared/xfake"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
 // fastClock runs scale times faster than real time from base.
@@ -64,7 +64,7 @@ func TestStorm(t *testing.T) {
 		post, caseID := e.customerPost("@PajaritoAir my flight is delayed, any news?")
 		reqs = append(reqs, agentReply(caseID, post, "draft-1", fmt.Sprintf("@mariagv_viajes We're sorry for the wait: new departure at 18:4%d. ^Ana", i)))
 	}
-	e.x.Storm(xfake.EndpointCreatePost, storm)
+	e.x.Storm(xapi.EndpointCreatePost, storm)
 	stormEnd := clk.Now().Add(storm)
 	if err := (&queue.Sender{Client: sqsClient, URL: url}).EnqueueReplies(ctx, reqs); err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestStorm(t *testing.T) {
 	}
 	// The storm's 429s reached X once per receive at most; the backoff kept the
 	// others from calling.
-	if n := e.x.Calls(xfake.EndpointCreatePost); n > 2*replies {
+	if n := e.x.Calls(xapi.EndpointCreatePost); n > 2*replies {
 		t.Errorf("%d calls to X for %d replies", n, replies)
 	}
 	for id, lines := range e.outcomes() {

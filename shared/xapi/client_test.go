@@ -313,7 +313,7 @@ func TestRateLimited(t *testing.T) {
 	e := setup(t, testCreds)
 	e.seedMentions(1)
 	reset := t0.Add(7 * time.Minute)
-	e.fake.RateLimit(xfake.EndpointMentions, 300, 0, reset)
+	e.fake.RateLimit(xapi.EndpointMentions, 300, 0, reset)
 	_, err := e.client.Mentions(context.Background(), brandID, xapi.PageQuery{})
 	var rl *xapi.RateLimitedError
 	if !errors.As(err, &rl) || !rl.RateLimit.Reset.Equal(reset) || rl.RateLimit.Limit != 300 || rl.Endpoint != xapi.EndpointMentions {
@@ -454,9 +454,9 @@ func TestBaseURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, _ := rec.last()
-	if len(page.Envelopes) != 1 || fake.Calls(xfake.EndpointMentions) != 1 || u.Host != strings.TrimPrefix(srv.URL, "http://") ||
+	if len(page.Envelopes) != 1 || fake.Calls(xapi.EndpointMentions) != 1 || u.Host != strings.TrimPrefix(srv.URL, "http://") ||
 		u.Path != "/x/2/users/"+brandID+"/mentions" {
-		t.Errorf("envelopes %d, fake calls %d, request %s", len(page.Envelopes), fake.Calls(xfake.EndpointMentions), u)
+		t.Errorf("envelopes %d, fake calls %d, request %s", len(page.Envelopes), fake.Calls(xapi.EndpointMentions), u)
 	}
 }
 

@@ -44,7 +44,7 @@ func TestMe(t *testing.T) {
 				var api *xapi.APIError
 				return errors.As(err, &api) && api.StatusCode == 503 && xapi.IsRetryable(err) && !errors.Is(err, xapi.ErrUnauthorized)
 			}},
-		{name: "rate limited", creds: testCreds, setup: func(e *env) { e.fake.RateLimit(xfake.EndpointMe, 75, 0, t0.Add(4*time.Minute)) },
+		{name: "rate limited", creds: testCreds, setup: func(e *env) { e.fake.RateLimit(xapi.EndpointMe, 75, 0, t0.Add(4*time.Minute)) },
 			check: func(err error) bool {
 				var rl *xapi.RateLimitedError
 				return errors.As(err, &rl) && rl.Endpoint == xapi.EndpointMe && rl.RateLimit.Reset.Equal(t0.Add(4*time.Minute))
@@ -169,11 +169,11 @@ func TestUserPostsQuery(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			calls := e.fake.Calls(xfake.EndpointUserPosts)
+			calls := e.fake.Calls(xapi.EndpointUserPosts)
 			page, err := e.client.UserPosts(context.Background(), tc.userID, tc.q)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), xapi.EndpointUserPosts) ||
-					e.fake.Calls(xfake.EndpointUserPosts) != calls {
+					e.fake.Calls(xapi.EndpointUserPosts) != calls {
 					t.Errorf("err = %v, want %q before any request", err, tc.wantErr)
 				}
 				return
@@ -372,7 +372,7 @@ func TestDMEventsErrors(t *testing.T) {
 			if err != nil && !strings.Contains(err.Error(), xapi.EndpointDMEvents) {
 				t.Errorf("error %q does not name the endpoint", err)
 			}
-			if n := e.fake.Calls(xfake.EndpointDMEvents); (n > 0) != tc.sent {
+			if n := e.fake.Calls(xapi.EndpointDMEvents); (n > 0) != tc.sent {
 				t.Errorf("%d requests reached X; want sent %v", n, tc.sent)
 			}
 		})

@@ -56,6 +56,9 @@ const (
 	EndpointAccountActivitySubscribe     = "POST /2/account_activity/webhooks/:webhook_id/subscriptions/all"
 	EndpointAccountActivitySubscription  = "GET /2/account_activity/webhooks/:webhook_id/subscriptions/all"
 	EndpointAccountActivitySubscriptions = "GET /2/account_activity/webhooks/:webhook_id/subscriptions/all/list"
+	// EndpointAccountActivityUnsubscribe is X's; the client does not call it
+	// (deleting the webhook ends its subscriptions), the fake serves it.
+	EndpointAccountActivityUnsubscribe = "DELETE /2/account_activity/webhooks/:webhook_id/subscriptions/:user_id/all"
 )
 
 // Reasons X gives for refusing a webhook or subscription call (see Reason).

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -191,7 +190,7 @@ func TestWebhookErrors(t *testing.T) {
 			t.Errorf("%s with a bad id: %v", name, err)
 		}
 	}
-	if n := e.fake.Calls(xfake.EndpointValidateWebhook) + e.fake.Calls(xfake.EndpointDeleteWebhook); n != 0 {
+	if n := e.fake.Calls(xapi.EndpointValidateWebhook) + e.fake.Calls(xapi.EndpointDeleteWebhook); n != 0 {
 		t.Errorf("bad ids reached X %d times", n)
 	}
 }

@@ -106,7 +106,7 @@ func TestWriteErrors(t *testing.T) {
 		t.Errorf("503: %v; want a retryable APIError", err)
 	}
 
-	calls := e.fake.Calls(xfake.EndpointCreatePost) + e.fake.Calls(xfake.EndpointSendDM)
+	calls := e.fake.Calls(xapi.EndpointCreatePost) + e.fake.Calls(xapi.EndpointSendDM)
 	for name, call := range map[string]func() error{
 		"reply to a non-id": func() error { _, err := e.client.Reply(ctx, "abc", "hola"); return err },
 		"empty reply":       func() error { _, err := e.client.Reply(ctx, post, " "); return err },
@@ -122,7 +122,7 @@ func TestWriteErrors(t *testing.T) {
 			t.Errorf("%s: %v; want ErrNotSent", name, err)
 		}
 	}
-	if n := e.fake.Calls(xfake.EndpointCreatePost) + e.fake.Calls(xfake.EndpointSendDM); n != calls {
+	if n := e.fake.Calls(xapi.EndpointCreatePost) + e.fake.Calls(xapi.EndpointSendDM); n != calls {
 		t.Errorf("refused arguments reached X (%d calls, want %d)", n, calls)
 	}
 }

@@ -1,6 +1,7 @@
 package xfake
 
 import (
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"net/http"
 	"strings"
 	"testing"
@@ -43,7 +44,7 @@ func TestConnectionFaults(t *testing.T) {
 			if status, err := post(tt.failed); err != nil || status != http.StatusCreated {
 				t.Errorf("request after the faults: %d, %v; want 201", status, err)
 			}
-			if got := s.Calls(EndpointCreatePost); got != tt.failed+1 {
+			if got := s.Calls(xapi.EndpointCreatePost); got != tt.failed+1 {
 				t.Errorf("Calls = %d, want %d", got, tt.failed+1)
 			}
 		})

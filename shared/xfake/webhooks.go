@@ -42,22 +42,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
-)
-
-// Endpoints of webhooks and subscriptions, as named by Calls and RateLimit.
-const (
-	EndpointWebhooks                     = "GET /2/webhooks"
-	EndpointCreateWebhook                = "POST /2/webhooks"
-	EndpointValidateWebhook              = "PUT /2/webhooks/:webhook_id"
-	EndpointDeleteWebhook                = "DELETE /2/webhooks/:webhook_id"
-	EndpointActivitySubscriptions        = "GET /2/activity/subscriptions"
-	EndpointCreateActivitySubscription   = "POST /2/activity/subscriptions"
-	EndpointDeleteActivitySubscription   = "DELETE /2/activity/subscriptions/:subscription_id"
-	EndpointAccountActivitySubscribe     = "POST /2/account_activity/webhooks/:webhook_id/subscriptions/all"
-	EndpointAccountActivitySubscription  = "GET /2/account_activity/webhooks/:webhook_id/subscriptions/all"
-	EndpointAccountActivitySubscriptions = "GET /2/account_activity/webhooks/:webhook_id/subscriptions/all/list"
-	EndpointAccountActivityUnsubscribe   = "DELETE /2/account_activity/webhooks/:webhook_id/subscriptions/:user_id/all"
 )
 
 // Webhook management is app-only (bearer) per X's docs; subscribing a user to the
@@ -65,17 +51,17 @@ const (
 // subscriptions are created with either (private events need the user's).
 func init() {
 	for endpoint, l := range map[string]struct{ user, app int }{
-		EndpointWebhooks:                     {app: 15},
-		EndpointCreateWebhook:                {app: 15},
-		EndpointValidateWebhook:              {app: 15},
-		EndpointDeleteWebhook:                {app: 15},
-		EndpointActivitySubscriptions:        {app: 50},
-		EndpointCreateActivitySubscription:   {user: 500, app: 500},
-		EndpointDeleteActivitySubscription:   {app: 500},
-		EndpointAccountActivitySubscribe:     {user: 500},
-		EndpointAccountActivitySubscription:  {user: 500},
-		EndpointAccountActivitySubscriptions: {app: 50},
-		EndpointAccountActivityUnsubscribe:   {app: 500},
+		xapi.EndpointWebhooks:                     {app: 15},
+		xapi.EndpointCreateWebhook:                {app: 15},
+		xapi.EndpointValidateWebhook:              {app: 15},
+		xapi.EndpointDeleteWebhook:                {app: 15},
+		xapi.EndpointActivitySubscriptions:        {app: 50},
+		xapi.EndpointCreateActivitySubscription:   {user: 500, app: 500},
+		xapi.EndpointDeleteActivitySubscription:   {app: 500},
+		xapi.EndpointAccountActivitySubscribe:     {user: 500},
+		xapi.EndpointAccountActivitySubscription:  {user: 500},
+		xapi.EndpointAccountActivitySubscriptions: {app: 50},
+		xapi.EndpointAccountActivityUnsubscribe:   {app: 500},
 	} {
 		limits[endpoint] = l
 	}
@@ -245,37 +231,37 @@ func routeWebhooks(method string, parts []string) (endpoint, id string) {
 	case parts[1] == "webhooks" && len(parts) == 2:
 		switch method {
 		case http.MethodGet:
-			return EndpointWebhooks, ""
+			return xapi.EndpointWebhooks, ""
 		case http.MethodPost:
-			return EndpointCreateWebhook, ""
+			return xapi.EndpointCreateWebhook, ""
 		}
 	case parts[1] == "webhooks" && len(parts) == 3 && parts[2] != "replay":
 		switch method {
 		case http.MethodPut:
-			return EndpointValidateWebhook, parts[2]
+			return xapi.EndpointValidateWebhook, parts[2]
 		case http.MethodDelete:
-			return EndpointDeleteWebhook, parts[2]
+			return xapi.EndpointDeleteWebhook, parts[2]
 		}
 	case parts[1] == "activity" && len(parts) == 3 && parts[2] == "subscriptions":
 		switch method {
 		case http.MethodGet:
-			return EndpointActivitySubscriptions, ""
+			return xapi.EndpointActivitySubscriptions, ""
 		case http.MethodPost:
-			return EndpointCreateActivitySubscription, ""
+			return xapi.EndpointCreateActivitySubscription, ""
 		}
 	case parts[1] == "activity" && len(parts) == 4 && parts[2] == "subscriptions" && method == http.MethodDelete:
-		return EndpointDeleteActivitySubscription, parts[3]
+		return xapi.EndpointDeleteActivitySubscription, parts[3]
 	case parts[1] == "account_activity" && len(parts) >= 6 && parts[2] == "webhooks" && parts[4] == "subscriptions":
 		rest := strings.Join(parts[5:], "/")
 		switch {
 		case rest == "all" && method == http.MethodPost:
-			return EndpointAccountActivitySubscribe, parts[3]
+			return xapi.EndpointAccountActivitySubscribe, parts[3]
 		case rest == "all" && method == http.MethodGet:
-			return EndpointAccountActivitySubscription, parts[3]
+			return xapi.EndpointAccountActivitySubscription, parts[3]
 		case rest == "all/list" && method == http.MethodGet:
-			return EndpointAccountActivitySubscriptions, parts[3]
+			return xapi.EndpointAccountActivitySubscriptions, parts[3]
 		case len(parts) == 7 && parts[6] == "all" && method == http.MethodDelete:
-			return EndpointAccountActivityUnsubscribe, parts[3]
+			return xapi.EndpointAccountActivityUnsubscribe, parts[3]
 		}
 	}
 	return "", ""
@@ -285,27 +271,27 @@ func routeWebhooks(method string, parts []string) (endpoint, id string) {
 // checked the authentication context and spent the rate limit.
 func (s *Server) serveWebhooks(w http.ResponseWriter, r *http.Request, endpoint, id, authCtx, token string) {
 	switch endpoint {
-	case EndpointWebhooks:
+	case xapi.EndpointWebhooks:
 		s.listWebhooks(w)
-	case EndpointCreateWebhook:
+	case xapi.EndpointCreateWebhook:
 		s.createWebhook(w, r)
-	case EndpointValidateWebhook:
+	case xapi.EndpointValidateWebhook:
 		s.validateWebhook(w, r, id)
-	case EndpointDeleteWebhook:
+	case xapi.EndpointDeleteWebhook:
 		s.deleteWebhook(w, id)
-	case EndpointActivitySubscriptions:
+	case xapi.EndpointActivitySubscriptions:
 		s.listActivitySubscriptions(w)
-	case EndpointCreateActivitySubscription:
+	case xapi.EndpointCreateActivitySubscription:
 		s.createActivitySubscription(w, r, authCtx, token)
-	case EndpointDeleteActivitySubscription:
+	case xapi.EndpointDeleteActivitySubscription:
 		s.deleteActivitySubscription(w, id)
-	case EndpointAccountActivitySubscribe:
+	case xapi.EndpointAccountActivitySubscribe:
 		s.subscribeAccountActivity(w, id, token)
-	case EndpointAccountActivitySubscription:
+	case xapi.EndpointAccountActivitySubscription:
 		s.accountActivitySubscription(w, id, token)
-	case EndpointAccountActivitySubscriptions:
+	case xapi.EndpointAccountActivitySubscriptions:
 		s.listAccountActivity(w, id)
-	case EndpointAccountActivityUnsubscribe:
+	case xapi.EndpointAccountActivityUnsubscribe:
 		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 		s.unsubscribeAccountActivity(w, id, parts[5])
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -271,12 +272,12 @@ func TestAccountActivitySubscriptions(t *testing.T) {
 	if got := s.AccountActivitySubscribers(h.ID); len(got) != 0 {
 		t.Errorf("subscribers = %v", got)
 	}
-	for _, e := range []string{EndpointAccountActivitySubscribe, EndpointAccountActivitySubscription, EndpointAccountActivitySubscriptions, EndpointAccountActivityUnsubscribe} {
+	for _, e := range []string{xapi.EndpointAccountActivitySubscribe, xapi.EndpointAccountActivitySubscription, xapi.EndpointAccountActivitySubscriptions, xapi.EndpointAccountActivityUnsubscribe} {
 		if s.Calls(e) == 0 {
 			t.Errorf("Calls(%q) = 0", e)
 		}
 	}
-	if got := s.Calls(EndpointAccountActivitySubscribe); got != 4 {
+	if got := s.Calls(xapi.EndpointAccountActivitySubscribe); got != 4 {
 		t.Errorf("Calls(subscribe) = %d, want 4 (refused calls count)", got)
 	}
 }

@@ -3,6 +3,7 @@ package xfake
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"io"
 	"net/http"
 	"strconv"
@@ -22,7 +23,7 @@ type writeFaults struct {
 	restricted bool                 // replies only where the author engaged the account
 }
 
-// Storm makes a write endpoint (EndpointCreatePost or EndpointSendDM) answer 429
+// Storm makes a write endpoint (xapi.EndpointCreatePost or xapi.EndpointSendDM) answer 429
 // Too Many Requests to every request for d of the fake's clock from now, whatever
 // its window holds, as X does when it throttles an account. The answers carry
 // x-rate-limit-remaining 0 and x-rate-limit-reset at the storm's end (rounded up to
@@ -144,7 +145,7 @@ func readBody(w http.ResponseWriter, r *http.Request, v any) json.RawMessage {
 
 // createPost answers POST /2/tweets.
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request, token string) {
-	if s.stormed(w, EndpointCreatePost) {
+	if s.stormed(w, xapi.EndpointCreatePost) {
 		return
 	}
 	var in struct {
@@ -240,7 +241,7 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request, token string
 
 // sendDM answers POST /2/dm_conversations/with/{participant_id}/messages.
 func (s *Server) sendDM(w http.ResponseWriter, r *http.Request, participant, token string) {
-	if s.stormed(w, EndpointSendDM) {
+	if s.stormed(w, xapi.EndpointSendDM) {
 		return
 	}
 	if _, ok := parseID(participant); !ok {

@@ -1,6 +1,7 @@
 package xfake
 
 import (
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,7 +44,7 @@ func replyBody(text, to string) string {
 func TestStorm(t *testing.T) {
 	f := newSteppedFake(t)
 	post := f.AddPost(Post{AuthorID: mariaID, Text: "@PajaritoAir hola"}).ID
-	f.Storm(EndpointCreatePost, 10*time.Minute+500*time.Millisecond)
+	f.Storm(xapi.EndpointCreatePost, 10*time.Minute+500*time.Millisecond)
 	end := t0.Add(10*time.Minute + 500*time.Millisecond)
 
 	wantReset := strconv.FormatInt(end.Unix()+1, 10) // rounded up to the second
@@ -69,8 +70,8 @@ func TestStorm(t *testing.T) {
 		t.Errorf("%d posts and DMs created; want 2 (none in the storm)", n)
 	}
 
-	f.Storm(EndpointSendDM, time.Hour)
-	f.Storm(EndpointSendDM, 0)
+	f.Storm(xapi.EndpointSendDM, time.Hour)
+	f.Storm(xapi.EndpointSendDM, 0)
 	if a := do(t, f.Server, "POST", "/2/dm_conversations/with/"+mariaID+"/messages", userAuth, `{"text":"otra vez"}`); a.status != http.StatusCreated {
 		t.Errorf("DM after a storm was ended: %d %s", a.status, a.raw)
 	}

@@ -77,17 +77,7 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-)
-
-// Endpoints, as named by Calls and RateLimit.
-const (
-	EndpointMentions   = "GET /2/users/:id/mentions"
-	EndpointSearch     = "GET /2/tweets/search/recent"
-	EndpointCreatePost = "POST /2/tweets"
-	EndpointSendDM     = "POST /2/dm_conversations/with/:participant_id/messages"
-	EndpointMe         = "GET /2/users/me"
-	EndpointUserPosts  = "GET /2/users/:id/tweets"
-	EndpointDMEvents   = "GET /2/dm_conversations/with/:participant_id/dm_events"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
 // Window is the length of X's rate-limit windows.
@@ -96,14 +86,14 @@ const Window = 15 * time.Minute
 // limits are the requests per Window of each endpoint, per authentication context.
 // 0 means the context may not call the endpoint.
 var limits = map[string]struct{ user, app int }{
-	EndpointMentions:   {user: 300, app: 450},
-	EndpointSearch:     {user: 300, app: 450},
-	EndpointCreatePost: {user: 100},
-	EndpointSendDM:     {user: 15},
-	EndpointMe:         {user: 75},
-	EndpointUserPosts:  {user: 900, app: 1500},
+	xapi.EndpointMentions:   {user: 300, app: 450},
+	xapi.EndpointSearch:     {user: 300, app: 450},
+	xapi.EndpointCreatePost: {user: 100},
+	xapi.EndpointSendDM:     {user: 15},
+	xapi.EndpointMe:         {user: 75},
+	xapi.EndpointUserPosts:  {user: 900, app: 1500},
 	// X's three DM reads share one window of 300 per user; the fake serves one.
-	EndpointDMEvents: {user: 300},
+	xapi.EndpointDMEvents: {user: 300},
 }
 
 // Authentication contexts.
@@ -346,7 +336,8 @@ func (s *Server) AcceptOnly(keys ...string) {
 	}
 }
 
-// Calls returns how many requests reached endpoint (failed ones included).
+// Calls returns how many requests reached endpoint, named as the X client names
+// it (xapi.EndpointMentions, …; failed ones included).
 func (s *Server) Calls(endpoint string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -458,19 +449,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch endpoint {
-	case EndpointMentions:
+	case xapi.EndpointMentions:
 		s.mentions(w, r, pathID)
-	case EndpointSearch:
+	case xapi.EndpointSearch:
 		s.search(w, r)
-	case EndpointCreatePost:
+	case xapi.EndpointCreatePost:
 		s.createPost(w, r, token)
-	case EndpointSendDM:
+	case xapi.EndpointSendDM:
 		s.sendDM(w, r, pathID, token)
-	case EndpointMe:
+	case xapi.EndpointMe:
 		s.authenticatedUser(w, r, token)
-	case EndpointUserPosts:
+	case xapi.EndpointUserPosts:
 		s.userPosts(w, r, pathID)
-	case EndpointDMEvents:
+	case xapi.EndpointDMEvents:
 		s.dmEvents(w, r, pathID, token)
 	default:
 		s.serveWebhooks(w, r, endpoint, pathID, authCtx, token)
@@ -513,21 +504,21 @@ func route(method, path string) (endpoint, id string) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case method == http.MethodGet && len(parts) == 4 && parts[0] == "2" && parts[1] == "users" && parts[3] == "mentions":
-		return EndpointMentions, parts[2]
+		return xapi.EndpointMentions, parts[2]
 	case method == http.MethodGet && path == "/2/tweets/search/recent":
-		return EndpointSearch, ""
+		return xapi.EndpointSearch, ""
 	case method == http.MethodPost && path == "/2/tweets":
-		return EndpointCreatePost, ""
+		return xapi.EndpointCreatePost, ""
 	case method == http.MethodPost && len(parts) == 5 && parts[0] == "2" && parts[1] == "dm_conversations" &&
 		parts[2] == "with" && parts[4] == "messages":
-		return EndpointSendDM, parts[3]
+		return xapi.EndpointSendDM, parts[3]
 	case method == http.MethodGet && path == "/2/users/me":
-		return EndpointMe, ""
+		return xapi.EndpointMe, ""
 	case method == http.MethodGet && len(parts) == 4 && parts[0] == "2" && parts[1] == "users" && parts[3] == "tweets":
-		return EndpointUserPosts, parts[2]
+		return xapi.EndpointUserPosts, parts[2]
 	case method == http.MethodGet && len(parts) == 5 && parts[0] == "2" && parts[1] == "dm_conversations" &&
 		parts[2] == "with" && parts[4] == "dm_events":
-		return EndpointDMEvents, parts[3]
+		return xapi.EndpointDMEvents, parts[3]
 	}
 	return routeWebhooks(method, parts)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 	"io"
 	"net/http"
 	"net/url"
@@ -107,7 +108,7 @@ func TestAuthorization(t *testing.T) {
 	if a := do(t, s, "GET", "/2/users/"+brandID+"/mentions", userAuth, ""); a.status != http.StatusUnauthorized {
 		t.Errorf("consumer key not accepted: %d, want 401", a.status)
 	}
-	if got := s.Calls(EndpointMentions); got != 6 {
+	if got := s.Calls(xapi.EndpointMentions); got != 6 {
 		t.Errorf("Calls = %d, want 6 (refused calls count)", got)
 	}
 }
@@ -237,7 +238,7 @@ func TestRateLimits(t *testing.T) {
 	}
 
 	reset := t0.Add(5 * time.Minute)
-	s.RateLimit(EndpointMentions, 300, 1, reset)
+	s.RateLimit(xapi.EndpointMentions, 300, 1, reset)
 	if a := do(t, s, "GET", path, userAuth, ""); a.status != 200 || a.header.Get("x-rate-limit-remaining") != "0" {
 		t.Errorf("last request: %d remaining %q", a.status, a.header.Get("x-rate-limit-remaining"))
 	}
@@ -337,8 +338,8 @@ func TestCreatePostAndDM(t *testing.T) {
 		posted[1].ID != dmData["dm_event_id"] || !json.Valid(posted[1].Body) {
 		t.Errorf("Posted = %+v", posted)
 	}
-	if s.Calls(EndpointCreatePost) != 7 || s.Calls(EndpointSendDM) != 2 {
-		t.Errorf("calls: posts %d, DMs %d", s.Calls(EndpointCreatePost), s.Calls(EndpointSendDM))
+	if s.Calls(xapi.EndpointCreatePost) != 7 || s.Calls(xapi.EndpointSendDM) != 2 {
+		t.Errorf("calls: posts %d, DMs %d", s.Calls(xapi.EndpointCreatePost), s.Calls(xapi.EndpointSendDM))
 	}
 }
 
