@@ -126,6 +126,9 @@ const (
 	PIIBooking PIIKind = "booking" // booking reference / locator / PNR
 )
 
+// PIIKindsAll lists every kind of personal data the classifier finds.
+var PIIKindsAll = []PIIKind{PIIEmail, PIIPhone, PIICard, PIIDNI, PIINIE, PIIIBAN, PIIBooking}
+
 // Input is one message to classify.
 type Input struct {
 	Text string `json:"text"`

@@ -37,13 +37,26 @@ var (
 	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
 )
 
-// Known label values.
+// Known label values: the classifier's intents and kinds of personal data; the
+// intents an automatic reply may answer are all but spam and other.
 var (
-	knownIntents = []string{"question", "complaint", "incident", "praise", "sales", "spam", "other"}
-	knownLevels  = []string{"low", "high", "critical"}
-	knownPII     = []string{"email", "phone", "card", "dni", "nie", "iban", "booking"}
-	knownTones   = []string{ToneApology, ToneSerious}
+	knownIntents = labelsOf(classify.Intents)
+	replyIntents = slices.DeleteFunc(slices.Clone(knownIntents), func(in string) bool {
+		return in == string(classify.IntentSpam) || in == string(classify.IntentOther)
+	})
+	knownLevels = []string{"low", "high", "critical"}
+	knownPII    = labelsOf(classify.PIIKindsAll)
+	knownTones  = []string{ToneApology, ToneSerious}
 )
+
+// labelsOf is the label values of a classifier's list.
+func labelsOf[T ~string](list []T) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
+}
 
 func joinFieldErrors(errs []FieldError) error {
 	list := make([]error, len(errs))
@@ -116,7 +129,7 @@ func compile(c *Config) (*compiled, []FieldError) {
 		case in == "spam":
 			bad(fmt.Sprintf("auto_reply[%d]", i), "spam is never answered")
 		case !slices.Contains(knownIntents, in):
-			bad(fmt.Sprintf("auto_reply[%d]", i), "%q is not an intent: use %v", in, knownIntents[:5])
+			bad(fmt.Sprintf("auto_reply[%d]", i), "%q is not an intent: use %v", in, replyIntents)
 		}
 		cp.autoReply[in] = true
 	}
