@@ -151,7 +151,7 @@ func (e *chaosEnv) stream(t *testing.T, now time.Time) *chaosStream {
 		posts[i].CreatedAt = first.Add(offset)
 		span = max(span, offset)
 	}
-	brand := replay.Brand{ID: system.config.Brand.ID, Handle: system.config.Brand.Handle}
+	brand := system.config.Brand
 	evs, err := replay.Events(posts, brand, now.Add(-span-time.Minute))
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +171,7 @@ func (e *chaosEnv) stream(t *testing.T, now time.Time) *chaosStream {
 	}
 	for _, name := range chaosSampleFiles {
 		body := e.samples[name]
-		res, err := xwebhook.Parse(body, xwebhook.Brand{ID: brand.ID, Handle: brand.Handle}, now)
+		res, err := xwebhook.Parse(body, brand, now)
 		if err != nil {
 			t.Fatalf("parse %s: %v", name, err)
 		}

@@ -559,7 +559,7 @@ func (r *costRig) stream() []costDelivery {
 	if err != nil {
 		b.Fatal(err)
 	}
-	brand := replay.Brand{ID: system.config.Brand.ID, Handle: system.config.Brand.Handle}
+	brand := system.config.Brand
 	evs, err := replay.Events(posts, brand, time.Now().Add(-replay.Span(posts)-time.Minute))
 	if err != nil {
 		b.Fatal(err)

@@ -504,7 +504,7 @@ func postOf(t *testing.T, file string) *care.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := xwebhook.Parse(body, xwebhook.Brand{ID: system.config.Brand.ID, Handle: system.config.Brand.Handle}, time.Now())
+	res, err := xwebhook.Parse(body, system.config.Brand, time.Now())
 	if err != nil || len(res.Envelopes) != 1 || res.Envelopes[0].Message == nil {
 		t.Fatalf("parse %s: %v", file, err)
 	}

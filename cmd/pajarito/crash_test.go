@@ -225,7 +225,7 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	// At once, all of it in the past, as replay does without --speed.
-	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, time.Now().Add(-replay.Span(posts)-time.Hour))
+	events, err := replay.Events(posts, cfg.Brand, time.Now().Add(-replay.Span(posts)-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/replay"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
@@ -308,14 +309,14 @@ func (r *replayer) serverClock(ctx context.Context) (boot.Health, error) {
 }
 
 // replayBrand is the brand of pajarito.json, whose conversations are replayed.
-func replayBrand() (replay.Brand, error) {
+func replayBrand() (care.Brand, error) {
 	path, err := config.Find(nil)
 	if err != nil {
-		return replay.Brand{}, fmt.Errorf("replay: conversations are replayed for the brand of pajarito.json: %w", err)
+		return care.Brand{}, fmt.Errorf("replay: conversations are replayed for the brand of pajarito.json: %w", err)
 	}
 	cfg, err := config.Load(path, nil)
 	if err != nil {
-		return replay.Brand{}, err
+		return care.Brand{}, err
 	}
-	return replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, nil
+	return cfg.Brand, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -332,7 +333,7 @@ func TestReplayConversationsOut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := xwebhook.Parse(body, xwebhook.Brand{ID: "1590000000000000001", Handle: "PajaritoAir"}, wednesday)
+		res, err := xwebhook.Parse(body, care.Brand{ID: "1590000000000000001", Handle: "PajaritoAir"}, wednesday)
 		if err != nil || len(res.Envelopes) != 1 {
 			t.Fatalf("%s: %v %+v", f, err, res)
 		}

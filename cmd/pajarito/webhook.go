@@ -88,7 +88,7 @@ func webhookFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 type webhookSession struct {
 	x      *xapi.Client
 	creds  xapi.Credentials
-	brand  xwebhook.Brand
+	brand  care.Brand
 	xBase  string // X_API_BASE_URL, when set
 	stdout io.Writer
 }
@@ -126,18 +126,18 @@ func openWebhookSession(ctx context.Context, userID string, stdout, stderr io.Wr
 }
 
 // webhookBrand returns the brand account: --user-id, else the configuration's.
-func webhookBrand(userID string, getenv func(string) string) (xwebhook.Brand, error) {
+func webhookBrand(userID string, getenv func(string) string) (care.Brand, error) {
 	if userID != "" {
 		if !care.IsID(userID) {
-			return xwebhook.Brand{}, fmt.Errorf("webhook: --user-id %q is not a numeric X user id: give the brand account's id (brand.id in %s)", userID, config.FileName)
+			return care.Brand{}, fmt.Errorf("webhook: --user-id %q is not a numeric X user id: give the brand account's id (brand.id in %s)", userID, config.FileName)
 		}
-		return xwebhook.Brand{ID: userID}, nil
+		return care.Brand{ID: userID}, nil
 	}
 	cfg, err := config.FromEnvironment(getenv)
 	if err != nil {
-		return xwebhook.Brand{}, fmt.Errorf("webhook: the brand account comes from %s: %w\n(or pass --user-id with the brand's numeric X user id)", config.FileName, err)
+		return care.Brand{}, fmt.Errorf("webhook: the brand account comes from %s: %w\n(or pass --user-id with the brand's numeric X user id)", config.FileName, err)
 	}
-	return xwebhook.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, nil
+	return cfg.Brand, nil
 }
 
 // account names the brand for the output.

@@ -43,7 +43,7 @@ func startWebhookEnv(t *testing.T, stackSecret string) *webhookEnv {
 	fake := xfake.Start()
 	t.Cleanup(fake.Close)
 	fake.SetConsumerSecret(whAppSecret)
-	cfg := &config.Config{Brand: config.Brand{ID: whBrandID, Handle: "PajaritoAir"}}
+	cfg := &config.Config{Brand: care.Brand{ID: whBrandID, Handle: "PajaritoAir"}}
 	queue := xwebhook.EnqueuerFunc(func(context.Context, []care.Envelope) error { return nil })
 	stack := httptest.NewServer(boot.Routes(webhook.Handler(cfg.Brand, []byte(stackSecret), queue, slog.New(slog.DiscardHandler)), nil, nil, "", boot.Clock{}))
 	t.Cleanup(stack.Close)
@@ -429,7 +429,7 @@ func TestWebhookRegisterPartialFailure(t *testing.T) {
 // TestXAAEventsAreParsed checks that every event register subscribes to is one
 // the webhook understands, not one it ignores.
 func TestXAAEventsAreParsed(t *testing.T) {
-	brand := xwebhook.Brand{ID: whBrandID, Handle: "PajaritoAir"}
+	brand := care.Brand{ID: whBrandID, Handle: "PajaritoAir"}
 	for _, ev := range xaaEvents {
 		body := fmt.Sprintf(`{"data":{"event_uuid":"1","event_type":%q,"filter":{"user_id":%q},"payload":{"user_id":%q}}}`, ev, whBrandID, whBrandID)
 		res, err := xwebhook.Parse([]byte(body), brand, time.Now())

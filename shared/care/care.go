@@ -173,6 +173,14 @@ const (
 // EnvelopeVersion is the current version of the queue format.
 const EnvelopeVersion = 1
 
+// Brand is the X account a deployment serves (brand in pajarito.json).
+type Brand struct {
+	// ID is the account's numeric X user id.
+	ID string `json:"id"`
+	// Handle is its @handle, without the "@".
+	Handle string `json:"handle"`
+}
+
 // Envelope is the unit on the inbound queue.
 type Envelope struct {
 	Version int    `json:"v"`

@@ -35,7 +35,7 @@ const FileName = "pajarito.json"
 
 // Config is the deployment's configuration.
 type Config struct {
-	Brand Brand `json:"brand"`
+	Brand care.Brand `json:"brand"`
 	// RawRetentionDays is how long X's raw JSON of each message is kept (DynamoDB TTL).
 	RawRetentionDays int `json:"raw_retention_days"`
 
@@ -60,14 +60,6 @@ type Config struct {
 
 	// origin records where each setting came from, for error messages.
 	origin map[string]string
-}
-
-// Brand is the X account the deployment serves.
-type Brand struct {
-	// ID is the account's numeric X user id.
-	ID string `json:"id"`
-	// Handle is its @handle, without the "@".
-	Handle string `json:"handle"`
 }
 
 // Defaults.
@@ -163,25 +155,25 @@ func (c *Config) brandOverrides(getenv func(string) string) {
 // validates only it, with the same messages: for the webhook, which needs
 // nothing else and starts on every cold start inside X's 3-second CRC deadline.
 // The rest of the file is not decoded: the other functions report its errors.
-func BrandFromEnvironment(getenv func(string) string) (Brand, error) {
+func BrandFromEnvironment(getenv func(string) string) (care.Brand, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	path, err := Find(getenv)
 	if err != nil {
-		return Brand{}, err
+		return care.Brand{}, err
 	}
 	c := &Config{origin: map[string]string{}}
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return Brand{}, fmt.Errorf("config: read %s: %w (set PAJARITO_CONFIG to the path of %s)", path, err, FileName)
+			return care.Brand{}, fmt.Errorf("config: read %s: %w (set PAJARITO_CONFIG to the path of %s)", path, err, FileName)
 		}
 		var file struct {
-			Brand *Brand `json:"brand"`
+			Brand *care.Brand `json:"brand"`
 		}
 		if err := json.Unmarshal(b, &file); err != nil {
-			return Brand{}, fmt.Errorf("config: %s: %w", path, err)
+			return care.Brand{}, fmt.Errorf("config: %s: %w", path, err)
 		}
 		if file.Brand != nil {
 			c.Brand, c.origin["brand"] = *file.Brand, path
@@ -193,7 +185,7 @@ func BrandFromEnvironment(getenv func(string) string) (Brand, error) {
 		errs = append(errs, fmt.Errorf("config: %s (%s): %s", key, c.from(key), fmt.Sprintf(format, args...)))
 	})
 	if err := errors.Join(errs...); err != nil {
-		return Brand{}, err
+		return care.Brand{}, err
 	}
 	return c.Brand, nil
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pajarito-care/pajarito/shared/care"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -100,22 +102,22 @@ func TestBrandFromEnvironment(t *testing.T) {
 		name    string
 		file    string
 		env     map[string]string
-		want    Brand
+		want    care.Brand
 		wantErr []string // substrings of the error; nil: no error
 		full    bool     // FromEnvironment loads it too, with the same brand
 	}{
-		{name: "file", file: good, want: Brand{ID: "1500000000000000001", Handle: "PajaritoAir"}, full: true},
+		{name: "file", file: good, want: care.Brand{ID: "1500000000000000001", Handle: "PajaritoAir"}, full: true},
 		{name: "overrides", file: good, env: map[string]string{"PAJARITO_BRAND_ID": "1500000000000000002", "PAJARITO_BRAND_HANDLE": "@otra"},
-			want: Brand{ID: "1500000000000000002", Handle: "otra"}, full: true},
+			want: care.Brand{ID: "1500000000000000002", Handle: "otra"}, full: true},
 		{name: "environment only", env: map[string]string{"PAJARITO_BRAND_ID": "1500000000000000003", "PAJARITO_BRAND_HANDLE": "solo"},
-			want: Brand{ID: "1500000000000000003", Handle: "solo"}, full: true},
+			want: care.Brand{ID: "1500000000000000003", Handle: "solo"}, full: true},
 		{name: "bad id", file: `{"brand": {"id": "PajaritoAir", "handle": "PajaritoAir"}}`,
 			wantErr: []string{"brand.id", "is not a numeric X user id", "PAJARITO_BRAND_ID"}},
 		{name: "bad handle from the environment", file: good, env: map[string]string{"PAJARITO_BRAND_HANDLE": "no spaces please"},
 			wantErr: []string{"brand.handle", "environment variable PAJARITO_BRAND_HANDLE"}},
 		{name: "not JSON", file: `{"brand": `, wantErr: []string{"config: "}},
 		{name: "the rest of the file is not read", file: `{"brand": {"id": "1500000000000000001", "handle": "PajaritoAir"}, "raw_retention_days": -4}`,
-			want: Brand{ID: "1500000000000000001", Handle: "PajaritoAir"}},
+			want: care.Brand{ID: "1500000000000000001", Handle: "PajaritoAir"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -164,7 +164,7 @@ func system(t *testing.T) (*localdev.System, *config.Config, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, time.Now().Add(-time.Minute))
+	events, err := replay.Events(posts, cfg.Brand, time.Now().Add(-time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func system(t *testing.T) (*localdev.System, *config.Config, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if events, err = replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, time.Now().Add(-3*time.Hour)); err != nil {
+	if events, err = replay.Events(posts, cfg.Brand, time.Now().Add(-3*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	deliver(events[0].Body)

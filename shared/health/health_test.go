@@ -59,7 +59,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.hook.Close)
 	var err error
 	e.client, err = xapi.New(xapi.Credentials{APIKey: "ck", APISecret: secret, AccessToken: brandID + "-at", AccessTokenSecret: "ats", BearerToken: "bt"},
-		xapi.Options{Brand: xwebhook.Brand{ID: brandID, Handle: "PajaritoAir"}, BaseURL: e.x.URL, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)})
+		xapi.Options{Brand: care.Brand{ID: brandID, Handle: "PajaritoAir"}, BaseURL: e.x.URL, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

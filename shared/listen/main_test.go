@@ -266,7 +266,7 @@ func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 func testConfig(t *testing.T, sources ...config.Source) *config.Config {
 	t.Helper()
 	cfg := config.Defaults()
-	cfg.Brand = config.Brand{ID: brandID, Handle: "PajaritoAir"}
+	cfg.Brand = care.Brand{ID: brandID, Handle: "PajaritoAir"}
 	if len(sources) == 0 {
 		sources = []config.Source{
 			config.NewSource("mentions", config.KindMentions, ""),

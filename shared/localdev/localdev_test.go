@@ -150,7 +150,7 @@ func TestFastClockAndWebhookPosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, h2.Time)
+	events, err := replay.Events(posts, cfg.Brand, h2.Time)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +218,7 @@ func TestLiveDatedDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, posted)
+	events, err := replay.Events(posts, cfg.Brand, posted)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestBadIDsNeverCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := replay.Events(posts, replay.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle}, time.Now().Add(-time.Minute))
+	events, err := replay.Events(posts, cfg.Brand, time.Now().Add(-time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

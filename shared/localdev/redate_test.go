@@ -86,7 +86,7 @@ func TestSampleShift(t *testing.T) {
 			if n == 0 || !json.Valid(moved) {
 				t.Fatalf("moved %d times, valid JSON %v", n, json.Valid(moved))
 			}
-			res, err := xwebhook.Parse(moved, xwebhook.Brand{ID: "1590000000000000001", Handle: "PajaritoAir"}, start)
+			res, err := xwebhook.Parse(moved, care.Brand{ID: "1590000000000000001", Handle: "PajaritoAir"}, start)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,7 +26,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/store/storetest"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
-	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 // The survey tests share one goaws (one per process) and its outbound queue,
@@ -276,7 +275,7 @@ func TestSurveyOncePerCase(t *testing.T) {
 	defer x.Close()
 	x.SetClock(func() time.Time { return at })
 	x.SetUser(xfake.User{ID: brandID, Username: "PajaritoAir", Name: "Pajarito Air"}, xfake.User{ID: customer, Username: "cliente", Name: "Cliente"})
-	brand := xwebhook.Brand{ID: brandID, Handle: "PajaritoAir"}
+	brand := care.Brand{ID: brandID, Handle: "PajaritoAir"}
 	xc, err := xapi.New(xapi.Credentials{APIKey: "ck", APISecret: "cs", AccessToken: brandID + "-at", AccessTokenSecret: "ats"},
 		xapi.Options{Brand: brand, BaseURL: x.URL, HTTPClient: &http.Client{Timeout: 5 * time.Second}, Now: func() time.Time { return at },
 			Log: slog.New(slog.DiscardHandler)})

@@ -15,12 +15,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
-// Brand is the X account the recording's brand becomes.
-type Brand struct {
-	ID     string
-	Handle string
-}
-
 // Event is the X Activity API delivery of one post.
 type Event struct {
 	// At is when the post is written on the new clock.
@@ -34,7 +28,7 @@ type Event struct {
 
 // Events returns the deliveries of posts for brand, in the order they were
 // written, on a clock where the first post is written at start.
-func Events(posts []Post, brand Brand, start time.Time) ([]Event, error) {
+func Events(posts []Post, brand care.Brand, start time.Time) ([]Event, error) {
 	if !care.IsID(brand.ID) || brand.Handle == "" {
 		return nil, fmt.Errorf("replay: the brand needs a numeric X id and a handle (brand.id and brand.handle in pajarito.json), got %q and %q", brand.ID, brand.Handle)
 	}
@@ -75,7 +69,7 @@ func Events(posts []Post, brand Brand, start time.Time) ([]Event, error) {
 }
 
 type converter struct {
-	brand      Brand
+	brand      care.Brand
 	posts      []Post
 	at         []time.Time
 	byID       map[string]int    // recording id → index

@@ -10,7 +10,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
-var brand = Brand{ID: "1590000000000000001", Handle: "PajaritoAir"}
+var brand = care.Brand{ID: "1590000000000000001", Handle: "PajaritoAir"}
 
 // twcs is a conversation in the dataset's own layout: not sorted by time, the
 // brand named as in the recording, a reply to a post missing from the file, and
@@ -103,7 +103,7 @@ func TestEvents(t *testing.T) {
 	var msgs []*care.Message
 	for i, ev := range events {
 		w := wants[i]
-		res, err := xwebhook.Parse(ev.Body, xwebhook.Brand{ID: brand.ID, Handle: brand.Handle}, start)
+		res, err := xwebhook.Parse(ev.Body, brand, start)
 		if err != nil {
 			t.Fatalf("event %d: %v\n%s", i, err, ev.Body)
 		}
@@ -151,7 +151,7 @@ func TestEvents(t *testing.T) {
 
 func TestEventsBadBrand(t *testing.T) {
 	posts := []Post{{ID: "1", AuthorID: "9", Inbound: true, Text: "hola"}}
-	for _, b := range []Brand{{ID: "", Handle: "x"}, {ID: "12", Handle: ""}, {ID: "PajaritoAir", Handle: "PajaritoAir"}} {
+	for _, b := range []care.Brand{{ID: "", Handle: "x"}, {ID: "12", Handle: ""}, {ID: "PajaritoAir", Handle: "PajaritoAir"}} {
 		if _, err := Events(posts, b, time.Now()); err == nil || !strings.Contains(err.Error(), "brand.id") {
 			t.Errorf("brand %+v: err = %v", b, err)
 		}
@@ -201,7 +201,7 @@ func TestSample(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, ev := range events {
-			res, err := xwebhook.Parse(ev.Body, xwebhook.Brand{ID: brand.ID, Handle: brand.Handle}, ev.At)
+			res, err := xwebhook.Parse(ev.Body, brand, ev.At)
 			if err != nil {
 				t.Fatalf("%s: post %s: %v", f.Name(), ev.PostID, err)
 			}

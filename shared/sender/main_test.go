@@ -24,7 +24,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/store/storetest"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xfake"
-	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 // One dynalite and one goaws serve the whole test binary; each test gets its own
@@ -56,7 +55,7 @@ const (
 )
 
 var (
-	brand = xwebhook.Brand{ID: brandID, Handle: "PajaritoAir"}
+	brand = care.Brand{ID: brandID, Handle: "PajaritoAir"}
 	// t0 is the tests' start: 10:07 UTC, seven minutes into a send window.
 	t0 = time.Date(2026, 8, 3, 10, 7, 0, 0, time.UTC)
 )

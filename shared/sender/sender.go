@@ -19,7 +19,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 // Delayer postpones the next delivery of a record by d (queue.Visibility
@@ -123,7 +122,7 @@ type Sender struct {
 	// Engine supplies the reply linter and the templates' link settings.
 	Engine *protocol.Engine
 	// Brand is the account replies are posted as.
-	Brand xwebhook.Brand
+	Brand care.Brand
 	// Delayer sets a waiting record's visibility (queue.Visibility on the
 	// outbound queue). nil: a waiting record is failed without a delay, and comes
 	// back after the queue's visibility timeout.

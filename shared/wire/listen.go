@@ -17,7 +17,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 // XCredentials returns the brand account's X credentials: from the Secrets Manager
@@ -38,7 +37,7 @@ func XCredentials(ctx context.Context, getenv func(string) string, awsCfg aws.Co
 // set, sends it to that X-compatible server.
 func XClient(cfg *config.Config, creds xapi.Credentials, baseURL string, log *slog.Logger) (*xapi.Client, error) {
 	return xapi.New(creds, xapi.Options{
-		Brand:   xwebhook.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle},
+		Brand:   cfg.Brand,
 		BaseURL: baseURL,
 		Log:     log,
 	})

@@ -17,7 +17,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 // Reply builds the reply function's sender from the environment: it posts the
@@ -65,7 +64,7 @@ func NewSender(cfg *config.Config, st *store.Store, x xapi.Writer, delayer sende
 		X:        x,
 		Finder:   finder,
 		Engine:   eng,
-		Brand:    xwebhook.Brand{ID: cfg.Brand.ID, Handle: cfg.Brand.Handle},
+		Brand:    cfg.Brand,
 		Delayer:  delayer,
 		Notifier: alerts,
 		Log:      log,

@@ -27,7 +27,7 @@ type Options struct {
 	// Brand is the account served: the user the credentials act for. Its id and
 	// handle classify the posts read (the brand's own posts, summons) and name the
 	// account in credential errors. Required.
-	Brand xwebhook.Brand
+	Brand care.Brand
 	// BaseURL, when set (X_API_BASE_URL), sends every request to that X-compatible
 	// server instead of https://api.x.com: scheme and host are replaced, and the
 	// base's path, if any, prefixes the request path.
@@ -50,7 +50,7 @@ type Options struct {
 // managetweet/types.CreateInput, and POST /2/dm_conversations/with/{id}/messages
 // (which gotwi lacks) with an input type implementing gotwi's parameters.
 type Client struct {
-	brand xwebhook.Brand
+	brand care.Brand
 	user  *gotwi.Client // OAuth 1.0a user context: the brand account
 	app   *gotwi.Client // app-only bearer token; nil without one
 	tr    *transport

@@ -31,7 +31,7 @@ const (
 )
 
 var (
-	brand = xwebhook.Brand{ID: brandID, Handle: "PajaritoAir"}
+	brand = care.Brand{ID: brandID, Handle: "PajaritoAir"}
 	t0    = time.Date(2026, 8, 18, 16, 0, 0, 0, time.UTC)
 	// testCreds are recognisable values that must never show in errors or logs.
 	testCreds = xapi.Credentials{

@@ -38,7 +38,7 @@ func (f EnqueuerFunc) Enqueue(ctx context.Context, envs []care.Envelope) error {
 // queued as one care.KindUnparsed envelope first), 503 when the queue fails.
 type Handler struct {
 	Secret  []byte // X consumer secret (HMAC key)
-	Brand   Brand
+	Brand   care.Brand
 	Queue   Enqueuer
 	MaxBody int64            // default DefaultMaxBody
 	Now     func() time.Time // default time.Now

@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	testBrand  = Brand{ID: "1590000000000000001", Handle: "PajaritoAir"}
+	testBrand  = care.Brand{ID: "1590000000000000001", Handle: "PajaritoAir"}
 	receivedAt = time.Date(2026, 8, 18, 16, 10, 0, 0, time.UTC)
 )
 
@@ -314,7 +314,7 @@ func TestParseMalformed(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Parse([]byte(`{}`), Brand{Handle: "PajaritoAir"}, receivedAt); err == nil || errors.Is(err, ErrMalformed) {
+	if _, err := Parse([]byte(`{}`), care.Brand{Handle: "PajaritoAir"}, receivedAt); err == nil || errors.Is(err, ErrMalformed) {
 		t.Errorf("Parse without a brand id: %v, want a configuration error", err)
 	}
 	if _, err := Parse(readEvent(t, "malformed.json"), testBrand, receivedAt); !errors.Is(err, ErrMalformed) {

@@ -30,7 +30,7 @@ const GenerationV2 = "v2"
 // data may be absent or null (an empty page). The error wraps ErrMalformed when
 // data is not a JSON array or includes is not JSON; the only other error is a brand
 // whose ID is not an X id.
-func ParsePosts(data, includes json.RawMessage, brand Brand, source care.Source, receivedAt time.Time) (*Result, error) {
+func ParsePosts(data, includes json.RawMessage, brand care.Brand, source care.Source, receivedAt time.Time) (*Result, error) {
 	if !care.IsID(brand.ID) {
 		return nil, fmt.Errorf("xwebhook: brand id %q is not a decimal X id", brand.ID)
 	}

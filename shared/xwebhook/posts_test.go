@@ -156,7 +156,7 @@ func TestParsePosts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			data := json.RawMessage("[" + tc.post + "]")
-			res, err := ParsePosts(data, json.RawMessage(v2Includes), Brand{ID: brandID, Handle: "@PajaritoAir"}, tc.source, receivedAt)
+			res, err := ParsePosts(data, json.RawMessage(v2Includes), care.Brand{ID: brandID, Handle: "@PajaritoAir"}, tc.source, receivedAt)
 			if err != nil {
 				t.Fatalf("ParsePosts: %v", err)
 			}
@@ -228,12 +228,12 @@ func TestParsePostsEmptyAndErrors(t *testing.T) {
 	errCases := []struct {
 		name           string
 		data, includes string
-		brand          Brand
+		brand          care.Brand
 		malformed      bool
 	}{
 		{"data is an object", `{"id":"1"}`, "", testBrand, true},
 		{"includes is not JSON", `[]`, `{"users":`, testBrand, true},
-		{"brand id is not an X id", `[]`, "", Brand{ID: "@PajaritoAir"}, false},
+		{"brand id is not an X id", `[]`, "", care.Brand{ID: "@PajaritoAir"}, false},
 	}
 	for _, tc := range errCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -39,12 +39,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 )
 
-// Brand is the account the deployment serves.
-type Brand struct {
-	ID     string // decimal X user id
-	Handle string // without "@"
-}
-
 // Payload generations, as found in Result.Generation.
 const (
 	GenerationXAA = "xaa" // X Activity API
@@ -106,7 +100,7 @@ func (r *Result) ignore(what string) { r.Ignored = append(r.Ignored, what) }
 //
 // The body is decoded in one pass (see delivery). The envelopes' Raw are slices of
 // body, which must therefore not be modified while the Result is in use.
-func Parse(body []byte, brand Brand, receivedAt time.Time) (*Result, error) {
+func Parse(body []byte, brand care.Brand, receivedAt time.Time) (*Result, error) {
 	if !care.IsID(brand.ID) {
 		return nil, fmt.Errorf("xwebhook: brand id %q is not a decimal X id", brand.ID)
 	}
@@ -220,9 +214,9 @@ func (d *delivery) member(dec *jsontext.Decoder, name string) error {
 	return skipValue(dec) // only listed
 }
 
-func newParser(brand Brand, receivedAt time.Time) parser {
+func newParser(brand care.Brand, receivedAt time.Time) parser {
 	return parser{
-		brand:      Brand{ID: brand.ID, Handle: strings.TrimPrefix(brand.Handle, "@")},
+		brand:      care.Brand{ID: brand.ID, Handle: strings.TrimPrefix(brand.Handle, "@")},
 		receivedAt: receivedAt.UTC(),
 		res:        Result{DropCounts: map[string]int{}},
 	}
@@ -230,7 +224,7 @@ func newParser(brand Brand, receivedAt time.Time) parser {
 
 // parser carries the state of one Parse call.
 type parser struct {
-	brand      Brand
+	brand      care.Brand
 	receivedAt time.Time
 	source     care.Source
 	eventID    string // XAA event_uuid

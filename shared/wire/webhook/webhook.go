@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/settings"
@@ -24,10 +25,10 @@ import (
 )
 
 // Handler is the X webhook handler for the configured brand.
-func Handler(brand config.Brand, secret []byte, q xwebhook.Enqueuer, log *slog.Logger) *xwebhook.Handler {
+func Handler(brand care.Brand, secret []byte, q xwebhook.Enqueuer, log *slog.Logger) *xwebhook.Handler {
 	return &xwebhook.Handler{
 		Secret: secret,
-		Brand:  xwebhook.Brand{ID: brand.ID, Handle: brand.Handle},
+		Brand:  brand,
 		Queue:  q,
 		Log:    log,
 	}
