@@ -71,7 +71,23 @@ func (r *Runtime) Restart(ctx context.Context) (*Function, error) {
 		return nil, errors.New("lambdafake: no function to restart: start one with StartFunction")
 	}
 	old.Stop()
+	// The stopped process may have been waiting in a next call: the server
+	// sees its connection close a moment later. Until then that call could take
+	// the next invocation and lose it with the dead connection.
+	for deadline := time.Now().Add(10 * time.Second); r.pendingNexts() > 0 && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
 	return r.StartFunction(ctx, old.binary, old.env)
+}
+
+func (r *Runtime) pendingNexts() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.nexts
 }
 
 // Function returns the function started last (nil when none was), running or not.

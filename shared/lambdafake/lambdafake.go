@@ -102,6 +102,9 @@ type Runtime struct {
 	// the invocations a function took, as they ended.
 	fns      []*Function
 	finished []Invocation
+	// nexts counts the next calls waiting for an invocation (Restart waits for
+	// a stopped process's own to end, so that it takes nothing).
+	nexts int
 }
 
 type invocation struct {
@@ -292,7 +295,13 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 	if fn := r.fn; fn != nil {
 		fn.markReady()
 	}
+	r.nexts++
 	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.nexts--
+		r.mu.Unlock()
+	}()
 	for {
 		var inv *invocation
 		select {
