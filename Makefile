@@ -37,8 +37,9 @@ test-loaded: setup ## The flakiness check: every test LOADED_RUNS (5) times in a
 race: setup ## Every test of the project's packages under the race detector (infra's jsii runtime races in its own shutdown: run without -race).
 	go test -race -count=1 $$(go list ./... | grep -v '/infra$$')
 
-vet:
+vet: ## go vet and staticcheck (the version go.mod pins; staticcheck.conf says which checks).
 	go vet ./...
+	go tool staticcheck ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \

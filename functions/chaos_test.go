@@ -1123,7 +1123,6 @@ type chaosSummary struct {
 	trials, deliveries                                      int
 	expected, stored, lost, duplicated                      int
 	repliesExpected, posted, doubles, leaks, stuck, notSent int
-	failedTrials                                            int
 }
 
 func (s *chaosSummary) add(r *chaosResult) {

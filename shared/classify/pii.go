@@ -356,8 +356,8 @@ func (a *analysis) ibanAt(i int) (PII, int, bool) {
 	if i+4 > len(text) || !isLetter(text[i+1]) || !isDigit(text[i+2]) || !isDigit(text[i+3]) {
 		return PII{}, 0, false
 	}
-	cc := string([]byte{upper(text[i]), upper(text[i+1])})
-	want, ok := ibanLengths[cc]
+	cc := []byte{upper(text[i]), upper(text[i+1])}
+	want, ok := ibanLengths[string(cc)]
 	if !ok {
 		return PII{}, 0, false
 	}

@@ -37,11 +37,6 @@ type token struct {
 	clause     int  // clause: sentences, commas, colons, brackets and "pero", "but" separate them
 }
 
-// is reports whether a word token reads as w, elongated or not.
-func (t token) is(w string) bool {
-	return t.kind == word && (t.norm == w || t.alt != "" && t.alt == w)
-}
-
 // forms returns the ways a word token may read.
 func (t token) forms() []string {
 	if t.alt != "" {

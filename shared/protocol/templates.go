@@ -96,25 +96,25 @@ func tidy(s string) string {
 // (with inner hyphens or apostrophes), 2 to 20 of them. Emoji, handles and digits
 // are not names.
 func firstName(display string) string {
-	for _, f := range strings.Fields(display) {
-		f = strings.Trim(f, ".,;:!?¡¿()[]\"'«»|-_")
-		n := 0
-		ok := true
-		for _, r := range f {
-			switch {
-			case unicode.IsLetter(r):
-				n++
-			case r == '-' || r == '\'' || r == '’':
-			default:
-				ok = false
-			}
-		}
-		if ok && n >= 2 && n <= 20 {
-			return f
-		}
-		return "" // the first word is not a name: do not guess
+	words := strings.Fields(display)
+	if len(words) == 0 {
+		return ""
 	}
-	return ""
+	f := strings.Trim(words[0], ".,;:!?¡¿()[]\"'«»|-_")
+	n := 0
+	for _, r := range f {
+		switch {
+		case unicode.IsLetter(r):
+			n++
+		case r == '-' || r == '\'' || r == '’':
+		default:
+			return "" // the first word is not a name: do not guess
+		}
+	}
+	if n < 2 || n > 20 {
+		return ""
+	}
+	return f
 }
 
 // refAlphabet spells references: Crockford's base 32 in lower case, no i, l, o

@@ -82,13 +82,16 @@ func TestCheckpointProgress(t *testing.T) {
 	// First run: a sequence from a start time, cut short after page 1.
 	start := clk.Now().Add(-time.Hour)
 	p := Pagination{RunID: "a", StartTime: start, NextToken: "tok2", NewestID: "1820000000000000500", Pages: 1, Posts: 100, StartedAt: clk.Now()}
-	cp, err = s.SaveProgress(ctx, cp, p)
+	saved, err := s.SaveProgress(ctx, cp, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetCheckpoint(ctx, "search-es")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if saved.Version != got.Version || saved.Pagination == nil || got.Pagination == nil || saved.Pagination.NextToken != got.Pagination.NextToken {
+		t.Errorf("SaveProgress returned %+v, the table holds %+v", saved, got)
 	}
 	if got.Version != 1 || got.Pagination == nil || *got.Pagination != p || !got.StartTime.Equal(start) || got.SinceID != "" {
 		t.Fatalf("after progress: %+v %+v, want pagination %+v", got, got.Pagination, p)
@@ -125,11 +128,14 @@ func TestCheckpointProgress(t *testing.T) {
 
 	// A source whose first sequence found nothing keeps its start time.
 	empty := Pagination{RunID: "d", StartTime: start}
-	cp, err = s.CompleteCheckpoint(ctx, "search-en", empty)
+	completed, err := s.CompleteCheckpoint(ctx, "search-en", empty)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetCheckpoint(ctx, "search-en")
+	if completed.Version != got.Version || !completed.StartTime.Equal(got.StartTime) {
+		t.Errorf("CompleteCheckpoint returned %+v, the table holds %+v", completed, got)
+	}
 	if got.SinceID != "" || !got.StartTime.Equal(start) || got.Version != 1 {
 		t.Fatalf("empty first sequence: %+v", got)
 	}

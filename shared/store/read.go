@@ -105,11 +105,6 @@ const (
 	MaxListScan      = 2000
 )
 
-// filtered reports whether q has a filter that the index key cannot apply.
-func (q *ListQuery) filtered() bool {
-	return q.Department != "" || q.Intent != "" || q.Lang != "" || q.CrisisTopic != "" || q.Assignee != "" || q.Unassigned
-}
-
 // fingerprint identifies q's selection (not its page): a cursor carries it, so
 // that a cursor is used with the query that issued it.
 func (q *ListQuery) fingerprint(status care.Status) string {

@@ -24,7 +24,6 @@ var (
 		"attachments.media_source_tweet,attachments.poll_ids,author_id,edit_history_tweet_ids," +
 		"entities.mentions.username,geo.place_id,in_reply_to_user_id,entities.note.mentions.username," +
 		"referenced_tweets.id,referenced_tweets.id.attachments.media_keys,referenced_tweets.id.author_id")
-	otherFields = []string{"media.fields", "place.fields", "poll.fields"}
 )
 
 // read is a parsed read request.
