@@ -96,9 +96,9 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	}
 	c := Defaults()
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("config: read %s: %w (set PAJARITO_CONFIG to the path of %s)", path, err, FileName)
+			return nil, err
 		}
 		if err := c.decode(path, b); err != nil {
 			return nil, err
@@ -130,6 +130,15 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// readFile reads the configuration file at path.
+func readFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: read %s: %w (set PAJARITO_CONFIG to the path of %s)", path, err, FileName)
+	}
+	return b, nil
 }
 
 // brandOverrides applies PAJARITO_BRAND_ID and PAJARITO_BRAND_HANDLE, and drops
@@ -165,9 +174,9 @@ func BrandFromEnvironment(getenv func(string) string) (care.Brand, error) {
 	}
 	c := &Config{origin: map[string]string{}}
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readFile(path)
 		if err != nil {
-			return care.Brand{}, fmt.Errorf("config: read %s: %w (set PAJARITO_CONFIG to the path of %s)", path, err, FileName)
+			return care.Brand{}, err
 		}
 		var file struct {
 			Brand *care.Brand `json:"brand"`
