@@ -8,16 +8,12 @@
 package costmeter
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -36,11 +32,7 @@ import (
 // CapacityMeter does not meter (anything but GetItem, PutItem, UpdateItem and
 // Query) are counted as their answers report them, and named in Calls.
 type DynamoDB struct {
-	// URL is the proxy's endpoint.
-	URL     string
-	backend string
-	srv     *http.Server
-	client  *http.Client
+	proxy // URL is the proxy's endpoint
 
 	mu    sync.Mutex // serialises the meter's replays and guards the counts
 	meter store.CapacityMeter
@@ -115,29 +107,22 @@ func Kind(pk, sk, index string) string {
 // StartDynamoDB serves a proxy to backend (e.g. dynalite's Endpoint) on a free
 // local port.
 func StartDynamoDB(backend string) (*DynamoDB, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("costmeter: listen: %w", err)
+	d := &DynamoDB{calls: map[string]int{}, byKind: map[string]Units{}}
+	d.rewrite = func(r *http.Request, body []byte) []byte { return askCapacity(operation(r), body) }
+	d.observe = func(r *http.Request, body []byte, status int, answer []byte) {
+		d.count(operation(r), body, status, answer)
 	}
-	d := &DynamoDB{
-		URL:     "http://" + ln.Addr().String(),
-		backend: strings.TrimSuffix(backend, "/"),
-		client:  &http.Client{Timeout: 2 * time.Minute},
-		calls:   map[string]int{},
-		byKind:  map[string]Units{},
+	d.dropOnFailure = true
+	if err := d.start(backend); err != nil {
+		return nil, err
 	}
-	d.srv = &http.Server{Handler: http.HandlerFunc(d.serve), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = d.srv.Serve(ln) }()
 	return d, nil
 }
 
-// Close stops the proxy.
-func (d *DynamoDB) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := d.srv.Shutdown(ctx); err != nil {
-		_ = d.srv.Close()
-	}
+// operation is a DynamoDB call's operation name (X-Amz-Target's last part).
+func operation(r *http.Request) string {
+	op := r.Header.Get("X-Amz-Target")
+	return op[strings.LastIndex(op, ".")+1:]
 }
 
 // Counts returns what was counted so far.
@@ -213,54 +198,6 @@ func (a dynamoAnswer) capacities() []capacity {
 	var many []capacity
 	_ = json.Unmarshal(a.ConsumedCapacity, &many)
 	return many
-}
-
-func (d *DynamoDB) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	op := r.Header.Get("X-Amz-Target")
-	op = op[strings.LastIndex(op, ".")+1:]
-	body = askCapacity(op, body)
-
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, d.backend+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	for k, vs := range r.Header {
-		if k == "Content-Length" {
-			continue
-		}
-		req.Header[k] = vs
-	}
-	req.ContentLength = int64(len(body))
-	resp, err := d.client.Do(req)
-	if err != nil {
-		// As a network failure looks to the client: no answer.
-		if hj, ok := w.(http.Hijacker); ok {
-			if c, _, herr := hj.Hijack(); herr == nil {
-				_ = c.Close()
-				return
-			}
-		}
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	d.count(op, body, resp.StatusCode, answer)
-	for k, vs := range resp.Header {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(answer)
 }
 
 // askCapacity sets ReturnConsumedCapacity to TOTAL on a call that asks for none.

@@ -1,17 +1,11 @@
 package costmeter
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pajarito-care/pajarito/shared/cost"
 )
@@ -23,10 +17,7 @@ import (
 // (EmptyReceives), for the event source mapping's idle polling is priced as a
 // fixed cost. SNS calls (query protocol, Action=…) are counted by action.
 type SQS struct {
-	URL     string
-	backend string
-	srv     *http.Server
-	client  *http.Client
+	proxy // URL is the proxy's endpoint
 
 	mu sync.Mutex
 	c  SQSCounts
@@ -60,28 +51,14 @@ func (c SQSCounts) Sub(o SQSCounts) SQSCounts {
 
 // StartSQS serves a proxy to backend (goaws's endpoint) on a free local port.
 func StartSQS(backend string) (*SQS, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("costmeter: listen: %w", err)
+	s := &SQS{c: newSQSCounts()}
+	s.observe = func(r *http.Request, body []byte, _ int, answer []byte) {
+		s.count(r.Header.Get("X-Amz-Target"), body, answer)
 	}
-	s := &SQS{
-		URL:     "http://" + ln.Addr().String(),
-		backend: strings.TrimSuffix(backend, "/"),
-		client:  &http.Client{Timeout: 2 * time.Minute},
-		c:       newSQSCounts(),
+	if err := s.start(backend); err != nil {
+		return nil, err
 	}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
-}
-
-// Close stops the proxy.
-func (s *SQS) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
-		_ = s.srv.Close()
-	}
 }
 
 // Counts returns what was counted so far.
@@ -109,38 +86,6 @@ func (c SQSCounts) add(o SQSCounts) SQSCounts {
 		c.SNS[k] += v
 	}
 	return c
-}
-
-func (s *SQS) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, s.backend+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	req.Header = r.Header.Clone()
-	req.ContentLength = int64(len(body))
-	resp, err := s.client.Do(req)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(resp.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	s.count(r.Header.Get("X-Amz-Target"), body, answer)
-	for k, vs := range resp.Header {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(answer)
 }
 
 // sqsMessages is the part of a request or an answer that carries messages.
