@@ -11,7 +11,6 @@ package queue
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,13 +71,22 @@ func (s *Sender) Enqueue(ctx context.Context, envs []care.Envelope) error {
 	b := encodeBuffers.Get().(*bytes.Buffer)
 	defer putEncodeBuffer(b)
 	for i := range envs {
-		b.Reset()
-		if err := jsonv2.MarshalWrite(b, &envs[i], envelopeEncoding); err != nil {
+		var err error
+		if bodies[i], err = encode(b, &envs[i]); err != nil {
 			return fmt.Errorf("queue: encode envelope %d (%s %s): %w", i, envs[i].Kind, envs[i].EventID, err)
 		}
-		bodies[i] = b.String()
 	}
 	return s.SendBodies(ctx, bodies)
+}
+
+// encode is the queue body of v, encoded in b (reset first) as encoding/json
+// encodes it (envelopeEncoding).
+func encode(b *bytes.Buffer, v any) (string, error) {
+	b.Reset()
+	if err := jsonv2.MarshalWrite(b, v, envelopeEncoding); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
 
 // encodeBuffers are reused so that encoding an envelope does not grow a buffer
@@ -91,11 +99,11 @@ func putEncodeBuffer(b *bytes.Buffer) {
 	}
 }
 
-// envelopeEncoding encodes envelopes exactly as encoding/json does: JSON v2 with
-// the v1 options, which gives the same bytes (an invalid UTF-8 byte in a string
-// becomes a literal U+FFFD rather than the escape \ufffd, which decodes the same)
-// and checks and compacts Raw, X's JSON of the item, in one pass rather than
-// encoding/json's two.
+// envelopeEncoding encodes queue bodies (envelopes, reply requests) exactly as
+// encoding/json does: JSON v2 with the v1 options, which gives the same bytes
+// (an invalid UTF-8 byte in a string becomes a literal U+FFFD rather than the
+// escape \ufffd, which decodes the same) and checks and compacts an envelope's
+// Raw, X's JSON of the item, in one pass rather than encoding/json's two.
 var envelopeEncoding = jsonv1.DefaultOptionsV1()
 
 // SendBodies sends bodies as they are, like Enqueue. It is how a message is moved,
@@ -268,12 +276,13 @@ func CheckBody(b string) error {
 // how the protocol engine hands replies to the reply sender (the outbound queue).
 func (s *Sender) EnqueueReplies(ctx context.Context, replies []care.ReplyRequest) error {
 	bodies := make([]string, len(replies))
+	b := encodeBuffers.Get().(*bytes.Buffer)
+	defer putEncodeBuffer(b)
 	for i := range replies {
-		b, err := json.Marshal(&replies[i])
-		if err != nil {
+		var err error
+		if bodies[i], err = encode(b, &replies[i]); err != nil {
 			return fmt.Errorf("queue: encode reply request %s: %w", replies[i].IdempotencyKey, err)
 		}
-		bodies[i] = string(b)
 	}
 	return s.SendBodies(ctx, bodies)
 }
