@@ -168,201 +168,35 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 	case in.Now.IsZero():
 		return Decision{}, fmt.Errorf("%w: no time given", ErrBadInput)
 	}
-	cfg := &e.cp.cfg
-	tier := in.Tier
-	if tier == "" {
-		tier = cfg.Tier
+	b := decisionBuilder{e: e, cfg: &e.cp.cfg, in: &in, m: m, lbl: &in.Labels, tier: in.Tier}
+	if b.tier == "" {
+		b.tier = b.cfg.Tier
 	}
-	lbl := &in.Labels
-	var d Decision
-	var why []string
-	note := func(format string, args ...any) { why = append(why, fmt.Sprintf(format, args...)) }
-	act := func(k care.ActionKind, format string, args ...any) {
-		d.Actions = append(d.Actions, care.Action{Kind: k, Why: fmt.Sprintf(format, args...)})
-	}
-	finish := func() (Decision, error) {
-		d.Record = care.DecisionRecord{
-			CaseID: in.Case.ID, MessageID: m.ID, DecidedAt: in.Now.UTC(), Tier: string(tier),
-			Labels: Labels(lbl), Priority: d.Priority.Score, PriorityFactors: d.Priority.Factors,
-			Department: d.Route.Department, DepartmentWhy: d.Route.Why, Actions: d.Actions,
-			Replies: d.Replies, CrisisTopic: d.CrisisTopic, Explanation: why,
-		}
-		return d, nil
-	}
-
 	if m.Direction == care.Outbound {
-		d.Priority = Priority{Score: in.Case.Priority}
-		d.Route = Route{Department: in.Case.Department, Why: "unchanged: a message of the brand"}
-		act(care.ActionNone, "written by the brand (an agent or an automatic reply): nothing to do")
-		note("No action: the message was written by the brand.")
-		return finish()
+		b.d.Priority = Priority{Score: in.Case.Priority}
+		b.d.Route = Route{Department: in.Case.Department, Why: "unchanged: a message of the brand"}
+		b.act(care.ActionNone, "written by the brand (an agent or an automatic reply): nothing to do")
+		b.note("No action: the message was written by the brand.")
+		return b.finish(), nil
 	}
 
-	ws := words(m.Text)
-	public := m.Channel != care.DM
-	note("Labels: %s.", describeLabels(lbl))
-
-	// Priority.
-	waitFrom := m.CreatedAt
-	if in.Case.Status == care.Open && !in.Case.WaitingSince.IsZero() && in.Case.WaitingSince.Before(waitFrom) {
-		waitFrom = in.Case.WaitingSince
+	b.ws = words(m.Text)
+	b.public = m.Channel != care.DM
+	b.note("Labels: %s.", describeLabels(b.lbl))
+	b.priority()
+	b.department()
+	if b.lbl.Intent == classify.IntentSpam {
+		b.act(care.ActionNone, "spam: %s", orElse(b.lbl.Reason("intent"), "the classifier's verdict"))
+		b.note("No action: spam (%s). The case stays on record; nobody is notified and nothing is posted.", orElse(b.lbl.Reason("intent"), "the classifier's verdict"))
+		return b.finish(), nil
 	}
-	d.Priority = cfg.Priority.Priority(PriorityInput{
-		Intent: lbl.Intent, Sentiment: lbl.Sentiment, Score: lbl.Score, Urgency: lbl.Urgency,
-		Waiting: max(0, in.Now.Sub(waitFrom)), Followers: m.AuthorFollowers, Verified: m.AuthorVerified,
-		PreviousCases: in.History.PreviousCases, PublicPII: public && len(lbl.PII) > 0,
-	})
-	note("Priority %d: %s.", d.Priority.Score, describeFactors(d.Priority.Factors))
-
-	// Department.
-	d.Route = e.cp.router.Route(RouteInput{Text: m.Text, Channel: m.Channel, Labels: lbl, words: ws})
-	note("Department %s: %s.", d.Route.Department, d.Route.Why)
-
-	if lbl.Intent == classify.IntentSpam {
-		act(care.ActionNone, "spam: %s", orElse(lbl.Reason("intent"), "the classifier's verdict"))
-		note("No action: spam (%s). The case stays on record; nobody is notified and nothing is posted.", orElse(lbl.Reason("intent"), "the classifier's verdict"))
-		return finish()
-	}
-
-	grave, graveWhy := e.cp.isGrave(lbl)
-	if grave {
-		d.Escalate = true
-		act(care.ActionEscalate, "grave case: %s", graveWhy)
-		note("Escalated: grave case (%s); the team is notified.", graveWhy)
-	}
-
-	// An open crisis this message is about.
-	if lbl.Intent != classify.IntentPraise && lbl.Intent != classify.IntentSales {
-		active := map[string]bool{}
-		since := map[string]time.Time{}
-		for _, c := range in.Crises {
-			if c.Active {
-				active[c.Topic] = true
-				since[c.Topic] = c.Since
-			}
-		}
-		if len(active) > 0 {
-			if ts := e.matchTopics(ws, active); len(ts) > 0 {
-				d.CrisisTopic = ts[0]
-				note("Crisis: the message is about %q, in crisis since %s: it gets the crisis template, not an individual acknowledgement.", ts[0], since[ts[0]].UTC().Format(time.RFC3339))
-			}
-		}
-	}
-
-	// Move to DM? Personal data and grave cases always; a private matter (by
-	// department or keyword) when the customer asks something of the team: a
-	// thank-you for a quick refund gets thanks, not an invitation to DM.
-	moveWhy := ""
-	asks := lbl.Intent != classify.IntentPraise && lbl.Intent != classify.IntentSpam && lbl.Intent != classify.IntentOther
-	if public {
-		switch {
-		case cfg.MoveToDM.PII && len(lbl.PII) > 0:
-			kinds := make([]string, 0, len(lbl.PII))
-			for _, k := range lbl.PIIKinds() {
-				kinds = append(kinds, string(k))
-			}
-			moveWhy = "personal data posted in public (" + strings.Join(kinds, ", ") + ")"
-		case cfg.MoveToDM.Grave && grave:
-			moveWhy = "grave case (" + graveWhy + ")"
-		case !asks:
-		case slices.Contains(cfg.MoveToDM.Departments, d.Route.Department):
-			moveWhy = "a private matter for " + d.Route.Department + " (account, payment or booking)"
-		default:
-			if mt, ok := e.cp.moveToDM.first(ws); ok {
-				moveWhy = fmt.Sprintf("a private matter (%q)", m.Text[mt.start:mt.end])
-			}
-		}
-	}
-
-	// Which automatic reply.
-	lang, fellBack := e.replyLang(lbl.Lang)
-	if fellBack {
-		note("Language %q has no templates: replies are in %s.", lbl.Lang, lang)
-	}
-	open := e.cp.hours.Open(in.Now)
-	var kind care.ReplyKind
-	var tmplKind string
-	var actionKind care.ActionKind
-	var actionWhy string
-	switch {
-	case moveWhy != "":
-		kind, tmplKind, actionKind = care.ReplyMoveToDM, TemplateMoveToDM, care.ActionMoveToDM
-		actionWhy = moveWhy + ": the public reply invites the customer to DM and repeats none of it"
-	case d.CrisisTopic != "":
-		kind, tmplKind, actionKind = care.ReplyCrisis, TemplateCrisis, care.ActionCrisisReply
-		actionWhy = "about the open crisis " + d.CrisisTopic
-	case !open && lbl.Intent != classify.IntentPraise:
-		kind, tmplKind, actionKind = care.ReplyOutOfHours, TemplateOutOfHours, care.ActionOutOfHours
-		local := in.Now.In(e.cp.hours.Location())
-		actionWhy = fmt.Sprintf("closed at %s %s", local.Format("Mon 15:04"), e.cp.hours.Location())
-		if e.cp.hours.Holiday(in.Now) {
-			actionWhy += " (a holiday)"
-		}
-		actionWhy += "; business hours " + e.cp.hoursText(lang)
-	default:
-		switch lbl.Intent {
-		case classify.IntentComplaint, classify.IntentIncident, classify.IntentQuestion, classify.IntentSales, classify.IntentPraise:
-			kind, tmplKind, actionKind = care.ReplyAutoAck, string(lbl.Intent), care.ActionAutoAck
-			actionWhy = "acknowledges the " + string(lbl.Intent)
-			if lbl.Intent == classify.IntentPraise {
-				actionWhy = "thanks the customer for the praise"
-			}
-		}
-	}
-	if moveWhy != "" && kind != care.ReplyMoveToDM {
-		note("Move to DM: %s.", moveWhy)
-	}
-
-	// May it be sent?
-	withhold := func(format string, args ...any) {
-		d.Withheld = fmt.Sprintf(format, args...)
-		note("No automatic reply: %s.", d.Withheld)
-	}
-	if kind != "" {
-		cooldown := cfg.AutoReplyCooldown.Std()
-		switch {
-		case !e.cp.autoReply[string(lbl.Intent)] && kind != care.ReplyMoveToDM:
-			withhold("intent %s is not in auto_reply %v", lbl.Intent, cfg.AutoReply)
-		case kind == care.ReplyCrisis && in.CrisisRepliesFull:
-			withhold("the %d automatic crisis replies of this %s window are taken (X allows the account 100 posts per 15 minutes); the case waits for an agent", cfg.Crisis.MaxRepliesPerWindow, cfg.Crisis.Window)
-		case tier == SelfServe && !m.Summoned:
-			withhold("on the self-serve tier X allows automatic replies only to posts that mention or quote the brand, and this one does not")
-		case cfg.AutoReplyMaxAge.Std() > 0 && in.Now.Sub(m.CreatedAt) > cfg.AutoReplyMaxAge.Std():
-			withhold("the message was written %s ago, longer than auto_reply_max_age (%s): an automatic acknowledgement would come too late; an agent answers", FormatDuration(in.Now.Sub(m.CreatedAt)), cfg.AutoReplyMaxAge)
-		case !in.History.LastAutoReplyAt.IsZero() && in.Now.Sub(in.History.LastAutoReplyAt) < cooldown:
-			withhold("the case got an automatic reply at %s, within the %s cooldown", in.History.LastAutoReplyAt.UTC().Format(time.RFC3339), cfg.AutoReplyCooldown)
-		default:
-			if req, lint, err := e.autoReply(&in, kind, tmplKind, lang, grave, d.CrisisTopic); err != nil {
-				withhold("%v", err)
-			} else if !lint.OK() {
-				withhold("the reply linter blocked the %s template: %s", tmplKind, strings.Join(lint.Strings(), "; "))
-			} else {
-				d.Replies = append(d.Replies, req)
-				act(actionKind, "%s", actionWhy)
-				where := "public reply to post " + req.InReplyToID
-				if req.Channel == care.DM {
-					where = "DM to the customer"
-				}
-				note("Automatic reply (%s, template %s, %s): %s.", kind, req.TemplateID, where, actionWhy)
-				for _, w := range req.Warnings {
-					note("Linter warning: %s.", w)
-				}
-			}
-		}
-	} else {
-		note("No automatic reply: no template answers intent %s.", lbl.Intent)
-	}
-
-	queueWhy := fmt.Sprintf("a person answers in %s (priority %d)", d.Route.Department, d.Priority.Score)
-	if d.Withheld != "" {
-		queueWhy += "; the automatic reply was withheld: " + d.Withheld
-	}
-	if moveWhy != "" && len(d.Replies) == 0 {
-		queueWhy += "; move the conversation to DM: " + moveWhy
-	}
-	act(care.ActionQueue, "%s", queueWhy)
-	note("Queued for an agent in %s.", d.Route.Department)
-	return finish()
+	b.escalate()
+	b.crisis()
+	b.moveToDM()
+	b.chooseReply()
+	b.sendReply()
+	b.queue()
+	return b.finish(), nil
 }
 
 // autoReply renders and lints the automatic reply of kind.

@@ -312,10 +312,9 @@ func (l *Linter) Lint(d ReplyDraft) LintResult {
 			res.Warnings = append(res.Warnings, i)
 		}
 	}
-	lang := d.Lang
 	text := d.Text
 	if strings.TrimSpace(text) == "" {
-		add(issue(RuleEmpty, SeverityError, lang, 0, 0, "La respuesta está vacía.", "The reply is empty."))
+		add(issue(RuleEmpty, SeverityError, d.Lang, 0, 0, "La respuesta está vacía.", "The reply is empty."))
 		return res
 	}
 	if !utf8.ValidString(text) {
@@ -326,11 +325,26 @@ func (l *Linter) Lint(d ReplyDraft) LintResult {
 	urls := findURLs(text)
 	res.Links = len(urls)
 
-	// Length.
-	if public && res.Length > MaxPostLength {
+	ws := words(text)
+	lintLength(&d, text, public, res.Length, add)
+	l.lintApologies(&d, text, ws, add)
+	l.lintForbidden(&d, text, ws, add)
+	l.lintPII(&d, text, public, add)
+	if public {
+		l.lintDMContent(&d, text, ws, add)
+	}
+	lintLinks(&d, urls, public, add)
+	return res
+}
+
+// lintLength checks the length of a reply: a public reply, length long as X
+// counts it, fits in a post; a DM fits in a DM.
+func lintLength(d *ReplyDraft, text string, public bool, length int, add func(LintIssue)) {
+	lang := d.Lang
+	if public && length > MaxPostLength {
 		add(issue(RuleLength, SeverityError, lang, 0, 0,
-			fmt.Sprintf("La respuesta ocupa %d caracteres con la firma y X admite %d (los enlaces cuentan 23): acórtala %d.", res.Length, MaxPostLength, res.Length-MaxPostLength),
-			fmt.Sprintf("The reply is %d characters long with its signature and X allows %d (links count 23): cut %d.", res.Length, MaxPostLength, res.Length-MaxPostLength)))
+			fmt.Sprintf("La respuesta ocupa %d caracteres con la firma y X admite %d (los enlaces cuentan 23): acórtala %d.", length, MaxPostLength, length-MaxPostLength),
+			fmt.Sprintf("The reply is %d characters long with its signature and X allows %d (links count 23): cut %d.", length, MaxPostLength, length-MaxPostLength)))
 	}
 	if !public {
 		if n := utf8.RuneCountInString(text); n > care.MaxDMLength {
@@ -339,9 +353,12 @@ func (l *Linter) Lint(d ReplyDraft) LintResult {
 				fmt.Sprintf("The DM is %d characters long and X allows %d.", n, care.MaxDMLength)))
 		}
 	}
+}
 
-	// Apologies.
-	ws := words(text)
+// lintApologies checks the apologies of a reply: first in a reply to a
+// complaint or an incident, none in a reply to praise.
+func (l *Linter) lintApologies(d *ReplyDraft, text string, ws []word, add func(LintIssue)) {
+	lang := d.Lang
 	switch d.Intent {
 	case classify.IntentComplaint, classify.IntentIncident:
 		first := firstSentence(text)
@@ -361,8 +378,11 @@ func (l *Linter) Lint(d ReplyDraft) LintResult {
 				fmt.Sprintf("The customer is praising us: thank them, don't apologise (%q).", text[m.start:m.end])))
 		}
 	}
+}
 
-	// Forbidden words.
+// lintForbidden checks a reply for forbidden words, each reported once, with
+// its replacement.
+func (l *Linter) lintForbidden(d *ReplyDraft, text string, ws []word, add func(LintIssue)) {
 	seen := map[string]bool{}
 	for _, m := range l.forbidden.all(ws) {
 		if seen[m.term] {
@@ -376,32 +396,28 @@ func (l *Linter) Lint(d ReplyDraft) LintResult {
 			es = fmt.Sprintf("La marca no usa la palabra %q: escribe %q.", found, r)
 			en = fmt.Sprintf("The brand never writes %q: write %q instead.", found, r)
 		}
-		add(issue(RuleForbiddenWord, SeverityError, lang, m.start, m.end, es, en))
+		add(issue(RuleForbiddenWord, SeverityError, d.Lang, m.start, m.end, es, en))
 	}
+}
 
-	// Personal data.
-	l.lintPII(&d, text, public, add)
-
-	// DM content in public.
+// lintLinks checks the links of a reply, urls: an automatic reply has none
+// unless its template allows them, and one in public costs more.
+func lintLinks(d *ReplyDraft, urls [][2]int, public bool, add func(LintIssue)) {
+	if len(urls) == 0 {
+		return
+	}
+	lang := d.Lang
+	u := urls[0]
+	if d.Automatic && !d.AllowLinks {
+		add(issue(RuleLinksNotAllowed, SeverityError, lang, u[0], u[1],
+			"Las respuestas automáticas no llevan enlaces salvo que su plantilla lo permita (allow_links).",
+			"Automatic replies carry no links unless their template allows it (allow_links)."))
+	}
 	if public {
-		l.lintDMContent(&d, text, ws, add)
+		add(issue(RuleLinkCost, SeverityWarning, lang, u[0], u[1],
+			fmt.Sprintf("Una publicación con enlace cuesta %.2f $ en vez de %.3f $ (unas 13 veces más): ¿hace falta el enlace?", PricePostLinkUSD, PricePostUSD),
+			fmt.Sprintf("A post with a link costs $%.2f instead of $%.3f (about 13 times more): is the link needed?", PricePostLinkUSD, PricePostUSD)))
 	}
-
-	// Links.
-	if len(urls) > 0 {
-		u := urls[0]
-		if d.Automatic && !d.AllowLinks {
-			add(issue(RuleLinksNotAllowed, SeverityError, lang, u[0], u[1],
-				"Las respuestas automáticas no llevan enlaces salvo que su plantilla lo permita (allow_links).",
-				"Automatic replies carry no links unless their template allows it (allow_links)."))
-		}
-		if public {
-			add(issue(RuleLinkCost, SeverityWarning, lang, u[0], u[1],
-				fmt.Sprintf("Una publicación con enlace cuesta %.2f $ en vez de %.3f $ (unas 13 veces más): ¿hace falta el enlace?", PricePostLinkUSD, PricePostUSD),
-				fmt.Sprintf("A post with a link costs $%.2f instead of $%.3f (about 13 times more): is the link needed?", PricePostLinkUSD, PricePostUSD)))
-		}
-	}
-	return res
 }
 
 // customerPII returns the customer's personal data found in the case's messages,
@@ -436,6 +452,8 @@ func (l *Linter) customerPII(d *ReplyDraft) map[string]string {
 	return out
 }
 
+// lintPII checks a reply for personal data: none in public, only the
+// customer's own in a DM.
 func (l *Linter) lintPII(d *ReplyDraft, text string, public bool, add func(LintIssue)) {
 	lang := d.Lang
 	own := l.customerPII(d)
@@ -546,6 +564,8 @@ func piiName(k classify.PIIKind, lang string) string {
 	return string(k)
 }
 
+// lintDMContent checks a public reply for DM content: text repeated from the
+// case's DMs.
 func (l *Linter) lintDMContent(d *ReplyDraft, text string, ws []word, add func(LintIssue)) {
 	lang := d.Lang
 	draft := map[string]int{} // shingle -> index of its first word

@@ -126,7 +126,6 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	if log == nil {
 		log = slog.Default()
 	}
-	cfg := p.Engine.Config()
 	var errs []error
 	fail := func(step string, err error) {
 		errs = append(errs, fmt.Errorf("protocol: %s (case %s, message %s): %w", step, c.ID, m.ID, err))
@@ -141,6 +140,20 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	}
 
 	in := Input{Case: *c, Message: *m, Labels: labels, Now: now}
+	p.readHistory(ctx, c, &in, fail)
+	p.trackCustomer(ctx, c, &in, fail)
+	p.observeCrisis(ctx, &in, fail)
+	d, err := p.decide(ctx, c, &in, fail)
+	if err != nil {
+		return d, errors.Join(append(errs, err)...)
+	}
+	p.carryOut(ctx, c, &in, &d, log, fail)
+	return d, errors.Join(errs...)
+}
+
+// readHistory reads what Decide needs to know of case c into in: the case as
+// stored, its messages, and when it last got an automatic reply.
+func (p *Pipeline) readHistory(ctx context.Context, c *care.Case, in *Input, fail func(string, error)) {
 	if cs, msgs, err := p.Cases.GetCase(ctx, c.ID); err != nil {
 		fail("read the case", err)
 	} else {
@@ -148,86 +161,108 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 	}
 	if at, trigger, err := p.Cases.LastAutoReply(ctx, c.ID); err != nil {
 		fail("read the last automatic reply", err)
-		in.History.LastAutoReplyAt = now // unknown: do not risk a second reply
-	} else if trigger != m.ID {
+		in.History.LastAutoReplyAt = in.Now // unknown: do not risk a second reply
+	} else if trigger != in.Message.ID {
 		// This message's own claim (a redelivery after a crash between the claim
 		// and the reply's queueing) is no earlier reply: decide it again, and
 		// the reply's idempotency key keeps it from going out twice.
 		in.History.LastAutoReplyAt = at
 	}
-	if customer := c.CustomerID; customer != "" {
-		// The case is tracked once: a follow-up finds it among the customer's
-		// cases and writes nothing (a case older than the window is tracked
-		// again, which writes the same item).
-		tracked := false
-		if ids, err := p.Cases.CustomerCases(ctx, customer, now.Add(-cfg.RepeatWindow.Std())); err != nil {
-			fail("read the customer's cases", err)
-		} else {
-			for _, id := range ids {
-				if id != c.ID {
-					in.History.PreviousCases++
-				} else {
-					tracked = true
-				}
-			}
-		}
-		if !tracked {
-			if err := p.Cases.TrackCustomerCase(ctx, customer, c.ID, c.CreatedAt); err != nil {
-				fail("track the customer's case", err)
-			}
-		}
-	}
-	if p.Crisis != nil {
-		states, err := p.Crisis.Observe(ctx, now, m.CreatedAt, p.Engine.CrisisTopics(&m.Message, &labels))
-		if err != nil {
-			fail("crisis detection", err)
-		}
-		in.Crises = states
-	}
+}
 
-	d, err := p.Engine.Decide(ctx, in)
+// trackCustomer counts the customer's other cases of the repeat window into in,
+// and records that the customer has case c.
+func (p *Pipeline) trackCustomer(ctx context.Context, c *care.Case, in *Input, fail func(string, error)) {
+	customer := c.CustomerID
+	if customer == "" {
+		return
+	}
+	// The case is tracked once: a follow-up finds it among the customer's
+	// cases and writes nothing (a case older than the window is tracked
+	// again, which writes the same item).
+	tracked := false
+	if ids, err := p.Cases.CustomerCases(ctx, customer, in.Now.Add(-p.Engine.Config().RepeatWindow.Std())); err != nil {
+		fail("read the customer's cases", err)
+	} else {
+		for _, id := range ids {
+			if id != c.ID {
+				in.History.PreviousCases++
+			} else {
+				tracked = true
+			}
+		}
+	}
+	if !tracked {
+		if err := p.Cases.TrackCustomerCase(ctx, customer, c.ID, c.CreatedAt); err != nil {
+			fail("track the customer's case", err)
+		}
+	}
+}
+
+// observeCrisis counts the message towards the crisis topics it is about, and
+// puts the crisis states into in.
+func (p *Pipeline) observeCrisis(ctx context.Context, in *Input, fail func(string, error)) {
+	if p.Crisis == nil {
+		return
+	}
+	m := &in.Message
+	states, err := p.Crisis.Observe(ctx, in.Now, m.CreatedAt, p.Engine.CrisisTopics(&m.Message, &in.Labels))
 	if err != nil {
-		return d, errors.Join(append(errs, err)...)
+		fail("crisis detection", err)
+	}
+	in.Crises = states
+}
+
+// decide decides on the message of in, and claims its automatic reply: a crisis
+// reply from the crisis window's allowance, and the case's cooldown. A claim that
+// fails makes it decide again, without the reply.
+func (p *Pipeline) decide(ctx context.Context, c *care.Case, in *Input, fail func(string, error)) (Decision, error) {
+	d, err := p.Engine.Decide(ctx, *in)
+	if err != nil {
+		return d, err
 	}
 	if len(d.Replies) > 0 && d.Replies[0].Kind == care.ReplyCrisis && p.Crisis != nil {
-		ok, err := p.Crisis.ClaimReply(ctx, d.CrisisTopic, now)
+		ok, err := p.Crisis.ClaimReply(ctx, d.CrisisTopic, in.Now)
 		if err != nil || !ok {
 			if err != nil {
 				fail("claim a crisis reply", err)
 			}
 			in.CrisisRepliesFull = true
-			if d, err = p.Engine.Decide(ctx, in); err != nil {
-				return d, errors.Join(append(errs, err)...)
+			if d, err = p.Engine.Decide(ctx, *in); err != nil {
+				return d, err
 			}
 		}
 	}
 	if len(d.Replies) > 0 {
-		ok, err := p.Cases.ClaimAutoReply(ctx, c.ID, m.ID, now, cfg.AutoReplyCooldown.Std())
+		ok, err := p.Cases.ClaimAutoReply(ctx, c.ID, in.Message.ID, in.Now, p.Engine.Config().AutoReplyCooldown.Std())
 		if err != nil || !ok {
 			if err != nil {
 				fail("claim the automatic reply", err)
 			}
 			// Another message of the case got its automatic reply first (or the
 			// claim could not be made): decide again knowing it.
-			in.History.LastAutoReplyAt = now
-			if d, err = p.Engine.Decide(ctx, in); err != nil {
-				return d, errors.Join(append(errs, err)...)
+			in.History.LastAutoReplyAt = in.Now
+			if d, err = p.Engine.Decide(ctx, *in); err != nil {
+				return d, err
 			}
 		}
 	}
+	return d, nil
+}
+
+// carryOut carries decision d on the message of in, of case c, out: it records
+// the decision, writes the metrics, sets the case's triage, enqueues the replies
+// and notifies an escalation.
+func (p *Pipeline) carryOut(ctx context.Context, c *care.Case, in *Input, d *Decision, log *slog.Logger, fail func(string, error)) {
 	recorded := true
 	if err := p.Cases.RecordDecision(ctx, &d.Record); err != nil {
 		fail("record the decision", err)
 		recorded = false
 	}
-	w := p.Metrics
-	if w == nil {
-		w = os.Stdout
-	}
-	if err := emf.Write(w, now, map[string]string{"Intent": string(labels.Intent)}, emf.Metric{Name: "Messages", Unit: emf.Count, Value: 1}); err != nil {
+	if err := emf.Write(p.metrics(), in.Now, map[string]string{"Intent": string(in.Labels.Intent)}, emf.Metric{Name: "Messages", Unit: emf.Count, Value: 1}); err != nil {
 		log.ErrorContext(ctx, "protocol: write metrics", "error", err.Error())
 	}
-	if _, err := p.Cases.SetTriage(ctx, c.ID, triageOf(d, &labels, c)); err != nil {
+	if _, err := p.Cases.SetTriage(ctx, c.ID, triageOf(*d, &in.Labels, c)); err != nil {
 		fail("set the triage", err)
 	}
 	// A reply goes out with its decision on record (the agents see why it was
@@ -242,12 +277,19 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 		if n == nil {
 			n = LogNotifier{Log: log}
 		}
-		a := Alert{Kind: AlertEscalation, CaseID: c.ID, Message: m.ID, At: now, Summary: fmt.Sprintf("grave case %s (priority %d, %s): %s", c.ID, d.Priority.Score, d.Route.Department, actionWhy(d.Actions, care.ActionEscalate))}
+		a := Alert{Kind: AlertEscalation, CaseID: c.ID, Message: in.Message.ID, At: in.Now, Summary: fmt.Sprintf("grave case %s (priority %d, %s): %s", c.ID, d.Priority.Score, d.Route.Department, actionWhy(d.Actions, care.ActionEscalate))}
 		if err := n.Notify(ctx, a); err != nil {
 			fail("notify the escalation", err)
 		}
 	}
-	return d, errors.Join(errs...)
+}
+
+// metrics is where the pipeline writes its metrics: Metrics, else os.Stdout.
+func (p *Pipeline) metrics() io.Writer {
+	if p.Metrics != nil {
+		return p.Metrics
+	}
+	return os.Stdout
 }
 
 // now is the pipeline's clock, in UTC.
@@ -369,11 +411,7 @@ func (p *Pipeline) surveyAnswer(ctx context.Context, sa SurveyAnswers, c *care.C
 	var why string
 	if recorded {
 		why = fmt.Sprintf("the customer's answer to the satisfaction survey of case %s: %d of 5, stored with that case", surveyed, a.Score)
-		w := p.Metrics
-		if w == nil {
-			w = os.Stdout
-		}
-		if err := emf.Write(w, now, nil,
+		if err := emf.Write(p.metrics(), now, nil,
 			emf.Metric{Name: "CSAT", Unit: emf.None, Value: float64(a.Score)},
 			emf.Metric{Name: "SurveyAnswers", Unit: emf.Count, Value: 1}); err != nil {
 			log.ErrorContext(ctx, "protocol: write metrics", "error", err.Error())
