@@ -250,164 +250,276 @@ func (l *Listener) Run(ctx context.Context) (Report, error) {
 	return rep, nil
 }
 
+// sourceRun is one run's reading of one source: the state runSource's steps share.
+type sourceRun struct {
+	l        *Listener
+	log      *slog.Logger
+	now      time.Time
+	src      config.Source
+	a        Allowance
+	endpoint string
+	// backoffs are the rate-limit backoffs by endpoint, shared by the run's sources.
+	backoffs map[string]*store.Backoff
+	rep      SourceReport
+	// cp is the source's checkpoint as last read or written; seq is the page
+	// sequence being read.
+	cp  *store.Checkpoint
+	seq store.Pagination
+}
+
 // runSource reads one source within its allowance a.
 func (l *Listener) runSource(ctx context.Context, log *slog.Logger, runID string, now time.Time, src config.Source, a Allowance, backoffs map[string]*store.Backoff) SourceReport {
-	rep := SourceReport{Source: src.Name, Kind: src.Kind}
-	fail := func(format string, args ...any) SourceReport {
-		rep.Error = fmt.Sprintf(format, args...)
-		return rep
+	r := &sourceRun{l: l, log: log, now: now, src: src, a: a, endpoint: Endpoint(src.Kind), backoffs: backoffs,
+		rep: SourceReport{Source: src.Name, Kind: src.Kind}}
+	if err := r.run(ctx, runID); err != nil {
+		r.rep.Error = fmt.Sprint(err)
 	}
-	if a.Slowed {
-		rep.Slowed = a.Reason
+	return r.rep
+}
+
+// run reads the source from its checkpoint (steps 1 and 2 in the package doc),
+// unless the plan or a rate-limit backoff skips it. It returns why the source
+// failed; nil when it did not.
+func (r *sourceRun) run(ctx context.Context, runID string) error {
+	if r.a.Slowed {
+		r.rep.Slowed = r.a.Reason
 	}
-	if !a.Read {
-		rep.Skipped = a.Reason
-		return rep
+	if !r.a.Read {
+		r.rep.Skipped = r.a.Reason
+		return nil
 	}
-	endpoint := Endpoint(src.Kind)
-	b, ok := backoffs[endpoint]
+	if backedOff, err := r.backedOff(ctx); err != nil || backedOff {
+		return err
+	}
+	cp, err := r.l.Store.GetCheckpoint(ctx, r.src.Name)
+	if err != nil {
+		return err
+	}
+	r.cp = cp
+	r.rep.SinceID = cp.SinceID
+	r.seq = r.l.startSequence(r.log, r.now, r.src, cp, runID, &r.rep)
+	return r.readPages(ctx)
+}
+
+// backedOff reports whether the source's endpoint is in a rate-limit backoff
+// recorded by an earlier run (or by a source read before in this one); the report
+// says so when it is.
+func (r *sourceRun) backedOff(ctx context.Context) (bool, error) {
+	b, ok := r.backoffs[r.endpoint]
 	if !ok {
 		var err error
-		if b, err = l.Store.GetBackoff(ctx, endpoint); err != nil {
-			return fail("%v", err)
+		if b, err = r.l.Store.GetBackoff(ctx, r.endpoint); err != nil {
+			return false, err
 		}
-		backoffs[endpoint] = b
+		r.backoffs[r.endpoint] = b
 	}
-	if b.Active(now) {
-		rep.Skipped = fmt.Sprintf("X rate limit of %s: backing off until %s (%s)", endpoint, b.Until.Format(time.RFC3339), b.Reason)
-		rep.RateLimitedUntil = b.Until
-		return rep
+	if b.Active(r.now) {
+		r.rep.Skipped = fmt.Sprintf("X rate limit of %s: backing off until %s (%s)", r.endpoint, b.Until.Format(time.RFC3339), b.Reason)
+		r.rep.RateLimitedUntil = b.Until
+		return true, nil
 	}
-	backoff := func(until time.Time, rl xapi.RateLimit, reason string) error {
-		if !until.After(now) {
-			until = now.Add(time.Minute)
-		}
-		nb := &store.Backoff{Endpoint: endpoint, Until: until, Limit: rl.Limit, Remaining: rl.Remaining, Reason: reason}
-		backoffs[endpoint] = nb
-		rep.RateLimitedUntil = until
-		return l.Store.SetBackoff(ctx, *nb)
-	}
+	return false, nil
+}
 
-	cp, err := l.Store.GetCheckpoint(ctx, src.Name)
-	if err != nil {
-		return fail("%v", err)
+// setBackoff leaves the source's endpoint alone until until (a minute from now at
+// the least), for this run's other sources and the next runs.
+func (r *sourceRun) setBackoff(ctx context.Context, until time.Time, rl xapi.RateLimit, reason string) error {
+	if !until.After(r.now) {
+		until = r.now.Add(time.Minute)
 	}
-	rep.SinceID = cp.SinceID
-	seq := l.startSequence(log, now, src, cp, runID, &rep)
+	nb := &store.Backoff{Endpoint: r.endpoint, Until: until, Limit: rl.Limit, Remaining: rl.Remaining, Reason: reason}
+	r.backoffs[r.endpoint] = nb
+	r.rep.RateLimitedUntil = until
+	return r.l.Store.SetBackoff(ctx, *nb)
+}
 
-	price := a.PricePerPost
+// readPages reads the sequence's pages (step 3 in the package doc) until one of
+// the stops of step 4.
+func (r *sourceRun) readPages(ctx context.Context) error {
 	stop := ""
 	for {
-		if a.Slowed && rep.Read >= a.MaxPosts {
+		if r.a.Slowed && r.rep.Read >= r.a.MaxPosts {
 			stop = "budget"
 			break
 		}
-		if rep.Pages >= a.MaxPages {
+		if r.rep.Pages >= r.a.MaxPages {
 			stop = "max_pages"
 			break
 		}
-		q := xapi.PageQuery{SinceID: seq.SinceID, NextToken: seq.NextToken, MaxResults: src.PageSize}
-		if seq.SinceID == "" {
-			q.StartTime = seq.StartTime
-		}
-		if left := a.MaxPosts - rep.Read; a.Slowed && left < q.MaxResults {
-			q.MaxResults = max(left, config.MinPageSize)
-		}
-		page, err := l.read(ctx, src, q)
+		page, err := r.l.read(ctx, r.src, r.pageQuery())
 		var rle *xapi.RateLimitedError
 		if errors.As(err, &rle) {
-			until := rle.RateLimit.Reset
-			if until.IsZero() {
-				until = now.Add(DefaultBackoff)
-			}
-			if err := backoff(until, rle.RateLimit, "429"); err != nil {
-				return fail("record rate-limit backoff: %v", err)
+			if err := r.rateLimited(ctx, rle.RateLimit); err != nil {
+				return err
 			}
 			break
 		}
 		if err != nil {
-			return fail("read page %d: %v", rep.Pages+1, err)
+			return fmt.Errorf("read page %d: %w", r.rep.Pages+1, err)
 		}
-		// X bills the page whatever happens next: count it first.
-		rep.Pages++
-		rep.Read += page.Read
-		cost := float64(page.Read) * price
-		rep.EstimatedUSD += cost
-		for reason, n := range page.Dropped {
-			if rep.Dropped == nil {
-				rep.Dropped = map[string]int{}
-			}
-			rep.Dropped[reason] += n
-		}
-		if err := l.Store.AddSpend(ctx, now, store.SourceSpend{Source: src.Name, Kind: string(src.Kind), Reads: int64(page.Read), Pages: 1, USD: cost}); err != nil {
-			// The posts matter more than the bookkeeping: go on, say so.
-			log.Error("listen: record X spend", "source", src.Name, "read", page.Read, "estimated_usd", round6(cost), "error", err)
-		}
-		// Enqueue before the checkpoint moves past the page.
-		if len(page.Envelopes) > 0 {
-			if err := l.Queue.Enqueue(ctx, page.Envelopes); err != nil {
-				return fail("enqueue page %d: %v (the checkpoint stays before it; the next run reads it again)", rep.Pages, err)
-			}
-			rep.Enqueued += len(page.Envelopes)
-		}
-		seq.Pages++
-		seq.Posts += page.Read
-		seq.NewestID = care.MaxID(seq.NewestID, page.NewestID)
-		for _, e := range page.Envelopes {
-			if e.Message != nil && care.IsID(e.Message.ID) {
-				seq.NewestID = care.MaxID(seq.NewestID, e.Message.ID)
-			}
-		}
-		if page.NextToken == "" {
-			done, err := l.Store.CompleteCheckpoint(ctx, src.Name, seq)
-			if err != nil {
-				return fail("%v", err)
-			}
-			rep.SinceID = done.SinceID
-			stop = "done"
-		} else {
-			seq.NextToken = page.NextToken
-			saved, err := l.Store.SaveProgress(ctx, cp, seq)
-			if errors.Is(err, store.ErrConflict) {
-				rep.Overlap = true
-				log.Info("listen: another run moved this source's checkpoint; leaving the source to it", "source", src.Name)
-				return rep
-			}
-			if err != nil {
-				return fail("%v", err)
-			}
-			cp = saved
-		}
-		if rl := page.RateLimit; rl.Limit > 0 && rl.Remaining == 0 && rl.Reset.After(now) {
-			// No request left in X's window: don't spend the next one on a 429.
-			if err := backoff(rl.Reset, rl, "no requests left"); err != nil {
-				return fail("record rate-limit backoff: %v", err)
-			}
-			if stop == "" {
-				rep.Pending = true
-			}
-			return rep
-		}
-		if stop == "done" {
-			return rep
+		if more, err := r.takePage(ctx, page); err != nil || !more {
+			return err
 		}
 	}
+	return r.stopped(ctx, stop)
+}
+
+// pageQuery is the query for the sequence's next page: from its place
+// (next_token) and its since_id, else its start time. A slowed source asks for no
+// more posts than it has left, and at least X's smallest page.
+func (r *sourceRun) pageQuery() xapi.PageQuery {
+	q := xapi.PageQuery{SinceID: r.seq.SinceID, NextToken: r.seq.NextToken, MaxResults: r.src.PageSize}
+	if r.seq.SinceID == "" {
+		q.StartTime = r.seq.StartTime
+	}
+	if left := r.a.MaxPosts - r.rep.Read; r.a.Slowed && left < q.MaxResults {
+		q.MaxResults = max(left, config.MinPageSize)
+	}
+	return q
+}
+
+// rateLimited records the backoff a 429 from X asks for: until X's reset, else
+// for DefaultBackoff.
+func (r *sourceRun) rateLimited(ctx context.Context, rl xapi.RateLimit) error {
+	until := rl.Reset
+	if until.IsZero() {
+		until = r.now.Add(DefaultBackoff)
+	}
+	if err := r.setBackoff(ctx, until, rl, "429"); err != nil {
+		return fmt.Errorf("record rate-limit backoff: %w", err)
+	}
+	return nil
+}
+
+// takePage takes one page read: it counts the page, enqueues its envelopes, then
+// moves the checkpoint past it. It reports whether the source has more to read
+// this run.
+func (r *sourceRun) takePage(ctx context.Context, page *xapi.Page) (more bool, err error) {
+	r.countPage(ctx, page)
+	if err := r.enqueue(ctx, page); err != nil {
+		return false, err
+	}
+	r.extendSequence(page)
+	done, err := r.moveCheckpoint(ctx, page)
+	if err != nil || r.rep.Overlap {
+		return false, err
+	}
+	if spent, err := r.windowSpent(ctx, page.RateLimit, done); err != nil || spent {
+		return false, err
+	}
+	return !done, nil
+}
+
+// countPage adds the page's reads and estimated cost to the report and to the
+// month's spend. X bills the page whatever happens next: count it first.
+func (r *sourceRun) countPage(ctx context.Context, page *xapi.Page) {
+	r.rep.Pages++
+	r.rep.Read += page.Read
+	cost := float64(page.Read) * r.a.PricePerPost
+	r.rep.EstimatedUSD += cost
+	for reason, n := range page.Dropped {
+		if r.rep.Dropped == nil {
+			r.rep.Dropped = map[string]int{}
+		}
+		r.rep.Dropped[reason] += n
+	}
+	if err := r.l.Store.AddSpend(ctx, r.now, store.SourceSpend{Source: r.src.Name, Kind: string(r.src.Kind), Reads: int64(page.Read), Pages: 1, USD: cost}); err != nil {
+		// The posts matter more than the bookkeeping: go on, say so.
+		r.log.Error("listen: record X spend", "source", r.src.Name, "read", page.Read, "estimated_usd", round6(cost), "error", err)
+	}
+}
+
+// enqueue puts the page's envelopes on the inbound queue. Enqueue before the
+// checkpoint moves past the page.
+func (r *sourceRun) enqueue(ctx context.Context, page *xapi.Page) error {
+	if len(page.Envelopes) == 0 {
+		return nil
+	}
+	if err := r.l.Queue.Enqueue(ctx, page.Envelopes); err != nil {
+		return fmt.Errorf("enqueue page %d: %w (the checkpoint stays before it; the next run reads it again)", r.rep.Pages, err)
+	}
+	r.rep.Enqueued += len(page.Envelopes)
+	return nil
+}
+
+// extendSequence adds the page to the sequence: its counts and its newest post id.
+func (r *sourceRun) extendSequence(page *xapi.Page) {
+	r.seq.Pages++
+	r.seq.Posts += page.Read
+	r.seq.NewestID = care.MaxID(r.seq.NewestID, page.NewestID)
+	for _, e := range page.Envelopes {
+		if e.Message != nil && care.IsID(e.Message.ID) {
+			r.seq.NewestID = care.MaxID(r.seq.NewestID, e.Message.ID)
+		}
+	}
+}
+
+// moveCheckpoint moves the checkpoint past the page: after the sequence's last
+// page, it completes the sequence (done); else it saves the sequence's place. When
+// another run has moved the checkpoint meanwhile, the source is left to it
+// (rep.Overlap).
+func (r *sourceRun) moveCheckpoint(ctx context.Context, page *xapi.Page) (done bool, err error) {
+	if page.NextToken == "" {
+		return true, r.completeSequence(ctx)
+	}
+	r.seq.NextToken = page.NextToken
+	saved, err := r.l.Store.SaveProgress(ctx, r.cp, r.seq)
+	if errors.Is(err, store.ErrConflict) {
+		r.rep.Overlap = true
+		r.log.Info("listen: another run moved this source's checkpoint; leaving the source to it", "source", r.src.Name)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	r.cp = saved
+	return false, nil
+}
+
+// completeSequence closes the page sequence: the checkpoint's since_id moves to
+// the sequence's newest post.
+func (r *sourceRun) completeSequence(ctx context.Context) error {
+	done, err := r.l.Store.CompleteCheckpoint(ctx, r.src.Name, r.seq)
+	if err != nil {
+		return err
+	}
+	r.rep.SinceID = done.SinceID
+	return nil
+}
+
+// windowSpent reports whether the page left no request in X's rate-limit window;
+// when so, it records a backoff until the window's reset. No request left in X's
+// window: don't spend the next one on a 429.
+func (r *sourceRun) windowSpent(ctx context.Context, rl xapi.RateLimit, done bool) (bool, error) {
+	if rl.Limit > 0 && rl.Remaining == 0 && rl.Reset.After(r.now) {
+		if err := r.setBackoff(ctx, rl.Reset, rl, "no requests left"); err != nil {
+			return true, fmt.Errorf("record rate-limit backoff: %w", err)
+		}
+		if !done {
+			r.rep.Pending = true
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// stopped ends a read stopped before the sequence's end: at the budget, at
+// max_pages, or by a rate limit (stop "").
+func (r *sourceRun) stopped(ctx context.Context, stop string) error {
 	switch stop {
 	case "budget":
 		// A slowed search: close the sequence at its newest post; the older ones
 		// are not read (reading them later would only move the cost, not save it).
-		done, err := l.Store.CompleteCheckpoint(ctx, src.Name, seq)
-		if err != nil {
-			return fail("%v", err)
+		if err := r.completeSequence(ctx); err != nil {
+			return err
 		}
-		rep.SinceID = done.SinceID
-		rep.Truncated = true
+		r.rep.Truncated = true
 	case "max_pages":
-		rep.Pending = true
+		r.rep.Pending = true
 	default: // rate limited: the place is kept
-		rep.Pending = seq.NextToken != ""
+		r.rep.Pending = r.seq.NextToken != ""
 	}
-	return rep
+	return nil
 }
 
 // startSequence returns the page sequence the run reads: the one left in progress

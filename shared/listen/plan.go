@@ -144,14 +144,36 @@ func NewPlan(in PlanInput) Plan {
 	p.RunsLeft = max(1, int(math.Ceil(float64(p.TimeLeft)/float64(interval))))
 	p.PerRunUSD = max(0, p.RemainingUSD) / float64(p.RunsLeft)
 	observedRuns := float64(max(now.Sub(monthStart), averagingWindow)) / float64(interval)
-	demand := func(s config.Source) float64 { return in.SpentUSD[s.Name] / observedRuns }
 
-	var keyword []int // indexes of keyword sources in run order
+	keyword := p.addAllowances(in, observedRuns)
+	p.Exhausted = p.RemainingUSD <= 0 || (p.MentionsPerRunUSD > 0 && p.MentionsPerRunUSD >= p.PerRunUSD)
+	if !p.Exhausted {
+		p.KeywordPerRunUSD = p.PerRunUSD - p.MentionsPerRunUSD
+	}
+	next := monthEnd.Format("2006-01-02")
+	p.setAsideMentions(next)
+	if len(keyword) == 0 {
+		return p
+	}
+	if p.Exhausted {
+		p.stopSearches(keyword, next)
+		return p
+	}
+	p.shareKeywordPool(keyword)
+	p.slowSearches(keyword, now, in.LastRead)
+	return p
+}
+
+// addAllowances adds each source's allowance, in run order, before the budget is
+// shared: read every run, up to its max_pages, and its demand (its month-to-date
+// cost over observedRuns). It adds up the mentions demand (MentionsPerRunUSD) and
+// returns the indexes of the keyword searches in Allowances.
+func (p *Plan) addAllowances(in PlanInput, observedRuns float64) (keyword []int) {
 	for _, s := range in.Sources {
 		a := Allowance{
 			Source: s.Name, Kind: s.Kind, Priority: s.Priority, PricePerPost: in.Prices.For(s.Kind), PageSize: s.PageSize,
 			Read: true, EveryRuns: 1, MaxPages: s.MaxPages, MaxPosts: s.MaxPages * s.PageSize,
-			DemandPerRunUSD: demand(s),
+			DemandPerRunUSD: in.SpentUSD[s.Name] / observedRuns,
 		}
 		if s.Kind == config.KindMentions {
 			p.MentionsPerRunUSD += a.DemandPerRunUSD
@@ -160,11 +182,13 @@ func NewPlan(in PlanInput) Plan {
 		}
 		p.Allowances = append(p.Allowances, a)
 	}
-	p.Exhausted = p.RemainingUSD <= 0 || (p.MentionsPerRunUSD > 0 && p.MentionsPerRunUSD >= p.PerRunUSD)
-	if !p.Exhausted {
-		p.KeywordPerRunUSD = p.PerRunUSD - p.MentionsPerRunUSD
-	}
-	next := monthEnd.Format("2006-01-02")
+	return keyword
+}
+
+// setAsideMentions gives the mentions source its demand as its share, whatever it
+// is: it is never slowed. When the budget is exhausted, its reason says so and what
+// to raise; next is the day keyword searches start again.
+func (p *Plan) setAsideMentions(next string) {
 	for i := range p.Allowances {
 		a := &p.Allowances[i]
 		if a.Kind == config.KindMentions {
@@ -175,20 +199,22 @@ func NewPlan(in PlanInput) Plan {
 			}
 		}
 	}
-	if len(keyword) == 0 {
-		return p
-	}
-	if p.Exhausted {
-		for _, i := range keyword {
-			a := &p.Allowances[i]
-			a.Read, a.EveryRuns, a.MaxPages, a.MaxPosts, a.Slowed = false, 0, 0, 0, true
-			a.Reason = fmt.Sprintf("budget exhausted: keyword searches are stopped until %s, mentions go on; raise x_budget.monthly_usd", next)
-		}
-		return p
-	}
+}
 
-	// Share the keyword pool: priority groups in order, max-min fair within a
-	// group, the leftover evenly over all.
+// stopSearches stops the keyword searches (at indexes keyword in Allowances) until
+// next, the start of the next month: the budget is exhausted.
+func (p *Plan) stopSearches(keyword []int, next string) {
+	for _, i := range keyword {
+		a := &p.Allowances[i]
+		a.Read, a.EveryRuns, a.MaxPages, a.MaxPosts, a.Slowed = false, 0, 0, 0, true
+		a.Reason = fmt.Sprintf("budget exhausted: keyword searches are stopped until %s, mentions go on; raise x_budget.monthly_usd", next)
+	}
+}
+
+// shareKeywordPool shares the keyword pool (KeywordPerRunUSD) among the keyword
+// searches (at indexes keyword in Allowances): priority groups in order, max-min
+// fair within a group, the leftover evenly over all.
+func (p *Plan) shareKeywordPool(keyword []int) {
 	byPriority := slices.Clone(keyword)
 	slices.SortStableFunc(byPriority, func(x, y int) int { return p.Allowances[x].Priority - p.Allowances[y].Priority })
 	pool := p.KeywordPerRunUSD
@@ -211,7 +237,15 @@ func NewPlan(in PlanInput) Plan {
 	for _, i := range keyword {
 		p.Allowances[i].SharePerRunUSD += max(0, pool) / float64(len(keyword))
 	}
+}
 
+// slowSearches slows each keyword search (at indexes keyword in Allowances) whose
+// demand exceeds its share: it is polled one run in N, N poll intervals after its
+// last read (lastRead, by source), N the smallest that buys MinPollPosts posts per
+// poll, reading at most its share of N runs. A search that fits its share is read
+// every run, up to max_pages.
+func (p *Plan) slowSearches(keyword []int, now time.Time, lastRead map[string]time.Time) {
+	interval := p.PollInterval
 	for _, i := range keyword {
 		a := &p.Allowances[i]
 		if a.DemandPerRunUSD <= a.SharePerRunUSD*(1+1e-9) {
@@ -231,7 +265,7 @@ func NewPlan(in PlanInput) Plan {
 		a.MaxPages = min(a.MaxPages, (a.MaxPosts+a.PageSize-1)/a.PageSize)
 		// Read when N intervals have passed since the last read (half an interval
 		// early, for the schedule's jitter).
-		last := in.LastRead[a.Source]
+		last := lastRead[a.Source]
 		a.Read = last.IsZero() || now.Sub(last) >= time.Duration(n)*interval-interval/2
 		a.Reason = fmt.Sprintf("budget: %s costs $%.6f a run on average this month, its share is $%.6f a run: read one run in %d (every %s), at most %d posts a time, newest first; older posts of a poll are skipped",
 			a.Source, a.DemandPerRunUSD, share, n, roundDuration(time.Duration(n)*interval), a.MaxPosts)
@@ -240,7 +274,6 @@ func NewPlan(in PlanInput) Plan {
 			a.Reason += "; not read again this month"
 		}
 	}
-	return p
 }
 
 // Allowance returns the allowance of the named source.
