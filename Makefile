@@ -74,7 +74,7 @@ chaos: setup ## Fault-injection trials on the built Lambda binaries, CHAOS_TRIAL
 	grep -o 'chaos: seed .*: all: .*' $$out | tail -1; rm -f $$out; exit $$status
 
 spike: setup ## Issue 14's spike alone: 10,000 complaints (3 % delivered twice) within 10 minutes of the local system's clock at 2x, about 7 minutes; fails when an invariant breaks (PAJARITO_SPIKE_COMPLAINTS, _SPEED, _SEED change it).
-	go test -count=1 -run='^$$' -bench='^BenchmarkSpike$$' -benchtime=1x -timeout=30m ./shared/localdev
+	go test -count=1 -run='^$$' -bench='^BenchmarkSpike$$' -benchtime=1x -timeout=30m ./shared/local/localdev
 
 bench-console: ## Measure the console in Chromium: first load (gzipped bytes), a 500-case queue's render time and its scroll (frame times).
 	go test -run='^$$' -bench=BenchmarkConsoleQueue -benchtime=5x ./shared/console

@@ -18,10 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/pajarito-care/pajarito/shared/dynalite"
+	"github.com/pajarito-care/pajarito/shared/local/dynalite"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/replay"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 

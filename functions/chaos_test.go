@@ -43,7 +43,7 @@
 // chaosSampleFiles (DMs and public posts of the same customers).
 //
 // Time is compressed: the test plays Lambda's SQS event source mapping itself
-// (queue.Poller, one per queue, spreading each batch over two execution
+// (eventsource.Poller, one per queue, spreading each batch over two execution
 // environments), a failed delivery comes back after chaosBackoff instead of the
 // queues' minutes of visibility timeout, and when the reply sender has asked to
 // wait (X's rate-limit reset, RetryFloor's minutes after a 5xx, the 5-minute lease
@@ -76,13 +76,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/lambdafake"
+	"github.com/pajarito-care/pajarito/shared/local/eventsource"
+	"github.com/pajarito-care/pajarito/shared/local/lambdafake"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/protocol"
-	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -334,7 +334,7 @@ func (tr *chaosTrial) run(plan chaosPlan) *chaosResult {
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	var pollers sync.WaitGroup
 	quiet := slog.New(slog.NewTextHandler(discard, nil))
-	for _, p := range []*queue.Poller{
+	for _, p := range []*eventsource.Poller{
 		{URL: tr.urls[chaosInbound], DeadLetterURL: tr.urls[chaosInboundDLQ], MaxReceives: chaosInboundMaxReceives,
 			Handler: tr.fanOut(tr.process, false)},
 		{URL: tr.urls[chaosOutbound], DeadLetterURL: tr.urls[chaosOutboundDLQ], MaxReceives: chaosOutboundMaxReceives,
@@ -451,7 +451,7 @@ func (tr *chaosTrial) restartIfGone(ctx context.Context, rt *lambdafake.Runtime,
 // several execution environments at once (as Lambda runs concurrent batches): the
 // records of an environment that failed are failed, the others' answers kept.
 // After a reply batch with failures, the clock is warped (see warp).
-func (tr *chaosTrial) fanOut(rts []*lambdafake.Runtime, reply bool) queue.Handler {
+func (tr *chaosTrial) fanOut(rts []*lambdafake.Runtime, reply bool) eventsource.Handler {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		parts := make([][]events.SQSMessage, len(rts))
 		for i, r := range ev.Records {

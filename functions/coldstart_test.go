@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pajarito-care/pajarito/shared/lambdafake"
+	"github.com/pajarito-care/pajarito/shared/local/lambdafake"
 )
 
 // BenchmarkColdStart measures each function's init, Lambda's Init phase: from

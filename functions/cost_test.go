@@ -25,13 +25,13 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/cost"
-	"github.com/pajarito-care/pajarito/shared/costmeter"
-	"github.com/pajarito-care/pajarito/shared/lambdafake"
-	"github.com/pajarito-care/pajarito/shared/queue"
+	"github.com/pajarito-care/pajarito/shared/local/costmeter"
+	"github.com/pajarito-care/pajarito/shared/local/eventsource"
+	"github.com/pajarito-care/pajarito/shared/local/lambdafake"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/replay"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -52,7 +52,7 @@ import (
 // the monitor; the replies the protocol decides, sent by the reply function to
 // the fake X, and X's webhook copies of them (post.create, dm.sent), as X
 // delivers the brand's own posts back. The test plays the SQS event source
-// mappings (queue.Poller, batches of infra's sizes).
+// mappings (eventsource.Poller, batches of infra's sizes).
 //
 // What is counted, and how:
 //   - Lambda: each invocation a function took and its duration, from
@@ -429,7 +429,7 @@ func (r *costRig) run() costResult {
 	})
 	batches := map[string]*[2]int64{chaosInbound: {}, chaosOutbound: {}}
 	var batchMu sync.Mutex
-	handler := func(role, fn string) queue.Handler {
+	handler := func(role, fn string) eventsource.Handler {
 		return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			batchMu.Lock()
 			batches[role][0]++
@@ -448,7 +448,7 @@ func (r *costRig) run() costResult {
 		}
 	}
 	pollCtx, stopPolling := context.WithCancel(ctx)
-	for _, p := range []*queue.Poller{
+	for _, p := range []*eventsource.Poller{
 		// infra.ProcessBatchSize, infra.InboundMaxReceives; infra.ReplyBatchSize,
 		// infra.OutboundMaxReceives.
 		{URL: r.urls[chaosInbound], DeadLetterURL: r.urls[chaosInboundDLQ], BatchSize: 10, MaxReceives: 5, Handler: handler(chaosInbound, "process")},

@@ -23,14 +23,14 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
-	"github.com/pajarito-care/pajarito/shared/lambdafake"
-	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/dynalite"
+	"github.com/pajarito-care/pajarito/shared/local/eventsource"
+	"github.com/pajarito-care/pajarito/shared/local/lambdafake"
+	"github.com/pajarito-care/pajarito/shared/local/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/protocol"
-	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -261,7 +261,7 @@ func queued(t testing.TB, name string) int {
 // source mapping would, until it is empty.
 func drain(t *testing.T, process *lambdafake.Runtime) {
 	t.Helper()
-	p := &queue.Poller{
+	p := &eventsource.Poller{
 		Client:        system.sqs.Client(t.Context()),
 		URL:           system.sqs.QueueURL(inbound),
 		DeadLetterURL: system.sqs.QueueURL(dlq),

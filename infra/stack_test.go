@@ -27,7 +27,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/wire/agentapi"
 )
 
 // The stacks are synthesized once per test binary (a synthesis costs seconds), in
@@ -1186,7 +1186,7 @@ func TestAgentSignIn(t *testing.T) {
 // The agent API serves the console the settings it signs agents in with
 // (settings.EnvConsole): Cognito's issuer, the app client and the endpoints on the
 // pool's domain; an external issuer and the console's client there; or nothing
-// (a pasted token). The function accepts them (wire.Console).
+// (a pasted token). The function accepts them (agentapi.Console).
 func TestConsoleSettings(t *testing.T) {
 	// Deploy-time values for the references, so that the settings can be read as
 	// the function reads them.
@@ -1254,7 +1254,7 @@ func TestConsoleSettings(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: %s\n\t%v\nwant\n\t%v", id, settings.EnvConsole, got, want)
 		}
-		if _, err := wire.Console(func(k string) string { return map[string]string{settings.EnvConsole: raw}[k] }); err != nil {
+		if _, err := agentapi.Console(func(k string) string { return map[string]string{settings.EnvConsole: raw}[k] }); err != nil {
 			t.Errorf("%s: the agent API would not start with %s=%s: %v", id, settings.EnvConsole, raw, err)
 		}
 	}

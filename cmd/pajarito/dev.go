@@ -16,7 +16,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/config"
-	"github.com/pajarito-care/pajarito/shared/localdev"
+	"github.com/pajarito-care/pajarito/shared/local/localdev"
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/config"
-	"github.com/pajarito-care/pajarito/shared/localdev"
+	"github.com/pajarito-care/pajarito/shared/local/localdev"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 

@@ -19,7 +19,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/settings"
-	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
@@ -107,7 +106,7 @@ func openWebhookSession(ctx context.Context, userID string, stdout, stderr io.Wr
 			return nil, fmt.Errorf("webhook: %w", err)
 		}
 	}
-	creds, err := wire.XCredentials(ctx, getenv, awsCfg)
+	creds, err := xapi.LoadCredentials(ctx, getenv, awsCfg)
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}

@@ -15,10 +15,10 @@ import (
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/wire/webhook"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 

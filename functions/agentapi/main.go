@@ -4,9 +4,9 @@ package main
 
 import (
 	"github.com/pajarito-care/pajarito/shared/boot"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/wire/agentapi"
 )
 
 func main() {
-	boot.Run("agentapi", wire.AgentAPI, boot.APIGateway)
+	boot.Run("agentapi", agentapi.Build, boot.APIGateway)
 }

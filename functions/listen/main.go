@@ -8,11 +8,11 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/listen"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	build "github.com/pajarito-care/pajarito/shared/wire/listen"
 )
 
 func main() {
-	boot.Run("listen", wire.Listener, func(l *listen.Listener) any {
+	boot.Run("listen", build.Build, func(l *listen.Listener) any {
 		// A source that failed fails the invocation, so that it shows in the
 		// function's error metric and alarm; the checkpoints make a retry safe.
 		return func(ctx context.Context) error {

@@ -9,11 +9,11 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/monitor"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	build "github.com/pajarito-care/pajarito/shared/wire/monitor"
 )
 
 func main() {
-	boot.Run("monitor", wire.Monitor, func(m *monitor.Monitor) any {
+	boot.Run("monitor", build.Build, func(m *monitor.Monitor) any {
 		// The scheduler's payload carries nothing the checks need.
 		return func(ctx context.Context, _ json.RawMessage) (monitor.Report, error) { return m.Run(ctx) }
 	})

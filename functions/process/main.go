@@ -6,9 +6,9 @@ package main
 import (
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/intake"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/wire/process"
 )
 
 func main() {
-	boot.Run("process", wire.Processor, func(p *intake.Processor) any { return p.Handle })
+	boot.Run("process", process.Build, func(p *intake.Processor) any { return p.Handle })
 }

@@ -6,9 +6,9 @@ package main
 import (
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/sender"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/wire/reply"
 )
 
 func main() {
-	boot.Run("reply", wire.Reply, func(s *sender.Sender) any { return s.Handle })
+	boot.Run("reply", reply.Build, func(s *sender.Sender) any { return s.Handle })
 }

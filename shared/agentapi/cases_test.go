@@ -17,9 +17,9 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 // list fetches one page of the queue as tok's agent.
@@ -358,7 +358,7 @@ func TestStoreFailure(t *testing.T) {
 		s    *store.Store
 		leak []string // internal details that must stay out of the body
 	}{
-		{"missing table", store.New(storetest.Client(), missingTable), []string{missingTable, "ResourceNotFound", "store:"}},
+		{"missing table", store.New(storetest.Client(t), missingTable), []string{missingTable, "ResourceNotFound", "store:"}},
 		{"unreachable endpoint", store.New(unreachable, "pajarito"), []string{addr, "dial", "refused", "store:"}},
 	}
 	for _, st := range stores {

@@ -19,10 +19,10 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 // One dynalite serves the whole test binary; each test gets its own table.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
-	"github.com/pajarito-care/pajarito/shared/localdev"
+	"github.com/pajarito-care/pajarito/shared/local/localdev"
 	"github.com/pajarito-care/pajarito/shared/replay"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"

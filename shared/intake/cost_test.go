@@ -10,9 +10,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 // BenchmarkMessageCost runs inbound complaints through the processor and the whole
@@ -36,7 +36,7 @@ func BenchmarkMessageCost(b *testing.B) {
 	for _, mode := range []string{"new_case", "new_customer", "follow_up"} {
 		b.Run(mode, func(b *testing.B) {
 			st := storetest.New(b)
-			meter := &store.CapacityMeter{API: storetest.Client()}
+			meter := &store.CapacityMeter{API: storetest.Client(b)}
 			st.Client = meter
 			// Tuesday 10:00 in Madrid: business hours, no out-of-hours reply.
 			now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)

@@ -22,8 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
@@ -35,13 +35,13 @@ const (
 	customer = "2900000000000000001"
 )
 
-// newStore returns a store on a fresh table, talking to DynamoDB through api(storetest.Client())
+// newStore returns a store on a fresh table, talking to DynamoDB through api(storetest.Client(t))
 // (nil: directly).
 func newStore(t *testing.T, api func(store.API) store.API) *store.Store {
 	t.Helper()
 	s := storetest.New(t)
 	if api != nil {
-		s.Client = api(storetest.Client())
+		s.Client = api(storetest.Client(t))
 	}
 	return s
 }
@@ -256,7 +256,7 @@ func TestHandleMixedBatch(t *testing.T) {
 	}
 
 	// SQS redelivers the failed record; the store works again.
-	p.Store.Client = storetest.Client()
+	p.Store.Client = storetest.Client(t)
 	resp, err = p.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{sqsRecord("m-store-fails", envelope(t, message("1820000000000000666")))}})
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("redelivery: %+v, %v", resp, err)
@@ -360,7 +360,7 @@ func TestHandleInFlight(t *testing.T) {
 	s := newStore(t, nil)
 	env := message("1820000000000000001")
 	crashing := *s
-	crashing.Client = &failing{API: storetest.Client(), marker: "CASE#"}
+	crashing.Client = &failing{API: storetest.Client(t), marker: "CASE#"}
 	if _, err := crashing.Append(t.Context(), &env, "m-first"); err == nil {
 		t.Fatal("the crashing store did not fail")
 	}

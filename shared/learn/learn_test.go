@@ -10,8 +10,8 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/classify"
 	"github.com/pajarito-care/pajarito/shared/learn"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }

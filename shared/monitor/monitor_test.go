@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/protocol"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/metrics"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 // local is a time of August 2026 in Madrid; the 3rd is a Monday.

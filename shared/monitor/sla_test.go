@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 // brandID is the brand of every test of the package; madrid its zone.

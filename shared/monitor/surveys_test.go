@@ -17,15 +17,15 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/csat"
-	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 )
 
 // The survey tests share one goaws (one per process) and its outbound queue,

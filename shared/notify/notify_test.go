@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/localsqs"
 	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/settings"

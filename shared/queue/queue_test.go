@@ -18,13 +18,13 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/localsqs"
 )
 
 // sqsServer is the one goaws of this test binary (goaws is global).
 var sqsServer *localsqs.Server
 
-var testQueues = []string{"enqueue", "partial", "handler-error", "unknown-id", "panic", "dead", "dead-dlq", "run", "record",
+var testQueues = []string{"enqueue",
 	"redrive-src", "redrive-dlq", "redrive-fail-src", "redrive-fail-dlq", "redrive-task-src", "redrive-task-dlq"}
 
 func TestMain(m *testing.M) {
@@ -259,4 +259,21 @@ func TestEnqueue(t *testing.T) {
 		v, f, _ := sqsServer.Counts("enqueue")
 		t.Errorf("received %v, want %v in order (queue: %d visible, %d in flight)", got, want, v, f)
 	}
+}
+
+func send(t *testing.T, queue string, bodies ...string) {
+	t.Helper()
+	s := &Sender{Client: testClient(), URL: sqsServer.QueueURL(queue)}
+	if err := s.SendBodies(testContext(t), bodies); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+}
+
+func counts(t *testing.T, queue string) string {
+	t.Helper()
+	v, f, err := sqsServer.Counts(queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d visible, %d in flight", v, f)
 }

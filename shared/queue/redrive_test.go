@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/localsqs"
 )
 
 // localDLQ is the dead-letter queue dlq of source on the test's goaws.

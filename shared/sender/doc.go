@@ -65,7 +65,7 @@
 // A record that waits is reported as a batch item failure after its visibility
 // was set to the wait (Delayer, queue.Visibility: ChangeMessageVisibility, at most
 // 12 hours), so that it comes back when it is due: nothing spins, nothing is
-// dropped. Locally, queue.Poller honours that visibility. Every record gets one
+// dropped. Locally, eventsource.Poller honours that visibility. Every record gets one
 // JSON log line: outcome, case id, key, kind, channel, and X's id or the reason.
 //
 // # Exactly once, as far as X allows
@@ -91,7 +91,7 @@
 //  1. In the case: X's webhook delivers the brand's posts and DMs back, and the
 //     processor stores them as outbound messages. Found: the reply is recorded
 //     sent with that id (no call to X).
-//  2. On X, when the Sender has a Finder (wire.NewSender sets the X client): the
+//  2. On X, when the Sender has a Finder (package wire/reply sets the X client): the
 //     brand's posts (User Posts timeline) for a public reply, the DM conversation
 //     with the recipient for a DM, from the attempt's start, at most 3 pages (of
 //     100 each). Found: the reply is recorded sent with X's id and time, and

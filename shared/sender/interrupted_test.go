@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 )
 
 // interruption is a reply request on a case of its channel, whose send the test

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/eventsource"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )
@@ -70,7 +71,7 @@ func TestStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p := &queue.Poller{
+	p := &eventsource.Poller{
 		Client: sqsClient, URL: url, Handler: e.s.Handle, BatchSize: 4,
 		WaitTime: time.Second, Backoff: time.Second,
 		DeadLetterURL: sqsServer.QueueURL(stormDLQ), MaxReceives: 5, // infra.MaxReceiveCount

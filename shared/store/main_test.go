@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
+	"github.com/pajarito-care/pajarito/shared/local/dynalite/dynalitetest"
 )
 
 // One dynalite serves the whole test binary; each test gets its own table.
@@ -26,7 +26,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(dynalite.RunTests(m, func(e string) (err error) {
+	os.Exit(dynalitetest.RunTests(m, func(e string) (err error) {
 		endpoint = e
 		client, err = NewClient(context.Background(), endpoint)
 		return err

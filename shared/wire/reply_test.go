@@ -8,14 +8,14 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/settings"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/wire/reply"
 )
 
 func TestReplySettings(t *testing.T) {
 	isolateAWS(t)
 	log := slog.New(slog.DiscardHandler)
 	env := map[string]string{"PAJARITO_CONFIG": repoConfig(t)}
-	_, err := wire.Reply(t.Context(), envOf(env), log)
+	_, err := reply.Build(t.Context(), envOf(env), log)
 	for _, v := range []string{settings.EnvTable, settings.EnvOutboundQueue, settings.EnvAlertTopic} {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("Reply with no settings: err = %v, want it to name %s", err, v)
@@ -24,7 +24,7 @@ func TestReplySettings(t *testing.T) {
 	for _, v := range []string{settings.EnvTable, settings.EnvOutboundQueue, settings.EnvAlertTopic} {
 		env[v] = allVars[v]
 	}
-	_, err = wire.Reply(t.Context(), envOf(env), log)
+	_, err = reply.Build(t.Context(), envOf(env), log)
 	for _, v := range []string{"X_API_KEY", "X_ACCESS_TOKEN", settings.EnvXSecretID} {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("Reply without X credentials: err = %v, want it to name %s", err, v)
@@ -34,7 +34,7 @@ func TestReplySettings(t *testing.T) {
 		env[v] = "local"
 	}
 	env[settings.EnvXBaseURL] = "http://127.0.0.1:1"
-	s, err := wire.Reply(t.Context(), envOf(env), log)
+	s, err := reply.Build(t.Context(), envOf(env), log)
 	if err != nil {
 		t.Fatalf("Reply with every setting: %v", err)
 	}

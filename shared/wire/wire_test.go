@@ -13,7 +13,10 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/settings"
-	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/wire/agentapi"
+	"github.com/pajarito-care/pajarito/shared/wire/listen"
+	"github.com/pajarito-care/pajarito/shared/wire/monitor"
+	"github.com/pajarito-care/pajarito/shared/wire/process"
 	"github.com/pajarito-care/pajarito/shared/wire/webhook"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
@@ -61,13 +64,13 @@ var builders = []struct {
 		return webhook.Build(ctx, getenv, log)
 	}, []string{settings.EnvConsumerSecret, settings.EnvInboundQueue}},
 	{"Processor", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
-		return wire.Processor(ctx, getenv, log)
+		return process.Build(ctx, getenv, log)
 	}, []string{settings.EnvTable, settings.EnvInboundDLQ, settings.EnvOutboundQueue, settings.EnvAlertTopic}},
 	{"Monitor", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
-		return wire.Monitor(ctx, getenv, log)
+		return monitor.Build(ctx, getenv, log)
 	}, []string{settings.EnvTable, settings.EnvOutboundQueue, settings.EnvAlertTopic}},
 	{"AgentAPI", func(ctx context.Context, getenv func(string) string, log *slog.Logger) (any, error) {
-		return wire.AgentAPI(ctx, getenv, log)
+		return agentapi.Build(ctx, getenv, log)
 	}, []string{settings.EnvTable, settings.EnvOutboundQueue, settings.EnvAlertTopic, settings.EnvInboundQueue, settings.EnvInboundQueueARN,
 		settings.EnvInboundDLQ, settings.EnvInboundDLQARN, settings.EnvOutboundQueueARN, settings.EnvOutboundDLQ, settings.EnvOutboundDLQARN}},
 }
@@ -143,7 +146,7 @@ func TestProcessorBadAlertTopic(t *testing.T) {
 		env[k] = v
 	}
 	env[settings.EnvAlertTopic] = "pajarito-alerts" // a name, not an ARN
-	_, err := wire.Processor(t.Context(), envOf(env), slog.New(slog.DiscardHandler))
+	_, err := process.Build(t.Context(), envOf(env), slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), settings.EnvAlertTopic) || !strings.Contains(err.Error(), "ARN") {
 		t.Errorf("error %v, want one naming %s and saying it needs an ARN", err, settings.EnvAlertTopic)
 	}
@@ -272,7 +275,7 @@ func TestBuildersWired(t *testing.T) {
 	})
 
 	t.Run("Processor", func(t *testing.T) {
-		p, err := wire.Processor(t.Context(), envOf(env), log)
+		p, err := process.Build(t.Context(), envOf(env), log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +292,7 @@ func TestBuildersWired(t *testing.T) {
 	})
 
 	t.Run("AgentAPI", func(t *testing.T) {
-		h, err := wire.AgentAPI(t.Context(), envOf(env), log)
+		h, err := agentapi.Build(t.Context(), envOf(env), log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,14 +382,14 @@ func TestListenerSettings(t *testing.T) {
 	isolateAWS(t)
 	log := slog.New(slog.DiscardHandler)
 	env := map[string]string{"PAJARITO_CONFIG": repoConfig(t)}
-	_, err := wire.Listener(t.Context(), envOf(env), log)
+	_, err := listen.Build(t.Context(), envOf(env), log)
 	for _, v := range []string{settings.EnvTable, settings.EnvInboundQueue} {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("Listener with no settings: err = %v, want it to name %s", err, v)
 		}
 	}
 	env[settings.EnvTable], env[settings.EnvInboundQueue] = allVars[settings.EnvTable], allVars[settings.EnvInboundQueue]
-	_, err = wire.Listener(t.Context(), envOf(env), log)
+	_, err = listen.Build(t.Context(), envOf(env), log)
 	for _, v := range []string{"X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET", settings.EnvXSecretID} {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("Listener without X credentials: err = %v, want it to name %s", err, v)
@@ -396,7 +399,7 @@ func TestListenerSettings(t *testing.T) {
 		env[v] = "local"
 	}
 	env[settings.EnvXBaseURL] = "http://127.0.0.1:1"
-	l, err := wire.Listener(t.Context(), envOf(env), log)
+	l, err := listen.Build(t.Context(), envOf(env), log)
 	if err != nil {
 		t.Fatalf("Listener with every setting: %v", err)
 	}
@@ -422,7 +425,7 @@ func TestConsoleSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := wire.Console(func(k string) string {
+			h, err := agentapi.Console(func(k string) string {
 				if k == settings.EnvConsole {
 					return tt.value
 				}

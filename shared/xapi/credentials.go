@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
+
+	"github.com/pajarito-care/pajarito/shared/settings"
 )
 
 // Credentials authenticate Pajarito to X as the brand account: OAuth 1.0a user
@@ -93,6 +95,20 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 		return Credentials{}, errors.Join(append([]error{ErrNoCredentials}, missing...)...)
 	}
 	return Credentials{}, fmt.Errorf("xapi: X credentials are incomplete: %w", errors.Join(missing...))
+}
+
+// LoadCredentials returns the brand account's X credentials: from the Secrets
+// Manager secret named by PAJARITO_X_SECRET_ID when it is set (in AWS), else from
+// the environment (CredentialsFromEnv).
+func LoadCredentials(ctx context.Context, getenv func(string) string, awsCfg aws.Config) (Credentials, error) {
+	if id := strings.TrimSpace(getenv(settings.EnvXSecretID)); id != "" {
+		return NewSecretCache(secretsmanager.NewFromConfig(awsCfg), id).Credentials(ctx)
+	}
+	creds, err := CredentialsFromEnv(getenv)
+	if err != nil {
+		return creds, fmt.Errorf("%w\n(or set %s to the Secrets Manager secret that holds them)", err, settings.EnvXSecretID)
+	}
+	return creds, nil
 }
 
 func requiredCount() int {

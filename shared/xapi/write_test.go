@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 )
 
 func TestReply(t *testing.T) {

@@ -16,15 +16,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
-	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/dynalite/dynalitetest"
+	"github.com/pajarito-care/pajarito/shared/local/localsqs"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
 
 var dynamoEndpoint string
 
 func TestMain(m *testing.M) {
-	os.Exit(dynalite.RunTests(m, func(endpoint string) error {
+	os.Exit(dynalitetest.RunTests(m, func(endpoint string) error {
 		dynamoEndpoint = endpoint
 		return nil
 	}))

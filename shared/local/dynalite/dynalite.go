@@ -34,7 +34,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -320,25 +319,6 @@ func (s *Server) Restart(ctx context.Context) error {
 	}
 }
 
-// ForTest starts an in-memory dynalite for a test and stops it when the test ends.
-// It fails the test (it never skips) when Node.js or dynalite is missing: the
-// message says to run `npm ci`.
-func ForTest(tb testing.TB) *Server {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), defaultStartTimeout)
-	defer cancel()
-	s, err := Start(ctx, Options{})
-	if err != nil {
-		tb.Fatalf("local DynamoDB for tests: %v (tests need Node.js and `npm ci` at the repository root)", err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			tb.Errorf("stop dynalite: %v", err)
-		}
-	})
-	return s
-}
-
 // findRoot walks up from the working directory to the first directory holding both
 // go.mod and node_modules.
 func findRoot() (string, error) {
@@ -408,28 +388,4 @@ func (t *tail) String() string {
 		b = b[len(b)-tailSize:]
 	}
 	return string(b)
-}
-
-// RunTests is a test binary's TestMain body for tests that share one dynalite: it
-// starts it, calls ready with its endpoint (to build clients), runs the tests,
-// stops it, and returns the exit code. A dynalite that cannot start fails the
-// binary with a message saying what to install.
-func RunTests(m *testing.M, ready func(endpoint string) error) int {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	srv, err := Start(ctx, Options{})
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "these tests need a local DynamoDB (Node.js and `npm ci` at the repository root): %v\n", err)
-		return 1
-	}
-	defer func() {
-		if err := srv.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-		}
-	}()
-	if err := ready(srv.Endpoint); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
 }

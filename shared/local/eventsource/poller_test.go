@@ -1,4 +1,4 @@
-package queue
+package eventsource
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -14,9 +15,46 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/logging"
 
-	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/localsqs"
+	"github.com/pajarito-care/pajarito/shared/queue"
 )
+
+// sqsServer is the one goaws of this test binary (goaws is global).
+var sqsServer *localsqs.Server
+
+func TestMain(m *testing.M) {
+	var qs []localsqs.Queue
+	for _, name := range []string{"partial", "handler-error", "unknown-id", "panic", "dead", "dead-dlq", "run", "record"} {
+		qs = append(qs, localsqs.Queue{Name: name})
+	}
+	var err error
+	sqsServer, err = localsqs.Start(qs...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	sqsServer.Close()
+	os.Exit(code)
+}
+
+// testClient is a client of sqsServer that logs the SDK's retries, which should
+// not happen locally.
+func testClient() *sqs.Client {
+	return sqs.New(sqsServer.Client(context.Background()).Options(), func(o *sqs.Options) {
+		o.ClientLogMode = aws.LogRetries
+		o.Logger = logging.NewStandardLogger(os.Stderr)
+	})
+}
+
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
 
 // recorder is a Handler that records the bodies of each batch and fails the records
 // whose body fail says.
@@ -58,11 +96,11 @@ func (r *recorder) seen() [][]string {
 	return slices.Clone(r.batches)
 }
 
-func newPoller(t *testing.T, queue string, h Handler) *Poller {
+func newPoller(t *testing.T, name string, h Handler) *Poller {
 	t.Helper()
 	return &Poller{
 		Client:   testClient(),
-		URL:      sqsServer.QueueURL(queue),
+		URL:      sqsServer.QueueURL(name),
 		Handler:  h,
 		WaitTime: 3 * time.Second, // longer than Backoff, so a retry is received in one poll
 		Backoff:  time.Second,
@@ -70,9 +108,9 @@ func newPoller(t *testing.T, queue string, h Handler) *Poller {
 	}
 }
 
-func send(t *testing.T, queue string, bodies ...string) {
+func send(t *testing.T, name string, bodies ...string) {
 	t.Helper()
-	s := &Sender{Client: testClient(), URL: sqsServer.QueueURL(queue)}
+	s := &queue.Sender{Client: testClient(), URL: sqsServer.QueueURL(name)}
 	if err := s.SendBodies(testContext(t), bodies); err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -109,9 +147,9 @@ func pollUntil(t *testing.T, ctx context.Context, p *Poller, want int) {
 	}
 }
 
-func counts(t *testing.T, queue string) string {
+func counts(t *testing.T, name string) string {
 	t.Helper()
-	v, f, err := sqsServer.Counts(queue)
+	v, f, err := sqsServer.Counts(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +355,7 @@ func TestRegionAndARN(t *testing.T) {
 }
 
 // fakeBatchSenderAPI is an API with no Options method.
-type fakeBatchSenderAPI struct{ API }
+type fakeBatchSenderAPI struct{ queue.API }
 
 // TestPollerLeavesHandlerDelays: a record whose visibility the handler set with
 // Visibility.Delay comes back when the handler said, not after the Poller's
@@ -330,7 +368,7 @@ func TestPollerLeavesHandlerDelays(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := aws.ToString(out.QueueUrl)
-	vis := &Visibility{Client: testClient(), URL: url}
+	vis := &queue.Visibility{Client: testClient(), URL: url}
 	var (
 		set     time.Duration
 		records []events.SQSMessage
@@ -352,7 +390,7 @@ func TestPollerLeavesHandlerDelays(t *testing.T) {
 		return resp, nil
 	}
 	p := &Poller{Client: testClient(), URL: url, Handler: handle, WaitTime: 2 * time.Second, Backoff: time.Second, Log: slog.New(slog.DiscardHandler)}
-	if err := (&Sender{Client: testClient(), URL: url}).SendBodies(ctx, []string{"wait", "go"}); err != nil {
+	if err := (&queue.Sender{Client: testClient(), URL: url}).SendBodies(ctx, []string{"wait", "go"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -376,42 +414,5 @@ func TestPollerLeavesHandlerDelays(t *testing.T) {
 	}
 	if got := counts(t, "handler-delays"); got != "0 visible, 0 in flight" {
 		t.Errorf("queue after the retry: %s", got)
-	}
-}
-
-// visibilityRecorder is a VisibilityChanger that records the timeouts asked.
-type visibilityRecorder struct{ timeouts []int32 }
-
-func (v *visibilityRecorder) ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
-	v.timeouts = append(v.timeouts, in.VisibilityTimeout)
-	return &sqs.ChangeMessageVisibilityOutput{}, nil
-}
-
-func TestVisibilityDelay(t *testing.T) {
-	rec := &visibilityRecorder{}
-	v := &Visibility{Client: rec, URL: "http://sqs.local/000000000000/q"}
-	ctx, delayed := withDelays(context.Background())
-	tests := []struct {
-		d    time.Duration
-		want time.Duration
-	}{
-		{1200 * time.Millisecond, 2 * time.Second},
-		{-time.Minute, 0},
-		{24 * time.Hour, MaxVisibility - time.Minute},
-	}
-	for i, tt := range tests {
-		got, err := v.Delay(ctx, events.SQSMessage{MessageId: fmt.Sprint(i), ReceiptHandle: "rh"}, tt.d)
-		if err != nil || got != tt.want || rec.timeouts[i] != int32(tt.want/time.Second) {
-			t.Errorf("Delay(%v) = %v, %v (asked SQS for %ds); want %v", tt.d, got, err, rec.timeouts[i], tt.want)
-		}
-		if !delayed.has(fmt.Sprint(i)) {
-			t.Errorf("Delay(%v) did not tell the Poller", tt.d)
-		}
-	}
-	if _, err := v.Delay(ctx, events.SQSMessage{MessageId: "x"}, time.Second); err == nil {
-		t.Error("Delay accepted a record without a receipt handle")
-	}
-	if _, err := (&Visibility{Client: rec}).Delay(ctx, events.SQSMessage{ReceiptHandle: "rh"}, time.Second); err == nil {
-		t.Error("Delay worked without a queue URL")
 	}
 }

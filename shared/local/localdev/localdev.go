@@ -4,7 +4,7 @@
 //	API Gateway          → an HTTP server on Options.Addr (the same routes)
 //	SQS                  → goaws in-process (package localsqs): inbound and
 //	                       outbound queues, each with its DLQ
-//	SQS event source     → a queue.Poller per queue, honouring batchItemFailures:
+//	SQS event source     → a eventsource.Poller per queue, honouring batchItemFailures:
 //	                       inbound → the processor, outbound → the reply sender
 //	SQS DLQ redrive      → dead letters moved by hand (queue.Redrive: goaws has
 //	                       no message move tasks), through the journal
@@ -48,18 +48,23 @@ import (
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/console"
-	"github.com/pajarito-care/pajarito/shared/dynalite"
 	"github.com/pajarito-care/pajarito/shared/httpjson"
-	"github.com/pajarito-care/pajarito/shared/intake"
 	"github.com/pajarito-care/pajarito/shared/listen"
-	"github.com/pajarito-care/pajarito/shared/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/dynalite"
+	"github.com/pajarito-care/pajarito/shared/local/eventsource"
+	"github.com/pajarito-care/pajarito/shared/local/localsqs"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
+	agentapibuild "github.com/pajarito-care/pajarito/shared/wire/agentapi"
+	listenbuild "github.com/pajarito-care/pajarito/shared/wire/listen"
+	"github.com/pajarito-care/pajarito/shared/wire/monitor"
+	"github.com/pajarito-care/pajarito/shared/wire/process"
+	"github.com/pajarito-care/pajarito/shared/wire/reply"
 	"github.com/pajarito-care/pajarito/shared/wire/webhook"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 
 	"github.com/pajarito-care/pajarito/shared/protocol"
@@ -210,21 +215,6 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	inbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundQueue), Log: log}
 	dlq := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundDLQ), Log: log}
 	outbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(OutboundQueue), Log: log}
-	pipe, err := wire.Pipeline(o.Config, s.Store, outbound, nil, log)
-	if err != nil {
-		return nil, fmt.Errorf("localdev: %w", err)
-	}
-	pipe.Metrics = io.Discard // CloudWatch reads them in AWS; here they would drown the log
-	proc := &intake.Processor{Store: s.Store, DeadLetter: dlq, Classifier: pipe, Log: log}
-	poller := &queue.Poller{
-		Client:        sqsClient,
-		URL:           inbound.URL,
-		Handler:       proc.Handle,
-		DeadLetterURL: dlq.URL,
-		MaxReceives:   maxReceives,
-		Log:           log,
-	}
-
 	listener, err := s.startX(ctx, o, inbound, log)
 	if err != nil {
 		return nil, err
@@ -232,14 +222,32 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	// One clock for the whole system: the wall's, Speed times faster with the
 	// fake X API (whose samples move to it, redate.go). Cases, decisions,
 	// replies, deadlines and daily metrics then agree with the posts' own times.
-	s.Store.Now, proc.Now, pipe.Now = s.clock, s.clock, s.clock
-	send, err := wire.NewSender(o.Config, s.Store, s.x, &queue.Visibility{Client: sqsClient, URL: outbound.URL}, nil, log)
+	// The metrics CloudWatch reads in AWS would drown the log here: they are
+	// dropped. Alerts are logged.
+	s.Store.Now = s.clock
+	parts := process.Deps{Config: o.Config, Store: s.Store, Outbox: outbound, DeadLetter: dlq, Metrics: io.Discard, Now: s.clock, Log: log}
+	proc, err := process.New(parts)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	// The only sender on this data: claims from before its start are a killed run's.
-	send.Now, send.Metrics, send.Epoch = s.clock, io.Discard, s.clock()
-	replies := &queue.Poller{
+	poller := &eventsource.Poller{
+		Client:        sqsClient,
+		URL:           inbound.URL,
+		Handler:       proc.Handle,
+		DeadLetterURL: dlq.URL,
+		MaxReceives:   maxReceives,
+		Log:           log,
+	}
+	send, err := reply.New(reply.Deps{
+		Config: o.Config, Store: s.Store, X: s.x, Delayer: &queue.Visibility{Client: sqsClient, URL: outbound.URL},
+		// The only sender on this data: claims from before its start are a killed run's.
+		Epoch:   s.clock(),
+		Metrics: io.Discard, Now: s.clock, Log: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
+	replies := &eventsource.Poller{
 		Client:        sqsClient,
 		URL:           outbound.URL,
 		Handler:       send.Handle,
@@ -248,11 +256,10 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		MaxReceives:   outboundMaxReceives,
 		Log:           log,
 	}
-	mon, err := wire.NewMonitor(o.Config, s.Store, outbound, nil, log)
+	mon, err := monitor.New(monitor.Deps{Config: o.Config, Store: s.Store, Outbox: outbound, Metrics: io.Discard, Now: s.clock, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	mon.Metrics, mon.Now = io.Discard, s.clock
 
 	// goaws has no message move tasks: dead letters move by hand, through the
 	// journal (when the data is on disk), which keeps what moves.
@@ -260,13 +267,12 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		s.deadLetterQueue(agentapi.QueueInbound, InboundQueue, InboundDLQ),
 		s.deadLetterQueue(agentapi.QueueOutbound, OutboundQueue, OutboundDLQ),
 	}}
-	checks := wire.HealthChecks(o.Config, s.Store, s.x, nil, o.Secret, deadLetters, nil)
+	checks := agentapibuild.HealthChecks(o.Config, s.Store, s.x, nil, o.Secret, deadLetters, nil)
 	checks.Now = s.clock
-	api, err := agentapi.New(agentapi.Deps{
-		Store: s.Store, Engine: pipe.Engine, Crisis: pipe.Crisis, Outbox: outbound, Log: log, Now: s.clock,
+	api, err := agentapibuild.New(agentapibuild.Deps{
+		Config: o.Config, Store: s.Store, Outbox: outbound, Now: s.clock, Log: log,
 		Inbox: inbound, DeadLetters: deadLetters, Health: checks,
-		Auth:     agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
-		Staffing: o.Config.Staffing, Brand: o.Config.Brand.Handle,
+		Auth: agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
@@ -450,7 +456,7 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 	if s.XAPI == "" {
 		s.XAPI = xapi.DefaultBaseURL
 	}
-	x, err := wire.XClient(o.Config, creds, base, log)
+	x, err := xapi.New(creds, xapi.Options{Brand: o.Config.Brand, BaseURL: base, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
@@ -459,7 +465,7 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 	if s.PollInterval <= 0 {
 		s.PollInterval = o.Config.PollInterval.Std()
 	}
-	return &listen.Listener{Reader: x, Store: s.Store, Queue: q, Config: cfg, Now: clock, Log: log, Metrics: io.Discard}, nil
+	return listenbuild.New(listenbuild.Deps{Config: cfg, Store: s.Store, X: x, Inbox: q, Metrics: io.Discard, Now: clock, Log: log}), nil
 }
 
 // wall returns how long d on the system's clock lasts on the wall, at least a

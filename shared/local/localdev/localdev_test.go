@@ -42,7 +42,7 @@ func (l *lockedBuffer) lines() []string {
 // repoConfig returns the repository's root and its pajarito.json.
 func repoConfig(t *testing.T) (string, *config.Config) {
 	t.Helper()
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/xfake"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 )
 
 // The local clock and the samples.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/xfake"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -18,7 +18,7 @@ import (
 // seeds and the webhook bodies alike, ids with their dates — and nothing that
 // is not theirs moves.
 func TestSampleShift(t *testing.T) {
-	dir := filepath.Join("..", "..", "events")
+	dir := filepath.Join("..", "..", "..", "events")
 	posts, _, err := xfake.SeedFromEvents(dir)
 	if err != nil {
 		t.Fatal(err)

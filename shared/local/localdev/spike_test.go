@@ -56,11 +56,11 @@ import (
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
-	"github.com/pajarito-care/pajarito/shared/localdev"
+	"github.com/pajarito-care/pajarito/shared/local/localdev"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
-	"github.com/pajarito-care/pajarito/shared/xfake"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -315,7 +315,7 @@ func runSpike(tb testing.TB, p spikeParams) spikeResult {
 // the spike's clock speed, and makes its posts.
 func startSpike(tb testing.TB, p spikeParams) *spike {
 	tb.Helper()
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -92,7 +92,7 @@ type Queue struct {
 	VisibilityTimeout int
 	// DeadLetter, when set, names another queue given to the same Start, to which
 	// goaws moves a message after MaxReceiveCount failed deliveries (see the package
-	// doc for how goaws counts them). Leave it empty when a queue.Poller with
+	// doc for how goaws counts them). Leave it empty when a eventsource.Poller with
 	// DeadLetterURL does the moving, as in the local system.
 	DeadLetter string
 	// MaxReceiveCount is the redrive threshold for DeadLetter (required with it).

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/store"
-	"github.com/pajarito-care/pajarito/shared/store/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
@@ -30,7 +30,7 @@ func TestNewIsFresh(t *testing.T) {
 	if _, err := b.GetCaseItem(t.Context(), res.CaseID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the other store sees case %s: %v", res.CaseID, err)
 	}
-	if storetest.Client() == nil {
+	if storetest.Client(t) == nil {
 		t.Error("no client")
 	}
 }

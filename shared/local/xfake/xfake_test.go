@@ -371,7 +371,7 @@ func TestLongPost(t *testing.T) {
 }
 
 func TestSeedFromEvents(t *testing.T) {
-	posts, users, err := SeedFromEvents("../../events")
+	posts, users, err := SeedFromEvents("../../../events")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,97 @@
+// Package monitor builds what the monitor function (functions/monitor) runs:
+// package monitor's scheduled checks (crises, SLA, surveys, learning, rollups).
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/classify"
+	"github.com/pajarito-care/pajarito/shared/config"
+	"github.com/pajarito-care/pajarito/shared/learn"
+	"github.com/pajarito-care/pajarito/shared/monitor"
+	"github.com/pajarito-care/pajarito/shared/notify"
+	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/queue"
+	"github.com/pajarito-care/pajarito/shared/settings"
+	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/wire"
+)
+
+// Deps are what the scheduled checks are made of.
+type Deps struct {
+	Config *config.Config
+	Store  *store.Store
+	// Outbox receives the satisfaction surveys: the outbound queue (nil: no
+	// surveys).
+	Outbox monitor.Outbox
+	// Alerts receives the team's alerts (crises, SLA); nil logs them.
+	Alerts protocol.Notifier
+	// Metrics receives the monitor's metrics; nil is standard output, as in
+	// Lambda.
+	Metrics io.Writer
+	// Now is the clock; nil is the wall's.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Build builds the scheduled checks from the environment: the table, the
+// outbound queue and the alert topic.
+func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*monitor.Monitor, error) {
+	su, err := boot.Load(ctx, getenv, settings.Functions["monitor"]...)
+	if err != nil {
+		return nil, err
+	}
+	alerts, err := notify.NewSNS(sns.NewFromConfig(su.AWS), su.Env[settings.EnvAlertTopic], log)
+	if err != nil {
+		return nil, err
+	}
+	return New(Deps{
+		Config: su.Config,
+		Store:  wire.NewStore(su.Config, dynamodb.NewFromConfig(su.AWS), su.Env[settings.EnvTable], log),
+		Outbox: &queue.Sender{Client: sqs.NewFromConfig(su.AWS), URL: su.Env[settings.EnvOutboundQueue], Log: log},
+		Alerts: alerts,
+		Log:    log,
+	})
+}
+
+// New returns the scheduled checks made of d.
+func New(d Deps) (*monitor.Monitor, error) {
+	cfg := d.Config
+	eng, err := protocol.New(cfg.Protocol)
+	if err != nil {
+		return nil, fmt.Errorf("config: protocol: %w", err)
+	}
+	alerts := d.Alerts
+	if alerts == nil {
+		alerts = protocol.LogNotifier{Log: d.Log}
+	}
+	m := &monitor.Monitor{
+		Crises:  eng.Monitor(d.Store, alerts, d.Log),
+		Cases:   d.Store,
+		Learner: &learn.Trainer{Corrections: d.Store, Models: d.Store, Rules: classify.Default(), Log: d.Log},
+		SLA:     &monitor.SLA{Protocol: eng, Cases: d.Store, Notifier: alerts},
+		Rollups: &monitor.Rollups{Store: d.Store, Protocol: eng},
+		Metrics: d.Metrics,
+		Now:     d.Now,
+		Log:     d.Log,
+	}
+	if d.Outbox != nil {
+		m.Surveys = &monitor.Surveys{
+			Store: d.Store, Outbox: d.Outbox, Linter: eng.Linter(),
+			Langs: cfg.Protocol.Langs, DefaultLang: cfg.Protocol.DefaultLang, Signature: cfg.Protocol.Signature,
+		}
+	}
+	for _, t := range cfg.Protocol.Crisis.Topics {
+		m.Topics = append(m.Topics, t.Name)
+	}
+	return m, nil
+}
