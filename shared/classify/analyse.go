@@ -388,11 +388,37 @@ func (a *analysis) span(from, to int) (int, int) {
 func (a *analysis) sentiment() float32 {
 	var total float32
 	a.contrastFactors()
-	add := func(c contrib) {
-		a.contribs = append(a.contribs, c)
-		total += c.v
+	total = a.wordSentiment(total)
+	total = a.phraseSentiment(total)
+	total = a.cueSentiment(total)
+	total = a.emojiSentiment(total)
+	// Irony: a generic positive word or a thanks next to a service failure.
+	a.irony(&total)
+	// "Gracias, pero …", "Thanks but …": praise that prefaces a complaint.
+	if c, ok := a.contrastAfterPraise(); ok {
+		total = a.add(total, c)
 	}
-	// Words.
+	// Shouting and punctuation.
+	if a.allCaps && a.words >= 4 {
+		total = a.add(total, contrib{v: -1.5, kind: cShout, from: 0, to: 0})
+	}
+	if a.punctRuns > 0 {
+		total = a.add(total, contrib{v: -0.5, kind: cPunct})
+	}
+	if a.excl > 0 && total != 0 {
+		total *= 1 + 0.08*float32(min(a.excl, 4))
+	}
+	return total
+}
+
+// add records c and returns total plus its value.
+func (a *analysis) add(total float32, c contrib) float32 {
+	a.contribs = append(a.contribs, c)
+	return total + c.v
+}
+
+// wordSentiment adds the evidence of the words that no phrase covers.
+func (a *analysis) wordSentiment(total float32) float32 {
 	for i := range a.ws {
 		inf := &a.info[i]
 		t := &a.toks[a.ws[i]]
@@ -403,42 +429,17 @@ func (a *analysis) sentiment() float32 {
 		f := inf.flags()
 		if t.elong && t.alt == "no" && v == 0 {
 			// "NOOOOO": dismay.
-			add(contrib{v: -1.5, kind: cWord, from: t.start, to: t.end, note: "elongated"})
+			total = a.add(total, contrib{v: -1.5, kind: cWord, from: t.start, to: t.end, note: "elongated"})
 			continue
 		}
 		if v == 0 && f&fFail == 0 {
 			continue
 		}
 		if f&fLaugh != 0 {
-			add(contrib{v: v, kind: cLaugh, from: t.start, to: t.end})
+			total = a.add(total, contrib{v: v, kind: cLaugh, from: t.start, to: t.end})
 			continue
 		}
-		note := ""
-		m := a.multiplier(i)
-		if m != 1 {
-			v *= m
-			if m > 1 {
-				note = "intensified"
-			} else {
-				note = "softened"
-			}
-		}
-		if t.caps && !a.allCaps && len(t.norm) >= 3 {
-			v *= 1.4
-			note = "in capitals"
-		}
-		if t.elong {
-			v *= 1.25
-			note = "elongated"
-		}
-		if v > 0 && discourse[t.norm] && a.sentStart(i) && len(a.ws) > 1 {
-			// "Bueno, …", "Well, …", "Ok. …": a discourse marker, not an opinion.
-			v *= 0.1
-		}
-		if v > 0 && a.wished(i) {
-			v *= 0.3
-			note = "wished for, not a fact"
-		}
+		v, note := a.wordWeight(i, v)
 		kind := cWord
 		from := t.start
 		if f&fBrand != 0 {
@@ -446,40 +447,84 @@ func (a *analysis) sentiment() float32 {
 		}
 		if n := a.negator(i); n >= 0 {
 			from = a.toks[a.ws[n]].start
-			switch {
-			case v > 0:
-				v = -v * 0.8
-				kind = cNegated
-				if f&fFail != 0 && v > -2 {
-					v = -2
-					kind = cFail
-				}
-			case f&fFail != 0:
-				// A negated action or answer is a failure, whatever the word's own
-				// valence: "no he obtenido respuesta", "didn't get a refund".
-				v = -2
-				kind = cFail
-			case v <= -3:
-				// Insults and strong words keep their sign ("no alimentéis al puto …").
-				v *= 0.6
-			case v < 0:
-				if f&fEvent != 0 {
-					v = -v * 0.5 // "sin retraso", "no delays"
-				} else {
-					v = -v * 0.3
-				}
-				kind = cNegated
-			default: // a negated action: "no contestan", "didn't arrive"
-				v = -2
-				kind = cFail
-			}
+			v, kind = negated(v, f, kind)
 		} else if v == 0 {
 			continue
 		}
 		v *= a.contrastFactor(i)
-		add(contrib{v: v, kind: kind, from: from, to: t.end, note: note})
+		total = a.add(total, contrib{v: v, kind: kind, from: from, to: t.end, note: note})
 	}
-	// Phrases.
+	return total
+}
+
+// wordWeight scales the valence v of word i by the words before it and by how it
+// is written, and says why.
+func (a *analysis) wordWeight(i int, v float32) (float32, string) {
+	t := &a.toks[a.ws[i]]
+	note := ""
+	m := a.multiplier(i)
+	if m != 1 {
+		v *= m
+		if m > 1 {
+			note = "intensified"
+		} else {
+			note = "softened"
+		}
+	}
+	if t.caps && !a.allCaps && len(t.norm) >= 3 {
+		v *= 1.4
+		note = "in capitals"
+	}
+	if t.elong {
+		v *= 1.25
+		note = "elongated"
+	}
+	if v > 0 && discourse[t.norm] && a.sentStart(i) && len(a.ws) > 1 {
+		// "Bueno, …", "Well, …", "Ok. …": a discourse marker, not an opinion.
+		v *= 0.1
+	}
+	if v > 0 && a.wished(i) {
+		v *= 0.3
+		note = "wished for, not a fact"
+	}
+	return v, note
+}
+
+// negated returns the valence and kind of a word with valence v and flags f that
+// a negator governs.
+func negated(v float32, f uint32, kind uint8) (float32, uint8) {
+	switch {
+	case v > 0:
+		v = -v * 0.8
+		kind = cNegated
+		if f&fFail != 0 && v > -2 {
+			v = -2
+			kind = cFail
+		}
+	case f&fFail != 0:
+		// A negated action or answer is a failure, whatever the word's own
+		// valence: "no he obtenido respuesta", "didn't get a refund".
+		v = -2
+		kind = cFail
+	case v <= -3:
+		// Insults and strong words keep their sign ("no alimentéis al puto …").
+		v *= 0.6
+	case v < 0:
+		if f&fEvent != 0 {
+			v = -v * 0.5 // "sin retraso", "no delays"
+		} else {
+			v = -v * 0.3
+		}
+		kind = cNegated
+	default: // a negated action: "no contestan", "didn't arrive"
+		v = -2
+		kind = cFail
+	}
+	return v, kind
+}
+
+// phraseSentiment adds the evidence of the sentiment phrases.
+func (a *analysis) phraseSentiment(total float32) float32 {
 	for _, m := range a.sent {
 		p := m.p
 		v := p.weight
@@ -515,10 +560,14 @@ func (a *analysis) sentiment() float32 {
 			note = "in capitals"
 		}
 		v *= a.contrastFactor(m.from)
-		add(contrib{v: v, kind: kind, from: from, to: to, note: note, wi: m.from, wj: m.to})
+		total = a.add(total, contrib{v: v, kind: kind, from: from, to: to, note: note, wi: m.from, wj: m.to})
 	}
-	// Urgency cues that are complaints in themselves (a lawyer, leaving, fraud,
-	// stranded, hours of waiting).
+	return total
+}
+
+// cueSentiment adds the urgency cues that are complaints in themselves (a
+// lawyer, leaving, fraud, stranded, hours of waiting).
+func (a *analysis) cueSentiment(total float32) float32 {
 	var seenKinds uint32
 	for _, m := range a.cues {
 		if m.p.cat != catUrgency {
@@ -530,9 +579,13 @@ func (a *analysis) sentiment() float32 {
 		}
 		seenKinds |= bit
 		from, to := a.span(m.from, m.to)
-		add(contrib{v: v, kind: cUrgency, from: from, to: to, note: strings.ReplaceAll(m.p.tag, "_", " ")})
+		total = a.add(total, contrib{v: v, kind: cUrgency, from: from, to: to, note: strings.ReplaceAll(m.p.tag, "_", " ")})
 	}
-	// Emoji and emoticons.
+	return total
+}
+
+// emojiSentiment adds the emoji and emoticons. A repeated emoji counts less.
+func (a *analysis) emojiSentiment(total float32) float32 {
 	var seen [8]rune
 	ns := 0
 	for k := range a.toks {
@@ -555,28 +608,12 @@ func (a *analysis) sentiment() float32 {
 				seen[ns] = t.emo
 				ns++
 			}
-			add(contrib{v: v, kind: cEmoji, from: t.start, to: t.end})
+			total = a.add(total, contrib{v: v, kind: cEmoji, from: t.start, to: t.end})
 		case tEmoticon:
 			if v := emoticons[t.norm]; v != 0 {
-				add(contrib{v: v, kind: cEmoticon, from: t.start, to: t.end})
+				total = a.add(total, contrib{v: v, kind: cEmoticon, from: t.start, to: t.end})
 			}
 		}
-	}
-	// Irony: a generic positive word or a thanks next to a service failure.
-	a.irony(&total)
-	// "Gracias, pero …", "Thanks but …": praise that prefaces a complaint.
-	if c, ok := a.contrastAfterPraise(); ok {
-		add(c)
-	}
-	// Shouting and punctuation.
-	if a.allCaps && a.words >= 4 {
-		add(contrib{v: -1.5, kind: cShout, from: 0, to: 0})
-	}
-	if a.punctRuns > 0 {
-		add(contrib{v: -0.5, kind: cPunct})
-	}
-	if a.excl > 0 && total != 0 {
-		total *= 1 + 0.08*float32(min(a.excl, 4))
 	}
 	return total
 }
@@ -600,22 +637,7 @@ func (a *analysis) irony(total *float32) {
 		if c.v <= 0 || (c.kind != cWord && c.kind != cLaugh && c.kind != cPhrase) {
 			continue
 		}
-		i := -1
-		var f uint32
-		if c.kind == cPhrase {
-			// A thanking phrase ("muchísimas gracias") is judged like its thanks word.
-			for k := c.wi; k < c.wj; k++ {
-				if ff := a.info[k].e.flags; ff&(fThanks|fIrony) != 0 {
-					i, f = k, ff&(fThanks|fIrony)
-					break
-				}
-			}
-		} else {
-			i = a.wordAt(c.from)
-			if i >= 0 {
-				f = a.info[i].flags()
-			}
-		}
+		i, f := a.judged(c)
 		if i < 0 {
 			continue
 		}
@@ -629,44 +651,7 @@ func (a *analysis) irony(total *float32) {
 		if f&(fIrony|fThanks) == 0 {
 			continue
 		}
-		ev := a.eventNear(i)
-		if ev < 0 && f&fThanks != 0 {
-			ev = a.badThingAfter(i)
-		}
-		if ev >= 0 {
-			old := c.v
-			c.v = -c.v * 0.8
-			if f&fThanks != 0 {
-				c.v = -old * 0.6
-			}
-			c.kind = cIrony
-			c.note = "next to '" + a.quote(a.toks[a.ws[ev]].start, a.toks[a.ws[ev]].end) + "'"
-			*total += c.v - old
-			ironic = true
-			continue
-		}
-		if f&fThanks != 0 && (a.quest > 0 || a.qopen > 0) && c.v < 3 {
-			// "¿…? Gracias": politeness closing a question, not praise.
-			old := c.v
-			c.v *= 0.3
-			c.kind = cPoliteThanks
-			*total += c.v - old
-			continue
-		}
-		if f&fThanks != 0 && neg <= -3 {
-			// "… lost my bag. Thanks." — politeness, or sarcasm, not praise.
-			old := c.v
-			c.v *= 0.2
-			c.kind = cThanksInComplaint
-			*total += c.v - old
-			continue
-		}
-		if f&fIrony != 0 && neg <= -4 && (a.toks[a.ws[i]].elong || a.quoted(i)) {
-			old := c.v
-			c.v = -old * 0.8
-			c.kind = cIrony
-			c.note = "elongated or in quotes, in a complaint"
-			*total += c.v - old
+		if a.ironicPraise(c, i, f, neg, total) {
 			ironic = true
 		}
 	}
@@ -683,6 +668,74 @@ func (a *analysis) irony(total *float32) {
 			*total += c.v - old
 		}
 	}
+}
+
+// judged returns the word that a positive contribution is judged by and the
+// flags of that word, or -1.
+func (a *analysis) judged(c *contrib) (int, uint32) {
+	i := -1
+	var f uint32
+	if c.kind == cPhrase {
+		// A thanking phrase ("muchísimas gracias") is judged like its thanks word.
+		for k := c.wi; k < c.wj; k++ {
+			if ff := a.info[k].e.flags; ff&(fThanks|fIrony) != 0 {
+				i, f = k, ff&(fThanks|fIrony)
+				break
+			}
+		}
+	} else {
+		i = a.wordAt(c.from)
+		if i >= 0 {
+			f = a.info[i].flags()
+		}
+	}
+	return i, f
+}
+
+// ironicPraise re-weighs c, the praise or thanks of word i (flags f), in a
+// message whose negative evidence adds up to neg, and adds the change to total.
+// It reports whether the praise turned out to be ironic.
+func (a *analysis) ironicPraise(c *contrib, i int, f uint32, neg float32, total *float32) bool {
+	ev := a.eventNear(i)
+	if ev < 0 && f&fThanks != 0 {
+		ev = a.badThingAfter(i)
+	}
+	if ev >= 0 {
+		old := c.v
+		c.v = -c.v * 0.8
+		if f&fThanks != 0 {
+			c.v = -old * 0.6
+		}
+		c.kind = cIrony
+		c.note = "next to '" + a.quote(a.toks[a.ws[ev]].start, a.toks[a.ws[ev]].end) + "'"
+		*total += c.v - old
+		return true
+	}
+	if f&fThanks != 0 && (a.quest > 0 || a.qopen > 0) && c.v < 3 {
+		// "¿…? Gracias": politeness closing a question, not praise.
+		old := c.v
+		c.v *= 0.3
+		c.kind = cPoliteThanks
+		*total += c.v - old
+		return false
+	}
+	if f&fThanks != 0 && neg <= -3 {
+		// "… lost my bag. Thanks." — politeness, or sarcasm, not praise.
+		old := c.v
+		c.v *= 0.2
+		c.kind = cThanksInComplaint
+		*total += c.v - old
+		return false
+	}
+	if f&fIrony != 0 && neg <= -4 && (a.toks[a.ws[i]].elong || a.quoted(i)) {
+		old := c.v
+		c.v = -old * 0.8
+		c.kind = cIrony
+		c.note = "elongated or in quotes, in a complaint"
+		*total += c.v - old
+		return true
+	}
+	return false
 }
 
 // wordAt returns the word position whose token starts at byte offset off.

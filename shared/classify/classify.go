@@ -303,7 +303,7 @@ func New(cfg Config) (*Classifier, error) {
 		}
 		for _, t := range terms {
 			if err := lx.addItem(langXX, header{cat: catIntent, tag: string(intent), flags: fBrand}, t); err != nil {
-				return nil, fmt.Errorf("config: intent %s: %v", intent, err)
+				return nil, fmt.Errorf("config: intent %s: %w", intent, err)
 			}
 		}
 	}
@@ -316,7 +316,7 @@ func New(cfg Config) (*Classifier, error) {
 		}
 		for _, t := range terms {
 			if err := lx.addItem(langXX, header{cat: catUrgency, tag: string(kind), flags: fBrand}, t); err != nil {
-				return nil, fmt.Errorf("config: urgency %s: %v", kind, err)
+				return nil, fmt.Errorf("config: urgency %s: %w", kind, err)
 			}
 		}
 	}
@@ -328,7 +328,7 @@ func New(cfg Config) (*Classifier, error) {
 	}
 	for _, t := range cfg.Neutral {
 		if err := lx.addBrandSentiment(t, 0, true); err != nil {
-			return nil, fmt.Errorf("config: neutral %q: %v", t, err)
+			return nil, fmt.Errorf("config: neutral %q: %w", t, err)
 		}
 	}
 	for t, v := range cfg.Sentiment {
@@ -336,7 +336,7 @@ func New(cfg Config) (*Classifier, error) {
 			return nil, fmt.Errorf("config: sentiment %q: valence %v is outside -4..4", t, v)
 		}
 		if err := lx.addBrandSentiment(t, float32(v), false); err != nil {
-			return nil, fmt.Errorf("config: sentiment %q: %v", t, err)
+			return nil, fmt.Errorf("config: sentiment %q: %w", t, err)
 		}
 	}
 	for _, t := range cfg.Forbidden {
@@ -344,7 +344,7 @@ func New(cfg Config) (*Classifier, error) {
 			continue
 		}
 		if err := lx.addPhrase(langXX, header{cat: catForbid}, t); err != nil {
-			return nil, fmt.Errorf("config: forbidden %q: %v", t, err)
+			return nil, fmt.Errorf("config: forbidden %q: %w", t, err)
 		}
 	}
 	c.pool.New = func() any { return &scratch{} }

@@ -190,7 +190,7 @@ func (lx *lexicon) load(lang int, src string) error {
 		}
 		hd, err := parseHeader(h)
 		if err != nil {
-			return fmt.Errorf("line %d: %v", n+1, err)
+			return fmt.Errorf("line %d: %w", n+1, err)
 		}
 		for _, it := range strings.Split(items, ",") {
 			it = strings.TrimSpace(it)
@@ -198,7 +198,7 @@ func (lx *lexicon) load(lang int, src string) error {
 				continue
 			}
 			if err := lx.addItem(lang, hd, it); err != nil {
-				return fmt.Errorf("line %d: %v", n+1, err)
+				return fmt.Errorf("line %d: %w", n+1, err)
 			}
 		}
 	}
@@ -328,6 +328,15 @@ func (lx *lexicon) addPhraseFields(lang int, hd header, item string, fields []st
 	if hd.cat == catSent {
 		lx.byText[key] = append(lx.byText[key], p)
 	}
+	if err := p.parseSlots(patternWords(fields)); err != nil {
+		return err
+	}
+	return lx.index(p)
+}
+
+// patternWords folds the fields of a phrase pattern into the words the
+// tokenizer would make of them, keeping "<n>", "..." and "_" as they are.
+func patternWords(fields []string) []string {
 	var words []string
 	for _, f := range fields {
 		if f == "<n>" || f == "..." || f == "_" {
@@ -339,6 +348,12 @@ func (lx *lexicon) addPhraseFields(lang int, hd header, item string, fields []st
 			words = append(words, splitNumUnit(w)...)
 		}
 	}
+	return words
+}
+
+// parseSlots appends a slot to p for each pattern word.
+func (p *phrase) parseSlots(words []string) error {
+	item := p.text
 	for _, f := range words {
 		switch {
 		case f == "<n>":
@@ -368,6 +383,13 @@ func (lx *lexicon) addPhraseFields(lang int, hd header, item string, fields []st
 			p.slots = append(p.slots, slot{kind: sLit, words: alts, q: q})
 		}
 	}
+	return nil
+}
+
+// index files p under its first slot, so that matching can start there, and
+// adds its literal words to the dictionary.
+func (lx *lexicon) index(p *phrase) error {
+	item := p.text
 	if len(p.slots) == 0 {
 		return fmt.Errorf("empty phrase")
 	}

@@ -283,30 +283,9 @@ func (m *Model) predict(sc *scratch, lx *lexicon, text string) Prediction {
 	if m.Intent == nil && m.Sentiment == nil {
 		return p
 	}
-	type acc struct {
-		h      *NBHead
-		logp   []float64
-		denoms []float64
-		ev     map[string]float64
-		seen   map[string]bool
-	}
-	var heads []*acc
+	var heads []*headScore
 	for _, h := range []*NBHead{m.Intent, m.Sentiment} {
-		if h == nil || len(h.Classes) == 0 {
-			heads = append(heads, nil)
-			continue
-		}
-		a := &acc{h: h, logp: make([]float64, len(h.Classes)), denoms: make([]float64, len(h.Classes)), ev: map[string]float64{}, seen: map[string]bool{}}
-		n := 0
-		for _, d := range h.Docs {
-			n += d
-		}
-		v := float64(len(h.Features))
-		for i := range h.Classes {
-			a.logp[i] = math.Log((float64(h.Docs[i]) + 1) / (float64(n) + float64(len(h.Classes))))
-			a.denoms[i] = math.Log(float64(h.Total[i]) + h.Alpha*v)
-		}
-		heads = append(heads, a)
+		heads = append(heads, newHeadScore(h))
 	}
 	eachFeature(sc, lx, text, func(f []byte) {
 		for _, a := range heads {
@@ -331,54 +310,7 @@ func (m *Model) predict(sc *scratch, lx *lexicon, text string) Prediction {
 		if a == nil {
 			continue
 		}
-		hp := &HeadPrediction{Probs: map[string]float64{}}
-		mx := math.Inf(-1)
-		best := 0
-		for i, l := range a.logp {
-			if l > mx {
-				mx, best = l, i
-			}
-		}
-		var z float64
-		for _, l := range a.logp {
-			z += math.Exp(l - mx)
-		}
-		for i, c := range a.h.Classes {
-			hp.Probs[c] = math.Exp(a.logp[i]-mx) / z
-		}
-		hp.Label = a.h.Classes[best]
-		hp.Prob = hp.Probs[hp.Label]
-		// Evidence: words whose likelihood favours the label most.
-		type fe struct {
-			f string
-			d float64
-		}
-		var fes []fe
-		for f := range a.ev {
-			counts := a.h.Features[f]
-			lb := math.Log(float64(counts[best])+a.h.Alpha) - a.denoms[best]
-			var other float64
-			for i := range a.h.Classes {
-				if i != best {
-					other += math.Log(float64(counts[i])+a.h.Alpha) - a.denoms[i]
-				}
-			}
-			if len(a.h.Classes) > 1 {
-				other /= float64(len(a.h.Classes) - 1)
-			}
-			if d := lb - other; d > 0.5 {
-				fes = append(fes, fe{f, d})
-			}
-		}
-		sort.Slice(fes, func(i, j int) bool {
-			if fes[i].d != fes[j].d {
-				return fes[i].d > fes[j].d
-			}
-			return fes[i].f < fes[j].f
-		})
-		for i := 0; i < len(fes) && i < 3; i++ {
-			hp.Evidence = append(hp.Evidence, fes[i].f[2:])
-		}
+		hp := a.prediction()
 		if hi == 0 {
 			p.Intent = hp
 		} else {
@@ -386,6 +318,95 @@ func (m *Model) predict(sc *scratch, lx *lexicon, text string) Prediction {
 		}
 	}
 	return p
+}
+
+// headScore is the score of one head's classes for a text, as its features are
+// seen.
+type headScore struct {
+	h      *NBHead
+	logp   []float64
+	denoms []float64
+	ev     map[string]float64
+	seen   map[string]bool
+}
+
+// newHeadScore starts scoring with the class priors of h, or returns nil if h
+// has no classes.
+func newHeadScore(h *NBHead) *headScore {
+	if h == nil || len(h.Classes) == 0 {
+		return nil
+	}
+	a := &headScore{h: h, logp: make([]float64, len(h.Classes)), denoms: make([]float64, len(h.Classes)), ev: map[string]float64{}, seen: map[string]bool{}}
+	n := 0
+	for _, d := range h.Docs {
+		n += d
+	}
+	v := float64(len(h.Features))
+	for i := range h.Classes {
+		a.logp[i] = math.Log((float64(h.Docs[i]) + 1) / (float64(n) + float64(len(h.Classes))))
+		a.denoms[i] = math.Log(float64(h.Total[i]) + h.Alpha*v)
+	}
+	return a
+}
+
+// prediction turns the scores into probabilities and picks the label.
+func (a *headScore) prediction() *HeadPrediction {
+	hp := &HeadPrediction{Probs: map[string]float64{}}
+	mx := math.Inf(-1)
+	best := 0
+	for i, l := range a.logp {
+		if l > mx {
+			mx, best = l, i
+		}
+	}
+	var z float64
+	for _, l := range a.logp {
+		z += math.Exp(l - mx)
+	}
+	for i, c := range a.h.Classes {
+		hp.Probs[c] = math.Exp(a.logp[i]-mx) / z
+	}
+	hp.Label = a.h.Classes[best]
+	hp.Prob = hp.Probs[hp.Label]
+	hp.Evidence = a.evidence(best)
+	return hp
+}
+
+// evidence returns up to three words whose likelihood favours the label (class
+// best) most.
+func (a *headScore) evidence(best int) []string {
+	type fe struct {
+		f string
+		d float64
+	}
+	var fes []fe
+	for f := range a.ev {
+		counts := a.h.Features[f]
+		lb := math.Log(float64(counts[best])+a.h.Alpha) - a.denoms[best]
+		var other float64
+		for i := range a.h.Classes {
+			if i != best {
+				other += math.Log(float64(counts[i])+a.h.Alpha) - a.denoms[i]
+			}
+		}
+		if len(a.h.Classes) > 1 {
+			other /= float64(len(a.h.Classes) - 1)
+		}
+		if d := lb - other; d > 0.5 {
+			fes = append(fes, fe{f, d})
+		}
+	}
+	sort.Slice(fes, func(i, j int) bool {
+		if fes[i].d != fes[j].d {
+			return fes[i].d > fes[j].d
+		}
+		return fes[i].f < fes[j].f
+	})
+	var out []string
+	for i := 0; i < len(fes) && i < 3; i++ {
+		out = append(out, fes[i].f[2:])
+	}
+	return out
 }
 
 // ready returns the classes of h with at least min corrections and their total.

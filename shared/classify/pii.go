@@ -6,85 +6,108 @@ import (
 
 // findPII scans the text for personal data. Digits inside links are ignored.
 func (a *analysis) findPII(out []PII) []PII {
-	text := a.text
-	inURL := func(i int) bool {
-		for k := range a.toks {
-			t := &a.toks[k]
-			if t.kind == tURL && t.start <= i && i < t.end {
-				return true
-			}
+	out = a.emails(out)
+	// Booking cues: where the words that announce a locator are.
+	cues := a.bookingCues()
+	out = a.numbers(out, cues)
+	// Booking locators (alphanumeric codes) near a cue word.
+	out = a.locators(out, cues)
+	sortPII(out)
+	return out
+}
+
+// inURL reports whether byte offset i is inside a link.
+func (a *analysis) inURL(i int) bool {
+	for k := range a.toks {
+		t := &a.toks[k]
+		if t.kind == tURL && t.start <= i && i < t.end {
+			return true
 		}
-		return false
 	}
-	// E-mail addresses.
+	return false
+}
+
+// emails appends the e-mail addresses.
+func (a *analysis) emails(out []PII) []PII {
+	text := a.text
 	for i := 0; i < len(text); i++ {
-		if text[i] != '@' || inURL(i) {
+		if text[i] != '@' || a.inURL(i) {
 			continue
 		}
-		l := i
-		for l > 0 && isEmailLocal(text[l-1]) {
-			l--
-		}
-		for l < i && (text[l] == '.' || text[l] == '-') {
-			l++
-		}
-		r := i + 1
-		dots := 0
-		lastDot := -1
-		for r < len(text) && (isAlnum(text[r]) || text[r] == '-' || text[r] == '.') {
-			if text[r] == '.' {
-				dots++
-				lastDot = r
-			}
-			r++
-		}
-		for r > i+1 && (text[r-1] == '.' || text[r-1] == '-') {
-			if text[r-1] == '.' {
-				dots--
-			}
-			r--
-		}
-		if lastDot >= r {
-			lastDot = strings.LastIndexByte(text[i+1:r], '.')
-			if lastDot >= 0 {
-				lastDot += i + 1
-			}
-		}
-		if l == i || dots < 1 || lastDot < 0 || r-lastDot-1 < 2 || lastDot == i+1 {
-			continue
-		}
-		tldOK := true
-		for k := lastDot + 1; k < r; k++ {
-			if !isLetter(text[k]) {
-				tldOK = false
-			}
-		}
-		if !tldOK {
+		l, r, ok := emailAround(text, i)
+		if !ok {
 			continue
 		}
 		out = append(out, PII{Kind: PIIEmail, Start: l, End: r, Masked: maskEmail(text[l:r])})
 		i = r
 	}
-	// Booking cues: where the words that announce a locator are.
-	cues := a.bookingCues()
-	// Numbers: cards, phones, ids, IBANs.
+	return out
+}
+
+// emailAround returns the bounds [l, r) of the e-mail address whose '@' is at
+// text[i], and whether there is one: a local part, and a domain with a dot and a
+// top-level domain of two or more letters.
+func emailAround(text string, i int) (int, int, bool) {
+	l := i
+	for l > 0 && isEmailLocal(text[l-1]) {
+		l--
+	}
+	for l < i && (text[l] == '.' || text[l] == '-') {
+		l++
+	}
+	r := i + 1
+	dots := 0
+	lastDot := -1
+	for r < len(text) && (isAlnum(text[r]) || text[r] == '-' || text[r] == '.') {
+		if text[r] == '.' {
+			dots++
+			lastDot = r
+		}
+		r++
+	}
+	for r > i+1 && (text[r-1] == '.' || text[r-1] == '-') {
+		if text[r-1] == '.' {
+			dots--
+		}
+		r--
+	}
+	if lastDot >= r {
+		lastDot = strings.LastIndexByte(text[i+1:r], '.')
+		if lastDot >= 0 {
+			lastDot += i + 1
+		}
+	}
+	if l == i || dots < 1 || lastDot < 0 || r-lastDot-1 < 2 || lastDot == i+1 {
+		return l, r, false
+	}
+	for k := lastDot + 1; k < r; k++ {
+		if !isLetter(text[k]) {
+			return l, r, false
+		}
+	}
+	return l, r, true
+}
+
+// numbers appends the numbers that are personal data: cards, phones, ids, IBANs.
+func (a *analysis) numbers(out []PII, cues []int) []PII {
+	text := a.text
 	for i := 0; i < len(text); {
 		c := text[i]
 		switch {
 		case isLetter(c) && (i == 0 || !isAlnum(text[i-1])):
 			// IBAN (two letters, two digits) or NIE (X/Y/Z + 7 digits + letter).
-			if p, end, ok := a.ibanAt(i); ok && !inURL(i) {
+			if p, end, ok := a.ibanAt(i); ok && !a.inURL(i) {
 				out = append(out, p)
 				i = end
 				continue
 			}
-			if p, end, ok := nieAt(text, i); ok && !inURL(i) {
+			if p, end, ok := nieAt(text, i); ok && !a.inURL(i) {
 				out = append(out, p)
 				i = end
 				continue
 			}
 			i++
-		case (isDigit(c) || (c == '+' && i+1 < len(text) && isDigit(text[i+1])) || (c == '(' && i+1 < len(text) && isDigit(text[i+1]))) && (i == 0 || !isAlnum(text[i-1])) && !inURL(i):
+		case (isDigit(c) || (c == '+' && i+1 < len(text) && isDigit(text[i+1])) || (c == '(' && i+1 < len(text) && isDigit(text[i+1]))) && (i == 0 || !isAlnum(text[i-1])) && !a.inURL(i):
 			end, p, ok := a.numberAt(i, cues)
 			if ok {
 				out = append(out, p)
@@ -94,9 +117,6 @@ func (a *analysis) findPII(out []PII) []PII {
 			i++
 		}
 	}
-	// Booking locators (alphanumeric codes) near a cue word.
-	out = a.locators(out, cues)
-	sortPII(out)
 	return out
 }
 
@@ -120,16 +140,50 @@ func isEmailLocal(c byte) bool {
 func (a *analysis) numberAt(i int, cues []int) (int, PII, bool) {
 	text := a.text
 	var digits [24]byte
-	nd := 0
 	plus := text[i] == '+'
 	j := i
 	if plus {
 		j++
 	}
+	end, nd, groups, seps := readNumber(text, j, &digits)
+	if nd > len(digits) {
+		return end, PII{}, false
+	}
+	d := string(digits[:nd])
+	// A DNI: 8 digits then a letter ("12345678Z", "12345678-Z").
+	if nd == 8 && groups <= 2 {
+		if k := dniLetterAt(text, end); k >= 0 {
+			if dniLetter(d) == upper(text[k]) {
+				return k + 1, PII{Kind: PIIDNI, Start: i, End: k + 1, Masked: mask(text[i:k+1], 2)}, true
+			}
+			return k + 1, PII{}, false
+		}
+	}
+	// A number followed by letters is a code, not a phone ("3XK9PQ", "900km").
+	if end < len(text) && isLetter(text[end]) {
+		return end, PII{}, false
+	}
+	raw := text[i:end]
+	// Near a booking cue, a long number is a booking/confirmation number.
+	if nd >= 6 && nd <= 13 && !plus && a.cueNear(i, cues) {
+		return end, PII{Kind: PIIBooking, Start: i, End: end, Masked: mask(raw, 2)}, true
+	}
+	if nd >= 13 && nd <= 19 && !plus && luhn(d) && d[0] >= '2' && d[0] <= '6' {
+		return end, PII{Kind: PIICard, Start: i, End: end, Masked: mask(raw, 4)}, true
+	}
+	if isPhone(d, plus, groups, seps, raw) {
+		return end, PII{Kind: PIIPhone, Start: i, End: end, Masked: mask(raw, 3)}, true
+	}
+	return end, PII{}, false
+}
+
+// readNumber reads the digit groups of a number from j, with one separator (or
+// ") " / " (") between groups. It stores the digits in digits as far as they fit
+// and returns where the last digit ends, how many digits there are, and how many
+// groups and separators.
+func readNumber(text string, j int, digits *[24]byte) (end, nd, groups, seps int) {
 	lastDigit := j
-	groups := 0
 	inGroup := false
-	seps := 0
 	for j < len(text) {
 		c := text[j]
 		if isDigit(c) {
@@ -160,63 +214,54 @@ func (a *analysis) numberAt(i int, cues []int) (int, PII, bool) {
 		}
 		break
 	}
-	end := lastDigit
-	if nd > len(digits) {
-		return end, PII{}, false
+	return lastDigit, nd, groups, seps
+}
+
+// dniLetterAt returns where the letter that ends a DNI is, right after its
+// digits at end or after a dash or space; or -1.
+func dniLetterAt(text string, end int) int {
+	k := end
+	if k < len(text) && (text[k] == '-' || text[k] == ' ') {
+		k++
 	}
-	d := string(digits[:nd])
-	// A DNI: 8 digits then a letter ("12345678Z", "12345678-Z").
-	if nd == 8 && groups <= 2 {
-		k := end
-		if k < len(text) && (text[k] == '-' || text[k] == ' ') {
-			k++
-		}
-		if k < len(text) && isLetter(text[k]) && (k+1 == len(text) || !isAlnum(text[k+1])) {
-			if dniLetter(d) == upper(text[k]) {
-				return k + 1, PII{Kind: PIIDNI, Start: i, End: k + 1, Masked: mask(text[i:k+1], 2)}, true
-			}
-			return k + 1, PII{}, false
-		}
+	if k < len(text) && isLetter(text[k]) && (k+1 == len(text) || !isAlnum(text[k+1])) {
+		return k
 	}
-	// A number followed by letters is a code, not a phone ("3XK9PQ", "900km").
-	if end < len(text) && isLetter(text[end]) {
-		return end, PII{}, false
-	}
-	raw := text[i:end]
-	// Near a booking cue, a long number is a booking/confirmation number.
-	if nd >= 6 && nd <= 13 && !plus && a.cueNear(i, cues) {
-		return end, PII{Kind: PIIBooking, Start: i, End: end, Masked: mask(raw, 2)}, true
-	}
-	if nd >= 13 && nd <= 19 && !plus && luhn(d) && d[0] >= '2' && d[0] <= '6' {
-		return end, PII{Kind: PIICard, Start: i, End: end, Masked: mask(raw, 4)}, true
-	}
-	if isPhone(d, plus, groups, seps, raw) {
-		return end, PII{Kind: PIIPhone, Start: i, End: end, Masked: mask(raw, 3)}, true
-	}
-	return end, PII{}, false
+	return -1
 }
 
 // isPhone recognises Spanish, Mexican, Argentinian and North American numbers,
 // and any number in international format.
 func isPhone(d string, plus bool, groups, seps int, raw string) bool {
-	n := len(d)
-	if plus || (strings.HasPrefix(d, "00") && len(d) > 2 && d[2] != '0') {
-		if !plus {
-			d = d[2:]
-			n = len(d)
-		}
-		switch {
-		case strings.HasPrefix(d, "34"):
-			return n == 11 && strings.ContainsRune("6789", rune(d[2]))
-		case strings.HasPrefix(d, "52"):
-			return n == 12 || n == 13
-		case strings.HasPrefix(d, "54"):
-			return n >= 11 && n <= 13
-		case strings.HasPrefix(d, "1"):
-			return n == 11 && nanp(d[1:]) && !tollFree(d[1:])
-		}
-		return n >= 8 && n <= 15
+	if plus {
+		return isIntlPhone(d)
 	}
+	if strings.HasPrefix(d, "00") && len(d) > 2 && d[2] != '0' {
+		return isIntlPhone(d[2:])
+	}
+	return isLocalPhone(d, groups, raw)
+}
+
+// isIntlPhone recognises the digits of a number in international format, after
+// the + or 00.
+func isIntlPhone(d string) bool {
+	n := len(d)
+	switch {
+	case strings.HasPrefix(d, "34"):
+		return n == 11 && strings.ContainsRune("6789", rune(d[2]))
+	case strings.HasPrefix(d, "52"):
+		return n == 12 || n == 13
+	case strings.HasPrefix(d, "54"):
+		return n >= 11 && n <= 13
+	case strings.HasPrefix(d, "1"):
+		return n == 11 && nanp(d[1:]) && !tollFree(d[1:])
+	}
+	return n >= 8 && n <= 15
+}
+
+// isLocalPhone recognises a number written without its country code.
+func isLocalPhone(d string, groups int, raw string) bool {
+	n := len(d)
 	switch {
 	case n == 9:
 		// Spain: mobiles 6/7, landlines 8/9; 80x/90x are company service lines.
@@ -476,22 +521,7 @@ func (a *analysis) locators(out []PII, cues []int) []PII {
 		if t.hashtag || n < 5 || n > 8 || t.kind == tNum {
 			continue
 		}
-		letters, digits, upperN := 0, 0, 0
-		ascii := true
-		for j := 0; j < n; j++ {
-			c := raw[j]
-			switch {
-			case isDigit(c):
-				digits++
-			case 'A' <= c && c <= 'Z':
-				letters++
-				upperN++
-			case 'a' <= c && c <= 'z':
-				letters++
-			default:
-				ascii = false
-			}
-		}
+		letters, digits, upperN, ascii := codeShape(raw)
 		if !ascii || letters == 0 || bookingCueWords[t.norm] {
 			continue
 		}
@@ -500,21 +530,10 @@ func (a *analysis) locators(out []PII, cues []int) []PII {
 			// ("localizador ABC123") and no flight word does.
 			continue
 		}
-		already := false
-		for _, p := range out {
-			if p.Start <= t.start && t.start < p.End {
-				already = true
-			}
-		}
-		if already {
+		if found(out, t.start) {
 			continue
 		}
-		hasCue := false
-		for _, c := range cues {
-			if ((c < i && i-c <= 4) || (c > i && c-i <= 2)) && a.sentOf(c) == a.sentOf(i) {
-				hasCue = true
-			}
-		}
+		hasCue := a.cueAround(i, cues)
 		if digits == 0 && (a.lx.known(t.norm) || a.allCaps) {
 			continue // a word, shouted or not ("REALLY", "NORMAL")
 		}
@@ -538,6 +557,48 @@ func (a *analysis) locators(out []PII, cues []int) []PII {
 		}
 	}
 	return out
+}
+
+// codeShape counts the letters, digits and upper-case letters of raw, and
+// reports whether it is all ASCII letters and digits.
+func codeShape(raw string) (letters, digits, upperN int, ascii bool) {
+	ascii = true
+	for j := 0; j < len(raw); j++ {
+		c := raw[j]
+		switch {
+		case isDigit(c):
+			digits++
+		case 'A' <= c && c <= 'Z':
+			letters++
+			upperN++
+		case 'a' <= c && c <= 'z':
+			letters++
+		default:
+			ascii = false
+		}
+	}
+	return letters, digits, upperN, ascii
+}
+
+// found reports whether byte offset off is inside personal data already found.
+func found(out []PII, off int) bool {
+	for _, p := range out {
+		if p.Start <= off && off < p.End {
+			return true
+		}
+	}
+	return false
+}
+
+// cueAround reports whether a booking cue is at most four words before word i or
+// two words after it, in the same sentence.
+func (a *analysis) cueAround(i int, cues []int) bool {
+	for _, c := range cues {
+		if ((c < i && i-c <= 4) || (c > i && c-i <= 2)) && a.sentOf(c) == a.sentOf(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // flightNumber reports whether s looks like a flight number: a two-character

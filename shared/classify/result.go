@@ -21,17 +21,7 @@ const maxText = 16 << 10
 func (c *Classifier) Classify(in Input) Result {
 	sc := c.pool.Get().(*scratch)
 	defer c.pool.Put(sc)
-	text := in.Text
-	if len(text) > maxText {
-		cut := maxText
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text = text[:cut]
-	}
-	if !utf8.ValidString(text) {
-		text = strings.ToValidUTF8(text, "\uFFFD")
-	}
+	text := clip(in.Text)
 	sc.tokenize(text, c.lx)
 	toks := sc.resolve()
 	a := &sc.a
@@ -42,36 +32,14 @@ func (c *Classifier) Classify(in Input) Result {
 	reasons := make([]Reason, 0, 6)
 
 	// Language.
-	tag, lang := normLang(in.Lang)
-	if tag != "" {
-		res.Lang, res.LangSource, a.lang = tag, "x", lang
-		if lang == langXX {
-			// Read other languages with both lexicons, but say which one the words resemble.
-			_, a.lang, _ = a.detectLang()
-		}
-		reasons = append(reasons, Reason{Label: "lang", Value: tag, Because: "X's language tag"})
-	} else {
-		var why string
-		res.Lang, a.lang, why = a.detectLang()
-		res.LangSource = "detected"
-		if in.Lang == "und" {
-			why = "X said und; " + why
-		}
-		reasons = append(reasons, Reason{Label: "lang", Value: res.Lang, Because: why})
-	}
+	reasons = append(reasons, a.language(in.Lang, &res))
 	a.prepare()
 	a.matchPhrases()
 
 	// Sentiment.
 	raw := a.sentiment()
 	score := compound(raw)
-	label := Neutral
-	switch {
-	case score <= negThreshold:
-		label = Negative
-	case score >= posThreshold:
-		label = Positive
-	}
+	label := sentimentLabel(score)
 	sentWhy := a.sentimentReason(score)
 
 	// Intent.
@@ -91,28 +59,7 @@ func (c *Classifier) Classify(in Input) Result {
 
 	// Personal data.
 	res.PII = a.findPII(res.PII)
-	if len(res.PII) > 0 {
-		var b strings.Builder
-		for i, p := range res.PII {
-			if i > 0 {
-				b.WriteString("; ")
-			}
-			b.WriteString(piiWhy(p.Kind))
-			b.WriteString(" ")
-			b.WriteString(p.Masked)
-		}
-		if in.Channel == "public" {
-			b.WriteString(" — posted in public")
-		}
-		kinds := res.PIIKinds()
-		ks := make([]string, len(kinds))
-		for i, k := range kinds {
-			ks[i] = string(k)
-		}
-		reasons = append(reasons, Reason{Label: "pii", Value: strings.Join(ks, ","), Because: b.String()})
-	} else {
-		reasons = append(reasons, Reason{Label: "pii", Value: "none", Because: "no e-mail, phone, card, DNI/NIE, IBAN or booking code found"})
-	}
+	reasons = append(reasons, piiReason(&res, in.Channel == "public"))
 	if len(a.forbidden) > 0 {
 		res.Forbidden = append([]string(nil), a.forbidden...)
 	}
@@ -121,6 +68,81 @@ func (c *Classifier) Classify(in Input) Result {
 	a.text = ""
 	a.toks = nil
 	return res
+}
+
+// clip cuts text to maxText bytes, at a rune boundary, and replaces invalid
+// UTF-8.
+func clip(text string) string {
+	if len(text) > maxText {
+		cut := maxText
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut]
+	}
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	return text
+}
+
+// language sets the language of the message in res and a: X's tag (inLang) if
+// it names one, else the detected one. It returns the reason.
+func (a *analysis) language(inLang string, res *Result) Reason {
+	tag, lang := normLang(inLang)
+	if tag != "" {
+		res.Lang, res.LangSource, a.lang = tag, "x", lang
+		if lang == langXX {
+			// Read other languages with both lexicons, but say which one the words resemble.
+			_, a.lang, _ = a.detectLang()
+		}
+		return Reason{Label: "lang", Value: tag, Because: "X's language tag"}
+	}
+	var why string
+	res.Lang, a.lang, why = a.detectLang()
+	res.LangSource = "detected"
+	if inLang == "und" {
+		why = "X said und; " + why
+	}
+	return Reason{Label: "lang", Value: res.Lang, Because: why}
+}
+
+// sentimentLabel labels a score (-1..1).
+func sentimentLabel(score float64) Sentiment {
+	label := Neutral
+	switch {
+	case score <= negThreshold:
+		label = Negative
+	case score >= posThreshold:
+		label = Positive
+	}
+	return label
+}
+
+// piiReason explains the personal data found in res, a message posted in public
+// or not.
+func piiReason(res *Result, public bool) Reason {
+	if len(res.PII) == 0 {
+		return Reason{Label: "pii", Value: "none", Because: "no e-mail, phone, card, DNI/NIE, IBAN or booking code found"}
+	}
+	var b strings.Builder
+	for i, p := range res.PII {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(piiWhy(p.Kind))
+		b.WriteString(" ")
+		b.WriteString(p.Masked)
+	}
+	if public {
+		b.WriteString(" — posted in public")
+	}
+	kinds := res.PIIKinds()
+	ks := make([]string, len(kinds))
+	for i, k := range kinds {
+		ks[i] = string(k)
+	}
+	return Reason{Label: "pii", Value: strings.Join(ks, ","), Because: b.String()}
 }
 
 func round3(x float64) float64 {
@@ -268,32 +290,7 @@ func (a *analysis) isQuestion() (bool, string) {
 // intent decides what the customer wants, in order: spam, a brand's own cues,
 // incident, sales lead, complaint, praise, question, other.
 func (a *analysis) intent(label Sentiment, score float64) (Intent, string) {
-	var first [8]*pmatch // first cue per intent
-	var spamCues []string
-	for k := range a.cues {
-		m := &a.cues[k]
-		switch m.p.cat {
-		case catIntent:
-			for i, in := range Intents {
-				if string(in) == m.p.tag {
-					if first[i] == nil || (m.p.flags&fBrand != 0 && first[i].p.flags&fBrand == 0) {
-						first[i] = m
-					}
-				}
-			}
-		case catSpam:
-			t := a.cueText(*m)
-			dup := false
-			for _, x := range spamCues {
-				if strings.EqualFold(x, t) || strings.Contains(strings.ToLower(x), strings.ToLower(t)) {
-					dup = true
-				}
-			}
-			if !dup {
-				spamCues = append(spamCues, t)
-			}
-		}
-	}
+	first, spamCues := a.intentCues()
 	cue := func(in Intent) *pmatch {
 		for i, x := range Intents {
 			if x == in {
@@ -303,30 +300,8 @@ func (a *analysis) intent(label Sentiment, score float64) (Intent, string) {
 		return nil
 	}
 	// Spam.
-	spamScore := 2 * len(spamCues)
-	var why []string
-	if len(spamCues) > 0 {
-		why = append(why, "spam terms '"+strings.Join(spamCues, "', '")+"'")
-	}
-	linksOnly := a.urls > 0 && a.words == 0 && len(a.ws) == 0
-	if linksOnly {
-		spamScore += 3
-		why = append(why, "only links")
-	}
-	if a.urls > 0 && len(spamCues) > 0 {
-		spamScore++
-		why = append(why, "with a link")
-	}
-	if a.hashtags >= 5 {
-		spamScore++
-		why = append(why, fmt.Sprintf("%d hashtags", a.hashtags))
-	}
-	if a.mentions >= 5 && a.words < 8 {
-		spamScore++
-		why = append(why, fmt.Sprintf("%d mentions and few words", a.mentions))
-	}
-	if spamScore >= 3 && !(score <= -0.5 && len(spamCues) <= 1) {
-		return IntentSpam, strings.Join(why, "; ")
+	if why, ok := a.spam(spamCues, score); ok {
+		return IntentSpam, why
 	}
 	// A brand's own cues win over the built-in rules.
 	for _, in := range Intents {
@@ -365,6 +340,70 @@ func (a *analysis) intent(label Sentiment, score float64) (Intent, string) {
 		return IntentOther, "emoji only"
 	}
 	return IntentOther, "no question, request, complaint or praise found"
+}
+
+// intentCues returns the first cue of each intent, in the order of Intents (a
+// brand's own cue wins over a built-in one), and the distinct spam terms.
+func (a *analysis) intentCues() ([8]*pmatch, []string) {
+	var first [8]*pmatch // first cue per intent
+	var spamCues []string
+	for k := range a.cues {
+		m := &a.cues[k]
+		switch m.p.cat {
+		case catIntent:
+			for i, in := range Intents {
+				if string(in) == m.p.tag {
+					if first[i] == nil || (m.p.flags&fBrand != 0 && first[i].p.flags&fBrand == 0) {
+						first[i] = m
+					}
+				}
+			}
+		case catSpam:
+			t := a.cueText(*m)
+			dup := false
+			for _, x := range spamCues {
+				if strings.EqualFold(x, t) || strings.Contains(strings.ToLower(x), strings.ToLower(t)) {
+					dup = true
+				}
+			}
+			if !dup {
+				spamCues = append(spamCues, t)
+			}
+		}
+	}
+	return first, spamCues
+}
+
+// spam reports whether the message is spam, and why: spam terms, nothing but
+// links, many hashtags, or many mentions and few words. A strongly negative
+// message with at most one spam term is a complaint, not spam.
+func (a *analysis) spam(spamCues []string, score float64) (string, bool) {
+	spamScore := 2 * len(spamCues)
+	var why []string
+	if len(spamCues) > 0 {
+		why = append(why, "spam terms '"+strings.Join(spamCues, "', '")+"'")
+	}
+	linksOnly := a.urls > 0 && a.words == 0 && len(a.ws) == 0
+	if linksOnly {
+		spamScore += 3
+		why = append(why, "only links")
+	}
+	if a.urls > 0 && len(spamCues) > 0 {
+		spamScore++
+		why = append(why, "with a link")
+	}
+	if a.hashtags >= 5 {
+		spamScore++
+		why = append(why, fmt.Sprintf("%d hashtags", a.hashtags))
+	}
+	if a.mentions >= 5 && a.words < 8 {
+		spamScore++
+		why = append(why, fmt.Sprintf("%d mentions and few words", a.mentions))
+	}
+	if spamScore >= 3 && !(score <= -0.5 && len(spamCues) <= 1) {
+		return strings.Join(why, "; "), true
+	}
+	return "", false
 }
 
 // urgency collects the urgency kinds the cues name and the level they raise.

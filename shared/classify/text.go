@@ -275,60 +275,71 @@ func (sc *scratch) scanRun(text string, i, j, sent int, lx *lexicon) int {
 			}
 			i = sc.word(text, i, j, sent)
 		case isEmojiRune(r):
-			if r >= 0x1F3FB && r <= 0x1F3FF {
-				i += size
-				continue
-			}
-			sc.add(token{kind: tEmoji, start: i, end: i + size, sent: sent, emo: r})
-			i += size
-			// Skip modifiers and anything joined with ZWJ.
-			for i < j {
-				r2, s2 := utf8.DecodeRuneInString(text[i:])
-				if r2 == 0x200D {
-					i += s2
-					if i < j {
-						_, s3 := utf8.DecodeRuneInString(text[i:])
-						i += s3
-					}
-					continue
-				}
-				if !isEmojiModifier(r2) {
-					break
-				}
-				i += s2
-			}
+			i = sc.emoji(text, i, j, sent, r, size)
 		case isEmojiModifier(r):
 			i += size
 		default:
-			if k := emoticonAt(text[i:j]); k > 0 && (i+k == j || !isASCIIWord(text[i+k]) || text[i+k-1] == ')' || text[i+k-1] == '(') {
-				// Avoid reading "(:" inside text and times like "10:30" (digits never start emoticons).
-				sc.add(token{kind: tEmoticon, start: i, end: i + k, sent: sent, norm: strings.ToLower(text[i : i+k])})
-				i += k
-				continue
-			}
-			switch r {
-			case '.', '!', '?', ';', '…', '¿', '¡', ',', ':', '(', ')', '"', '“', '”', '«', '»', '-', '/', '|', '—', '–':
-				sc.add(token{kind: tPunct, start: i, end: i + size, sent: sent, emo: r})
-				if r == '.' || r == '!' || r == '?' || r == ';' || r == '…' {
-					// A run of terminators ends one sentence.
-					k := i + size
-					for k < j {
-						r2, s2 := utf8.DecodeRuneInString(text[k:])
-						if r2 != '.' && r2 != '!' && r2 != '?' && r2 != '…' {
-							break
-						}
-						sc.add(token{kind: tPunct, start: k, end: k + s2, sent: sent, emo: r2})
-						k += s2
-					}
-					i = k
-					sent++
-					continue
-				}
-			}
-			i += size
+			i, sent = sc.symbol(text, i, j, sent, r, size)
 		}
 	}
 	return sent
+}
+
+// emoji scans the emoji r (size bytes) at text[i], with its modifiers and
+// anything joined to it with ZWJ, and returns where it ends. A skin tone on its
+// own is skipped.
+func (sc *scratch) emoji(text string, i, j, sent int, r rune, size int) int {
+	if r >= 0x1F3FB && r <= 0x1F3FF {
+		return i + size
+	}
+	sc.add(token{kind: tEmoji, start: i, end: i + size, sent: sent, emo: r})
+	i += size
+	// Skip modifiers and anything joined with ZWJ.
+	for i < j {
+		r2, s2 := utf8.DecodeRuneInString(text[i:])
+		if r2 == 0x200D {
+			i += s2
+			if i < j {
+				_, s3 := utf8.DecodeRuneInString(text[i:])
+				i += s3
+			}
+			continue
+		}
+		if !isEmojiModifier(r2) {
+			break
+		}
+		i += s2
+	}
+	return i
+}
+
+// symbol scans the rune r (size bytes) at text[i], which is neither a letter, a
+// digit nor an emoji: an emoticon, punctuation or a run of sentence terminators.
+// It returns where the scan ends and the sentence number after it.
+func (sc *scratch) symbol(text string, i, j, sent int, r rune, size int) (int, int) {
+	if k := emoticonAt(text[i:j]); k > 0 && (i+k == j || !isASCIIWord(text[i+k]) || text[i+k-1] == ')' || text[i+k-1] == '(') {
+		// Avoid reading "(:" inside text and times like "10:30" (digits never start emoticons).
+		sc.add(token{kind: tEmoticon, start: i, end: i + k, sent: sent, norm: strings.ToLower(text[i : i+k])})
+		return i + k, sent
+	}
+	switch r {
+	case '.', '!', '?', ';', '…', '¿', '¡', ',', ':', '(', ')', '"', '“', '”', '«', '»', '-', '/', '|', '—', '–':
+		sc.add(token{kind: tPunct, start: i, end: i + size, sent: sent, emo: r})
+		if r == '.' || r == '!' || r == '?' || r == ';' || r == '…' {
+			// A run of terminators ends one sentence.
+			k := i + size
+			for k < j {
+				r2, s2 := utf8.DecodeRuneInString(text[k:])
+				if r2 != '.' && r2 != '!' && r2 != '?' && r2 != '…' {
+					break
+				}
+				sc.add(token{kind: tPunct, start: k, end: k + s2, sent: sent, emo: r2})
+				k += s2
+			}
+			return k, sent + 1
+		}
+	}
+	return i + size, sent
 }
 
 // word scans one word (letters and digits, with inner apostrophes) starting at i.
