@@ -37,9 +37,14 @@ test-loaded: setup ## The flakiness check: every test LOADED_RUNS (5) times in a
 race: setup ## Every test of the project's packages under the race detector (infra's jsii runtime races in its own shutdown: run without -race).
 	go test -race -count=1 $$(go list ./... | grep -v '/infra$$')
 
-vet: ## go vet and staticcheck (the version go.mod pins; staticcheck.conf says which checks).
+DECISIONS := shared/protocol shared/classify shared/listen
+
+vet: ## go vet, staticcheck (the version go.mod pins; staticcheck.conf says which checks), and the decisions' size: no function over cyclomatic 30 (gocyclo) or 80 lines (cmd/funclen) in $(DECISIONS).
 	go vet ./...
 	go tool staticcheck ./...
+	@out=$$(go tool gocyclo -over 30 -ignore '_test' $(DECISIONS)); \
+	if [ -n "$$out" ]; then echo "$$out"; echo "gocyclo: functions over cyclomatic 30: split them at their sections"; exit 1; fi
+	go run ./cmd/funclen -over 80 $(DECISIONS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
