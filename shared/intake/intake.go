@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
 
@@ -55,10 +56,25 @@ type InitialTriager interface {
 	InitialTriage(ctx context.Context, m *care.Message) care.Triage
 }
 
+// Store is the part of the case store the processor writes (*store.Store
+// implements it).
+type Store interface {
+	// AppendTriaged appends a message to its case, creating the case ranked by
+	// triage (when not nil) if the message opens it.
+	AppendTriaged(ctx context.Context, env *care.Envelope, delivery string, triage func(*care.Message) care.Triage) (store.AppendResult, error)
+	// MarkDeleted marks a message deleted, or records the deletion of a message
+	// not yet arrived.
+	MarkDeleted(ctx context.Context, d *care.Deletion) (store.DeleteResult, error)
+	// SetRevoked records that a user revoked Pajarito's access.
+	SetRevoked(ctx context.Context, r care.Revocation) error
+	// Quarantine records an unprocessable record and returns the write units used.
+	Quarantine(ctx context.Context, q store.Quarantined) (float64, error)
+}
+
 // Processor handles batches of the inbound queue. Store is required; the other fields
 // are optional.
 type Processor struct {
-	Store *store.Store
+	Store Store
 	// DeadLetter receives the bodies of quarantined records; nil keeps them in the
 	// quarantine records only.
 	DeadLetter DeadLetter
@@ -103,14 +119,13 @@ type record struct {
 // Handle processes one SQS event. It returns the records to redeliver as batch item
 // failures; its error is non-nil only when it cannot process the batch at all.
 func (p *Processor) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var resp events.SQSEventResponse
 	if p.Store == nil {
-		return resp, errors.New("intake: the processor has no store")
+		return events.SQSEventResponse{}, errors.New("intake: the processor has no store")
 	}
 	var all, quarantined []*record
 	for _, msg := range ev.Records {
 		r := &record{msg: msg}
-		if err := ctx.Err(); err != nil {
+		if err := queue.Stopped(ctx); err != nil {
 			r.outcome, r.err = OutcomeNotProcessed, err
 		} else {
 			p.process(ctx, r)
@@ -133,13 +148,12 @@ func (p *Processor) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSE
 			}
 		}
 	}
+	var failures queue.BatchFailures
 	for _, r := range all {
 		p.logRecord(ctx, r)
-		if r.err != nil {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.msg.MessageId})
-		}
+		failures.Report(r.msg.MessageId, r.err)
 	}
-	return resp, nil
+	return failures.Response(), nil
 }
 
 // process handles one record, filling in r.

@@ -28,6 +28,9 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
+// The processor's Store is the case store.
+var _ Store = (*store.Store)(nil)
+
 var t0 = time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)
 
 const (
@@ -256,7 +259,7 @@ func TestHandleMixedBatch(t *testing.T) {
 	}
 
 	// SQS redelivers the failed record; the store works again.
-	p.Store.Client = storetest.Client(t)
+	s.Client = storetest.Client(t)
 	resp, err = p.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{sqsRecord("m-store-fails", envelope(t, message("1820000000000000666")))}})
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("redelivery: %+v, %v", resp, err)

@@ -47,6 +47,45 @@ type Finder interface {
 
 var _ Finder = (*xapi.Client)(nil)
 
+// Store is the part of the case store the sender reads and writes (*store.Store
+// implements it).
+type Store interface {
+	// GetCase, ListDecisions, ListReplies and CustomerCases read what the linter
+	// and the settling of an interrupted send look at.
+	GetCase(ctx context.Context, id string) (*care.Case, []care.StoredMessage, error)
+	ListDecisions(ctx context.Context, caseID string) ([]care.DecisionRecord, error)
+	ListReplies(ctx context.Context, caseID string) ([]care.ReplyStatus, error)
+	CustomerCases(ctx context.Context, customerID string, since time.Time) ([]string, error)
+
+	// GetReply, ClaimReply, ReleaseReply, DeferReply and FinishReply move a reply
+	// item through its states (waiting, sending, sent, failed, unknown).
+	GetReply(ctx context.Context, caseID, key string) (*store.Reply, error)
+	ClaimReply(ctx context.Context, r *care.ReplyRequest) (*store.Reply, bool, error)
+	ReleaseReply(ctx context.Context, caseID, key string, attempt int, notBefore time.Time, reason string) (bool, error)
+	DeferReply(ctx context.Context, r *care.ReplyRequest, notBefore, slot time.Time, reason string) (bool, error)
+	FinishReply(ctx context.Context, r *care.ReplyRequest, attempt int, o store.ReplyOutcome) (bool, error)
+
+	// ClaimReplyTask and ReleaseReplyTask make a reply's follow-up tasks (the
+	// spend, the notification) happen once; RecordReplyIssue lists a reply that
+	// failed or is unknown.
+	ClaimReplyTask(ctx context.Context, caseID, key, task string) (bool, error)
+	ReleaseReplyTask(ctx context.Context, caseID, key, task string) error
+	RecordReplyIssue(ctx context.Context, ri store.ReplyIssue) error
+
+	// AppendOutbound appends a sent reply to its case; AddSpend adds its price
+	// to the month's spend.
+	AppendOutbound(ctx context.Context, caseID string, env *care.Envelope, delivery string) (store.AppendResult, error)
+	AddSpend(ctx context.Context, at time.Time, d store.SourceSpend) error
+
+	// GetBackoff and SetBackoff read and record X's rate limits; ReserveSend
+	// takes a send from the send budget.
+	GetBackoff(ctx context.Context, endpoint string) (*store.Backoff, error)
+	SetBackoff(ctx context.Context, b store.Backoff) error
+	ReserveSend(ctx context.Context, kind string, from time.Time, limit, windows int) (time.Time, bool, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
 // Limits are the send budget: the most sends of each kind per 15-minute window
 // (store.SendWindow), shared by every sender.
 type Limits struct {
@@ -116,7 +155,7 @@ const (
 // Brand are required; the other fields have defaults. It is safe for concurrent
 // use.
 type Sender struct {
-	Store *store.Store
+	Store Store
 	// X posts as the brand (*xapi.Client).
 	X xapi.Writer
 	// Engine supplies the reply linter and the templates' link settings.
@@ -187,26 +226,24 @@ func (r *record) sentText() string {
 // failures the records to deliver again (those that wait, with their visibility
 // set to the wait); its error is non-nil only when the sender is misconfigured.
 func (s *Sender) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var resp events.SQSEventResponse
 	if err := s.check(); err != nil {
-		return resp, err
+		return events.SQSEventResponse{}, err
 	}
+	var failures queue.BatchFailures
 	for _, msg := range ev.Records {
 		r := &record{msg: msg}
 		switch {
-		case ctx.Err() != nil:
-			r.outcome, r.err = OutcomeNotStarted, ctx.Err()
+		case queue.Stopped(ctx) != nil:
+			r.outcome, r.err = OutcomeNotStarted, queue.Stopped(ctx)
 		case !s.timeLeft(ctx):
 			r.outcome, r.err = OutcomeNotStarted, errors.New("the invocation is about to time out")
 		default:
 			s.process(ctx, r)
 		}
 		s.logRecord(ctx, r)
-		if r.err != nil {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
-		}
+		failures.Report(msg.MessageId, r.err)
 	}
-	return resp, nil
+	return failures.Response(), nil
 }
 
 func (s *Sender) check() error {

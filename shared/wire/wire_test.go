@@ -13,6 +13,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/settings"
+	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire/agentapi"
 	"github.com/pajarito-care/pajarito/shared/wire/listen"
 	"github.com/pajarito-care/pajarito/shared/wire/monitor"
@@ -279,12 +280,13 @@ func TestBuildersWired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Store == nil || p.Store.Table != allVars[settings.EnvTable] {
+		st, ok := p.Store.(*store.Store)
+		if !ok || st.Table != allVars[settings.EnvTable] {
 			t.Fatalf("store %+v, want table %s", p.Store, allVars[settings.EnvTable])
 		}
 		// pajarito.json keeps raw JSON 90 days.
-		if p.Store.RawRetention != 90*24*time.Hour {
-			t.Errorf("raw retention %v, want 90 days", p.Store.RawRetention)
+		if st.RawRetention != 90*24*time.Hour {
+			t.Errorf("raw retention %v, want 90 days", st.RawRetention)
 		}
 		if p.DeadLetter == nil {
 			t.Error("no dead-letter queue")
