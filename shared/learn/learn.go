@@ -157,13 +157,15 @@ type Labeler struct {
 	trained time.Time
 }
 
-// Classify implements protocol.Labeler. A model that cannot be loaded leaves the
-// previous one (or the rules alone) in use, with an error logged.
-func (l *Labeler) Classify(in classify.Input) classify.Result {
-	return l.classifier().Classify(in)
+// Classify implements protocol.Labeler. Every Every it looks for a newer model
+// with ctx (the invocation's: a slow store does not outlast it); a model that
+// cannot be loaded leaves the previous one (or the rules alone) in use, with an
+// error logged.
+func (l *Labeler) Classify(ctx context.Context, in classify.Input) classify.Result {
+	return l.classifier(ctx).Classify(in)
 }
 
-func (l *Labeler) classifier() *classify.Classifier {
+func (l *Labeler) classifier(ctx context.Context) *classify.Classifier {
 	now := time.Now()
 	if l.Now != nil {
 		now = l.Now()
@@ -181,7 +183,7 @@ func (l *Labeler) classifier() *classify.Classifier {
 		return l.current
 	}
 	l.checked = now
-	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
 	defer cancel()
 	saved, err := l.Models.LoadModel(ctx)
 	switch {

@@ -48,7 +48,7 @@ func TestTrainerAndLabeler(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 	now := t0
 	lab := &learn.Labeler{Rules: rules, Models: st, Now: func() time.Time { return now }}
-	if r := lab.Classify(classify.Input{Text: slang, Lang: "es"}); r.Sentiment == classify.Positive {
+	if r := lab.Classify(t.Context(), classify.Input{Text: slang, Lang: "es"}); r.Sentiment == classify.Positive {
 		t.Fatalf("with no model yet: %s", r.Reason("sentiment"))
 	}
 
@@ -68,11 +68,11 @@ func TestTrainerAndLabeler(t *testing.T) {
 
 	// The labeler looked 0 minutes ago: it picks the model up at its next check.
 	now = now.Add(time.Minute)
-	if r := lab.Classify(classify.Input{Text: slang, Lang: "es"}); r.Sentiment == classify.Positive {
+	if r := lab.Classify(t.Context(), classify.Input{Text: slang, Lang: "es"}); r.Sentiment == classify.Positive {
 		t.Errorf("a minute after training, before the refresh: already %s", r.Sentiment)
 	}
 	now = now.Add(learn.DefaultRefreshEvery)
-	r := lab.Classify(classify.Input{Text: slang, Lang: "es"})
+	r := lab.Classify(t.Context(), classify.Input{Text: slang, Lang: "es"})
 	if r.Sentiment != classify.Positive || !strings.Contains(r.Reason("sentiment"), "corrections model") {
 		t.Errorf("after the refresh: %s (%s)", r.Sentiment, r.Reason("sentiment"))
 	}
@@ -123,7 +123,7 @@ func TestLearnsFromStoredCorrections(t *testing.T) {
 		t.Fatalf("Train = %+v, %v", rep, err)
 	}
 	lab := &learn.Labeler{Rules: classify.Default(), Models: st}
-	if r := lab.Classify(classify.Input{Text: slang, Lang: "es"}); r.Sentiment != classify.Positive {
+	if r := lab.Classify(t.Context(), classify.Input{Text: slang, Lang: "es"}); r.Sentiment != classify.Positive {
 		t.Errorf("%q = %s (%s)", slang, r.Sentiment, r.Reason("sentiment"))
 	}
 }

@@ -57,9 +57,20 @@ type SurveyAnswers interface {
 	OptOutOfSurveys(ctx context.Context, customerID, messageID string, at time.Time) error
 }
 
-// Labeler classifies messages (*classify.Classifier implements it).
+// Labeler classifies messages: the rules combined with the model learned from
+// the agents' corrections (*learn.Labeler, which may read the model from the
+// store with ctx), or the rules alone (Rules).
 type Labeler interface {
-	Classify(in classify.Input) classify.Result
+	Classify(ctx context.Context, in classify.Input) classify.Result
+}
+
+// Rules is the Labeler of c's rules alone.
+func Rules(c *classify.Classifier) Labeler { return rules{c} }
+
+type rules struct{ c *classify.Classifier }
+
+func (r rules) Classify(_ context.Context, in classify.Input) classify.Result {
+	return r.c.Classify(in)
 }
 
 // Outbox is the outbound queue of reply requests.
@@ -131,7 +142,7 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 		errs = append(errs, fmt.Errorf("protocol: %s (case %s, message %s): %w", step, c.ID, m.ID, err))
 	}
 
-	labels := p.labeler().Classify(classify.InputFrom(&m.Message))
+	labels := p.labeler().Classify(ctx, classify.InputFrom(&m.Message))
 
 	if sa, ok := p.Cases.(SurveyAnswers); ok && m.Channel == care.DM {
 		if d, answered := p.surveyAnswer(ctx, sa, c, m, &labels, now, log, fail); answered {
@@ -305,7 +316,7 @@ func (p *Pipeline) labeler() Labeler {
 	if p.Classifier != nil {
 		return p.Classifier
 	}
-	return classify.Default()
+	return Rules(classify.Default())
 }
 
 // triageOf is what decision d on a message labelled labels sets on case c. The
@@ -339,7 +350,7 @@ func (p *Pipeline) InitialTriage(ctx context.Context, m *care.Message) care.Tria
 		return care.Triage{}
 	}
 	now := p.now()
-	labels := p.labeler().Classify(classify.InputFrom(m))
+	labels := p.labeler().Classify(ctx, classify.InputFrom(m))
 	c := care.Case{
 		ID: "initial", Channel: m.Channel, Status: care.Open, ThreadKey: care.ThreadKey(m, m.ConversationID),
 		CustomerID: m.Customer(), CustomerHandle: m.AuthorHandle, Lang: m.Lang, Priority: care.DefaultPriority,
