@@ -84,7 +84,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var rep health.Report
 	if err := json.Unmarshal(body, &rep); err != nil || rep.Status == "" {
-		return &exitError{code: 1, err: fmt.Errorf("doctor: the answer of GET %s is not a health report: %v", asked, err)}
+		return &exitError{code: 1, err: fmt.Errorf("doctor: the answer of GET %s is not a health report: %w", asked, err)}
 	}
 	if *asJSON {
 		if _, err := stdout.Write(append(body, '\n')); err != nil {

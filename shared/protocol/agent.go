@@ -93,7 +93,7 @@ func (e *Engine) AgentReply(in AgentReplyInput) (*care.ReplyRequest, LintResult,
 		req.Warnings = append(req.Warnings, w.Rule+": "+w.Message)
 	}
 	if err := req.Validate(); err != nil {
-		return nil, lint, fmt.Errorf("%w: %v", ErrBadInput, err)
+		return nil, lint, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
 	return req, lint, nil
 }

@@ -44,13 +44,13 @@ func ParsePosts(data, includes json.RawMessage, brand care.Brand, source care.So
 			err = page.problem
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: posts \"data\" is not an array of posts: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: posts \"data\" is not an array of posts: %w", ErrMalformed, err)
 		}
 	}
 	var expanded value[expansions]
 	if !isNull(includes) {
 		if err := decodeWhole(includes, &expanded); err != nil {
-			return nil, fmt.Errorf("%w: \"includes\" is not JSON: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: \"includes\" is not JSON: %w", ErrMalformed, err)
 		}
 	}
 	p := newParser(brand, receivedAt)

@@ -109,7 +109,7 @@ func Parse(body []byte, brand care.Brand, receivedAt time.Time) (*Result, error)
 	}
 	var d delivery
 	if err := decode(body, d.decode); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	p := newParser(brand, receivedAt)
 	switch {

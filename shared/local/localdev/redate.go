@@ -90,7 +90,7 @@ func (sh *sampleShift) keep(path string) error {
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(b, &kept); err != nil {
-			return fmt.Errorf("localdev: %s is not the samples' shift (%v): delete it to move them anew", path, err)
+			return fmt.Errorf("localdev: %s is not the samples' shift (%w): delete it to move them anew", path, err)
 		}
 		sh.by = time.Duration(kept.ByMillis) * time.Millisecond
 		return nil

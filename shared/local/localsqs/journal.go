@@ -182,7 +182,7 @@ func readJournal(path string) ([]journalPut, error) {
 			if n == len(lines)-1 {
 				break // the torn last line: no newline after it
 			}
-			return nil, fmt.Errorf("localsqs: journal %s line %d is not a journal record (%v): the file is damaged; move it away to start without its messages", path, n+1, err)
+			return nil, fmt.Errorf("localsqs: journal %s line %d is not a journal record (%w): the file is damaged; move it away to start without its messages", path, n+1, err)
 		}
 		switch {
 		case r.Put != nil:

@@ -454,7 +454,7 @@ func crc(ctx context.Context, rawURL, secret string) error {
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("Error during CRC GET request: %v", err)
+		return fmt.Errorf("Error during CRC GET request: %w", err)
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
