@@ -1,13 +1,18 @@
-// Command pajarito is the operator's tool: it runs the whole system locally and
-// replays sample X webhook events into it.
+// Command pajarito is the operator's tool: it runs the whole system locally,
+// replays sample X webhook events into it, labels and learns offline, writes the
+// service report, registers the webhook with X, and checks and repairs a
+// deployment. The usage constant below is its help, one line per command.
 //
 //	pajarito dev [--addr 127.0.0.1:8080] [--data .pajarito] [--memory]
 //	pajarito replay [--url URL] FILE|DIR ...
+//	pajarito classify [--config FILE] [--model FILE] [--channel public|dm] < lines.jsonl
+//	pajarito learn [--min-per-class N] < labelled.jsonl > model.json
 //	pajarito report [--url URL] [--token T] [--from DAY] [--to DAY] [--lang es|en] [-o report.html]
 //	pajarito webhook register --url URL [--api xaa|aaa|both] [--user-id ID] [--dry-run]
 //	pajarito webhook list|delete ...
 //	pajarito quarantine list|retry [--url API] [--token T] ...
 //	pajarito dlq redrive [--queue inbound|outbound|all] [--url API] [--token T]
+//	pajarito doctor [--url API] [--token T] [--lang es|en] [--json]
 package main
 
 import (
