@@ -6,7 +6,8 @@
 // and independently:
 //
 //   - a message is appended to its case (deduplicated, threaded, counted; see package
-//     store), then, if it was newly stored, handed to the Classifier;
+//     store), then, if it was newly stored, handed to the Pipeline (the care
+//     protocol: classify, rank, route, decide and queue the replies);
 //   - a deletion marks the message deleted;
 //   - a revocation records the brand account's lost authorisation and logs an
 //     error telling the operator to authorise Pajarito again;
@@ -43,12 +44,14 @@ type DeadLetter interface {
 	SendBodies(ctx context.Context, bodies []string) error
 }
 
-// Classifier ranks a case from a message newly stored in it.
-type Classifier interface {
-	Classify(ctx context.Context, c *care.Case, m *care.StoredMessage) error
+// Pipeline is what follows the store for a message newly stored in case c: in
+// Pajarito, the care protocol (protocol.Pipeline) classifies the message, ranks
+// and routes the case, and decides and queues the replies.
+type Pipeline interface {
+	Handle(ctx context.Context, c *care.Case, m *care.StoredMessage) error
 }
 
-// InitialTriager is a Classifier that also ranks, from a message alone, the
+// InitialTriager is a Pipeline that also ranks, from a message alone, the
 // case the message opens (protocol.Pipeline): the processor then creates the
 // case ranked (store.Store.AppendTriaged), and Classify most often has nothing
 // to change on it.
@@ -78,8 +81,8 @@ type Processor struct {
 	// DeadLetter receives the bodies of quarantined records; nil keeps them in the
 	// quarantine records only.
 	DeadLetter DeadLetter
-	// Classifier, when set, is called for each newly stored message.
-	Classifier Classifier
+	// Pipeline, when set, is called for each newly stored message.
+	Pipeline Pipeline
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives one line per record; nil means slog.Default().
@@ -112,7 +115,7 @@ type record struct {
 	created    bool
 	writeUnits float64
 	problem    string // why it was quarantined
-	classify   error  // the Classifier's error, if any
+	classify   error  // the Pipeline's error, if any
 	err        error  // a transient failure: SQS redelivers the record
 }
 
@@ -189,7 +192,7 @@ func (p *Processor) process(ctx context.Context, r *record) {
 func (p *Processor) message(ctx context.Context, r *record) {
 	r.xid = r.env.Message.ID
 	var triage func(*care.Message) care.Triage
-	if t, ok := p.Classifier.(InitialTriager); ok {
+	if t, ok := p.Pipeline.(InitialTriager); ok {
 		triage = func(m *care.Message) care.Triage { return t.InitialTriage(ctx, m) }
 	}
 	res, err := p.Store.AppendTriaged(ctx, r.env, r.msg.MessageId, triage)
@@ -203,16 +206,16 @@ func (p *Processor) message(ctx context.Context, r *record) {
 		r.outcome = OutcomeDeleteAhead
 	case res.Duplicate:
 		r.outcome = OutcomeDuplicate
-		if res.Redelivered && p.Classifier != nil {
+		if res.Redelivered && p.Pipeline != nil {
 			// Our own message again, after a crash that may have come before
 			// its decision: decide now. The decision's writes and the replies'
 			// claims are the message's own, so none happens twice.
-			r.classify = p.Classifier.Classify(ctx, res.Case, res.Message)
+			r.classify = p.Pipeline.Handle(ctx, res.Case, res.Message)
 		}
 	default:
 		r.outcome = OutcomeStored
-		if p.Classifier != nil {
-			r.classify = p.Classifier.Classify(ctx, res.Case, res.Message)
+		if p.Pipeline != nil {
+			r.classify = p.Pipeline.Handle(ctx, res.Case, res.Message)
 		}
 	}
 	if r.classify != nil && r.err == nil {

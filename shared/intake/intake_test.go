@@ -69,7 +69,7 @@ func (d *deadLetter) SendBodies(_ context.Context, bodies []string) error {
 // classifier records the messages it is given.
 type classifier struct{ ids []string }
 
-func (c *classifier) Classify(_ context.Context, cs *care.Case, m *care.StoredMessage) error {
+func (c *classifier) Handle(_ context.Context, cs *care.Case, m *care.StoredMessage) error {
 	if cs == nil || m == nil || m.CaseID != cs.ID {
 		return fmt.Errorf("bad arguments: %+v %+v", cs, m)
 	}
@@ -143,7 +143,7 @@ func TestHandleMixedBatch(t *testing.T) {
 	dlq := &deadLetter{}
 	cls := &classifier{}
 	var logs bytes.Buffer
-	p := &Processor{Store: s, DeadLetter: dlq, Classifier: cls, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	p := &Processor{Store: s, DeadLetter: dlq, Pipeline: cls, Log: slog.New(slog.NewJSONHandler(&logs, nil))}
 
 	good := envelope(t, message("1820000000000000001"))
 	dupEnv := message("1820000000000000001")

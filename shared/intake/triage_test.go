@@ -60,7 +60,7 @@ func TestInitialTriage(t *testing.T) {
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) // Tuesday 10:00 in Madrid
 	pipe := &protocol.Pipeline{Engine: eng, Cases: st, Crisis: eng.Monitor(st, protocol.LogNotifier{Log: quiet}, quiet),
 		Metrics: io.Discard, Log: quiet, Now: func() time.Time { return now }}
-	p := &Processor{Store: st, Log: quiet, Now: func() time.Time { return now }, Classifier: pipe}
+	p := &Processor{Store: st, Log: quiet, Now: func() time.Time { return now }, Pipeline: pipe}
 	handle := func(id, conversation, text string) string {
 		t.Helper()
 		env := message(id)

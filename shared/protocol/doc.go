@@ -18,7 +18,7 @@
 //     personal data and keywords; the first rule that matches wins.
 //   - Linter (Lint): the rules every reply obeys, automatic or written by an agent.
 //   - Monitor: crisis detection over DynamoDB counters (see CrisisStore).
-//   - Pipeline: the processor's classifier seam (intake.Classifier): classify,
+//   - Pipeline: what follows the processor's store (intake.Pipeline): classify,
 //     decide, record, set the case's priority, department (a message that matches
 //     no routing rule leaves it) and labels (the most serious intent of its
 //     messages, the latest sentiment), enqueue the replies, notify escalations.

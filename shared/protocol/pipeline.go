@@ -79,8 +79,8 @@ type Outbox interface {
 }
 
 // Pipeline classifies, prioritises, routes and applies the protocol to each message
-// newly stored in a case: it is the processor's classifier (its Classify method has
-// the signature of intake.Classifier). Engine and Cases are required.
+// newly stored in a case: it is what follows the processor's store (its Handle
+// method implements intake.Pipeline). Engine and Cases are required.
 type Pipeline struct {
 	Engine *Engine
 	// Classifier labels messages; nil means classify.Default().
@@ -100,8 +100,9 @@ type Pipeline struct {
 	Metrics io.Writer
 }
 
-// Classify implements the processor's seam (intake.Classifier).
-func (p *Pipeline) Classify(ctx context.Context, c *care.Case, m *care.StoredMessage) error {
+// Handle implements the processor's seam (intake.Pipeline): Process, whose
+// decision is in the store.
+func (p *Pipeline) Handle(ctx context.Context, c *care.Case, m *care.StoredMessage) error {
 	_, err := p.Process(ctx, c, m)
 	return err
 }

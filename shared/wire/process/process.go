@@ -77,7 +77,7 @@ func New(d Deps) (*intake.Processor, error) {
 	return &intake.Processor{
 		Store:      d.Store,
 		DeadLetter: d.DeadLetter,
-		Classifier: pipe,
+		Pipeline:   pipe,
 		Now:        d.Now,
 		Log:        d.Log,
 	}, nil
