@@ -19,6 +19,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/local/storetest"
+	"github.com/pajarito-care/pajarito/shared/local/testclock"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )
@@ -32,24 +33,6 @@ const brandID = "1590000000000000001"
 // t0 is the tests' "now" at the start: mid-August, so that the budget has history
 // room on both sides.
 var t0 = time.Date(2026, 8, 10, 12, 0, 0, 0, time.UTC)
-
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // snowflake returns the X id of a post created at t (seq tells apart posts of the
 // same millisecond).
@@ -226,7 +209,7 @@ type harness struct {
 	store   *store.Store
 	x       *fakeX
 	queue   *fakeQueue
-	clock   *clock
+	clock   *testclock.Clock
 	logs    *syncBuffer
 	metrics *syncBuffer
 }
@@ -291,7 +274,7 @@ const (
 
 func newHarness(t *testing.T, cfg *config.Config) *harness {
 	t.Helper()
-	clk := &clock{t: t0}
+	clk := testclock.New(t0)
 	st := storetest.New(t)
 	st.Now = clk.Now
 	h := &harness{store: st, x: newFakeX(), queue: &fakeQueue{}, clock: clk, logs: &syncBuffer{}, metrics: &syncBuffer{}}

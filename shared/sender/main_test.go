@@ -19,6 +19,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/local/localsqs"
 	"github.com/pajarito-care/pajarito/shared/local/storetest"
+	"github.com/pajarito-care/pajarito/shared/local/testclock"
 	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/sender"
@@ -59,24 +60,6 @@ var (
 	// t0 is the tests' start: 10:07 UTC, seven minutes into a send window.
 	t0 = time.Date(2026, 8, 3, 10, 7, 0, 0, time.UTC)
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // notes is a protocol.Notifier that records alerts; fail, when set, makes the next
 // Notify fail.
@@ -130,7 +113,7 @@ func (d *delays) of(id string) (time.Duration, bool) {
 // customer post stored as a case.
 type env struct {
 	t      testing.TB
-	clk    *clock
+	clk    *testclock.Clock
 	now    func() time.Time // the clock of the X clients made by newClient
 	st     *store.Store
 	x      *xfake.Server
@@ -146,7 +129,7 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	e := &env{t: t, clk: &clock{t: t0}, notes: &notes{}, delays: &delays{}, logs: &bytes.Buffer{}, metrics: &bytes.Buffer{}}
+	e := &env{t: t, clk: testclock.New(t0), notes: &notes{}, delays: &delays{}, logs: &bytes.Buffer{}, metrics: &bytes.Buffer{}}
 	e.now = e.clk.Now
 	e.st = storetest.New(t)
 	e.st.Now = e.clk.Now

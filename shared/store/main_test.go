@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/local/dynalite/dynalitetest"
+	"github.com/pajarito-care/pajarito/shared/local/testclock"
 )
 
 // One dynalite serves the whole test binary; each test gets its own table.
@@ -33,32 +33,14 @@ func TestMain(m *testing.M) {
 	}))
 }
 
-// clock is a settable clock for Store.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // t0 is the time of the tests' first messages.
 var t0 = time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)
 
 // newStore returns a Store on a fresh table and its clock (starting an hour after
 // t0).
-func newStore(t testing.TB) (*Store, *clock) {
+func newStore(t testing.TB) (*Store, *testclock.Clock) {
 	t.Helper()
-	clk := &clock{t: t0.Add(time.Hour)}
+	clk := testclock.New(t0.Add(time.Hour))
 	s := New(client, "pajarito-"+strconv.FormatInt(tables.Add(1), 10))
 	s.Now = clk.Now
 	if err := s.CreateTable(t.Context()); err != nil {

@@ -86,6 +86,27 @@ func invoke(t *testing.T, r *Runtime, payload string) ([]byte, error) {
 	return r.Invoke(ctx, []byte(payload))
 }
 
+// waitFor polls cond every few milliseconds until it holds, and fails the test
+// if it still does not after a deadline generous enough for a loaded machine.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	const deadline = 10 * time.Second
+	for end := time.Now().Add(deadline); !cond(); {
+		if time.Now().After(end) {
+			t.Fatalf("still waiting after %v for %s", deadline, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// pendingCalls is how many invocations are queued or in progress (not yet
+// answered).
+func (r *Runtime) pendingCalls() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls)
+}
+
 type echoReply struct {
 	Echo         json.RawMessage `json:"echo"`
 	RequestID    string          `json:"request_id"`
@@ -283,7 +304,9 @@ func TestProtocol(t *testing.T) {
 		out, err := r.Invoke(t.Context(), []byte(`{"n":2}`))
 		answers <- answer{out, err}
 	}()
-	time.Sleep(50 * time.Millisecond)
+	// The invocation must be pending when the init error comes, or this would
+	// test only the later ones.
+	waitFor(t, "the invocation to be queued", func() bool { return r.pendingCalls() == 1 })
 	if code := post("/init/error", `{"errorType":"Runtime.ConfigError","errorMessage":"X_API_KEY is not set"}`); code != http.StatusAccepted {
 		t.Errorf("init/error = %d, want 202", code)
 	}
@@ -315,13 +338,15 @@ func TestCloseUnblocks(t *testing.T) {
 		got <- resp.StatusCode
 	}()
 	invoked := make(chan error, 1)
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "the next call to block", func() bool { return r.pendingNexts() == 1 })
 	go func() {
-		// Queued but never taken: Close must fail it.
+		// Never answered: Close must fail it.
 		_, err := r.Invoke(context.Background(), []byte(`{}`))
 		invoked <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	// Queued, or already handed to the blocked next (which then returns with
+	// it): either way in progress, and Close must fail it.
+	waitFor(t, "the invocation to be queued", func() bool { return r.pendingCalls() == 1 })
 	start := time.Now()
 	r.Close()
 	select {
@@ -329,7 +354,14 @@ func TestCloseUnblocks(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a blocked next was not released by Close")
 	}
-	_ = invoked                             // the invocation may have been handed to the blocked next first
+	select {
+	case err := <-invoked:
+		if err == nil {
+			t.Error("Invoke of an invocation in progress at Close succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an invocation in progress was not failed by Close")
+	}
 	if time.Since(start) > 10*time.Second { // milliseconds when it works; a hang otherwise
 		t.Errorf("Close took %v", time.Since(start))
 	}
