@@ -582,7 +582,7 @@ func TestMonitorFunction(t *testing.T) {
 		t.Fatal(err)
 	}
 	topic := system.config.Protocol.Crisis.Topics[0].Name
-	crises := eng.Monitor(system.store, protocol.LogNotifier{Log: slog.New(slog.DiscardHandler)}, nil)
+	crises := eng.Monitor(system.store, care.LogNotifier{Log: slog.New(slog.DiscardHandler)}, nil)
 	burst := time.Now().Add(-time.Hour)
 	for i := range 2 * system.config.Protocol.Crisis.MinCount {
 		at := burst.Add(time.Duration(i) * time.Second)

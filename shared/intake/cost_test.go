@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/local/storetest"
 	"github.com/pajarito-care/pajarito/shared/protocol"
@@ -41,7 +42,7 @@ func BenchmarkMessageCost(b *testing.B) {
 			// Tuesday 10:00 in Madrid: business hours, no out-of-hours reply.
 			now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 			p := &Processor{Store: st, Log: quiet, Now: func() time.Time { return now },
-				Pipeline: &protocol.Pipeline{Engine: eng, Cases: st, Crisis: eng.Monitor(st, protocol.LogNotifier{Log: quiet}, quiet),
+				Pipeline: &protocol.Pipeline{Engine: eng, Cases: st, Crisis: eng.Monitor(st, care.LogNotifier{Log: quiet}, quiet),
 					Metrics: io.Discard, Log: quiet, Now: func() time.Time { return now }}}
 			root := "1830000000000000000"
 			handle := func(id, conversation string, at time.Time) {

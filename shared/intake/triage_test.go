@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
@@ -58,7 +59,7 @@ func TestInitialTriage(t *testing.T) {
 	st := newStore(t, func(api store.API) store.API { updates.API = api; return updates })
 	quiet := slog.New(slog.DiscardHandler)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) // Tuesday 10:00 in Madrid
-	pipe := &protocol.Pipeline{Engine: eng, Cases: st, Crisis: eng.Monitor(st, protocol.LogNotifier{Log: quiet}, quiet),
+	pipe := &protocol.Pipeline{Engine: eng, Cases: st, Crisis: eng.Monitor(st, care.LogNotifier{Log: quiet}, quiet),
 		Metrics: io.Discard, Log: quiet, Now: func() time.Time { return now }}
 	p := &Processor{Store: st, Log: quiet, Now: func() time.Time { return now }, Pipeline: pipe}
 	handle := func(id, conversation, text string) string {

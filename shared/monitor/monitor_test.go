@@ -21,10 +21,10 @@ func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }
 
 type alerts struct {
 	mu  sync.Mutex
-	got []protocol.Alert
+	got []care.Alert
 }
 
-func (a *alerts) Notify(_ context.Context, al protocol.Alert) error {
+func (a *alerts) Notify(_ context.Context, al care.Alert) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.got = append(a.got, al)

@@ -54,9 +54,9 @@ type SLA struct {
 	// time zone.
 	Protocol *protocol.Engine
 	Cases    SLACases
-	// Notifier receives one protocol.AlertSLABreach alert per escalated case; nil
-	// logs them (protocol.LogNotifier).
-	Notifier protocol.Notifier
+	// Notifier receives one care.AlertSLABreach alert per escalated case; nil
+	// logs them (care.LogNotifier).
+	Notifier care.Notifier
 	// MaxCases bounds the open cases a run reads, highest priority first (0 means
 	// DefaultSLAMaxCases); the rest wait for a shorter queue, and the report says
 	// Truncated.
@@ -101,7 +101,7 @@ func (m *Monitor) checkSLA(ctx context.Context, now time.Time, log *slog.Logger)
 
 	notifier := s.Notifier
 	if notifier == nil {
-		notifier = protocol.LogNotifier{Log: log}
+		notifier = care.LogNotifier{Log: log}
 	}
 	var errs []error
 	for _, b := range breaches {
@@ -192,7 +192,7 @@ func (s *SLA) scan(ctx context.Context, now time.Time, rep *SLAReport) ([]breach
 // alert is the sla_breach alert of b at now: "Case t1 (@maria, priority 850,
 // billing) has no first response, 25m past its 15m target in business hours;
 // waiting since Fri 20 Nov 17:50 CET."
-func (s *SLA) alert(b breach, now time.Time) protocol.Alert {
+func (s *SLA) alert(b breach, now time.Time) care.Alert {
 	c := b.c
 	who := "customer " + c.CustomerID
 	if c.CustomerHandle != "" {
@@ -210,8 +210,8 @@ func (s *SLA) alert(b breach, now time.Time) protocol.Alert {
 		missed = "the " + durationText(b.hard.Sub(b.start)) + " hard limit"
 	}
 	since := b.start.In(s.Protocol.Hours().Location()).Format("Mon 2 Jan 15:04 MST")
-	return protocol.Alert{
-		Kind:   protocol.AlertSLABreach,
+	return care.Alert{
+		Kind:   care.AlertSLABreach,
 		CaseID: c.ID,
 		At:     now,
 		Summary: fmt.Sprintf("Case %s (%s, priority %d, %s) has no first response, %s past %s; waiting since %s.",

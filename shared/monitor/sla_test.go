@@ -112,7 +112,7 @@ func (f *slaFixture) answers(id string, n int, at time.Time) {
 
 // monitor returns a monitor of the fixture at now, alerting through n (the
 // fixture's alerts when nil) and writing its metrics to w.
-func (f *slaFixture) monitor(now time.Time, n protocol.Notifier, w *bytes.Buffer) *monitor.Monitor {
+func (f *slaFixture) monitor(now time.Time, n care.Notifier, w *bytes.Buffer) *monitor.Monitor {
 	if n == nil {
 		n = f.alerts
 	}
@@ -300,7 +300,7 @@ func TestSLAWeekend(t *testing.T) {
 
 type failingNotifier struct{}
 
-func (failingNotifier) Notify(context.Context, protocol.Alert) error {
+func (failingNotifier) Notify(context.Context, care.Alert) error {
 	return errors.New("sns: throttled")
 }
 

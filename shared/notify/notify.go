@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
-	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/settings"
 )
 
@@ -32,7 +32,7 @@ type Publisher interface {
 	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
-// SNS publishes alerts to a topic. It implements protocol.Notifier.
+// SNS publishes alerts to a topic. It implements care.Notifier.
 type SNS struct {
 	client   Publisher
 	topicARN string
@@ -50,10 +50,10 @@ func NewSNS(client Publisher, topicARN string, log *slog.Logger) (*SNS, error) {
 	return &SNS{client: client, topicARN: topicARN, log: log}, nil
 }
 
-// Notify implements protocol.Notifier. An alert that cannot be published is an
+// Notify implements care.Notifier. An alert that cannot be published is an
 // error for the caller to act on (retry, or fail the batch), never dropped
 // silently; it is also logged with its summary so nothing is lost.
-func (n *SNS) Notify(ctx context.Context, a protocol.Alert) error {
+func (n *SNS) Notify(ctx context.Context, a care.Alert) error {
 	if a.Kind == "" || a.Summary == "" {
 		return errors.New("notify: an alert needs a kind and a summary")
 	}
@@ -80,7 +80,7 @@ func (n *SNS) Notify(ctx context.Context, a protocol.Alert) error {
 // Subject returns the e-mail subject of an alert: "[Pajarito] <kind>: <summary>",
 // cut to SNS's 100 characters on a character boundary, on one line (SNS refuses
 // line breaks and control characters in subjects).
-func Subject(a protocol.Alert) string {
+func Subject(a care.Alert) string {
 	s := "[Pajarito] " + strings.ReplaceAll(a.Kind, "_", " ") + ": " + a.Summary
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {

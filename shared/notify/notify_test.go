@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/local/localsqs"
 	"github.com/pajarito-care/pajarito/shared/notify"
-	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/settings"
 )
 
@@ -57,8 +57,8 @@ func TestNotifyPublishesToTheTopic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := protocol.Alert{
-		Kind:    protocol.AlertCrisisOpened,
+	a := care.Alert{
+		Kind:    care.AlertCrisisOpened,
 		Topic:   "equipaje",
 		At:      time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
 		Summary: "Crisis abierta en «equipaje»: 120 quejas en 15 min (línea base 4)",
@@ -78,7 +78,7 @@ func TestNotifyPublishesToTheTopic(t *testing.T) {
 	if !ok || summary != a.Summary {
 		t.Fatalf("body does not start with the summary and a blank line:\n%s", body)
 	}
-	var back protocol.Alert
+	var back care.Alert
 	if err := json.Unmarshal([]byte(js), &back); err != nil {
 		t.Fatalf("the body's JSON part: %v\n%s", err, js)
 	}
@@ -98,23 +98,23 @@ func TestNotifyErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = n.Notify(context.Background(), protocol.Alert{Kind: protocol.AlertEscalation, Summary: "case c1 escalated"})
+	err = n.Notify(context.Background(), care.Alert{Kind: care.AlertEscalation, Summary: "case c1 escalated"})
 	if err == nil || !strings.Contains(err.Error(), "escalation") {
 		t.Errorf("publish to a missing topic: %v", err)
 	}
-	if err := n.Notify(context.Background(), protocol.Alert{Kind: protocol.AlertEscalation}); err == nil {
+	if err := n.Notify(context.Background(), care.Alert{Kind: care.AlertEscalation}); err == nil {
 		t.Error("an alert without a summary was accepted")
 	}
 }
 
 func TestSubject(t *testing.T) {
 	for _, tc := range []struct {
-		a    protocol.Alert
+		a    care.Alert
 		want string
 	}{
-		{protocol.Alert{Kind: "crisis_opened", Summary: "equipaje"}, "[Pajarito] crisis opened: equipaje"},
-		{protocol.Alert{Kind: "escalation", Summary: "línea 1\nlínea 2"}, "[Pajarito] escalation: línea 1 línea 2"},
-		{protocol.Alert{Kind: "escalation", Summary: strings.Repeat("ñ", 200)}, "[Pajarito] escalation: " + strings.Repeat("ñ", 100-len("[Pajarito] escalation: ")-1) + "…"},
+		{care.Alert{Kind: "crisis_opened", Summary: "equipaje"}, "[Pajarito] crisis opened: equipaje"},
+		{care.Alert{Kind: "escalation", Summary: "línea 1\nlínea 2"}, "[Pajarito] escalation: línea 1 línea 2"},
+		{care.Alert{Kind: "escalation", Summary: strings.Repeat("ñ", 200)}, "[Pajarito] escalation: " + strings.Repeat("ñ", 100-len("[Pajarito] escalation: ")-1) + "…"},
 	} {
 		got := notify.Subject(tc.a)
 		if got != tc.want || utf8.RuneCountInString(got) > 100 {

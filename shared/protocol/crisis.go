@@ -62,63 +62,23 @@ type CrisisStore interface {
 	ClaimCrisisReply(ctx context.Context, topic string, windowStart time.Time, max int) (bool, error)
 }
 
-// Alert kinds.
-const (
-	AlertCrisisOpened = "crisis_opened"
-	AlertCrisisClosed = "crisis_closed"
-	AlertEscalation   = "escalation"
-	// AlertSLABreach: a case passed its first-response target unanswered (package
-	// monitor, once per case).
-	AlertSLABreach = "sla_breach"
-)
-
-// Alert is a notification to the team.
-type Alert struct {
-	Kind    string            `json:"kind"`
-	Topic   string            `json:"topic,omitempty"`
-	CaseID  string            `json:"case_id,omitempty"`
-	Message string            `json:"message_id,omitempty"`
-	At      time.Time         `json:"at"`
-	Summary string            `json:"summary"`
-	Crisis  *care.CrisisState `json:"crisis,omitempty"`
-}
-
-// Notifier delivers alerts (SNS in AWS; a log line locally).
-type Notifier interface {
-	Notify(ctx context.Context, a Alert) error
-}
-
-// LogNotifier writes alerts to a log.
-type LogNotifier struct{ Log *slog.Logger }
-
-// Notify implements Notifier.
-func (n LogNotifier) Notify(ctx context.Context, a Alert) error {
-	log := n.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	log.LogAttrs(ctx, slog.LevelWarn, "pajarito alert: "+a.Summary,
-		slog.String("alert", a.Kind), slog.String("topic", a.Topic), slog.String("case_id", a.CaseID), slog.Time("at", a.At))
-	return nil
-}
-
 // Monitor detects crises. Build it with Engine.Monitor.
 type Monitor struct {
 	store    CrisisStore
-	notifier Notifier
+	notifier care.Notifier
 	cfg      CrisisConfig
 	topics   []string
 	log      *slog.Logger
 }
 
 // Monitor returns the crisis monitor of the engine's topics, keeping its counters
-// and states in st and alerting through n (nil: LogNotifier with log).
-func (e *Engine) Monitor(st CrisisStore, n Notifier, log *slog.Logger) *Monitor {
+// and states in st and alerting through n (nil: care.LogNotifier with log).
+func (e *Engine) Monitor(st CrisisStore, n care.Notifier, log *slog.Logger) *Monitor {
 	if log == nil {
 		log = slog.Default()
 	}
 	if n == nil {
-		n = LogNotifier{Log: log}
+		n = care.LogNotifier{Log: log}
 	}
 	m := &Monitor{store: st, notifier: n, cfg: e.cp.cfg.Crisis, log: log}
 	for _, t := range e.cp.cfg.Crisis.Topics {
@@ -249,7 +209,7 @@ func (m *Monitor) evaluateOpen(ctx context.Context, topic string, now time.Time,
 	if !ok {
 		return false, true, nil
 	}
-	m.alert(ctx, Alert{Kind: AlertCrisisOpened, Topic: topic, At: now.UTC(), Summary: "crisis opened: " + st.Reason, Crisis: &st})
+	m.alert(ctx, care.Alert{Kind: care.AlertCrisisOpened, Topic: topic, At: now.UTC(), Summary: "crisis opened: " + st.Reason, Crisis: &st})
 	return true, false, nil
 }
 
@@ -274,7 +234,7 @@ func (m *Monitor) evaluateClose(ctx context.Context, s care.CrisisState, now tim
 	if err != nil || !ok {
 		return false, err
 	}
-	m.alert(ctx, Alert{Kind: AlertCrisisClosed, Topic: s.Topic, At: now.UTC(), Summary: "crisis closed: " + closed.Reason, Crisis: &closed})
+	m.alert(ctx, care.Alert{Kind: care.AlertCrisisClosed, Topic: s.Topic, At: now.UTC(), Summary: "crisis closed: " + closed.Reason, Crisis: &closed})
 	return true, nil
 }
 
@@ -300,7 +260,7 @@ func (m *Monitor) Open(ctx context.Context, topic, by string, now time.Time) (bo
 	if err != nil || !ok {
 		return false, err
 	}
-	m.alert(ctx, Alert{Kind: AlertCrisisOpened, Topic: topic, At: now.UTC(), Summary: "crisis opened by hand: " + topic + " (" + by + ")", Crisis: &st})
+	m.alert(ctx, care.Alert{Kind: care.AlertCrisisOpened, Topic: topic, At: now.UTC(), Summary: "crisis opened by hand: " + topic + " (" + by + ")", Crisis: &st})
 	return true, nil
 }
 
@@ -318,13 +278,13 @@ func (m *Monitor) Close(ctx context.Context, topic, by string, now time.Time) (b
 	if err != nil || !ok {
 		return false, err
 	}
-	m.alert(ctx, Alert{Kind: AlertCrisisClosed, Topic: topic, At: now.UTC(), Summary: "crisis closed by hand: " + topic + " (" + by + ")", Crisis: &st})
+	m.alert(ctx, care.Alert{Kind: care.AlertCrisisClosed, Topic: topic, At: now.UTC(), Summary: "crisis closed by hand: " + topic + " (" + by + ")", Crisis: &st})
 	return true, nil
 }
 
 // alert notifies; a failed notification is logged, not returned (the state is
 // stored: the alert is the side effect).
-func (m *Monitor) alert(ctx context.Context, a Alert) {
+func (m *Monitor) alert(ctx context.Context, a care.Alert) {
 	if err := m.notifier.Notify(ctx, a); err != nil {
 		m.log.ErrorContext(ctx, "protocol: alert not delivered", "alert", a.Kind, "topic", a.Topic, "error", err)
 	}

@@ -57,7 +57,7 @@
 // one reply), and when the linter finds no error. Otherwise the reply is withheld
 // and the record says which rule withheld it. Spam and the brand's own messages get
 // no action; everything else stays in the agents' queue ("queue_for_agent"), and
-// grave cases are escalated (a Notifier alert). A message in a DM is answered by
+// grave cases are escalated (a care.Notifier alert). A message in a DM is answered by
 // DM.
 //
 // # The reply linter

@@ -91,7 +91,7 @@ type Pipeline struct {
 	// Outbox receives the reply requests; nil records them without sending.
 	Outbox Outbox
 	// Notifier receives escalations; nil logs them.
-	Notifier Notifier
+	Notifier care.Notifier
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -287,9 +287,9 @@ func (p *Pipeline) carryOut(ctx context.Context, c *care.Case, in *Input, d *Dec
 	if d.Escalate {
 		n := p.Notifier
 		if n == nil {
-			n = LogNotifier{Log: log}
+			n = care.LogNotifier{Log: log}
 		}
-		a := Alert{Kind: AlertEscalation, CaseID: c.ID, Message: in.Message.ID, At: in.Now, Summary: fmt.Sprintf("grave case %s (priority %d, %s): %s", c.ID, d.Priority.Score, d.Route.Department, actionWhy(d.Actions, care.ActionEscalate))}
+		a := care.Alert{Kind: care.AlertEscalation, CaseID: c.ID, Message: in.Message.ID, At: in.Now, Summary: fmt.Sprintf("grave case %s (priority %d, %s): %s", c.ID, d.Priority.Score, d.Route.Department, actionWhy(d.Actions, care.ActionEscalate))}
 		if err := n.Notify(ctx, a); err != nil {
 			fail("notify the escalation", err)
 		}

@@ -81,10 +81,10 @@ func (o *outbox) byKind() map[care.ReplyKind]int {
 
 type notifier struct {
 	mu     sync.Mutex
-	alerts []protocol.Alert
+	alerts []care.Alert
 }
 
-func (n *notifier) Notify(_ context.Context, a protocol.Alert) error {
+func (n *notifier) Notify(_ context.Context, a care.Alert) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.alerts = append(n.alerts, a)
@@ -234,7 +234,7 @@ func TestPipeline(t *testing.T) {
 	for _, f := range d3.Priority.Factors {
 		repeat = repeat || f.Factor == "repeat_contact"
 	}
-	if !repeat || !d3.Escalate || alerts.count(protocol.AlertEscalation) != 1 || d3.Route.Department != "safety" {
+	if !repeat || !d3.Escalate || alerts.count(care.AlertEscalation) != 1 || d3.Route.Department != "safety" {
 		t.Errorf("grave repeat case: factors %+v, escalate %v, alerts %+v", d3.Priority.Factors, d3.Escalate, alerts.alerts)
 	}
 	if len(d3.Replies) != 1 || d3.Replies[0].Kind != care.ReplyMoveToDM || !strings.Contains(d3.Replies[0].TemplateID, "serious") {
@@ -352,7 +352,7 @@ func TestCrisisBurst(t *testing.T) {
 	for i := range cfg.MinCount {
 		decisions[i] = deliver(t, s, p, envs[i])
 	}
-	if got := alerts.count(protocol.AlertCrisisOpened); got != 1 {
+	if got := alerts.count(care.AlertCrisisOpened); got != 1 {
 		t.Fatalf("after %d complaints: %d opened alerts", cfg.MinCount, got)
 	}
 	// The rest, concurrently.
@@ -371,7 +371,7 @@ func TestCrisisBurst(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := alerts.count(protocol.AlertCrisisOpened); got != 1 {
+	if got := alerts.count(care.AlertCrisisOpened); got != 1 {
 		t.Errorf("%d crisis-opened alerts, want exactly 1", got)
 	}
 	// Acknowledgements before the opening; from it, crisis replies up to the
@@ -449,7 +449,7 @@ func TestCrisisBurst(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := alerts.count(protocol.AlertCrisisClosed); got != 1 {
+	if got := alerts.count(care.AlertCrisisClosed); got != 1 {
 		t.Errorf("%d crisis-closed alerts, want exactly 1", got)
 	}
 	if act, _ := mon.Sweep(ctx, later); len(act) != 0 {
@@ -483,7 +483,7 @@ func TestCrisisManual(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := alerts.count(protocol.AlertCrisisOpened); got != 1 {
+	if got := alerts.count(care.AlertCrisisOpened); got != 1 {
 		t.Fatalf("%d opened alerts, want 1", got)
 	}
 	d := deliver(t, s, p, mention("1820000000000000001", "2900000000000000001", "@PajaritoAir ¿dónde está mi maleta? Nadie sabe nada", "es", t0.Add(time.Minute)))
@@ -504,7 +504,7 @@ func TestCrisisManual(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := alerts.count(protocol.AlertCrisisClosed); got != 1 {
+	if got := alerts.count(care.AlertCrisisClosed); got != 1 {
 		t.Errorf("%d closed alerts, want 1", got)
 	}
 	// A spike right after: not reopened during the quiet period.
@@ -512,7 +512,7 @@ func TestCrisisManual(t *testing.T) {
 		at := closeAt.Add(time.Duration(i) * time.Second)
 		deliver(t, s, p, mention(fmt.Sprintf("18200000001%08d", i), fmt.Sprintf("29000000001%08d", i), "@PajaritoAir mi maleta no ha llegado", "es", at))
 	}
-	if got := alerts.count(protocol.AlertCrisisOpened); got != 1 {
+	if got := alerts.count(care.AlertCrisisOpened); got != 1 {
 		t.Errorf("reopened during the quiet period: %d opened alerts", got)
 	}
 	// After it, the spike opens it automatically.
@@ -521,7 +521,7 @@ func TestCrisisManual(t *testing.T) {
 		at := quietEnd.Add(time.Duration(i) * time.Second)
 		deliver(t, s, p, mention(fmt.Sprintf("18200000002%08d", i), fmt.Sprintf("29000000002%08d", i), "@PajaritoAir mi maleta no ha llegado", "es", at))
 	}
-	if got := alerts.count(protocol.AlertCrisisOpened); got != 2 {
+	if got := alerts.count(care.AlertCrisisOpened); got != 2 {
 		t.Errorf("%d opened alerts after the quiet period, want 2", got)
 	}
 }

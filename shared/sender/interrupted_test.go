@@ -224,7 +224,7 @@ func TestInterruptedSendReadFails(t *testing.T) {
 			posted := len(e.posted(in.kind))
 			alerts := e.notes.list()
 			if tt.want == care.ReplyUnknown {
-				if posted != 0 || len(alerts) != 1 || alerts[0].Kind != sender.AlertReplyUnknown || !strings.Contains(r.Reason, "check the conversation on X") {
+				if posted != 0 || len(alerts) != 1 || alerts[0].Kind != care.AlertReplyUnknown || !strings.Contains(r.Reason, "check the conversation on X") {
 					t.Errorf("%d sent, alerts %+v, reason %q; want nothing sent and one reply_unknown", posted, alerts, r.Reason)
 				}
 			} else if posted != 1 || len(alerts) != 0 {

@@ -61,15 +61,15 @@ var (
 	t0 = time.Date(2026, 8, 3, 10, 7, 0, 0, time.UTC)
 )
 
-// notes is a protocol.Notifier that records alerts; fail, when set, makes the next
+// notes is a care.Notifier that records alerts; fail, when set, makes the next
 // Notify fail.
 type notes struct {
 	mu     sync.Mutex
-	alerts []protocol.Alert
+	alerts []care.Alert
 	fail   bool
 }
 
-func (n *notes) Notify(ctx context.Context, a protocol.Alert) error {
+func (n *notes) Notify(ctx context.Context, a care.Alert) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.fail {
@@ -80,10 +80,10 @@ func (n *notes) Notify(ctx context.Context, a protocol.Alert) error {
 	return nil
 }
 
-func (n *notes) list() []protocol.Alert {
+func (n *notes) list() []care.Alert {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return append([]protocol.Alert(nil), n.alerts...)
+	return append([]care.Alert(nil), n.alerts...)
 }
 
 // delays is a sender.Delayer that records the delays asked, by message id.

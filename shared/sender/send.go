@@ -359,7 +359,7 @@ func (s *Sender) fail(ctx context.Context, r *record, attempt int, reason string
 		return
 	}
 	r.outcome, r.reason = OutcomeFailed, reason
-	s.notify(ctx, r, AlertReplyFailed, reason)
+	s.notify(ctx, r, care.AlertReplyFailed, reason)
 }
 
 // notify tells the team about a reply that failed or is unknown, once.
@@ -374,11 +374,11 @@ func (s *Sender) notify(ctx context.Context, r *record, kind, reason string) {
 		return
 	}
 	what := "failed"
-	if kind == AlertReplyUnknown {
+	if kind == care.AlertReplyUnknown {
 		what = "may not have been sent"
 	}
 	state := care.ReplyFailed
-	if kind == AlertReplyUnknown {
+	if kind == care.AlertReplyUnknown {
 		state = care.ReplyUnknown
 	}
 	// Recorded first, so that pajarito doctor lists it even if the notifier is down.
@@ -391,7 +391,7 @@ func (s *Sender) notify(ctx context.Context, r *record, kind, reason string) {
 		r.err = fmt.Errorf("notify: %w", err)
 		return
 	}
-	a := protocol.Alert{
+	a := care.Alert{
 		Kind: kind, CaseID: req.CaseID, Message: req.TriggerID, At: s.now(),
 		Summary: fmt.Sprintf("%s %s reply %s of case %s %s: %s", req.Kind, req.Channel, req.IdempotencyKey, req.CaseID, what, reason),
 	}
@@ -540,9 +540,9 @@ func (s *Sender) finished(ctx context.Context, r *record, rep *store.Reply) {
 	if rep.State != care.ReplySent {
 		r.outcome = OutcomeDone
 		if rep.NotifiedAt == nil {
-			kind := AlertReplyFailed
+			kind := care.AlertReplyFailed
 			if rep.State == care.ReplyUnknown {
-				kind = AlertReplyUnknown
+				kind = care.AlertReplyUnknown
 			}
 			s.notify(ctx, r, kind, rep.Reason)
 		}
@@ -634,7 +634,7 @@ func (s *Sender) sending(ctx context.Context, r *record, rep *store.Reply) (agai
 	ok, err := s.Store.FinishReply(ctx, req, rep.Attempts, store.ReplyOutcome{State: care.ReplyUnknown, Reason: reason})
 	if s.settled(ctx, r, ok, err) {
 		r.outcome, r.reason = OutcomeUnknown, reason
-		s.notify(ctx, r, AlertReplyUnknown, reason)
+		s.notify(ctx, r, care.AlertReplyUnknown, reason)
 	}
 	return false
 }

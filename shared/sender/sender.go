@@ -123,12 +123,6 @@ const (
 // protocol's (protocol.PricePostUSD and the others).
 const PriceDMUSD = 0.015
 
-// Alert kinds (protocol.Alert.Kind) of the sender's notifications.
-const (
-	AlertReplyFailed  = "reply_failed"
-	AlertReplyUnknown = "reply_unknown"
-)
-
 // Kinds of send, as named in the send budget and the spend.
 const (
 	KindPost = "post"
@@ -167,8 +161,8 @@ type Sender struct {
 	// back after the queue's visibility timeout.
 	Delayer Delayer
 	// Notifier is told of replies that failed or are unknown; nil logs them
-	// (protocol.LogNotifier).
-	Notifier protocol.Notifier
+	// (care.LogNotifier).
+	Notifier care.Notifier
 	// Limits is the send budget.
 	Limits Limits
 	// Finder, when set, looks on X for the reply of an interrupted send whose copy
@@ -369,11 +363,11 @@ func (s *Sender) log() *slog.Logger {
 	return slog.Default()
 }
 
-func (s *Sender) notifier() protocol.Notifier {
+func (s *Sender) notifier() care.Notifier {
 	if s.Notifier != nil {
 		return s.Notifier
 	}
-	return protocol.LogNotifier{Log: s.log()}
+	return care.LogNotifier{Log: s.log()}
 }
 
 func orDefault(d, def time.Duration) time.Duration {

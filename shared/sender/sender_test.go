@@ -197,7 +197,7 @@ func TestDMGoesAsDM(t *testing.T) {
 	if len(e.posted("post")) != 0 {
 		t.Errorf("X got a post: %+v", e.posted("post"))
 	}
-	if alerts := e.notes.list(); len(alerts) != 1 || alerts[0].Kind != sender.AlertReplyFailed || alerts[0].CaseID != pubCase {
+	if alerts := e.notes.list(); len(alerts) != 1 || alerts[0].Kind != care.AlertReplyFailed || alerts[0].CaseID != pubCase {
 		t.Errorf("alerts = %+v; want one reply_failed for %s", alerts, pubCase)
 	}
 	// The operator's health check finds it without reading the case.
@@ -299,7 +299,7 @@ func TestPermanentRefusals(t *testing.T) {
 					t.Errorf("redelivery %s failed: %+v", id, e.lastOutcome(id))
 				}
 			}
-			if alerts := e.notes.list(); len(alerts) != 1 || alerts[0].Kind != sender.AlertReplyFailed || !strings.Contains(alerts[0].Summary, tt.reason) {
+			if alerts := e.notes.list(); len(alerts) != 1 || alerts[0].Kind != care.AlertReplyFailed || !strings.Contains(alerts[0].Summary, tt.reason) {
 				t.Errorf("alerts = %+v; want one reply_failed", alerts)
 			}
 			if n := e.x.Calls(xapi.EndpointCreatePost); n != calls || len(e.posted("post")) != 0 {
@@ -333,7 +333,7 @@ func TestInterruptedSend(t *testing.T) {
 	if r := e.reply(caseID, lost.IdempotencyKey); r.State != care.ReplyUnknown || !strings.Contains(r.Reason, "check the conversation on X") {
 		t.Errorf("reply item = %+v; want unknown", r.ReplyStatus)
 	}
-	if alerts := e.notes.list(); len(alerts) != 1 || alerts[0].Kind != sender.AlertReplyUnknown {
+	if alerts := e.notes.list(); len(alerts) != 1 || alerts[0].Kind != care.AlertReplyUnknown {
 		t.Errorf("alerts = %+v; want one reply_unknown", alerts)
 	}
 	e.deliver(message(t, "i1", lost, 3))

@@ -58,7 +58,6 @@ import (
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/local/localdev"
 	"github.com/pajarito-care/pajarito/shared/local/xfake"
-	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
@@ -588,7 +587,7 @@ func (s *spike) check(tab *spikeTable, decisions map[string][]care.DecisionRecor
 	}
 
 	// Crisis mode opened exactly once, for the spike's topic.
-	if n := s.logs.alerts(protocol.AlertCrisisOpened); n != 1 {
+	if n := s.logs.alerts(care.AlertCrisisOpened); n != 1 {
 		breakf("crisis mode opened %d times (crisis_opened alerts), want once", n)
 	}
 	if len(tab.crises) != 1 || tab.crises[0].Topic != spikeTopic || tab.crises[0].OpenedBy != "auto" || tab.crises[0].Since.IsZero() {

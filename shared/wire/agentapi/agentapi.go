@@ -19,6 +19,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/console"
 	"github.com/pajarito-care/pajarito/shared/health"
@@ -39,7 +40,7 @@ type Deps struct {
 	Outbox protocol.Outbox
 	// Alerts receives the alerts of crises opened or closed by hand; nil logs
 	// them.
-	Alerts protocol.Notifier
+	Alerts care.Notifier
 	// Inbox receives the quarantined deliveries retried: the inbound queue.
 	Inbox agentapi.Inbox
 	// DeadLetters redrives the dead-letter queues.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/learn"
@@ -34,7 +35,7 @@ type Deps struct {
 	// surveys).
 	Outbox monitor.Outbox
 	// Alerts receives the team's alerts (crises, SLA); nil logs them.
-	Alerts protocol.Notifier
+	Alerts care.Notifier
 	// Metrics receives the monitor's metrics; nil is standard output, as in
 	// Lambda.
 	Metrics io.Writer
@@ -72,7 +73,7 @@ func New(d Deps) (*monitor.Monitor, error) {
 	}
 	alerts := d.Alerts
 	if alerts == nil {
-		alerts = protocol.LogNotifier{Log: d.Log}
+		alerts = care.LogNotifier{Log: d.Log}
 	}
 	m := &monitor.Monitor{
 		Crises:  eng.Monitor(d.Store, alerts, d.Log),

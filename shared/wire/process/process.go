@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/intake"
@@ -36,7 +37,7 @@ type Deps struct {
 	// DeadLetter receives what cannot be read: the inbound dead-letter queue.
 	DeadLetter intake.DeadLetter
 	// Alerts receives the team's alerts (crises); nil logs them.
-	Alerts protocol.Notifier
+	Alerts care.Notifier
 	// Metrics receives the pipeline's metrics (CloudWatch's embedded metric
 	// format); nil is standard output, as in Lambda.
 	Metrics io.Writer
@@ -94,7 +95,7 @@ func Pipeline(d Deps) (*protocol.Pipeline, error) {
 	}
 	alerts := d.Alerts
 	if alerts == nil {
-		alerts = protocol.LogNotifier{Log: d.Log}
+		alerts = care.LogNotifier{Log: d.Log}
 	}
 	return &protocol.Pipeline{
 		Engine: eng,

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pajarito-care/pajarito/shared/boot"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
@@ -38,7 +39,7 @@ type Deps struct {
 	// Delayer delays the records that must wait: the outbound queue's visibility.
 	Delayer sender.Delayer
 	// Alerts receives the alerts of failed (or unknown) replies; nil logs them.
-	Alerts protocol.Notifier
+	Alerts care.Notifier
 	// Epoch, when set, says this is the only sender on the store (sender.Sender's
 	// Epoch): the local system sets it to its start.
 	Epoch time.Time
@@ -86,7 +87,7 @@ func New(d Deps) (*sender.Sender, error) {
 	}
 	alerts := d.Alerts
 	if alerts == nil {
-		alerts = protocol.LogNotifier{Log: d.Log}
+		alerts = care.LogNotifier{Log: d.Log}
 	}
 	finder, _ := d.X.(sender.Finder)
 	return &sender.Sender{
