@@ -54,13 +54,14 @@ import (
 	"github.com/pajarito-care/pajarito/shared/local/eventsource"
 	"github.com/pajarito-care/pajarito/shared/local/localsqs"
 	"github.com/pajarito-care/pajarito/shared/local/xfake"
+	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
 	agentapibuild "github.com/pajarito-care/pajarito/shared/wire/agentapi"
 	listenbuild "github.com/pajarito-care/pajarito/shared/wire/listen"
-	"github.com/pajarito-care/pajarito/shared/wire/monitor"
+	monitorbuild "github.com/pajarito-care/pajarito/shared/wire/monitor"
 	"github.com/pajarito-care/pajarito/shared/wire/process"
 	"github.com/pajarito-care/pajarito/shared/wire/reply"
 	"github.com/pajarito-care/pajarito/shared/wire/webhook"
@@ -173,28 +174,73 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 			s.Close()
 		}
 	}()
+	if err := s.startDynamoDB(ctx, o); err != nil {
+		return nil, err
+	}
+	q, err := s.startSQS(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	listener, err := s.startX(ctx, o, q.inbound, log)
+	if err != nil {
+		return nil, err
+	}
+	fns, err := s.functions(o, q, listener)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.serve(o.Addr, fns.routes); err != nil {
+		return nil, err
+	}
+	s.run(o, fns)
+	if s.XFake != nil {
+		if err := s.registerWebhook(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
 
+// startDynamoDB starts dynalite, with its data under o.DataDir, and creates the
+// table.
+func (s *System) startDynamoDB(ctx context.Context, o Options) (err error) {
 	s.dyn, err = dynalite.Start(ctx, dynalite.Options{Dir: o.DataDir, Root: o.Root, Stderr: o.Stderr})
 	if err != nil {
-		return nil, fmt.Errorf("localdev: DynamoDB (dynalite): %w", err)
+		return fmt.Errorf("localdev: DynamoDB (dynalite): %w", err)
 	}
 	s.DynamoEndpoint = s.dyn.Endpoint
 	client, err := store.NewClient(ctx, s.dyn.Endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("localdev: %w", err)
+		return fmt.Errorf("localdev: %w", err)
 	}
-	s.Store = wire.NewStore(o.Config, client, Table, log)
+	s.Store = wire.NewStore(o.Config, client, Table, s.log)
 	if err := s.Store.CreateTable(ctx); err != nil {
-		return nil, fmt.Errorf("localdev: %w", err)
+		return fmt.Errorf("localdev: %w", err)
 	}
+	return nil
+}
 
+// queues are the local SQS as the functions use it.
+type queues struct {
+	// client is goaws, through the journal when the data is on disk.
+	client queue.API
+	// goaws is goaws itself, for what the journal does not pass on.
+	goaws                       *sqs.Client
+	inbound, dlq, outbound      *queue.Sender
+	outboundURL, outboundDLQURL string
+}
+
+// startSQS starts goaws with the four queues and, with the data on disk, the
+// journal that keeps what they hold.
+func (s *System) startSQS(ctx context.Context, o Options) (*queues, error) {
+	var err error
 	s.sqs, err = localsqs.Start(localsqs.Queue{Name: InboundQueue}, localsqs.Queue{Name: InboundDLQ}, localsqs.Queue{Name: OutboundQueue}, localsqs.Queue{Name: OutboundDLQ})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: SQS (goaws): %w", err)
 	}
 	s.SQSEndpoint = s.sqs.Endpoint
 	goaws := s.sqs.Client(ctx)
-	var sqsClient queue.API = goaws
+	var client queue.API = goaws
 	if o.DataDir != "" {
 		// goaws keeps messages in memory: the journal keeps on disk every message
 		// accepted and not yet done, and sends it back to its queue at start.
@@ -206,40 +252,46 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("localdev: %w", err)
 		}
-		s.journal, sqsClient = j, j
+		s.journal, client = j, j
 		if n := rec[InboundQueue] + rec[OutboundQueue] + rec[InboundDLQ] + rec[OutboundDLQ]; n > 0 {
-			log.Info("localdev: recovered what the last run accepted and had not finished",
+			s.log.Info("localdev: recovered what the last run accepted and had not finished",
 				"deliveries", rec[InboundQueue], "replies", rec[OutboundQueue], "inbound_dead_letters", rec[InboundDLQ], "outbound_dead_letters", rec[OutboundDLQ])
 		}
 	}
-	inbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundQueue), Log: log}
-	dlq := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(InboundDLQ), Log: log}
-	outbound := &queue.Sender{Client: sqsClient, URL: s.sqs.QueueURL(OutboundQueue), Log: log}
-	listener, err := s.startX(ctx, o, inbound, log)
-	if err != nil {
-		return nil, err
-	}
-	// One clock for the whole system: the wall's, Speed times faster with the
-	// fake X API (whose samples move to it, redate.go). Cases, decisions,
-	// replies, deadlines and daily metrics then agree with the posts' own times.
-	// The metrics CloudWatch reads in AWS would drown the log here: they are
-	// dropped. Alerts are logged.
+	return &queues{
+		client:      client,
+		goaws:       goaws,
+		inbound:     &queue.Sender{Client: client, URL: s.sqs.QueueURL(InboundQueue), Log: s.log},
+		dlq:         &queue.Sender{Client: client, URL: s.sqs.QueueURL(InboundDLQ), Log: s.log},
+		outbound:    &queue.Sender{Client: client, URL: s.sqs.QueueURL(OutboundQueue), Log: s.log},
+		outboundURL: s.sqs.QueueURL(OutboundQueue), outboundDLQURL: s.sqs.QueueURL(OutboundDLQ),
+	}, nil
+}
+
+// running are the functions as the local system runs them: the queues'
+// pollers, the schedules' runs, and the HTTP routes.
+type running struct {
+	inbound, outbound *eventsource.Poller
+	listener          *listen.Listener
+	monitor           *monitor.Monitor
+	routes            http.Handler
+}
+
+// functions builds the functions with the builders of package wire, as in
+// AWS, on the local stand-ins. One clock for the whole system: the wall's,
+// Speed times faster with the fake X API (whose samples move to it,
+// redate.go); cases, decisions, replies, deadlines and daily metrics then agree
+// with the posts' own times. The metrics CloudWatch reads in AWS would drown
+// the log here: they are dropped. Alerts are logged.
+func (s *System) functions(o Options, q *queues, listener *listen.Listener) (*running, error) {
+	log := s.log
 	s.Store.Now = s.clock
-	parts := process.Deps{Config: o.Config, Store: s.Store, Outbox: outbound, DeadLetter: dlq, Metrics: io.Discard, Now: s.clock, Log: log}
-	proc, err := process.New(parts)
+	proc, err := process.New(process.Deps{Config: o.Config, Store: s.Store, Outbox: q.outbound, DeadLetter: q.dlq, Metrics: io.Discard, Now: s.clock, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	poller := &eventsource.Poller{
-		Client:        sqsClient,
-		URL:           inbound.URL,
-		Handler:       proc.Handle,
-		DeadLetterURL: dlq.URL,
-		MaxReceives:   maxReceives,
-		Log:           log,
-	}
 	send, err := reply.New(reply.Deps{
-		Config: o.Config, Store: s.Store, X: s.x, Delayer: &queue.Visibility{Client: sqsClient, URL: outbound.URL},
+		Config: o.Config, Store: s.Store, X: s.x, Delayer: &queue.Visibility{Client: q.client, URL: q.outboundURL},
 		// The only sender on this data: claims from before its start are a killed run's.
 		Epoch:   s.clock(),
 		Metrics: io.Discard, Now: s.clock, Log: log,
@@ -247,37 +299,49 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	replies := &eventsource.Poller{
-		Client:        sqsClient,
-		URL:           outbound.URL,
-		Handler:       send.Handle,
-		BatchSize:     5,
-		DeadLetterURL: s.sqs.QueueURL(OutboundDLQ),
-		MaxReceives:   outboundMaxReceives,
-		Log:           log,
-	}
-	mon, err := monitor.New(monitor.Deps{Config: o.Config, Store: s.Store, Outbox: outbound, Metrics: io.Discard, Now: s.clock, Log: log})
+	mon, err := monitorbuild.New(monitorbuild.Deps{Config: o.Config, Store: s.Store, Outbox: q.outbound, Metrics: io.Discard, Now: s.clock, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
+	routes, err := s.routes(o, q)
+	if err != nil {
+		return nil, err
+	}
+	return &running{
+		inbound: &eventsource.Poller{
+			Client: q.client, URL: q.inbound.URL, Handler: proc.Handle,
+			DeadLetterURL: q.dlq.URL, MaxReceives: maxReceives, Log: log,
+		},
+		outbound: &eventsource.Poller{
+			Client: q.client, URL: q.outboundURL, Handler: send.Handle, BatchSize: 5,
+			DeadLetterURL: q.outboundDLQURL, MaxReceives: outboundMaxReceives, Log: log,
+		},
+		listener: listener,
+		monitor:  mon,
+		routes:   routes,
+	}, nil
+}
 
+// routes are the HTTP routes of API Gateway: the webhook, the agent API (a
+// bearer token in place of the JWT authorizer) and the console.
+func (s *System) routes(o Options, q *queues) (http.Handler, error) {
 	// goaws has no message move tasks: dead letters move by hand, through the
 	// journal (when the data is on disk), which keeps what moves.
-	deadLetters := &queue.Redrive{Client: localQueues{API: sqsClient, goaws: goaws}, Log: log, Queues: []queue.DeadLetterQueue{
+	deadLetters := &queue.Redrive{Client: localQueues{API: q.client, goaws: q.goaws}, Log: s.log, Queues: []queue.DeadLetterQueue{
 		s.deadLetterQueue(agentapi.QueueInbound, InboundQueue, InboundDLQ),
 		s.deadLetterQueue(agentapi.QueueOutbound, OutboundQueue, OutboundDLQ),
 	}}
 	checks := agentapibuild.HealthChecks(o.Config, s.Store, s.x, nil, o.Secret, deadLetters, nil)
 	checks.Now = s.clock
 	api, err := agentapibuild.New(agentapibuild.Deps{
-		Config: o.Config, Store: s.Store, Outbox: outbound, Now: s.clock, Log: log,
-		Inbox: inbound, DeadLetters: deadLetters, Health: checks,
+		Config: o.Config, Store: s.Store, Outbox: q.outbound, Now: s.clock, Log: s.log,
+		Inbox: q.inbound, DeadLetters: deadLetters, Health: checks,
 		Auth: agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	var hook http.Handler = webhook.Handler(o.Config.Brand, o.Secret, inbound, log)
+	var hook http.Handler = webhook.Handler(o.Config.Brand, o.Secret, q.inbound, s.log)
 	if s.XFake != nil {
 		hook = s.showFake(o.Secret, hook)
 	}
@@ -285,55 +349,59 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	routes := boot.Routes(hook, api, con, console.Prefix, boot.Clock{Now: s.clock, Speed: s.Speed})
-	ln, err := net.Listen("tcp", o.Addr)
+	return boot.Routes(hook, api, con, console.Prefix, boot.Clock{Now: s.clock, Speed: s.Speed}), nil
+}
+
+// serve starts the HTTP server on addr.
+func (s *System) serve(addr string, routes http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("localdev: listen on %s: %w (choose another with --addr)", o.Addr, err)
+		return fmt.Errorf("localdev: listen on %s: %w (choose another with --addr)", addr, err)
 	}
 	s.URL = "http://" + ln.Addr().String()
 	s.http = &http.Server{Handler: routes, ReadHeaderTimeout: 10 * time.Second}
-
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.wg.Add(5)
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("localdev: HTTP server stopped", "error", err.Error())
+			s.log.Error("localdev: HTTP server stopped", "error", err.Error())
+		}
+	}()
+	return nil
+}
+
+// run runs the pollers, as SQS event source mappings do, and the listener and
+// the monitor on their schedules, until Close.
+func (s *System) run(o Options, fns *running) {
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Add(4)
+	go func() {
+		defer s.wg.Done()
+		if err := fns.inbound.Run(runCtx); err != nil {
+			s.log.Error("localdev: inbound poller stopped", "error", err.Error())
 		}
 	}()
 	go func() {
 		defer s.wg.Done()
-		if err := poller.Run(runCtx); err != nil {
-			log.Error("localdev: inbound poller stopped", "error", err.Error())
-		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		if err := replies.Run(runCtx); err != nil {
-			log.Error("localdev: outbound poller stopped", "error", err.Error())
+		if err := fns.outbound.Run(runCtx); err != nil {
+			s.log.Error("localdev: outbound poller stopped", "error", err.Error())
 		}
 	}()
 	go func() {
 		defer s.wg.Done()
 		s.every(runCtx, s.wall(s.PollInterval), "listener", func(ctx context.Context) error {
-			_, err := listener.Run(ctx)
+			_, err := fns.listener.Run(ctx)
 			return err
 		})
 	}()
 	go func() {
 		defer s.wg.Done()
 		s.every(runCtx, s.wall(o.Config.MonitorInterval.Std()), "monitor", func(ctx context.Context) error {
-			_, err := mon.Run(ctx)
+			_, err := fns.monitor.Run(ctx)
 			return err
 		})
 	}()
-	if s.XFake != nil {
-		if err := s.registerWebhook(ctx, o); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
 }
 
 // registerWebhook registers the system's webhook with the fake X API and
