@@ -75,32 +75,71 @@ func (s *Sender) limit(ch care.Channel) int {
 func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bool) {
 	req := &r.req
 	now := s.now()
+	c, msgs, lint, ok := s.ready(ctx, r, rep, now)
+	if !ok {
+		return false
+	}
+	var slot time.Time
+	if rep != nil {
+		slot = rep.Slot
+	}
+	if !s.withinRateLimit(ctx, r, now, slot) {
+		return false
+	}
+	if !s.reserve(ctx, r, now, slot) {
+		return false
+	}
+
+	claimed, won, err := s.Store.ClaimReply(ctx, req)
+	if err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return false
+	}
+	if !won {
+		return true
+	}
+	r.attempt = claimed.Attempts
+	sent, done, err := s.post(ctx, r, c, msgs, now)
+	if done {
+		return false
+	}
+	s.answered(ctx, r, c, msgs, lint.Links, sent, err)
+	return false
+}
+
+// ready checks the request before it is scheduled: valid, due, addressed as its
+// case allows (checkTarget) and taken by the reply linter, with what the case
+// knows at now. ok is false when it is not, the record then settled (failed,
+// waiting or retried); else it returns the case, its messages and the linter's
+// result.
+func (s *Sender) ready(ctx context.Context, r *record, rep *store.Reply, now time.Time) (c *care.Case, msgs []care.StoredMessage, lint protocol.LintResult, ok bool) {
+	req := &r.req
 	if err := req.Validate(); err != nil {
 		s.fail(ctx, r, 0, err.Error())
-		return false
+		return nil, nil, lint, false
 	}
 	if rep != nil && rep.NotBefore != nil && now.Before(*rep.NotBefore) {
 		// Back before its time (its visibility could not be set): wait again.
 		s.wait(ctx, r, OutcomeDelayed, rep.NotBefore.Sub(now)+spread(req.IdempotencyKey), "still waits: "+rep.Reason)
-		return false
+		return nil, nil, lint, false
 	}
 	c, msgs, err := s.Store.GetCase(ctx, req.CaseID)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(ctx, r, 0, fmt.Sprintf("case %s does not exist", req.CaseID))
-		return false
+		return nil, nil, lint, false
 	}
 	if err != nil {
 		r.outcome, r.err = OutcomeRetry, err
-		return false
+		return nil, nil, lint, false
 	}
 	if reason := s.checkTarget(req, c, msgs); reason != "" {
 		s.fail(ctx, r, 0, reason)
-		return false
+		return nil, nil, lint, false
 	}
-	lint, err := s.lint(ctx, req, c, msgs, now)
+	lint, err = s.lint(ctx, req, c, msgs, now)
 	if err != nil {
 		r.outcome, r.err = OutcomeRetry, err
-		return false
+		return nil, nil, lint, false
 	}
 	if !lint.OK() {
 		var issues []string
@@ -108,14 +147,17 @@ func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bo
 			issues = append(issues, i.Rule+": "+i.Messages["en"])
 		}
 		s.fail(ctx, r, 0, "the reply linter refused it: "+strings.Join(issues, "; "))
-		return false
+		return nil, nil, lint, false
 	}
+	return c, msgs, lint, true
+}
 
-	// X's rate limit, as recorded by any sender.
-	var slot time.Time
-	if rep != nil {
-		slot = rep.Slot
-	}
+// withinRateLimit checks X's rate limit, as recorded by any sender, for the
+// request's endpoint. It returns false when the send cannot go on: the backoff
+// could not be read (the record is retried), or it is active (the request is
+// postponed until it ends, keeping slot).
+func (s *Sender) withinRateLimit(ctx context.Context, r *record, now, slot time.Time) bool {
+	req := &r.req
 	b, err := s.Store.GetBackoff(ctx, backoffEndpoint(req.Channel))
 	if err != nil {
 		r.outcome, r.err = OutcomeRetry, err
@@ -126,8 +168,15 @@ func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bo
 		s.postpone(ctx, r, now, until, slot, fmt.Sprintf("X's rate limit of %s (%s) until %s", backoffEndpoint(req.Channel), b.Reason, b.Until.Format(time.RFC3339)))
 		return false
 	}
+	return true
+}
 
-	// The send budget.
+// reserve takes a send of the send budget for now's window: reserved for it by an
+// earlier delivery (slot), or reserved now. It returns false when the send cannot
+// go on: the window reserved is a later one, or the budget is spent (the request
+// is postponed), or the reservation could not be written (the record is retried).
+func (s *Sender) reserve(ctx context.Context, r *record, now, slot time.Time) bool {
+	req := &r.req
 	window := store.SendWindowStart(now)
 	switch {
 	case slot.Equal(window):
@@ -150,49 +199,54 @@ func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bo
 			return false
 		}
 	}
+	return true
+}
 
-	claimed, won, err := s.Store.ClaimReply(ctx, req)
-	if err != nil {
-		r.outcome, r.err = OutcomeRetry, err
-		return false
-	}
-	if !won {
-		return true
-	}
-	r.attempt = claimed.Attempts
-	var sent *xapi.Sent
+// post calls X for the claimed attempt: a DM, or a public reply, posted once more
+// with its reference when X refuses the text as duplicate content (distinct).
+// done is true when the attempt is settled already: X's copy from an earlier
+// attempt was found (reconciled), or the text with the reference waits for X's
+// reset (released). Otherwise sent and err are X's answer to the last call.
+func (s *Sender) post(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, now time.Time) (sent *xapi.Sent, done bool, err error) {
+	req := &r.req
 	if req.Channel == care.DM {
 		sent, err = s.X.SendDM(ctx, req.RecipientID, req.Text)
-	} else {
-		sent, err = s.X.Reply(ctx, req.InReplyToID, req.Text)
-		text, earlier, ok := s.distinct(ctx, r, c, msgs, now, err)
-		switch {
-		case earlier != nil:
-			s.reconcile(ctx, r, c, msgs, earlier, fmt.Sprintf("attempt %d: X refused the text as duplicate content, its own: X's copy %s, from an earlier attempt, was found on X", r.attempt, earlier.ID))
-			return false
-		case ok && s.heed(ctx, req.Channel, sent, err):
-			// X counted the refused call too, and its window is spent: a second
-			// call now would be refused 429. The text with the reference goes
-			// out after X's reset.
-			s.release(ctx, r, latest(rateLimitOf(sent, err).Reset, now.Add(RetryFloor(r.receives()))),
-				"X refused the text as duplicate content and its rate-limit window is spent: to be sent with a reference after its reset")
-			return false
-		case ok:
-			r.text, r.reason = text, "X refused the text as duplicate content: sent with a reference"
-			sent, err = s.X.Reply(ctx, req.InReplyToID, text)
-		}
+		return sent, false, err
 	}
-	s.heed(ctx, req.Channel, sent, err)
+	sent, err = s.X.Reply(ctx, req.InReplyToID, req.Text)
+	text, earlier, ok := s.distinct(ctx, r, c, msgs, now, err)
+	switch {
+	case earlier != nil:
+		s.reconcile(ctx, r, c, msgs, earlier, fmt.Sprintf("attempt %d: X refused the text as duplicate content, its own: X's copy %s, from an earlier attempt, was found on X", r.attempt, earlier.ID))
+		return nil, true, nil
+	case ok && s.heed(ctx, req.Channel, sent, err):
+		// X counted the refused call too, and its window is spent: a second
+		// call now would be refused 429. The text with the reference goes
+		// out after X's reset.
+		s.release(ctx, r, latest(rateLimitOf(sent, err).Reset, now.Add(RetryFloor(r.receives()))),
+			"X refused the text as duplicate content and its rate-limit window is spent: to be sent with a reference after its reset")
+		return nil, true, nil
+	case ok:
+		r.text, r.reason = text, "X refused the text as duplicate content: sent with a reference"
+		sent, err = s.X.Reply(ctx, req.InReplyToID, text)
+	}
+	return sent, false, err
+}
+
+// answered records X's answer to the attempt's call (sent, or err): its rate
+// limit (heed), then the reply sent, priced with the linter's count of links, or
+// refused.
+func (s *Sender) answered(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, links int, sent *xapi.Sent, err error) {
+	s.heed(ctx, r.req.Channel, sent, err)
 	if err == nil {
 		at, ok := care.IDTime(sent.ID)
 		if !ok {
 			at = s.now()
 		}
-		s.sent(ctx, r, c, msgs, sent.ID, at, price(req, lint.Links), OutcomeSent, r.reason)
-		return false
+		s.sent(ctx, r, c, msgs, sent.ID, at, price(&r.req, links), OutcomeSent, r.reason)
+		return
 	}
 	s.refused(ctx, r, err)
-	return false
 }
 
 // distinct returns the text to post once more when X refused an automatic public

@@ -139,6 +139,33 @@ func (p *Poller) PollOnce(ctx context.Context) (n int, err error) {
 	if err := p.check(); err != nil {
 		return 0, err
 	}
+	msgs, err := p.receive(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	ev := p.event(msgs)
+	log := p.log().With("queue", p.URL)
+
+	ctx, delayed := queue.WatchDelays(ctx)
+	failed := p.handle(ctx, log, ev)
+
+	// Settle the batch even when ctx ends now: the handler's work is done, and a
+	// shutdown should not make it run again.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+
+	if err := p.settle(ctx, log, ev.Records, failed, delayed); err != nil {
+		return len(ev.Records), fmt.Errorf("queue: %s: %w", p.URL, err)
+	}
+	return len(ev.Records), nil
+}
+
+// receive receives up to BatchSize messages, long-polling for WaitTime, with
+// their attributes, invisible for VisibilityTimeout when set.
+func (p *Poller) receive(ctx context.Context) ([]types.Message, error) {
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(p.URL),
 		MaxNumberOfMessages:         int32(p.batchSize()),
@@ -151,17 +178,18 @@ func (p *Poller) PollOnce(ctx context.Context) (n int, err error) {
 	}
 	out, err := p.Client.ReceiveMessage(ctx, in)
 	if err != nil {
-		return 0, fmt.Errorf("queue: receive from %s: %w", p.URL, err)
+		return nil, fmt.Errorf("queue: receive from %s: %w", p.URL, err)
 	}
-	if len(out.Messages) == 0 {
-		return 0, nil
-	}
-	ev := p.event(out.Messages)
-	log := p.log().With("queue", p.URL)
+	return out.Messages, nil
+}
 
-	ctx, delayed := queue.WatchDelays(ctx)
+// handle calls Handler with the batch and returns the MessageIds of the records
+// that failed: those its response lists, or all of them when the whole batch
+// failed (Handler returned an error or panicked, or the response lists an id not
+// in the batch). It logs the failures.
+func (p *Poller) handle(ctx context.Context, log *slog.Logger, ev events.SQSEvent) (failed map[string]bool) {
 	resp, herr := p.call(ctx, ev)
-	failed := make(map[string]bool)
+	failed = make(map[string]bool)
 	if herr == nil {
 		inBatch := make(map[string]bool, len(ev.Records))
 		for _, r := range ev.Records {
@@ -183,14 +211,17 @@ func (p *Poller) PollOnce(ctx context.Context) (n int, err error) {
 	} else if len(failed) > 0 {
 		log.WarnContext(ctx, "queue: records failed", "records", len(ev.Records), "failed", len(failed))
 	}
+	return failed
+}
 
-	// Settle the batch even when ctx ends now: the handler's work is done, and a
-	// shutdown should not make it run again.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
-	defer cancel()
-
+// settle settles a handled batch: it moves the failed records that reached
+// MaxReceives to DeadLetterURL (when set), deletes them and the records that
+// succeeded, and makes the other failed records visible again after Backoff,
+// except those delayed by their handler. It returns what went wrong talking to
+// SQS.
+func (p *Poller) settle(ctx context.Context, log *slog.Logger, records []events.SQSMessage, failed map[string]bool, delayed func(id string) bool) error {
 	var done, retry, dead []events.SQSMessage
-	for _, r := range ev.Records {
+	for _, r := range records {
 		switch {
 		case !failed[r.MessageId]:
 			done = append(done, r)
@@ -203,24 +234,42 @@ func (p *Poller) PollOnce(ctx context.Context) (n int, err error) {
 
 	var errs []error
 	if len(dead) > 0 {
-		bodies := make([]string, len(dead))
-		for i, r := range dead {
-			bodies[i] = r.Body
-		}
-		dlq := queue.Sender{Client: p.Client, URL: p.DeadLetterURL, Log: p.Log}
-		if err := dlq.SendBodies(ctx, bodies); err != nil {
-			errs = append(errs, fmt.Errorf("move %d records to the dead-letter queue: %w", len(dead), err))
+		if err := p.deadLetter(ctx, log, dead); err != nil {
+			errs = append(errs, err)
 			retry = append(retry, dead...)
 		} else {
-			for _, r := range dead {
-				log.ErrorContext(ctx, "queue: moved to the dead-letter queue", "message_id", r.MessageId, "attempts", p.attempt(r.MessageId), "dead_letter_queue", p.DeadLetterURL)
-			}
 			done = append(done, dead...)
 		}
 	}
 	if err := p.delete(ctx, done); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, p.retryLater(ctx, log, retry, delayed)...)
+	return errors.Join(errs...)
+}
+
+// deadLetter sends the bodies of dead to DeadLetterURL, as SQS's redrive policy
+// would, and logs each record moved. The caller deletes them.
+func (p *Poller) deadLetter(ctx context.Context, log *slog.Logger, dead []events.SQSMessage) error {
+	bodies := make([]string, len(dead))
+	for i, r := range dead {
+		bodies[i] = r.Body
+	}
+	dlq := queue.Sender{Client: p.Client, URL: p.DeadLetterURL, Log: p.Log}
+	if err := dlq.SendBodies(ctx, bodies); err != nil {
+		return fmt.Errorf("move %d records to the dead-letter queue: %w", len(dead), err)
+	}
+	for _, r := range dead {
+		log.ErrorContext(ctx, "queue: moved to the dead-letter queue", "message_id", r.MessageId, "attempts", p.attempt(r.MessageId), "dead_letter_queue", p.DeadLetterURL)
+	}
+	return nil
+}
+
+// retryLater makes each failed record visible again after Backoff, except one
+// whose visibility its handler set itself (delayed). It returns the changes that
+// failed.
+func (p *Poller) retryLater(ctx context.Context, log *slog.Logger, retry []events.SQSMessage, delayed func(id string) bool) []error {
+	var errs []error
 	backoff := seconds(p.Backoff, DefaultBackoff, 1, 43200)
 	for _, r := range retry {
 		if delayed(r.MessageId) {
@@ -235,10 +284,7 @@ func (p *Poller) PollOnce(ctx context.Context) (n int, err error) {
 			errs = append(errs, fmt.Errorf("change visibility of %s: %w", r.MessageId, err))
 		}
 	}
-	if len(errs) > 0 {
-		return len(ev.Records), fmt.Errorf("queue: %s: %w", p.URL, errors.Join(errs...))
-	}
-	return len(ev.Records), nil
+	return errs
 }
 
 // call runs the handler, turning a panic into an error as Lambda would.
