@@ -83,7 +83,24 @@ type Message struct {
 	Summoned bool `json:"summoned"`
 	// HasURL is true when the text carries a link.
 	HasURL bool `json:"has_url,omitempty"`
+	// XChat is set on an X Chat message (an end-to-end encrypted DM, X Activity
+	// events chat.received and chat.sent): Text is empty while Pajarito cannot
+	// read it (it holds no X Chat keys). The ciphertext stays in the envelope's
+	// Raw.
+	XChat *XChat `json:"xchat,omitempty"`
 }
+
+// XChat is what X says of an X Chat message outside its ciphertext.
+type XChat struct {
+	// EventID is X's id of the chat event (a UUID).
+	EventID string `json:"event_id"`
+	// ConversationID is X Chat's conversation id: "<user id>:<user id>" for a
+	// one-to-one conversation, the lower id first.
+	ConversationID string `json:"conversation_id"`
+}
+
+// Encrypted reports whether m is an X Chat message Pajarito could not read.
+func (m *Message) Encrypted() bool { return m.XChat != nil && m.Text == "" }
 
 // Customer returns the id of the customer side of the message: the author of an
 // inbound message, the recipient of an outbound DM, and the replied-to user of an
@@ -122,6 +139,10 @@ func (m *Message) Validate() error {
 		return fmt.Errorf("message %s: created time is missing", m.ID)
 	case m.Channel == DM && !IsID(m.RecipientID):
 		return fmt.Errorf("message %s: DM recipient id %q is not a decimal X id", m.ID, m.RecipientID)
+	case m.XChat != nil && m.Channel != DM:
+		return fmt.Errorf("message %s: an X Chat message is a DM, not %q", m.ID, m.Channel)
+	case m.XChat != nil && (m.XChat.EventID == "" || m.XChat.ConversationID == ""):
+		return fmt.Errorf("message %s: X Chat event id or conversation id is missing", m.ID)
 	}
 	return nil
 }
@@ -168,7 +189,18 @@ const (
 	// KindUnparsed carries a signed webhook body that could not be parsed, so that the
 	// processor quarantines it instead of it being lost.
 	KindUnparsed Kind = "unparsed"
+	// KindIgnored says that X delivered an event of a type Pajarito does not
+	// handle (Envelope.Ignored): the processor counts it by type, so that a new
+	// kind of customer message never vanishes quietly (pajarito doctor).
+	KindIgnored Kind = "ignored"
 )
+
+// Ignored is an X event of a type Pajarito does not handle.
+type Ignored struct {
+	// EventType is X's type ("like.create"; for a legacy delivery, the array's
+	// name).
+	EventType string `json:"event_type"`
+}
 
 // EnvelopeVersion is the current version of the queue format.
 const EnvelopeVersion = 1
@@ -193,6 +225,7 @@ type Envelope struct {
 	Message    *Message    `json:"message,omitempty"`
 	Deletion   *Deletion   `json:"deletion,omitempty"`
 	Revocation *Revocation `json:"revocation,omitempty"`
+	Ignored    *Ignored    `json:"ignored,omitempty"`
 	// Raw is X's own JSON for this item (the post or DM object, not the whole
 	// delivery), kept for a limited time for audit and replay.
 	Raw json.RawMessage `json:"raw,omitempty"`
@@ -232,6 +265,10 @@ func (e *Envelope) Validate() error {
 	case KindRevocation:
 		if e.Revocation == nil {
 			return fmt.Errorf("envelope of kind %q has no revocation", e.Kind)
+		}
+	case KindIgnored:
+		if e.Ignored == nil || e.Ignored.EventType == "" {
+			return fmt.Errorf("envelope of kind %q has no event type", e.Kind)
 		}
 	case KindUnparsed:
 		return fmt.Errorf("webhook body could not be parsed: %s", e.Problem)

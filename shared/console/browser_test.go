@@ -209,19 +209,21 @@ func TestConsole(t *testing.T) {
 	sys, _, token := system(t)
 	// Six sample cases and the HTML one, each acknowledged by the protocol.
 	cases := waitCases(t, sys, care.Pending, 7)
-	var complaint, xss, other care.CaseSummary
+	var complaint, xss, other, dm care.CaseSummary
 	for _, c := range cases {
 		switch {
 		case c.CustomerHandle == "mariagv_viajes" && c.Channel == care.Public:
 			complaint = c
+		case c.CustomerHandle == "mariagv_viajes" && c.Channel == care.DM:
+			dm = c
 		case c.CustomerID == "900666":
 			xss = c
 		case c.CustomerHandle == "dan_okafor":
 			other = c
 		}
 	}
-	if complaint.ID == "" || xss.ID == "" || other.ID == "" {
-		t.Fatalf("cases %+v lack María's public complaint, Dan's case or the HTML post", cases)
+	if complaint.ID == "" || xss.ID == "" || other.ID == "" || dm.ID == "" {
+		t.Fatalf("cases %+v lack María's public complaint, her DMs, Dan's case or the HTML post", cases)
 	}
 
 	ctx := browser(t)
@@ -230,6 +232,16 @@ func TestConsole(t *testing.T) {
 		until(`document.querySelector('.bar .who') && document.querySelector('.bar .who').textContent.includes('Local agent')`))
 	if hash, stored := eval[string](t, ctx, `location.hash`), eval[string](t, ctx, `sessionStorage.getItem('pajarito.token')`); strings.Contains(hash, token) || stored != token {
 		t.Errorf("after sign-in the address holds %q and the session %q: want the token out of the address, in the session", hash, stored)
+	}
+
+	// María's DMs hold her X Chat message, which Pajarito cannot read: the
+	// console says so, and what to do, instead of an empty bubble.
+	do(t, ctx, "an encrypted X Chat message",
+		chromedp.Navigate(sys.URL+"/console/#/case/"+dm.ID),
+		until(`document.querySelector('.msg.in .xchat-note') !== null`))
+	note := eval[map[string]any](t, ctx, `(() => { const m = document.querySelector('.msg.in .xchat-note').closest('.msg'); return {note: m.querySelector('.xchat-note').textContent, tag: m.querySelector('.tag.xchat') ? m.querySelector('.tag.xchat').textContent : '', text: m.querySelector('.text') !== null} })()`)
+	if !strings.HasPrefix(fmt.Sprint(note["note"]), "Encrypted X Chat message: Pajarito holds no X Chat keys") || note["tag"] != "X Chat" || note["text"] != false {
+		t.Errorf("the X Chat message shows %v; want the X Chat tag and the note saying what to do, not an empty text", note)
 	}
 
 	// The queue: pending cases in the API's order, highest priority first.

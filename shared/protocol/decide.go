@@ -251,3 +251,20 @@ func (b *decisionBuilder) queue() {
 	b.act(care.ActionQueue, "%s", queueWhy)
 	b.note("Queued for an agent in %s.", b.d.Route.Department)
 }
+
+// XChatUnreadable is why an X Chat message gets no automatic reply and no
+// labels while Pajarito holds no X Chat keys (the decision's withheld reason,
+// which the console and the API show).
+const XChatUnreadable = "encrypted X Chat message: Pajarito holds no X Chat keys and cannot read it; answer it in X's app (X Chat set-up: README, \"X Chat\")"
+
+// encrypted decides an X Chat message Pajarito cannot read: its words are
+// unknown, so nothing is classified and nothing is posted; the case waits,
+// unanswered, for a person who answers it in X's app (the brand's chat.sent
+// then answers the case).
+func (b *decisionBuilder) encrypted() {
+	b.note("Labels: none: the message is encrypted (X Chat).")
+	b.priority()
+	b.department()
+	b.withhold("%s", XChatUnreadable)
+	b.queue()
+}

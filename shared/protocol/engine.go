@@ -179,6 +179,10 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 		b.note("No action: the message was written by the brand.")
 		return b.finish(), nil
 	}
+	if m.Encrypted() {
+		b.encrypted()
+		return b.finish(), nil
+	}
 
 	b.ws = words(m.Text)
 	b.public = m.Channel != care.DM

@@ -143,7 +143,7 @@ func (p *Pipeline) Process(ctx context.Context, c *care.Case, m *care.StoredMess
 		errs = append(errs, fmt.Errorf("protocol: %s (case %s, message %s): %w", step, c.ID, m.ID, err))
 	}
 
-	labels := p.labeler().Classify(ctx, classify.InputFrom(&m.Message))
+	labels := p.labels(ctx, &m.Message)
 
 	if sa, ok := p.Cases.(SurveyAnswers); ok && m.Channel == care.DM {
 		if d, answered := p.surveyAnswer(ctx, sa, c, m, &labels, now, log, fail); answered {
@@ -312,6 +312,15 @@ func (p *Pipeline) now() time.Time {
 	return time.Now().UTC()
 }
 
+// labels classifies m; an X Chat message Pajarito cannot read has no words to
+// classify, and no labels.
+func (p *Pipeline) labels(ctx context.Context, m *care.Message) classify.Result {
+	if m.Encrypted() {
+		return classify.Result{}
+	}
+	return p.labeler().Classify(ctx, classify.InputFrom(m))
+}
+
 // labeler is the pipeline's classifier: Classifier, else classify.Default().
 func (p *Pipeline) labeler() Labeler {
 	if p.Classifier != nil {
@@ -351,7 +360,7 @@ func (p *Pipeline) InitialTriage(ctx context.Context, m *care.Message) care.Tria
 		return care.Triage{}
 	}
 	now := p.now()
-	labels := p.labeler().Classify(ctx, classify.InputFrom(m))
+	labels := p.labels(ctx, m)
 	c := care.Case{
 		ID: "initial", Channel: m.Channel, Status: care.Open, ThreadKey: care.ThreadKey(m, m.ConversationID),
 		CustomerID: m.Customer(), CustomerHandle: m.AuthorHandle, Lang: m.Lang, Priority: care.DefaultPriority,

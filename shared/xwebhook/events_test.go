@@ -23,14 +23,16 @@ type eventOutcome struct {
 }
 
 var eventOutcomes = map[string]eventOutcome{
-	"xaa-mention-es.json":     {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
-	"xaa-mention-en.json":     {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
-	"xaa-reply-es.json":       {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
-	"xaa-quote-en.json":       {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
-	"xaa-dm-received-es.json": {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
-	"xaa-dm-sent-es.json":     {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
-	"xaa-oauth-revoke.json":   {gen: GenerationXAA, kinds: []care.Kind{care.KindRevocation}},
-	"xaa-unknown-type.json":   {gen: GenerationXAA, ignored: []string{"like.create"}},
+	"xaa-mention-es.json":       {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
+	"xaa-mention-en.json":       {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
+	"xaa-reply-es.json":         {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
+	"xaa-quote-en.json":         {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
+	"xaa-dm-received-es.json":   {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
+	"xaa-dm-sent-es.json":       {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
+	"xaa-oauth-revoke.json":     {gen: GenerationXAA, kinds: []care.Kind{care.KindRevocation}},
+	"xaa-unknown-type.json":     {gen: GenerationXAA, kinds: []care.Kind{care.KindIgnored}, ignored: []string{"like.create"}},
+	"xaa-chat-received-es.json": {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
+	"xaa-chat-sent-es.json":     {gen: GenerationXAA, kinds: []care.Kind{care.KindMessage}},
 
 	"aaa-tweet-es.json":           {gen: GenerationAAA, kinds: []care.Kind{care.KindMessage}},
 	"aaa-tweet-truncated-en.json": {gen: GenerationAAA, kinds: []care.Kind{care.KindMessage}},

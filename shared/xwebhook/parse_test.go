@@ -373,7 +373,69 @@ func TestParseRules(t *testing.T) {
 				}
 			})}},
 		{"XAA unknown event type", xaaPost("profile.update.bio", brandID, `{"before":"a","after":"b"}`),
-			want{ignored: []string{"profile.update.bio"}}},
+			want{kinds: []care.Kind{care.KindIgnored}, ignored: []string{"profile.update.bio"}, check: func(t *testing.T, res *Result) {
+				if e := res.Envelopes[0]; e.Ignored == nil || e.Ignored.EventType != "profile.update.bio" {
+					t.Errorf("ignored envelope %+v", e)
+				}
+			}}},
+		{"XAA X Chat received: a DM kept encrypted, id derived from the event", xaaPost("chat.received", brandID,
+			`{"id":"7d2f4c1e-3b8a-4f6d-9e21-5a0c8b7e6d43","sender_id":"`+mariaID+`","conversation_id":"`+brandID+`:`+mariaID+`",
+			"created_at_msec":"1787070121408","encoded_event":"CwABAAAAATE="}`),
+			want{kinds: []care.Kind{care.KindMessage}, check: msg(func(t *testing.T, m *care.Message) {
+				at := time.UnixMilli(1787070121408).UTC()
+				if m.Channel != care.DM || m.Direction != care.Inbound || !m.Summoned || m.AuthorID != mariaID || m.RecipientID != brandID ||
+					!m.CreatedAt.Equal(at) || m.Text != "" || !m.Encrypted() || m.Customer() != mariaID {
+					t.Errorf("got %+v", m)
+				}
+				if m.XChat.EventID != "7d2f4c1e-3b8a-4f6d-9e21-5a0c8b7e6d43" || m.XChat.ConversationID != brandID+":"+mariaID {
+					t.Errorf("X Chat %+v", m.XChat)
+				}
+				if got, ok := care.IDTime(m.ID); !ok || !got.Equal(at) {
+					t.Errorf("id %s: its time is %v, want the event's %v", m.ID, got, at)
+				}
+				if again := chatMessageID("7d2f4c1e-3b8a-4f6d-9e21-5a0c8b7e6d43", at); again != m.ID {
+					t.Errorf("a repeated delivery gets id %s, not %s", again, m.ID)
+				}
+				if other := chatMessageID("0b9e6a52-71c4-4d8e-b3f0-2e6d9a1c5f87", at); other == m.ID {
+					t.Errorf("two events of the same millisecond share id %s", m.ID)
+				}
+			})}},
+		{"XAA X Chat event with an X id keeps it; the conversation may list the brand second", xaaPost("chat.received", brandID,
+			`{"id":"2089800000000000001","sender_id":"`+mariaID+`","conversation_id":"`+mariaID+`:`+brandID+`",
+			"created_at_msec":1787070121408,"encoded_event":"CwABAAAAATE="}`),
+			want{kinds: []care.Kind{care.KindMessage}, check: msg(func(t *testing.T, m *care.Message) {
+				if m.ID != "2089800000000000001" || m.RecipientID != brandID {
+					t.Errorf("got %+v", m)
+				}
+			})}},
+		{"XAA X Chat sent by the brand answers the other participant", xaaPost("chat.sent", brandID,
+			`{"id":"0b9e6a52-71c4-4d8e-b3f0-2e6d9a1c5f87","sender_id":"`+brandID+`","conversation_id":"`+brandID+`:`+mariaID+`",
+			"created_at_msec":"1787070484115","encoded_event":"CwABAAAAATE="}`),
+			want{kinds: []care.Kind{care.KindMessage}, check: msg(func(t *testing.T, m *care.Message) {
+				if m.Direction != care.Outbound || m.Summoned || m.AuthorID != brandID || m.RecipientID != mariaID || m.Customer() != mariaID {
+					t.Errorf("got %+v", m)
+				}
+			})}},
+		{"XAA X Chat sent by the brand in a group: no one customer", xaaPost("chat.sent", brandID,
+			`{"id":"0b9e6a52-71c4-4d8e-b3f0-2e6d9a1c5f88","sender_id":"`+brandID+`","conversation_id":"g1790000000000000001",
+			"created_at_msec":"1787070484115","encoded_event":"CwABAAAAATE="}`),
+			want{dropped: []Drop{{Reason: DropGroupChat, ID: "g1790000000000000001"}}}},
+		{"XAA X Chat received in a group is still kept", xaaPost("chat.received", brandID,
+			`{"id":"0b9e6a52-71c4-4d8e-b3f0-2e6d9a1c5f89","sender_id":"`+mariaID+`","conversation_id":"g1790000000000000001",
+			"created_at_msec":"1787070484115","encoded_event":"CwABAAAAATE="}`),
+			want{kinds: []care.Kind{care.KindMessage}, check: msg(func(t *testing.T, m *care.Message) {
+				if m.RecipientID != brandID || m.XChat.ConversationID != "g1790000000000000001" {
+					t.Errorf("got %+v", m)
+				}
+			})}},
+		{"XAA X Chat without a time is quarantined", xaaPost("chat.received", brandID,
+			`{"id":"0b9e6a52-71c4-4d8e-b3f0-2e6d9a1c5f90","sender_id":"`+mariaID+`","conversation_id":"`+brandID+`:`+mariaID+`","encoded_event":"CwABAAAAATE="}`),
+			want{kinds: []care.Kind{care.KindUnparsed}}},
+		{"XAA X Chat without its ciphertext is quarantined", xaaPost("chat.received", brandID,
+			`{"id":"0b9e6a52-71c4-4d8e-b3f0-2e6d9a1c5f91","sender_id":"`+mariaID+`","conversation_id":"`+brandID+`:`+mariaID+`","created_at_msec":"1787070484115"}`),
+			want{kinds: []care.Kind{care.KindUnparsed}}},
+		{"XAA X Chat payload that is not an object is quarantined", xaaPost("chat.received", brandID, `"ciphertext"`),
+			want{kinds: []care.Kind{care.KindUnparsed}}},
 		{"XAA long post prefers note_tweet", xaaPost("post.mention.create", brandID,
 			`{"id":"11","author_id":"2",`+created+`,"text":"@PajaritoAir Flight PJ309 was cancelled… https://t.co/x",
 			"entities":{"urls":[{"url":"https://t.co/x"}]},

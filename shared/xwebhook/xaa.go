@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,7 +16,8 @@ import (
 )
 
 // X Activity API event types this package turns into envelopes. Any other type is
-// accepted and listed in Result.Ignored.
+// accepted, listed in Result.Ignored and enqueued as a care.KindIgnored envelope,
+// which the processor counts by type.
 const (
 	EventPostMention = "post.mention.create" // someone @mentions the brand
 	EventPostReply   = "post.reply.create"   // someone replies directly to a brand post
@@ -25,6 +28,11 @@ const (
 	EventDMReceived  = "dm.received"
 	EventDMSent      = "dm.sent"
 	EventOAuthRevoke = "oauth.revoke"
+	// X Chat: end-to-end encrypted DMs, received and sent by the brand. Their
+	// payload is ciphertext; the message is kept even when Pajarito cannot
+	// decrypt it (care.XChat).
+	EventChatReceived = "chat.received"
+	EventChatSent     = "chat.sent"
 )
 
 // SubscribedEvents are the X Activity API events the brand is subscribed to
@@ -44,6 +52,8 @@ var SubscribedEvents = []string{
 	EventPostDelete,
 	EventDMReceived,
 	EventDMSent,
+	EventChatReceived,
+	EventChatSent,
 	EventOAuthRevoke,
 }
 
@@ -103,6 +113,7 @@ const (
 	payloadDelete                    // {"id", "author_id"}: post.delete
 	payloadDMs                       // {"direct_message_events", "users"}: dm.*
 	payloadRevoke                    // {"user_id", "date_time"}: oauth.revoke
+	payloadChat                      // an X Chat event: chat.*
 )
 
 func payloadKindOf(eventType string) payloadKind {
@@ -115,6 +126,8 @@ func payloadKindOf(eventType string) payloadKind {
 		return payloadDMs
 	case EventOAuthRevoke:
 		return payloadRevoke
+	case EventChatReceived, EventChatSent:
+		return payloadChat
 	}
 	return payloadOther
 }
@@ -139,6 +152,17 @@ type xaaPayload struct {
 		UserID   xid    `json:"user_id"`
 		DateTime string `json:"date_time"`
 	}
+	chat chatEvent
+}
+
+// chatEvent is the payload of chat.* events: what X says outside the
+// ciphertext (encoded_event and its signature, left in the payload's raw JSON).
+type chatEvent struct {
+	ID             xid    `json:"id"`
+	SenderID       xid    `json:"sender_id"`
+	ConversationID xid    `json:"conversation_id"`
+	CreatedAtMsec  xid    `json:"created_at_msec"`
+	EncodedEvent   string `json:"encoded_event"`
 }
 
 // xaaDMs is the payload of dm.* events.
@@ -181,6 +205,8 @@ func (pl *xaaPayload) target() any {
 		return &pl.dms
 	case payloadRevoke:
 		return &pl.revoke
+	case payloadChat:
+		return &pl.chat
 	}
 	return &skipped{}
 }
@@ -312,9 +338,10 @@ func (p *parser) xaa(d *delivery) error {
 		p.revocation(firstNonEmpty(string(pl.revoke.UserID), string(ev.Filter.UserID)), pl.revoke.DateTime, pl.raw)
 		return nil
 	case EventPostMention, EventPostReply, EventPostQuote, EventPostCreate, EventPostRepost,
-		EventPostDelete, EventDMReceived, EventDMSent:
+		EventPostDelete, EventDMReceived, EventDMSent, EventChatReceived, EventChatSent:
 	default:
 		p.res.ignore(ev.EventType)
+		p.ignored(ev.EventType)
 		return nil
 	}
 
@@ -339,6 +366,12 @@ func (p *parser) xaa(d *delivery) error {
 		inc.users.addMap(&pl.dms.Users)
 		inc.users.addList(&pl.dms.Users.list)
 		p.dms(&pl.dms.Events, inc.users)
+	case EventChatReceived, EventChatSent:
+		if err := pl.err(); err != nil {
+			p.addUnparsed(pl.raw, fmt.Errorf("%s payload: %w", ev.EventType, err))
+			return nil
+		}
+		p.chat(&pl.chat, pl.raw, inc.users)
 	case EventPostDelete:
 		// A bad payload leaves an empty id, quarantined by deletion.
 		p.deletion(string(pl.del.ID), string(pl.del.AuthorID), p.receivedAt, pl.raw)
@@ -455,4 +488,71 @@ func (p *parser) deletion(id, userID string, at time.Time, raw []byte) {
 	env.Deletion = &care.Deletion{Channel: care.Public, ID: id, UserID: userID, DeletedAt: at.UTC()}
 	env.Raw = raw
 	p.res.Envelopes = append(p.res.Envelopes, env)
+}
+
+// chat normalises an X Chat event: a DM of the conversation between its sender
+// and the other participant, marked as X Chat (its text stays encrypted). Its id
+// is X's when the event's id is an X id; otherwise (a UUID) it is derived from
+// that id and the event's time, a snowflake, so that the message sorts with the
+// case's others and a repeated delivery finds the same message.
+func (p *parser) chat(ev *chatEvent, raw []byte, us users) {
+	sender, conv := string(ev.SenderID), string(ev.ConversationID)
+	m := &care.Message{
+		Channel:   care.DM,
+		Direction: care.Inbound,
+		AuthorID:  sender,
+		XChat:     &care.XChat{EventID: string(ev.ID), ConversationID: conv},
+	}
+	other, oneToOne := chatPeer(conv, p.brand.ID)
+	switch {
+	case sender == p.brand.ID:
+		if !oneToOne {
+			// A group conversation: no one customer to thread the brand's
+			// message with.
+			p.res.drop(DropGroupChat, conv)
+			return
+		}
+		m.Direction, m.RecipientID = care.Outbound, other
+	default:
+		m.RecipientID, m.Summoned = p.brand.ID, true // any inbound DM addresses the brand
+	}
+	var problem error
+	m.CreatedAt, problem = parseMillis(string(ev.CreatedAtMsec))
+	switch {
+	case problem != nil:
+	case ev.ID == "":
+		problem = errors.New("X Chat event has no id")
+	case ev.EncodedEvent == "":
+		problem = errors.New("X Chat event has no encoded_event")
+	case care.IsID(string(ev.ID)):
+		m.ID = string(ev.ID)
+	default:
+		m.ID = chatMessageID(string(ev.ID), m.CreatedAt)
+	}
+	us.decorate(m)
+	p.addMessage(m, raw, problem)
+}
+
+// chatPeer returns the participant of the one-to-one X Chat conversation conv
+// ("<id>:<id>") who is not brand; ok is false for any other conversation.
+func chatPeer(conv, brand string) (peer string, ok bool) {
+	a, b, found := strings.Cut(conv, ":")
+	switch {
+	case !found || !care.IsID(a) || !care.IsID(b):
+		return "", false
+	case a == brand:
+		return b, true
+	case b == brand:
+		return a, true
+	}
+	return "", false
+}
+
+// chatMessageID is the X id Pajarito gives an X Chat message whose event id is
+// not one: a snowflake of the event's time, whose sequence bits come from the
+// event id.
+func chatMessageID(eventID string, at time.Time) string {
+	h := fnv.New64a()
+	h.Write([]byte(eventID))
+	return strconv.FormatUint(care.Snowflake(at, h.Sum64()), 10)
 }

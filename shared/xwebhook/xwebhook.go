@@ -57,6 +57,9 @@ const (
 	DropOwnPost = "own_post"
 	// DropNotMessage: a direct_message_events item that is not a message_create.
 	DropNotMessage = "not_message"
+	// DropGroupChat: the brand's own message in an X Chat group conversation,
+	// which answers no one customer.
+	DropGroupChat = "group_chat"
 )
 
 // ErrMalformed is wrapped by Parse errors for bodies that are not JSON, not valid
@@ -254,6 +257,13 @@ func (p *parser) addMessage(m *care.Message, raw []byte, problem error) {
 	env := p.envelope(care.KindMessage)
 	env.Message = m
 	env.Raw = raw
+	p.res.Envelopes = append(p.res.Envelopes, env)
+}
+
+// ignored enqueues the count of an event of a type Pajarito does not handle.
+func (p *parser) ignored(eventType string) {
+	env := p.envelope(care.KindIgnored)
+	env.Ignored = &care.Ignored{EventType: eventType}
 	p.res.Envelopes = append(p.res.Envelopes, env)
 }
 

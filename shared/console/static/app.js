@@ -556,11 +556,12 @@ function message(m, reply) {
   return h('li', { class: 'msg ' + (out ? 'out' : 'in') + ' ' + m.channel + (m.deleted_at ? ' deleted' : ''), 'data-id': m.id },
     h('div', { class: 'meta' },
       h('span', { class: 'chan ' + m.channel }, t(m.channel === 'dm' ? 'dm' : 'public')), ' ',
+      m.xchat ? [h('span', { class: 'tag xchat' }, t('xchat')), ' '] : null,
       h('strong', {}, m.author_name || ''), ' ', h('span', { class: 'muted' }, m.author_handle ? '@' + m.author_handle : ''),
       out ? [' ', h('span', { class: 'tag' }, t('brand'))] : null, ' ',
       h('time', { datetime: m.created_at, title: m.created_at }, when(m.created_at))),
     m.deleted_at ? h('p', { class: 'deleted-note' }, t('deleted')) : null,
-    h('p', { class: 'text' }, m.text || ''),
+    m.xchat && !m.text ? h('p', { class: 'xchat-note', role: 'note' }, t(m.direction === 'out' ? 'xchat_unread_out' : 'xchat_unread')) : h('p', { class: 'text' }, m.text || ''),
     reply ? replyLine(reply) : (out && m.channel === 'public' ? xLink(m.id) : null));
 }
 

@@ -197,7 +197,7 @@ func (sh *sampleShift) id(id string) string {
 const v2Time = "2006-01-02T15:04:05.000Z07:00"
 
 // millisKeys hold Unix milliseconds, as strings or numbers.
-var millisKeys = map[string]bool{"created_timestamp": true, "timestamp_ms": true}
+var millisKeys = map[string]bool{"created_timestamp": true, "timestamp_ms": true, "created_at_msec": true}
 
 // walk calls f with each time of the samples' span that v holds (dates, Unix
 // milliseconds under millisKeys, snowflake ids) and puts back what f returns, in
