@@ -47,12 +47,12 @@ func TestDoctor(t *testing.T) {
 		t.Fatalf("doctor against the local system exited %d:\n%s", code, out)
 	}
 	for _, check := range []string{"x_credentials", "x_authorization", "webhook", "webhook_crc", "subscriptions", "listener",
-		"x_budget", "queues", "dead_letters", "quarantine", "replies", "crises"} {
+		"x_budget", "queues", "dead_letters", "quarantine", "unhandled", "replies", "crises"} {
 		if !strings.Contains(out, "ok  "+check+" ") {
 			t.Errorf("doctor does not say %s is ok:\n%s", check, out)
 		}
 	}
-	if !strings.Contains(out, "doctor: 12 checks, 0 failures, 0 warnings") {
+	if !strings.Contains(out, "doctor: 13 checks, 0 failures, 0 warnings") {
 		t.Errorf("doctor's summary:\n%s", out)
 	}
 

@@ -21,6 +21,9 @@ const (
 	// fate is unknown (package sender).
 	AlertReplyFailed  = "reply_failed"
 	AlertReplyUnknown = "reply_unknown"
+	// AlertXChatUnread: encrypted X Chat messages arrived today that Pajarito
+	// could not read (package monitor, once per UTC day).
+	AlertXChatUnread = "xchat_unread"
 )
 
 // Alert is a notification to the team.

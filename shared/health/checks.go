@@ -1,9 +1,11 @@
 package health
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -379,6 +381,60 @@ func (c *Checker) quarantine(ctx context.Context, _ time.Time) Check {
 			fmt.Sprintf("%s entregas no se pudieron leer y están en cuarentena; la más reciente, %s, porque: %s", n, newest.SQSMessageID, newest.Problem)),
 		text("see them with pajarito quarantine list; once a fix is deployed, run pajarito quarantine retry --all",
 			"véalas con pajarito quarantine list; tras desplegar una corrección, ejecute pajarito quarantine retry --all"))
+}
+
+// unhandled reports what X delivered in the last SignalDays days that Pajarito
+// counted instead of handling (store's signals): events of types it does not
+// handle, and X Chat messages it could not read. Either is a warning.
+func (c *Checker) unhandled(ctx context.Context, now time.Time) Check {
+	from := now.AddDate(0, 0, -(SignalDays - 1))
+	ignored, err := c.Store.Signals(ctx, store.SignalIgnoredEvent, from, now)
+	if err != nil {
+		return broken(CheckUnhandled, "the counts of ignored events", err)
+	}
+	chats, err := c.Store.Signals(ctx, store.SignalUnreadChat, from, now)
+	if err != nil {
+		return broken(CheckUnhandled, "the counts of unread X Chat messages", err)
+	}
+	var summary, summaryES, fix, fixES []string
+	if n, types := signalTotals(ignored); n > 0 {
+		summary = append(summary, fmt.Sprintf("X delivered %d events of types Pajarito does not handle in the last %d days: %s", n, SignalDays, types))
+		summaryES = append(summaryES, fmt.Sprintf("X entregó %d eventos de tipos que Pajarito no trata en los últimos %d días: %s", n, SignalDays, types))
+		fix = append(fix, "those events are counted and dropped: pajarito webhook list shows the X Activity API subscriptions that bring them, with their ids; delete those subscriptions through X's API (DELETE /2/activity/subscriptions/ID; pajarito webhook delete would delete the whole webhook, mentions and DMs included); the Account Activity API sends every type and cannot be narrowed; if they carry customer messages, open an issue")
+		fixES = append(fixES, "esos eventos se cuentan y se descartan: pajarito webhook list muestra las suscripciones de la X Activity API que los traen, con sus ids; borre esas suscripciones con la API de X (DELETE /2/activity/subscriptions/ID; pajarito webhook delete borraría el webhook entero, menciones y DM incluidos); la Account Activity API envía todos los tipos y no se puede acotar; si traen mensajes de clientes, abra una incidencia")
+	}
+	if n, _ := signalTotals(chats); n > 0 {
+		summary = append(summary, fmt.Sprintf("%d encrypted X Chat messages in the last %d days could not be read", n, SignalDays))
+		summaryES = append(summaryES, fmt.Sprintf("%d mensajes cifrados de X Chat de los últimos %d días no se pudieron leer", n, SignalDays))
+		fix = append(fix, "answer the X Chat messages in X's app; Pajarito reads X Chat once it holds the brand's X Chat keys (README: X Chat)")
+		fixES = append(fixES, "responda los mensajes de X Chat en la app de X; Pajarito leerá X Chat cuando tenga las claves de X Chat de la marca (README: X Chat)")
+	}
+	if len(summary) == 0 {
+		return ok(CheckUnhandled, text(fmt.Sprintf("X delivered nothing Pajarito could not handle in the last %d days", SignalDays),
+			fmt.Sprintf("X no entregó nada que Pajarito no pudiera tratar en los últimos %d días", SignalDays)))
+	}
+	return warn(CheckUnhandled, text(strings.Join(summary, "; "), strings.Join(summaryES, "; ")),
+		text(strings.Join(fix, "; "), strings.Join(fixES, "; ")))
+}
+
+// signalTotals adds up daily signals: the total, and per key, most counted
+// first, as "key count, …".
+func signalTotals(sigs []store.Signal) (int64, string) {
+	var total int64
+	byKey := map[string]int64{}
+	for _, s := range sigs {
+		total += s.Count
+		byKey[s.Key] += s.Count
+	}
+	keys := slices.Collect(maps.Keys(byKey))
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(cmp.Compare(byKey[b], byKey[a]), strings.Compare(a, b))
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, byKey[k])
+	}
+	return total, strings.Join(parts, ", ")
 }
 
 // replies checks for replies that failed or may not have been sent lately.

@@ -1,8 +1,9 @@
 // Package health checks a Pajarito deployment end to end for its operator, so
 // that nothing fails silently: the X credentials, the webhook X delivers to and
 // its subscriptions, the listener, the month's X spend, the queues and their
-// dead letters, quarantined deliveries, replies that failed or may not have been
-// sent, open crises and, in AWS, the alarms.
+// dead letters, quarantined deliveries, what X delivered that Pajarito does not
+// handle (events of other types, X Chat messages it cannot read), replies that
+// failed or may not have been sent, open crises and, in AWS, the alarms.
 //
 // Each check ends ok, warning or failure; a warning or failure says what to do,
 // naming the setting or the command. Messages come in English and Spanish. The
@@ -50,6 +51,7 @@ const (
 	CheckQueues       = "queues"
 	CheckDeadLetters  = "dead_letters"
 	CheckQuarantine   = "quarantine"
+	CheckUnhandled    = "unhandled"
 	CheckReplies      = "replies"
 	CheckCrises       = "crises"
 	CheckAlarms       = "alarms"
@@ -92,6 +94,7 @@ type Store interface {
 	ListQuarantine(ctx context.Context, limit int) ([]store.Quarantined, error)
 	ListReplyIssues(ctx context.Context, since time.Time, limit int) ([]store.ReplyIssue, error)
 	ListCrises(ctx context.Context) ([]care.CrisisState, error)
+	Signals(ctx context.Context, signal string, from, to time.Time) ([]store.Signal, error)
 }
 
 // QueueDepth is what a queue holds.
@@ -117,6 +120,9 @@ const (
 	QueueWarning = 500
 	// ReplyIssueWindow is how far back the replies check looks.
 	ReplyIssueWindow = 7 * 24 * time.Hour
+	// SignalDays is how many UTC days, today's included, the unhandled check
+	// looks back.
+	SignalDays = 7
 	// StaleRuns is how many poll intervals without a completed read of a source
 	// make the listener check warn.
 	StaleRuns = 3
@@ -172,6 +178,7 @@ var checks = []check{
 	{CheckQueues, (*Checker).queues},
 	{CheckDeadLetters, (*Checker).deadLetters},
 	{CheckQuarantine, (*Checker).quarantine},
+	{CheckUnhandled, (*Checker).unhandled},
 	{CheckReplies, (*Checker).replies},
 	{CheckCrises, (*Checker).crises},
 	{CheckAlarms, (*Checker).alarms},

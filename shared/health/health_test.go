@@ -90,6 +90,16 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// signal counts n occurrences of signal under key at at, as the processor does.
+func (e *env) signal(signal, key string, at time.Time, n int) {
+	e.t.Helper()
+	for range n {
+		if err := e.st.AddSignal(e.t.Context(), signal, key, at); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
 // read records a page the listener read from source at.
 func (e *env) read(source string, kind config.SourceKind, at time.Time, usd float64) {
 	e.t.Helper()
@@ -170,6 +180,22 @@ func TestChecks(t *testing.T) {
 				e.t.Fatal(err)
 			}
 		}, health.CheckQuarantine, health.Warning, "not JSON", "pajarito quarantine retry"},
+		{"ignored events", func(e *env) {
+			e.signal(store.SignalIgnoredEvent, "like.create", now.Add(-time.Hour), 10)
+			e.signal(store.SignalIgnoredEvent, "profile.update", now.AddDate(0, 0, -6), 2)
+			e.signal(store.SignalIgnoredEvent, "follow.create", now.AddDate(0, 0, -7), 5) // too old
+		}, health.CheckUnhandled, health.Warning,
+			"X delivered 12 events of types Pajarito does not handle in the last 7 days: like.create 10, profile.update 2", "pajarito webhook list"},
+		{"unread X Chat messages", func(e *env) { e.signal(store.SignalUnreadChat, store.SignalKeyAll, now.Add(-48*time.Hour), 3) },
+			health.CheckUnhandled, health.Warning, "3 encrypted X Chat messages in the last 7 days could not be read", "answer the X Chat messages in X's app"},
+		{"both", func(e *env) {
+			e.signal(store.SignalUnreadChat, store.SignalKeyAll, now, 1)
+			e.signal(store.SignalIgnoredEvent, "like.create", now, 1)
+		}, health.CheckUnhandled, health.Warning, "like.create 1; 1 encrypted X Chat messages", "open an issue; answer the X Chat messages"},
+		{"old signals", func(e *env) {
+			e.signal(store.SignalUnreadChat, store.SignalKeyAll, now.AddDate(0, 0, -7), 1)
+			e.signal(store.SignalIgnoredEvent, "like.create", now.AddDate(0, 0, -8), 1)
+		}, health.CheckUnhandled, health.OK, "nothing Pajarito could not handle in the last 7 days", ""},
 		{"reply failed", func(e *env) {
 			if err := e.st.RecordReplyIssue(e.t.Context(), store.ReplyIssue{CaseID: "t1", Key: "k", State: care.ReplyFailed, At: now.Add(-time.Hour)}); err != nil {
 				e.t.Fatal(err)
@@ -242,7 +268,7 @@ func TestEveryCheck(t *testing.T) {
 	rep := e.c.Run(t.Context())
 	want := []string{health.CheckXCredentials, health.CheckAccount, health.CheckWebhook, health.CheckCRC, health.CheckSubscription,
 		health.CheckListener, health.CheckBudget, health.CheckQueues, health.CheckDeadLetters, health.CheckQuarantine,
-		health.CheckReplies, health.CheckCrises, health.CheckAlarms}
+		health.CheckUnhandled, health.CheckReplies, health.CheckCrises, health.CheckAlarms}
 	var got []string
 	for _, c := range rep.Checks {
 		got = append(got, c.Name)
@@ -250,6 +276,30 @@ func TestEveryCheck(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") || rep.Status != health.OK {
 		t.Errorf("checks %v (%s), want %v ok", got, rep.Status, want)
 	}
+}
+
+// TestUnhandledInSpanish: the unhandled check's findings in Spanish.
+func TestUnhandledInSpanish(t *testing.T) {
+	e := newEnv(t)
+	e.signal(store.SignalIgnoredEvent, "profile.update", now, 2)
+	e.signal(store.SignalIgnoredEvent, "like.create", now, 10)
+	e.signal(store.SignalUnreadChat, store.SignalKeyAll, now, 4)
+	for _, c := range e.c.Run(t.Context()).Checks {
+		if c.Name != health.CheckUnhandled {
+			continue
+		}
+		for _, want := range []string{"X entregó 12 eventos de tipos que Pajarito no trata en los últimos 7 días: like.create 10, profile.update 2",
+			"4 mensajes cifrados de X Chat"} {
+			if !strings.Contains(c.Summary["es"], want) {
+				t.Errorf("summary %q, want it to say %q", c.Summary["es"], want)
+			}
+		}
+		if !strings.Contains(c.Fix["es"], "abra una incidencia") || !strings.Contains(c.Fix["es"], "responda los mensajes de X Chat en la app de X") {
+			t.Errorf("fix %q", c.Fix["es"])
+		}
+		return
+	}
+	t.Error("no unhandled check")
 }
 
 func TestMain(m *testing.M) { os.Exit(storetest.Main(m)) }

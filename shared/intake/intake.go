@@ -11,6 +11,12 @@
 //   - a deletion marks the message deleted;
 //   - a revocation records the brand account's lost authorisation and logs an
 //     error telling the operator to authorise Pajarito again;
+//   - an event of a type Pajarito does not handle (care.KindIgnored) is counted
+//     by type, per day (store.SignalIgnoredEvent), and dropped; an inbound X
+//     Chat message Pajarito cannot read (care.Message.Encrypted) is stored like
+//     any message and counted too (store.SignalUnreadChat), so that neither
+//     vanishes quietly: the monitor alerts on the unread messages, and pajarito
+//     doctor reports both;
 //   - a record that cannot be decoded, or whose envelope is invalid (including the
 //     listeners' KindUnparsed), is quarantined: a quarantine record in the table, then
 //     its body on the dead-letter queue. It is then handled: SQS does not retry it.
@@ -72,6 +78,9 @@ type Store interface {
 	SetRevoked(ctx context.Context, r care.Revocation) error
 	// Quarantine records an unprocessable record and returns the write units used.
 	Quarantine(ctx context.Context, q store.Quarantined) (float64, error)
+	// AddSignal counts one occurrence of a signal (store.SignalIgnoredEvent,
+	// store.SignalUnreadChat) on the UTC day of at.
+	AddSignal(ctx context.Context, signal, key string, at time.Time) error
 }
 
 // Processor handles batches of the inbound queue. Store is required; the other fields
@@ -97,6 +106,7 @@ const (
 	OutcomeDeleteAhead  = "deleted_before_arrival" // a message deleted before it arrived
 	OutcomeUnknown      = "delete_unknown"         // a deletion of a message never stored
 	OutcomeRevoked      = "revoked"
+	OutcomeIgnored      = "ignored" // an X event type Pajarito does not handle: counted, dropped
 	OutcomeQuarantined  = "quarantined"
 	OutcomeRetry        = "retry" // failed transiently: SQS redelivers it
 	OutcomeNotProcessed = "not_processed"
@@ -186,6 +196,12 @@ func (p *Processor) process(ctx context.Context, r *record) {
 		p.deletion(ctx, r)
 	case care.KindRevocation:
 		p.revocation(ctx, r)
+	case care.KindIgnored:
+		p.ignored(ctx, r)
+	default:
+		// Validate knows every kind; one it let through unhandled is a bug to
+		// see, not a record to drop.
+		p.quarantine(ctx, r, fmt.Sprintf("kind %q has no handler", env.Kind))
 	}
 }
 
@@ -206,15 +222,23 @@ func (p *Processor) message(ctx context.Context, r *record) {
 		r.outcome = OutcomeDeleteAhead
 	case res.Duplicate:
 		r.outcome = OutcomeDuplicate
-		if res.Redelivered && p.Pipeline != nil {
-			// Our own message again, after a crash that may have come before
-			// its decision: decide now. The decision's writes and the replies'
-			// claims are the message's own, so none happens twice.
+		if !res.Redelivered {
+			break
+		}
+		// Our own message again, after a crash that may have come before its
+		// count or its decision: count and decide now.
+		if r.err = p.countUnread(ctx, r.env.Message); r.err != nil {
+			r.outcome = OutcomeRetry
+		} else if p.Pipeline != nil {
+			// The decision's writes and the replies' claims are the message's
+			// own, so none happens twice.
 			r.classify = p.Pipeline.Handle(ctx, res.Case, res.Message)
 		}
 	default:
 		r.outcome = OutcomeStored
-		if p.Pipeline != nil {
+		if r.err = p.countUnread(ctx, r.env.Message); r.err != nil {
+			r.outcome = OutcomeRetry // the redelivery is Redelivered: it counts and decides
+		} else if p.Pipeline != nil {
 			r.classify = p.Pipeline.Handle(ctx, res.Case, res.Message)
 		}
 	}
@@ -227,6 +251,36 @@ func (p *Processor) message(ctx context.Context, r *record) {
 		// failing ends in the dead-letter queue, where the operator sees it.
 		r.err = fmt.Errorf("decide: %w", r.classify)
 	}
+}
+
+// countUnread counts m when it is an inbound X Chat message Pajarito could not
+// read (store.SignalUnreadChat), on the day it was written. It counts on the
+// delivery that stored m and again on SQS's redelivery of that delivery
+// (Redelivered), which comes after a crash or a failure that may have been
+// before the count: a redelivery after the count counts m twice, the one
+// double count, which a signal (a count to act on, not billing) can bear.
+func (p *Processor) countUnread(ctx context.Context, m *care.Message) error {
+	if m.Direction != care.Inbound || !m.Encrypted() {
+		return nil
+	}
+	if err := p.Store.AddSignal(ctx, store.SignalUnreadChat, store.SignalKeyAll, m.CreatedAt); err != nil {
+		return fmt.Errorf("count the unread X Chat message: %w", err)
+	}
+	return nil
+}
+
+// ignored counts an event of a type Pajarito does not handle, on the day it
+// arrived, and drops it. A failed count is retried.
+func (p *Processor) ignored(ctx context.Context, r *record) {
+	at := r.env.ReceivedAt
+	if at.IsZero() {
+		at = p.now()
+	}
+	if err := p.Store.AddSignal(ctx, store.SignalIgnoredEvent, r.env.Ignored.EventType, at); err != nil {
+		r.outcome, r.err = OutcomeRetry, err
+		return
+	}
+	r.outcome = OutcomeIgnored
 }
 
 func (p *Processor) deletion(ctx context.Context, r *record) {
@@ -294,6 +348,9 @@ func (p *Processor) logRecord(ctx context.Context, r *record) {
 		attrs = append(attrs, slog.String("kind", string(r.env.Kind)), slog.String("source", string(r.env.Source)))
 		if r.env.EventID != "" {
 			attrs = append(attrs, slog.String("event_id", r.env.EventID))
+		}
+		if r.env.Ignored != nil {
+			attrs = append(attrs, slog.String("event_type", r.env.Ignored.EventType))
 		}
 	}
 	if r.caseID != "" {

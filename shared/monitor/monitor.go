@@ -17,7 +17,9 @@
 //     DMs for, unless they opted out (surveys.go; the answers are read by the
 //     processor);
 //   - computes and stores the daily service metrics, and emits the closed day's
-//     (rollup.go; GET /v1/metrics reads them).
+//     (rollup.go; GET /v1/metrics reads them);
+//   - alerts the team, once a day, to the encrypted X Chat messages that
+//     arrived and could not be read (xchat.go).
 //
 // Every step runs even when another failed; the run then reports all the errors.
 //
@@ -68,6 +70,9 @@ type Monitor struct {
 	Surveys *Surveys
 	// Rollups, when set, computes and stores the daily service metrics (rollup.go).
 	Rollups *Rollups
+	// XChat, when set, alerts to the X Chat messages that could not be read
+	// (xchat.go).
+	XChat *XChat
 	// Topics are the configured crisis topics: each gets an ActiveCrises value
 	// every run, 0 included, so that its graph and alarm have data.
 	Topics []string
@@ -94,6 +99,8 @@ type Report struct {
 	Surveys *SurveyReport `json:"surveys,omitempty"`
 	// Rollups is what the roll-up step computed (when Rollups is set).
 	Rollups *RollupReport `json:"rollups,omitempty"`
+	// XChat is what the unread X Chat check found (when XChat is set).
+	XChat *XChatReport `json:"xchat,omitempty"`
 }
 
 // Run runs the checks once.
@@ -149,6 +156,11 @@ func (m *Monitor) Run(ctx context.Context) (Report, error) {
 	}
 	if m.Rollups != nil {
 		if rep.Rollups, err = m.rollUp(ctx, now, log); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.XChat != nil {
+		if rep.XChat, err = m.checkXChat(ctx, now, log); err != nil {
 			errs = append(errs, err)
 		}
 	}

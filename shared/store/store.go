@@ -46,7 +46,12 @@
 //   - the service measures: the first-response escalation on the case item
 //     (Escalate); satisfaction surveys due, sent, answered and opted out of
 //     (surveys.go); a day's new cases, one Query per UTC day (CaseDays), and the
-//     daily metric roll-ups per dimension, one Query per range (ListRollups).
+//     daily metric roll-ups per dimension, one Query per range (ListRollups);
+//   - the daily signals of what was received but not handled (X event types
+//     Pajarito ignores, X Chat messages it cannot read): per signal, key and UTC
+//     day a count added with ADD (AddSignal), a range of days read with one Query
+//     (Signals), the day's alert claimed once by a conditional update
+//     (ClaimSignalAlert, ReleaseSignalAlert; signals.go).
 //
 // # Item layout
 //
@@ -110,6 +115,8 @@
 //	caseday    DAY#<yyyy-mm-dd UTC> <created at>#<caseId>     -           -                                   case_id, created_at, expires_at
 //	rollup     ROLLUP#<dimension>   <yyyy-mm-dd>              -           -                                   day, dimension, computed_at, final,
 //	                                                                                                          cases, body (gzip JSON), size
+//	signal     SIGNAL#<signal>      <yyyy-mm-dd UTC>#<key>    -           -                                   signal, key, day, count (ADD),
+//	                                                                                                          alerted_at (conditional), expires_at
 //
 // The case item also holds the protocol's triage and the agents' work on it:
 // intent, sentiment, crisis_topic, overridden (a string set of the fields an agent
@@ -117,7 +124,8 @@
 // assigned_by, assigned_at; the service measures escalated_at (sla.go), reopens,
 // reopened_from, survey_sent_at, csat, csat_at (surveys.go). Each item type is
 // described with the file that writes it (replies.go, agents.go, notes.go,
-// corrections.go, drafts.go, model.go, surveys.go, days.go, rollups.go).
+// corrections.go, drafts.go, model.go, surveys.go, days.go, rollups.go,
+// signals.go).
 //
 // X ids are snowflakes, so zero-padding them to 20 digits makes message sort keys
 // sort by time, and "CASE" sorts before "MSG#": one Query returns a case then its

@@ -1,5 +1,6 @@
 // Package monitor builds what the monitor function (functions/monitor) runs:
-// package monitor's scheduled checks (crises, SLA, surveys, learning, rollups).
+// package monitor's scheduled checks (crises, SLA, surveys, learning, rollups,
+// unread X Chat messages).
 package monitor
 
 import (
@@ -34,7 +35,8 @@ type Deps struct {
 	// Outbox receives the satisfaction surveys: the outbound queue (nil: no
 	// surveys).
 	Outbox monitor.Outbox
-	// Alerts receives the team's alerts (crises, SLA); nil logs them.
+	// Alerts receives the team's alerts (crises, SLA, unread X Chat messages);
+	// nil logs them.
 	Alerts care.Notifier
 	// Metrics receives the monitor's metrics; nil is standard output, as in
 	// Lambda.
@@ -81,6 +83,7 @@ func New(d Deps) (*monitor.Monitor, error) {
 		Learner: &learn.Trainer{Corrections: d.Store, Models: d.Store, Rules: classify.Default(), Log: d.Log},
 		SLA:     &monitor.SLA{Protocol: eng, Cases: d.Store, Notifier: alerts},
 		Rollups: &monitor.Rollups{Store: d.Store, Protocol: eng},
+		XChat:   &monitor.XChat{Signals: d.Store, Notifier: alerts},
 		Metrics: d.Metrics,
 		Now:     d.Now,
 		Log:     d.Log,
