@@ -32,13 +32,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/emf"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
@@ -96,6 +99,10 @@ type Processor struct {
 	Now func() time.Time
 	// Log receives one line per record; nil means slog.Default().
 	Log *slog.Logger
+	// Metrics receives the Embedded Metric Format lines of what is counted
+	// (IgnoredEvents by EventType, XChatUnread); nil means os.Stdout, where
+	// Lambda's log is.
+	Metrics io.Writer
 }
 
 // Outcomes of a record, as logged.
@@ -266,7 +273,19 @@ func (p *Processor) countUnread(ctx context.Context, m *care.Message) error {
 	if err := p.Store.AddSignal(ctx, store.SignalUnreadChat, store.SignalKeyAll, m.CreatedAt); err != nil {
 		return fmt.Errorf("count the unread X Chat message: %w", err)
 	}
+	p.metric(ctx, nil, "XChatUnread")
 	return nil
+}
+
+// metric writes one count of the metric name, with dims, for CloudWatch.
+func (p *Processor) metric(ctx context.Context, dims map[string]string, name string) {
+	w := p.Metrics
+	if w == nil {
+		w = os.Stdout
+	}
+	if err := emf.Write(w, p.now(), dims, emf.Metric{Name: name, Unit: emf.Count, Value: 1}); err != nil {
+		p.logger().ErrorContext(ctx, "intake: write metrics", "error", err.Error())
+	}
 }
 
 // ignored counts an event of a type Pajarito does not handle, on the day it
@@ -280,6 +299,7 @@ func (p *Processor) ignored(ctx context.Context, r *record) {
 		r.outcome, r.err = OutcomeRetry, err
 		return
 	}
+	p.metric(ctx, map[string]string{"EventType": r.env.Ignored.EventType}, "IgnoredEvents")
 	r.outcome = OutcomeIgnored
 }
 
@@ -334,12 +354,16 @@ func (p *Processor) quarantine(ctx context.Context, r *record, problem string) {
 	r.outcome = OutcomeQuarantined
 }
 
+func (p *Processor) logger() *slog.Logger {
+	if p.Log == nil {
+		return slog.Default()
+	}
+	return p.Log
+}
+
 // logRecord writes the record's log line.
 func (p *Processor) logRecord(ctx context.Context, r *record) {
-	log := p.Log
-	if log == nil {
-		log = slog.Default()
-	}
+	log := p.logger()
 	attrs := []slog.Attr{
 		slog.String("sqs_message_id", r.msg.MessageId),
 		slog.String("outcome", r.outcome),

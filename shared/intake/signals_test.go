@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -73,7 +74,8 @@ func signalCounts(t *testing.T, s *store.Store, signal string) map[string]int64 
 func TestHandleIgnoredEvents(t *testing.T) {
 	s := newStore(t, nil)
 	dlq := &deadLetter{}
-	p := &Processor{Store: s, DeadLetter: dlq, Log: slog.New(slog.DiscardHandler)}
+	var metrics bytes.Buffer
+	p := &Processor{Store: s, DeadLetter: dlq, Log: slog.New(slog.DiscardHandler), Metrics: &metrics}
 	tests := []struct {
 		name    string
 		env     care.Envelope
@@ -104,6 +106,17 @@ func TestHandleIgnoredEvents(t *testing.T) {
 	}
 	if len(dlq.bodies) != 1 {
 		t.Errorf("dead-letter queue got %d bodies, want the envelope without event type", len(dlq.bodies))
+	}
+	// CloudWatch counts them too: one IgnoredEvents line per event, by type.
+	lines := strings.Split(strings.TrimSpace(metrics.String()), "\n")
+	likes := 0
+	for _, l := range lines {
+		if strings.Contains(l, `"IgnoredEvents":1`) && strings.Contains(l, `"EventType":"like.create"`) {
+			likes++
+		}
+	}
+	if len(lines) != 3 || likes != 2 {
+		t.Errorf("metrics %q: want 3 IgnoredEvents lines, 2 of them like.create", metrics.String())
 	}
 }
 

@@ -79,6 +79,7 @@ func New(d Deps) (*intake.Processor, error) {
 		Store:      d.Store,
 		DeadLetter: d.DeadLetter,
 		Pipeline:   pipe,
+		Metrics:    d.Metrics,
 		Now:        d.Now,
 		Log:        d.Log,
 	}, nil
