@@ -398,14 +398,14 @@ func (c *Checker) unhandled(ctx context.Context, now time.Time) Check {
 	}
 	var summary, summaryES, fix, fixES []string
 	if n, types := signalTotals(ignored); n > 0 {
-		summary = append(summary, fmt.Sprintf("X delivered %d events of types Pajarito does not handle in the last %d days: %s", n, SignalDays, types))
-		summaryES = append(summaryES, fmt.Sprintf("X entregó %d eventos de tipos que Pajarito no trata en los últimos %d días: %s", n, SignalDays, types))
+		summary = append(summary, fmt.Sprintf("events of types Pajarito does not handle, delivered by X in the last %d days: %s (%d in all)", SignalDays, types, n))
+		summaryES = append(summaryES, fmt.Sprintf("eventos de tipos que Pajarito no trata, entregados por X en los últimos %d días: %s (%d en total)", SignalDays, types, n))
 		fix = append(fix, "those events are counted and dropped: pajarito webhook list shows the X Activity API subscriptions that bring them, with their ids; delete those subscriptions through X's API (DELETE /2/activity/subscriptions/ID; pajarito webhook delete would delete the whole webhook, mentions and DMs included); the Account Activity API sends every type and cannot be narrowed; if they carry customer messages, open an issue")
 		fixES = append(fixES, "esos eventos se cuentan y se descartan: pajarito webhook list muestra las suscripciones de la X Activity API que los traen, con sus ids; borre esas suscripciones con la API de X (DELETE /2/activity/subscriptions/ID; pajarito webhook delete borraría el webhook entero, menciones y DM incluidos); la Account Activity API envía todos los tipos y no se puede acotar; si traen mensajes de clientes, abra una incidencia")
 	}
 	if n, _ := signalTotals(chats); n > 0 {
-		summary = append(summary, fmt.Sprintf("%d encrypted X Chat messages in the last %d days could not be read", n, SignalDays))
-		summaryES = append(summaryES, fmt.Sprintf("%d mensajes cifrados de X Chat de los últimos %d días no se pudieron leer", n, SignalDays))
+		summary = append(summary, fmt.Sprintf("encrypted X Chat messages that arrived in the last %d days and could not be read: %d", SignalDays, n))
+		summaryES = append(summaryES, fmt.Sprintf("mensajes cifrados de X Chat llegados en los últimos %d días que no se pudieron leer: %d", SignalDays, n))
 		fix = append(fix, "answer the X Chat messages in X's app; Pajarito reads X Chat once it holds the brand's X Chat keys (README: X Chat)")
 		fixES = append(fixES, "responda los mensajes de X Chat en la app de X; Pajarito leerá X Chat cuando tenga las claves de X Chat de la marca (README: X Chat)")
 	}

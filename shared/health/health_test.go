@@ -185,13 +185,13 @@ func TestChecks(t *testing.T) {
 			e.signal(store.SignalIgnoredEvent, "profile.update", now.AddDate(0, 0, -6), 2)
 			e.signal(store.SignalIgnoredEvent, "follow.create", now.AddDate(0, 0, -7), 5) // too old
 		}, health.CheckUnhandled, health.Warning,
-			"X delivered 12 events of types Pajarito does not handle in the last 7 days: like.create 10, profile.update 2", "pajarito webhook list"},
+			"events of types Pajarito does not handle, delivered by X in the last 7 days: like.create 10, profile.update 2 (12 in all)", "pajarito webhook list"},
 		{"unread X Chat messages", func(e *env) { e.signal(store.SignalUnreadChat, store.SignalKeyAll, now.Add(-48*time.Hour), 3) },
-			health.CheckUnhandled, health.Warning, "3 encrypted X Chat messages in the last 7 days could not be read", "answer the X Chat messages in X's app"},
+			health.CheckUnhandled, health.Warning, "encrypted X Chat messages that arrived in the last 7 days and could not be read: 3", "answer the X Chat messages in X's app"},
 		{"both", func(e *env) {
 			e.signal(store.SignalUnreadChat, store.SignalKeyAll, now, 1)
 			e.signal(store.SignalIgnoredEvent, "like.create", now, 1)
-		}, health.CheckUnhandled, health.Warning, "like.create 1; 1 encrypted X Chat messages", "open an issue; answer the X Chat messages"},
+		}, health.CheckUnhandled, health.Warning, "like.create 1 (1 in all); encrypted X Chat messages", "open an issue; answer the X Chat messages"},
 		{"old signals", func(e *env) {
 			e.signal(store.SignalUnreadChat, store.SignalKeyAll, now.AddDate(0, 0, -7), 1)
 			e.signal(store.SignalIgnoredEvent, "like.create", now.AddDate(0, 0, -8), 1)
@@ -288,8 +288,8 @@ func TestUnhandledInSpanish(t *testing.T) {
 		if c.Name != health.CheckUnhandled {
 			continue
 		}
-		for _, want := range []string{"X entregó 12 eventos de tipos que Pajarito no trata en los últimos 7 días: like.create 10, profile.update 2",
-			"4 mensajes cifrados de X Chat"} {
+		for _, want := range []string{"eventos de tipos que Pajarito no trata, entregados por X en los últimos 7 días: like.create 10, profile.update 2 (12 en total)",
+			"mensajes cifrados de X Chat llegados en los últimos 7 días que no se pudieron leer: 4"} {
 			if !strings.Contains(c.Summary["es"], want) {
 				t.Errorf("summary %q, want it to say %q", c.Summary["es"], want)
 			}

@@ -234,7 +234,7 @@ func (p *Processor) message(ctx context.Context, r *record) {
 		}
 		// Our own message again, after a crash that may have come before its
 		// count or its decision: count and decide now.
-		if r.err = p.countUnread(ctx, r.env.Message); r.err != nil {
+		if r.err = p.countUnread(ctx, r.env); r.err != nil {
 			r.outcome = OutcomeRetry
 		} else if p.Pipeline != nil {
 			// The decision's writes and the replies' claims are the message's
@@ -243,7 +243,7 @@ func (p *Processor) message(ctx context.Context, r *record) {
 		}
 	default:
 		r.outcome = OutcomeStored
-		if r.err = p.countUnread(ctx, r.env.Message); r.err != nil {
+		if r.err = p.countUnread(ctx, r.env); r.err != nil {
 			r.outcome = OutcomeRetry // the redelivery is Redelivered: it counts and decides
 		} else if p.Pipeline != nil {
 			r.classify = p.Pipeline.Handle(ctx, res.Case, res.Message)
@@ -260,17 +260,22 @@ func (p *Processor) message(ctx context.Context, r *record) {
 	}
 }
 
-// countUnread counts m when it is an inbound X Chat message Pajarito could not
-// read (store.SignalUnreadChat), on the day it was written. It counts on the
+// countUnread counts env's message when it is an inbound X Chat message
+// Pajarito could not read (store.SignalUnreadChat), on the day it arrived: the
+// team is told of what comes in, however late X or the listener delivers it. It counts on the
 // delivery that stored m and again on SQS's redelivery of that delivery
 // (Redelivered), which comes after a crash or a failure that may have been
 // before the count: a redelivery after the count counts m twice, the one
 // double count, which a signal (a count to act on, not billing) can bear.
-func (p *Processor) countUnread(ctx context.Context, m *care.Message) error {
-	if m.Direction != care.Inbound || !m.Encrypted() {
+func (p *Processor) countUnread(ctx context.Context, env *care.Envelope) error {
+	if m := env.Message; m.Direction != care.Inbound || !m.Encrypted() {
 		return nil
 	}
-	if err := p.Store.AddSignal(ctx, store.SignalUnreadChat, store.SignalKeyAll, m.CreatedAt); err != nil {
+	at := env.ReceivedAt
+	if at.IsZero() {
+		at = p.now()
+	}
+	if err := p.Store.AddSignal(ctx, store.SignalUnreadChat, store.SignalKeyAll, at); err != nil {
 		return fmt.Errorf("count the unread X Chat message: %w", err)
 	}
 	p.metric(ctx, nil, "XChatUnread")
