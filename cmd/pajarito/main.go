@@ -13,6 +13,7 @@
 //	pajarito quarantine list|retry [--url API] [--token T] ...
 //	pajarito dlq redrive [--queue inbound|outbound|all] [--url API] [--token T]
 //	pajarito doctor [--url API] [--token T] [--lang es|en] [--json]
+//	pajarito x auth [--client-id ID] [--redirect URL] [--out FILE] [--user-id ID]
 package main
 
 import (
@@ -43,6 +44,7 @@ Usage:
   pajarito quarantine list       the deliveries the processor could not read, and why
   pajarito quarantine retry      put them back on the inbound queue once a fix is deployed (--id ID ... or --all)
   pajarito dlq redrive           move dead letters back to their queue (--queue inbound|outbound|all)
+  pajarito x auth                sign the brand in with OAuth 2.0 (for X Chat) and keep its tokens
   pajarito doctor                check a deployment (or the local system) end to end: what is wrong, and the fix
 
 Run "pajarito COMMAND -h" for a command's flags.
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDLQ(ctx, args[1:], stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, args[1:], stdout, stderr)
+	case "x":
+		return runX(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -131,6 +131,7 @@ type Server struct {
 	keep     *json.Encoder // keep.go: nil unless Keep
 	keepFile *os.File
 	keepErr  error
+	oa       oauth2State // oauth2.go
 }
 
 // bucket is one rate-limit window.
@@ -374,6 +375,9 @@ func (s *Server) Posted() []Posted {
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveOAuth2(w, r) {
+		return
+	}
 	endpoint, pathID := route(r.Method, r.URL.Path)
 	if endpoint == "" {
 		writeJSON(w, http.StatusNotFound, map[string]any{
@@ -384,9 +388,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	authCtx, consumerKey, token := authContext(r.Header.Get("Authorization"))
 
 	s.mu.Lock()
+	oauth2 := false
+	if authCtx == contextApp {
+		// A bearer token the fake issued through OAuth 2.0 acts as its user.
+		_, bearer, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		bearer = strings.TrimSpace(bearer)
+		if oauth2 = s.oauth2UserLocked(bearer); oauth2 {
+			authCtx, token = contextUser, bearer
+		}
+	}
 	s.calls[endpoint]++
 	slow := s.slow
-	rejected := authCtx == "" || authCtx == contextUser && len(s.accept) > 0 && !s.accept[consumerKey]
+	rejected := authCtx == "" || authCtx == contextUser && !oauth2 && len(s.accept) > 0 && !s.accept[consumerKey]
 	s.mu.Unlock()
 
 	if slow > 0 {
