@@ -21,8 +21,9 @@ var linked = map[string][]string{
 		"settings", "store", "wire", "wire/reply", "xapi", "xwebhook"},
 	"listen": {"boot", "care", "classify", "config", "csat", "emf", "httpjson", "listen", "protocol", "queue", "settings",
 		"store", "wire", "wire/listen", "xapi", "xwebhook"},
+	// The monitor keeps the brand's OAuth 2.0 token fresh (xapi.OAuth2Keeper).
 	"monitor": {"boot", "care", "classify", "config", "csat", "emf", "httpjson", "learn", "metrics", "monitor", "notify",
-		"protocol", "queue", "settings", "store", "wire", "wire/monitor"},
+		"protocol", "queue", "settings", "store", "wire", "wire/monitor", "xapi", "xwebhook"},
 	"agentapi": {"agentapi", "boot", "care", "classify", "config", "console", "csat", "emf", "health", "httpjson", "metrics",
 		"notify", "protocol", "queue", "report", "settings", "staffing", "store", "wire", "wire/agentapi", "xapi", "xwebhook"},
 }

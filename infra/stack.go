@@ -173,6 +173,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	// its subscriptions) and list the stack's alarms in ALARM: CloudFormation
 	// names them after the stack.
 	b.useXSecret(agentAPI)
+	b.refreshOAuth2(agentAPI) // the health check may refresh it
 	agentAPI.AddEnvironment(jsii.String(settings.EnvAlarmPrefix), jsii.String(*b.stack.StackName()+"-"), nil)
 	agentAPI.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("cloudwatch:DescribeAlarms"),
@@ -208,6 +209,8 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.grantTable(monitor, append(tableReadActions, tableWriteActions...)...)
 	b.outbound.Queue.Grant(monitor, jsii.String("sqs:SendMessage")) // satisfaction surveys, sent by the reply sender
 	b.useAlerts(monitor)
+	b.useXSecret(monitor)
+	b.refreshOAuth2(monitor) // each run keeps the brand's OAuth 2.0 token fresh
 	b.scheduled("MonitorSchedule", monitor, props.MonitorInterval)
 
 	b.addRoutes(api, webhook, agentAPI, auth)
@@ -318,6 +321,17 @@ func (b *builder) newXSecret() awssecretsmanager.Secret {
 func (b *builder) useXSecret(fn awslambda.Function) {
 	fn.AddEnvironment(jsii.String(settings.EnvXSecretID), b.secret.SecretArn(), nil)
 	b.secret.GrantRead(fn, nil)
+}
+
+// refreshOAuth2 lets fn refresh the brand's OAuth 2.0 token, which X Chat
+// needs: read the secret and put the refreshed token in it (a new version; the
+// OAuth 1.0a credentials beside it are kept).
+// fn must use the secret already (useXSecret).
+func (b *builder) refreshOAuth2(fn awslambda.Function) {
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("secretsmanager:PutSecretValue"),
+		Resources: &[]*string{b.secret.SecretArn()},
+	}))
 }
 
 // statefulRemovalPolicy is for resources holding data or identities (table, user

@@ -468,7 +468,7 @@ func TestEnvironment(t *testing.T) {
 			settings.EnvOutboundQueueARN: outbound, settings.EnvOutboundDLQ: outboundDLQ, settings.EnvOutboundDLQARN: outboundDLQ},
 		"listen":  {settings.EnvTable: tableID, settings.EnvInboundQueue: inbound, settings.EnvXSecretID: secretID},
 		"reply":   {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvXSecretID: secretID, settings.EnvAlertTopic: topicID},
-		"monitor": {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvAlertTopic: topicID},
+		"monitor": {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvAlertTopic: topicID, settings.EnvXSecretID: secretID},
 	}
 	if len(want) != len(Functions()) {
 		t.Errorf("the test knows the environment of %d functions, the stack deploys %d", len(want), len(Functions()))
@@ -923,11 +923,13 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			"sqs:GetQueueAttributes":        sorted(dlq, outboundDLQ, inbound, outbound),
 			"secretsmanager:GetSecretValue": {secretID},
 			"secretsmanager:DescribeSecret": {secretID},
-			"cloudwatch:DescribeAlarms":     nil, // the stack's alarms, checked below
+			"secretsmanager:PutSecretValue": {secretID}, // the OAuth 2.0 token, refreshed
+			"cloudwatch:DescribeAlarms":     nil,        // the stack's alarms, checked below
 		}),
-		"listen":  merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
-		"reply":   merge(table, xSecret, consume(outbound), publish),
-		"monitor": merge(table, publish, map[string][]string{"sqs:SendMessage": {outbound}}),
+		"listen": merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
+		"reply":  merge(table, xSecret, consume(outbound), publish),
+		// Each run keeps the brand's OAuth 2.0 token fresh (X Chat).
+		"monitor": merge(table, publish, xSecret, map[string][]string{"sqs:SendMessage": {outbound}, "secretsmanager:PutSecretValue": {secretID}}),
 	}
 	if len(want) != len(Functions()) {
 		t.Errorf("the test knows the grants of %d functions, the stack deploys %d", len(want), len(Functions()))

@@ -194,6 +194,7 @@ func (a *xAuth) keep(ctx context.Context, tok *oauth2.Token, out string) error {
 			xapi.ErrOAuth2Wrong, who.Username, who.ID, brandName(a.brand))
 	}
 	kept := xapi.NewOAuth2Token(tok, a.cfg.ClientID, who.ID)
+	kept.ClientSecret = a.cfg.ClientSecret // the functions refresh the token with it
 	if missing := kept.MissingScopes(); len(missing) > 0 {
 		return fmt.Errorf("x auth: X did not grant %s; nothing was kept: enable them for the app (developer portal → User authentication settings: Read and write and Direct message) and authorise again", strings.Join(missing, ", "))
 	}

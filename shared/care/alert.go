@@ -24,6 +24,9 @@ const (
 	// AlertXChatUnread: encrypted X Chat messages arrived today that Pajarito
 	// could not read (package monitor, once per UTC day).
 	AlertXChatUnread = "xchat_unread"
+	// AlertXChatAuth: X refused to refresh the brand's OAuth 2.0 token, which X
+	// Chat needs; the brand must sign in again (package monitor, once per UTC day).
+	AlertXChatAuth = "xchat_auth"
 )
 
 // Alert is a notification to the team.

@@ -148,6 +148,9 @@ type Checker struct {
 	Queues func(ctx context.Context) ([]QueueDepth, error)
 	// Alarms returns the names of the stack's CloudWatch alarms in ALARM.
 	Alarms func(ctx context.Context) ([]string, error)
+	// OAuth2 gives the brand's OAuth 2.0 token (X Chat); nil leaves that check
+	// out.
+	OAuth2 OAuth2
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -170,6 +173,7 @@ type check struct {
 var checks = []check{
 	{CheckXCredentials, (*Checker).credentials},
 	{CheckAccount, (*Checker).account},
+	{CheckXChat, (*Checker).xchat},
 	{CheckWebhook, (*Checker).webhook},
 	{CheckCRC, (*Checker).crc},
 	{CheckSubscription, (*Checker).subscriptions},

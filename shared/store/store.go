@@ -115,6 +115,8 @@
 //	caseday    DAY#<yyyy-mm-dd UTC> <created at>#<caseId>     -           -                                   case_id, created_at, expires_at
 //	rollup     ROLLUP#<dimension>   <yyyy-mm-dd>              -           -                                   day, dimension, computed_at, final,
 //	                                                                                                          cases, body (gzip JSON), size
+//	lease      LEASE#<name>         LEASE                     -           -                                   name, holder, until (sortable),
+//	                                                                                                          claimed_at, expires_at (lease.go)
 //	signal     SIGNAL#<signal>      <yyyy-mm-dd UTC>#<key>    -           -                                   signal, key, day, count (ADD),
 //	                                                                                                          alerted_at (conditional), expires_at
 //

@@ -55,6 +55,9 @@ type OAuth2Token struct {
 	Expiry       time.Time `json:"oauth2_expires_at"`
 	Scope        string    `json:"oauth2_scope,omitempty"`
 	ClientID     string    `json:"oauth2_client_id"`
+	// ClientSecret is a confidential app's OAuth 2.0 client secret, which the
+	// refresh needs; empty for a public app.
+	ClientSecret string `json:"oauth2_client_secret,omitempty"`
 	// UserID is the user the token acts for: the brand.
 	UserID string `json:"oauth2_user_id"`
 }

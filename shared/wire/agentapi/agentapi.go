@@ -49,6 +49,9 @@ type Deps struct {
 	Health *health.Checker
 	// Auth says who calls.
 	Auth agentapi.Authenticator
+	// OAuth2 is the brand's OAuth 2.0 token, which the health checks report
+	// (and refresh when due); nil when the brand has no secret.
+	OAuth2 *xapi.OAuth2Keeper
 	// Now is the clock; nil is the wall's.
 	Now func() time.Time
 	Log *slog.Logger
@@ -98,6 +101,7 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (h
 		Inbox:       &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvInboundQueue], Log: log},
 		DeadLetters: deadLetters,
 		Health:      HealthChecks(su.Config, st, x, xErr, secret, deadLetters, alarms),
+		OAuth2:      xapi.OAuth2KeeperFromEnv(getenv, su.AWS, st, log),
 		Auth:        agentapi.GatewayJWT{},
 	})
 	if err != nil {
@@ -117,6 +121,9 @@ func New(d Deps) (*agentapi.API, error) {
 	eng, err := protocol.New(d.Config.Protocol)
 	if err != nil {
 		return nil, fmt.Errorf("config: protocol: %w", err)
+	}
+	if d.Health != nil && d.OAuth2 != nil { // a nil keeper must stay a nil interface
+		d.Health.OAuth2 = d.OAuth2
 	}
 	return agentapi.New(agentapi.Deps{
 		Store: d.Store, Engine: eng, Crisis: eng.Monitor(d.Store, d.Alerts, d.Log), Outbox: d.Outbox, Auth: d.Auth, Log: d.Log, Now: d.Now,

@@ -26,6 +26,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
 // Deps are what the scheduled checks are made of.
@@ -41,6 +42,9 @@ type Deps struct {
 	// Metrics receives the monitor's metrics; nil is standard output, as in
 	// Lambda.
 	Metrics io.Writer
+	// OAuth2 is the brand's OAuth 2.0 token, which each run keeps fresh (X
+	// Chat); nil when the brand has no secret (locally).
+	OAuth2 *xapi.OAuth2Keeper
 	// Now is the clock; nil is the wall's.
 	Now func() time.Time
 	Log *slog.Logger
@@ -57,11 +61,13 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
+	st := wire.NewStore(su.Config, dynamodb.NewFromConfig(su.AWS), su.Env[settings.EnvTable], log)
 	return New(Deps{
 		Config: su.Config,
-		Store:  wire.NewStore(su.Config, dynamodb.NewFromConfig(su.AWS), su.Env[settings.EnvTable], log),
+		Store:  st,
 		Outbox: &queue.Sender{Client: sqs.NewFromConfig(su.AWS), URL: su.Env[settings.EnvOutboundQueue], Log: log},
 		Alerts: alerts,
+		OAuth2: xapi.OAuth2KeeperFromEnv(getenv, su.AWS, st, log),
 		Log:    log,
 	})
 }
@@ -87,6 +93,9 @@ func New(d Deps) (*monitor.Monitor, error) {
 		Metrics: d.Metrics,
 		Now:     d.Now,
 		Log:     d.Log,
+	}
+	if d.OAuth2 != nil { // a nil keeper must stay a nil interface
+		m.XChat.OAuth2 = d.OAuth2
 	}
 	if d.Outbox != nil {
 		m.Surveys = &monitor.Surveys{
