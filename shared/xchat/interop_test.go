@@ -1,0 +1,173 @@
+package xchat
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/apache/thrift/lib/go/thrift"
+)
+
+// sdkVersion is the version of @xdevplatform/chat-xdk pinned in the
+// repository's package.json.
+const sdkVersion = "0.4.3"
+
+// sdk locates node and the pinned SDK package under the module's
+// node_modules. It fails the test (it never skips) when either is missing:
+// the interop proof must run wherever the tests do (npm ci installs it).
+func sdk(t *testing.T) (node, dir string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed: the X Chat interop test runs the official SDK (apt-get install nodejs, then npm ci)")
+	}
+	root, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(root)
+		if parent == root {
+			t.Fatal("module root not found")
+		}
+		root = parent
+	}
+	dir = filepath.Join(root, "node_modules", "@xdevplatform", "chat-xdk")
+	var pkg struct{ Version string }
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		t.Fatalf("the X Chat SDK is not installed (run npm ci at the repository root): %v", err)
+	}
+	if err := json.Unmarshal(b, &pkg); err != nil || pkg.Version != sdkVersion {
+		t.Fatalf("%s holds SDK version %q, want %s", dir, pkg.Version, sdkVersion)
+	}
+	return node, dir
+}
+
+// runSDK runs testdata/interop.mjs with a request and decodes its reply.
+func runSDK(t *testing.T, node, dir string, req, resp any) {
+	t.Helper()
+	in, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "testdata/interop.mjs", dir)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node interop.mjs: %v\n%s", err, stderr.Bytes())
+	}
+	if err := json.Unmarshal(out, resp); err != nil {
+		t.Fatalf("SDK reply %s: %v", out, err)
+	}
+}
+
+// sdkSetup is the reply to the "setup" request.
+type sdkSetup struct {
+	CustomerKeys           string
+	Customer               SigningKey
+	ConversationID         string
+	ConversationKey        string
+	ConversationKeyVersion string
+	KeyChange              struct {
+		MessageID, EncodedMessageEventDetail, Signature, SignatureVersion, PublicKeyVersion string
+	}
+	Payload SendPayload
+}
+
+// frameKeyChange wraps the SDK's key-change action into the event the
+// backend relays.
+func (s *sdkSetup) frameKeyChange(t *testing.T) string {
+	e := newEncoder()
+	e.str(1, "10")
+	e.str(2, s.KeyChange.MessageID)
+	e.str(3, s.Customer.UserID)
+	e.str(4, s.ConversationID)
+	e.str(6, "1700000000000")
+	e.begin(thrift.STRUCT, 7)
+	e.raw(b64(t, s.KeyChange.EncodedMessageEventDetail))
+	e.begin(thrift.STRUCT, 9)
+	e.str(1, s.KeyChange.Signature)
+	e.str(2, s.KeyChange.PublicKeyVersion)
+	e.str(3, s.KeyChange.SignatureVersion)
+	e.stop()
+	e.stop()
+	return base64.StdEncoding.EncodeToString(must(e.bytes()))
+}
+
+// TestSDKInterop runs a conversation between a customer on X's SDK and the
+// brand on this package: the SDK starts it with a key change and a message,
+// which Go verifies and decrypts; Go replies, and the SDK verifies and
+// decrypts the reply.
+func TestSDKInterop(t *testing.T) {
+	node, dir := sdk(t)
+	v := loadVectors(t)
+	brand := v.identity(t)
+	const hello, answer = "Hola, mi pedido no llegó 📦", "Lo sentimos: ¿nos das el número de pedido?"
+	var s sdkSetup
+	runSDK(t, node, dir, map[string]string{
+		"op": "setup", "brandId": brand.UserID, "brandIdentityKey": brand.PublicKeys().Identity,
+		"brandKeyVersion": brand.KeyVersion, "customerId": "2222", "text": hello,
+	}, &s)
+	var signers SigningKeySet
+	if err := signers.Add(s.Customer); err != nil {
+		t.Fatalf("customer's registered keys: %v", err)
+	}
+	self := must(brand.SigningKey())
+	if err := signers.Add(self); err != nil {
+		t.Fatal(err)
+	}
+	keyChange := s.frameKeyChange(t)
+	keys, err := brand.ConversationKeys(parse(t, keyChange), &signers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(keys[s.ConversationKeyVersion], b64(t, s.ConversationKey)) {
+		t.Fatalf("conversation key %v differs from the SDK's", keys)
+	}
+	message := frame(t, s.Payload, "11", s.Customer.UserID, s.ConversationID)
+	m, err := Decrypt(must(ParseEvent(message)), keys, &signers)
+	if err != nil || m.Content.Text != hello {
+		t.Fatalf("Decrypt(SDK message) = %v, %v; want %q", m, err, hello)
+	}
+	reply, err := brand.EncryptMessage(s.Customer.UserID, keys[s.ConversationKeyVersion], s.ConversationKeyVersion, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Messages []struct {
+			Type     string
+			Verified bool
+			SenderID string
+			Content  struct{ Text string }
+		}
+		Errors map[string]string
+	}
+	runSDK(t, node, dir, map[string]any{
+		"op": "decrypt", "customerKeys": s.CustomerKeys, "customerId": s.Customer.UserID,
+		"customerVersion": s.Customer.Version, "signingKeys": []SigningKey{s.Customer, self},
+		"events": []string{keyChange, base64.StdEncoding.EncodeToString(message),
+			base64.StdEncoding.EncodeToString(frame(t, reply, "12", brand.UserID, s.ConversationID))},
+	}, &got)
+	if len(got.Errors) != 0 || len(got.Messages) != 3 {
+		t.Fatalf("SDK decryptEvents = %+v", got)
+	}
+	t.Logf("SDK decrypted: %+v", got.Messages)
+	last := got.Messages[2]
+	if last.Type != "message" || !last.Verified || last.SenderID != brand.UserID || last.Content.Text != answer {
+		t.Errorf("SDK decrypted the reply as %+v, want verified %q", last, answer)
+	}
+}
