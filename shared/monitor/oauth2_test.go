@@ -50,7 +50,7 @@ func TestMonitorKeepsOAuth2(t *testing.T) {
 		{state: "fresh"},
 		{advance: time.Minute, state: "not_signed_in"},
 		{advance: time.Minute, state: "refused", alerts: 1},
-		{advance: time.Hour, state: "refused", alerts: 1},     // once a day
+		{advance: time.Hour, state: "refused", alerts: 1},      // once a day
 		{advance: 24 * time.Hour, state: "refused", alerts: 2}, // the next day again
 		{advance: time.Minute, fails: true, alerts: 2},
 	}
