@@ -14,6 +14,7 @@
 //	pajarito dlq redrive [--queue inbound|outbound|all] [--url API] [--token T]
 //	pajarito doctor [--url API] [--token T] [--lang es|en] [--json]
 //	pajarito x auth [--client-id ID] [--redirect URL] [--out FILE] [--user-id ID]
+//	pajarito xchat setup [--user-id ID] [--out FILE] [--oauth2 FILE] [--rotate]
 package main
 
 import (
@@ -45,6 +46,7 @@ Usage:
   pajarito quarantine retry      put them back on the inbound queue once a fix is deployed (--id ID ... or --all)
   pajarito dlq redrive           move dead letters back to their queue (--queue inbound|outbound|all)
   pajarito x auth                sign the brand in with OAuth 2.0 (for X Chat) and keep its tokens
+  pajarito xchat setup           make the brand's X Chat keys, register them with X, keep the private keys (--rotate)
   pajarito doctor                check a deployment (or the local system) end to end: what is wrong, and the fix
 
 Run "pajarito COMMAND -h" for a command's flags.
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDoctor(ctx, args[1:], stdout, stderr)
 	case "x":
 		return runX(ctx, args[1:], stdout, stderr)
+	case "xchat":
+		return runXChat(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -134,22 +134,51 @@ type SecretsReadWriter interface {
 // OAuth 1.0a credentials): a new version of the secret. The error never holds
 // the secret's values.
 func SaveOAuth2(ctx context.Context, sm SecretsReadWriter, secretID string, tok OAuth2Token) error {
+	add, err := json.Marshal(tok)
+	if err != nil {
+		return fmt.Errorf("xapi: %w", err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(add, &fields); err != nil {
+		return fmt.Errorf("xapi: %w", err)
+	}
+	return MergeSecret(ctx, sm, secretID, fields)
+}
+
+// Keys of the secret that hold the brand's X Chat private keys (pajarito
+// xchat setup), beside the credentials and the OAuth 2.0 token.
+const (
+	// SecretXChatPrivateKeys is the base64 of the current private keys, in the
+	// SDK's exported form (xchat.ParseIdentityBase64 reads it).
+	SecretXChatPrivateKeys = "xchat_private_keys"
+	// SecretXChatKeyVersion is the public key version X registered them under.
+	SecretXChatKeyVersion = "xchat_key_version"
+	// SecretXChatPreviousKeysPrefix, followed by a key version, holds the
+	// private keys a rotation replaced: messages encrypted to that version
+	// are readable only with them.
+	SecretXChatPreviousKeysPrefix = "xchat_private_keys_"
+)
+
+// MergeSecret sets the keys of set in the JSON object the secret secretID
+// holds, keeping its other keys, as a new version of the secret; a nil value
+// removes its key. The error never holds the secret's values.
+func MergeSecret(ctx context.Context, sm SecretsReadWriter, secretID string, set map[string]any) error {
 	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)})
 	if err != nil {
 		return fmt.Errorf("xapi: read secret %s: %w", secretID, err)
 	}
 	fields := map[string]any{}
 	if s := aws.ToString(out.SecretString); s != "" {
-		if err := json.Unmarshal([]byte(s), &fields); err != nil {
-			return fmt.Errorf("xapi: secret %s is not a JSON object, so the OAuth 2.0 token cannot be added to it", secretID)
+		if err := json.Unmarshal([]byte(s), &fields); err != nil || fields == nil {
+			return fmt.Errorf("xapi: secret %s is not a JSON object, so nothing can be added to it: put the X credentials in it as a JSON object first (README: Put the X credentials in the secret)", secretID)
 		}
 	}
-	add, err := json.Marshal(tok)
-	if err != nil {
-		return fmt.Errorf("xapi: %w", err)
-	}
-	if err := json.Unmarshal(add, &fields); err != nil {
-		return fmt.Errorf("xapi: %w", err)
+	for k, v := range set {
+		if v == nil {
+			delete(fields, k)
+		} else {
+			fields[k] = v
+		}
 	}
 	body, err := json.Marshal(fields)
 	if err != nil {

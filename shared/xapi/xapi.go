@@ -24,6 +24,13 @@
 // X signs webhooks with the app's consumer secret, so the webhook key is
 // api_secret unless consumer_secret is given (Credentials.WebhookSecret).
 //
+// Commands add to the same object, keeping its other keys (MergeSecret):
+// pajarito x auth the brand's OAuth 2.0 token (OAuth2Token's oauth2_* keys),
+// and pajarito xchat setup the brand's X Chat private keys
+// (SecretXChatPrivateKeys, SecretXChatKeyVersion and, for keys a rotation
+// replaced, SecretXChatPreviousKeysPrefix + their version). RegisterPublicKeys
+// and PublicKeys are X Chat's key registry, with the OAuth 2.0 token.
+//
 // # Reads
 //
 // Mentions and SearchRecent ask X for the post fields and expansions Pajarito

@@ -34,6 +34,16 @@
 // the exported private keys in a secret store, never in logs or errors
 // (this package keeps them out of both), and rotate them if exposed.
 //
+// An account's keys are made with [GenerateIdentity]. [Identity.Export]
+// returns the private keys in the SDK's exported form, for a secret store;
+// [Identity.Registration] returns what X registers (POST
+// /2/users/{id}/public_keys), as the SDK's generateKeypairs does: both public
+// keys in SPKI, the signing key's signature over the identity key's SPKI and
+// the identity key's over the signing key's, and the identity key's
+// fingerprint ([Identity.Fingerprint]: the SHA-256 of its SPKI in unpadded
+// URL-safe base64), which people compare out of band. [Registration.Verify]
+// checks a registration.
+//
 // A receiver parses an event with [ParseEvent] or [ParseEventBase64]. A key
 // change yields its conversation key through [Identity.ConversationKeys]; a
 // message is verified against its sender's registered signing key and then

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +170,72 @@ func TestSDKInterop(t *testing.T) {
 	last := got.Messages[2]
 	if last.Type != "message" || !last.Verified || last.SenderID != brand.UserID || last.Content.Text != answer {
 		t.Errorf("SDK decrypted the reply as %+v, want verified %q", last, answer)
+	}
+}
+
+// sdkKeys is the reply to the "keys" request.
+type sdkKeys struct {
+	Fingerprint                         string
+	PublicKeys                          PublicKeys
+	Matches, Binding, ReverseBinding    bool
+	CrossedBinding                      bool
+	IdentitySignature, SigningSignature string
+	SDKKeys                             string `json:"sdkKeys"`
+	SDKRegistration                     struct {
+		PublicKey       Registration
+		Version         string
+		GenerateVersion bool
+	} `json:"sdkRegistration"`
+}
+
+// TestSDKKeyRegistration proves GenerateIdentity, Export and Registration
+// against X's SDK both ways. The SDK imports Go's exported keys and computes
+// the same public keys and fingerprint; it accepts Go's binding signature
+// (verifyKeyBinding) and the reverse one (the identity key's over the signing
+// key, arguments swapped), and, signing deterministically like Go, makes the
+// same two signatures byte for byte. Go verifies the registration the SDK
+// generates, and rebuilds it exactly from the SDK's exported keys.
+func TestSDKKeyRegistration(t *testing.T) {
+	node, dir := sdk(t)
+	id := must(GenerateIdentity())
+	reg := must(id.Registration())
+	keys := id.Export()
+	defer clear(keys)
+	swapped := append(bytes.Clone(keys[32:]), keys[:32]...)
+	defer clear(swapped)
+	var got sdkKeys
+	runSDK(t, node, dir, map[string]any{
+		"op": "keys", "keys": base64.StdEncoding.EncodeToString(keys),
+		"swappedKeys": base64.StdEncoding.EncodeToString(swapped), "registration": reg,
+	}, &got)
+	switch {
+	case got.PublicKeys != id.PublicKeys():
+		t.Errorf("the SDK derives public keys %+v from Go's export, want %+v", got.PublicKeys, id.PublicKeys())
+	case got.Fingerprint != reg.PublicKeyFingerprint || got.Fingerprint != id.Fingerprint():
+		t.Errorf("the SDK's fingerprint %q, Go's %q", got.Fingerprint, reg.PublicKeyFingerprint)
+	case !got.Matches:
+		t.Error("the SDK's matchesRegisteredKey refuses Go's SPKI identity key")
+	case !got.Binding || !got.ReverseBinding:
+		t.Errorf("the SDK's verifyKeyBinding: identity binding %v, reverse binding %v; want both true", got.Binding, got.ReverseBinding)
+	case got.CrossedBinding:
+		t.Error("the SDK accepts the wrong signature as the binding: the check proves nothing")
+	case got.IdentitySignature != reg.IdentityPublicKeySignature || got.SigningSignature != reg.SigningPublicKeySignature:
+		t.Errorf("the SDK signs differently:\nidentity key %s vs Go %s\nsigning key %s vs Go %s",
+			got.IdentitySignature, reg.IdentityPublicKeySignature, got.SigningSignature, reg.SigningPublicKeySignature)
+	}
+
+	sdkReg := got.SDKRegistration
+	if err := sdkReg.PublicKey.Verify(); err != nil {
+		t.Errorf("Verify(the SDK's registration): %v", err)
+	}
+	if !sdkReg.GenerateVersion || sdkReg.Version == "" || strings.Trim(sdkReg.Version, "0123456789") != "" {
+		t.Errorf("the SDK's registration payload: version %q, generateVersion %v", sdkReg.Version, sdkReg.GenerateVersion)
+	}
+	sdkID, err := ParseIdentityBase64(got.SDKKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := must(sdkID.Registration()); again != sdkReg.PublicKey {
+		t.Errorf("Go's registration of the SDK's keys differs from the SDK's:\n%+v\n%+v", again, sdkReg.PublicKey)
 	}
 }

@@ -185,24 +185,30 @@ func (s *SigningKeySet) Len() int {
 // parseSigningPublicKey parses a base64 P-256 public key, uncompressed
 // (65 bytes) or SPKI (91 bytes).
 func parseSigningPublicKey(s string) (*ecdsa.PublicKey, error) {
+	return parseP256("signing public key", s)
+}
+
+// parseP256 parses a base64 P-256 public key, uncompressed (65 bytes) or
+// SPKI (91 bytes); what names it in errors.
+func parseP256(what, s string) (*ecdsa.PublicKey, error) {
 	b, err := decodeBase64(s)
 	if err != nil {
-		return nil, malformed("signing public key is not base64", err)
+		return nil, malformed(what+" is not base64", err)
 	}
 	if len(b) == 65 {
 		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), b)
 		if err != nil {
-			return nil, malformed("signing public key", err)
+			return nil, malformed(what, err)
 		}
 		return pub, nil
 	}
 	key, err := x509.ParsePKIXPublicKey(b)
 	if err != nil {
-		return nil, malformed("signing public key", err)
+		return nil, malformed(what, err)
 	}
 	pub, ok := key.(*ecdsa.PublicKey)
 	if !ok || pub.Curve != elliptic.P256() {
-		return nil, malformed("signing public key is not a P-256 key", nil)
+		return nil, malformed(what+" is not a P-256 key", nil)
 	}
 	return pub, nil
 }

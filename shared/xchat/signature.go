@@ -20,8 +20,14 @@ const signatureVersion = "7"
 // sign signs msg with the identity's signing key: ECDSA P-256 over SHA-256,
 // deterministic (RFC 6979) like the SDK, as raw r||s.
 func (id *Identity) sign(msg []byte) ([]byte, error) {
+	return signWith(id.signing, msg)
+}
+
+// signWith signs msg with key: ECDSA P-256 over SHA-256, deterministic
+// (RFC 6979), as raw r||s.
+func signWith(key *ecdsa.PrivateKey, msg []byte) ([]byte, error) {
 	h := sha256.Sum256(msg)
-	der, err := id.signing.Sign(nil, h[:], crypto.SHA256)
+	der, err := key.Sign(nil, h[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("xchat: signing: %w", err)
 	}

@@ -8,16 +8,19 @@ import (
 	"os"
 )
 
-// keepRecord is one line of a Keep file: a post, a user or a DM the fake holds.
+// keepRecord is one line of a Keep file: a post, a user, a DM or an X Chat key
+// registration the fake holds.
 type keepRecord struct {
 	Post *Post `json:"post,omitempty"`
 	User *User `json:"user,omitempty"`
 	DM   *DM   `json:"dm,omitempty"`
+	// PublicKey is an X Chat key registration (publickeys.go).
+	PublicKey *PublicKey `json:"public_key,omitempty"`
 }
 
-// Keep makes the fake keep the posts, users and DMs it holds in the file at path,
-// as X keeps them across the local system's restarts: what the file holds is
-// loaded now, and every post, user or DM added later is appended to it (one JSON
+// Keep makes the fake keep the posts, users, DMs and X Chat keys it holds in the
+// file at path, as X keeps them across the local system's restarts: what the file
+// holds is loaded now, and every one added later is appended to it (one JSON
 // line each; a line cut short by a crash is ignored). The local system calls it
 // with its data folder, so that replies to posts of an earlier run still find
 // them.
@@ -29,6 +32,7 @@ func (s *Server) Keep(path string) error {
 	var posts []Post
 	var users []User
 	var dms []DM
+	var keys []PublicKey
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	for sc.Scan() {
@@ -44,6 +48,9 @@ func (s *Server) Keep(path string) error {
 		}
 		if r.DM != nil {
 			dms = append(dms, *r.DM)
+		}
+		if r.PublicKey != nil {
+			keys = append(keys, *r.PublicKey)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -61,6 +68,11 @@ func (s *Server) Keep(path string) error {
 	for _, dm := range dms {
 		if validDM(dm) {
 			s.addDMLocked(dm)
+		}
+	}
+	for _, k := range keys {
+		if _, ok := parseID(k.UserID); ok {
+			s.addPublicKeyLocked(k)
 		}
 	}
 	s.keep = json.NewEncoder(f)

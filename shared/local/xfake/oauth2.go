@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
 // OAuth 2.0 (authorization code with PKCE, as X runs it): the authorize page
@@ -43,6 +45,17 @@ func (s *Server) OAuth2Refreshes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.oa.refreshN
+}
+
+// IssueOAuth2 issues an OAuth 2.0 access token acting for userID, with
+// Pajarito's scopes (xapi.OAuth2Scopes) and a refresh token, as a sign-in
+// would: for tests that need a user-context token without the authorization
+// flow.
+func (s *Server) IssueOAuth2(userID string) (accessToken, refreshToken string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.issueLocked(oauth2Grant{clientID: "xfake", scope: strings.Join(xapi.OAuth2Scopes, " "), user: userID})
+	return out["access_token"].(string), out["refresh_token"].(string)
 }
 
 // serveOAuth2 answers the OAuth 2.0 routes; false when r is not one.

@@ -29,6 +29,8 @@
 //     pagination_token, event_types, dm_event.fields (id, text and event_type are
 //     always there), expansions, user.fields, tweet.fields, media.fields; X's
 //     endpoint has no since_id or start_time, and neither has the fake.
+//   - X Chat's key registry (POST and GET /2/users/{id}/public_keys, OAuth 2.0
+//     user context only): see publickeys.go.
 //   - Webhooks (GET, POST /2/webhooks; PUT, DELETE /2/webhooks/{id}) with X's CRC
 //     check of the URL, X Activity API subscriptions and Account Activity API
 //     subscriptions: see webhooks.go.
@@ -57,8 +59,9 @@
 // 450 per app, recent search 300 per user and 450 per app, user posts 900 per user
 // and 1500 per app, POST /2/tweets 100 per user, DM sends 15 per user, DM reads
 // 300 per user, GET /2/users/me 75 per user. Tests steer the fake with Seed,
-// AddDM, SetUser, SetMe, AcceptOnly, FailNext, Slow, RateLimit and SetClock, and
-// inspect it with Calls and Posted. The network faults ResetNext and
+// AddDM, SetUser, SetMe, AcceptOnly, FailNext, Slow, RateLimit and SetClock (and
+// IssueOAuth2 and AddPublicKeys), and inspect it with Calls, Posted and
+// PublicKeys. The network faults ResetNext and
 // LoseAnswerNext (faults.go) reset the connection of the next requests, before or
 // after the fake acted on them.
 package xfake
@@ -131,7 +134,8 @@ type Server struct {
 	keep     *json.Encoder // keep.go: nil unless Keep
 	keepFile *os.File
 	keepErr  error
-	oa       oauth2State // oauth2.go
+	oa       oauth2State            // oauth2.go
+	chatKeys map[string][]PublicKey // publickeys.go: user id → X Chat keys
 }
 
 // bucket is one rate-limit window.
@@ -476,6 +480,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.userPosts(w, r, pathID)
 	case xapi.EndpointDMEvents:
 		s.dmEvents(w, r, pathID, token)
+	case xapi.EndpointAddPublicKey, xapi.EndpointPublicKeys:
+		s.servePublicKeys(w, r, endpoint, pathID, token, oauth2)
 	default:
 		s.serveWebhooks(w, r, endpoint, pathID, authCtx, token)
 	}
@@ -532,6 +538,9 @@ func route(method, path string) (endpoint, id string) {
 	case method == http.MethodGet && len(parts) == 5 && parts[0] == "2" && parts[1] == "dm_conversations" &&
 		parts[2] == "with" && parts[4] == "dm_events":
 		return xapi.EndpointDMEvents, parts[3]
+	}
+	if endpoint, id := routePublicKeys(method, parts); endpoint != "" {
+		return endpoint, id
 	}
 	return routeWebhooks(method, parts)
 }

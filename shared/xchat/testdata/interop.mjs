@@ -5,6 +5,8 @@
 //   {"op": "setup", ...}   a customer generates keys, starts a one-to-one
 //                          with the brand and sends it a message.
 //   {"op": "decrypt", ...} the customer decrypts a batch of events.
+//   {"op": "keys", ...}    the SDK imports keys Go generated and checks Go's
+//                          registration of them; it also generates its own.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -58,6 +60,35 @@ function decrypt(req) {
   return { messages, errors };
 }
 
+// keys checks Go's keys and registration with the SDK: the fingerprint it
+// computes, the bindings it verifies (the signing key's signature over the
+// identity key, and the identity key's over the signing key, arguments
+// swapped), and the signatures it makes itself over the same bytes. Keys
+// imported in swapped order make the SDK sign with the identity key.
+function keys(req) {
+  const reg = req.registration;
+  const go = new wasm.Chat();
+  go.importKeys(Buffer.from(req.keys, 'base64'), '1');
+  const swapped = new wasm.Chat();
+  swapped.importKeys(Buffer.from(req.swappedKeys, 'base64'), '1');
+  const sdk = new wasm.Chat();
+  const generated = sdk.generateKeypairs();
+  const spki = (k) => Buffer.from(k, 'base64');
+  return {
+    fingerprint: go.getPublicKeyFingerprint(),
+    publicKeys: go.getPublicKeys(),
+    matches: go.matchesRegisteredKey(reg.publicKey),
+    binding: go.verifyKeyBinding(reg.publicKey, reg.signingPublicKey, reg.identityPublicKeySignature),
+    reverseBinding: go.verifyKeyBinding(reg.signingPublicKey, reg.publicKey, reg.signingPublicKeySignature),
+    crossedBinding: go.verifyKeyBinding(reg.publicKey, reg.signingPublicKey, reg.signingPublicKeySignature),
+    identitySignature: b64(go.sign(spki(reg.publicKey))),
+    signingSignature: b64(swapped.sign(spki(reg.signingPublicKey))),
+    sdkKeys: b64(sdk.exportKeys()),
+    sdkRegistration: { ...generated, publicKey: { ...generated.publicKey } },
+  };
+}
+
+const ops = { setup, decrypt, keys };
 const req = JSON.parse(readFileSync(0, 'utf8'));
-const out = req.op === 'setup' ? setup(req) : decrypt(req);
+const out = ops[req.op](req);
 process.stdout.write(JSON.stringify(out, (_, v) => (v instanceof Map ? Object.fromEntries(v) : v)));
