@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/settings"
 )
 
@@ -109,6 +111,17 @@ func LoadCredentials(ctx context.Context, getenv func(string) string, awsCfg aws
 		return creds, fmt.Errorf("%w\n(or set %s to the Secrets Manager secret that holds them)", err, settings.EnvXSecretID)
 	}
 	return creds, nil
+}
+
+// FromEnv returns the client acting for brand with the credentials of
+// LoadCredentials, talking to X or, when X_API_BASE_URL is set, to that
+// X-compatible server.
+func FromEnv(ctx context.Context, getenv func(string) string, awsCfg aws.Config, brand care.Brand, log *slog.Logger) (*Client, error) {
+	creds, err := LoadCredentials(ctx, getenv, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	return New(creds, Options{Brand: brand, BaseURL: strings.TrimSpace(getenv(settings.EnvXBaseURL)), Log: log})
 }
 
 func requiredCount() int {

@@ -286,20 +286,19 @@ type running struct {
 func (s *System) functions(o Options, q *queues, listener *listen.Listener) (*running, error) {
 	log := s.log
 	s.Store.Now = s.clock
-	proc, err := process.New(process.Deps{Config: o.Config, Store: s.Store, Outbox: q.outbound, DeadLetter: q.dlq, Metrics: io.Discard, Now: s.clock, Log: log})
+	proc, err := process.New(process.Deps{Common: s.common(o), Outbox: q.outbound, DeadLetter: q.dlq})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
 	send, err := reply.New(reply.Deps{
-		Config: o.Config, Store: s.Store, X: s.x, Delayer: &queue.Visibility{Client: q.client, URL: q.outboundURL},
+		Common: s.common(o), X: s.x, Delayer: &queue.Visibility{Client: q.client, URL: q.outboundURL},
 		// The only sender on this data: claims from before its start are a killed run's.
-		Epoch:   s.clock(),
-		Metrics: io.Discard, Now: s.clock, Log: log,
+		Epoch: s.clock(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
-	mon, err := monitorbuild.New(monitorbuild.Deps{Config: o.Config, Store: s.Store, Outbox: q.outbound, Metrics: io.Discard, Now: s.clock, Log: log})
+	mon, err := monitorbuild.New(monitorbuild.Deps{Common: s.common(o), Outbox: q.outbound})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
@@ -322,6 +321,13 @@ func (s *System) functions(o Options, q *queues, listener *listen.Listener) (*ru
 	}, nil
 }
 
+// common are what every function here is built with: the configuration, the
+// store and the system's clock, without CloudWatch's metrics (in AWS CloudWatch
+// reads them; here they would drown the log).
+func (s *System) common(o Options) wire.Common {
+	return wire.Common{Config: o.Config, Store: s.Store, Metrics: io.Discard, Now: s.clock, Log: s.log}
+}
+
 // routes are the HTTP routes of API Gateway: the webhook, the agent API (a
 // bearer token in place of the JWT authorizer) and the console.
 func (s *System) routes(o Options, q *queues) (http.Handler, error) {
@@ -334,7 +340,7 @@ func (s *System) routes(o Options, q *queues) (http.Handler, error) {
 	checks := agentapibuild.HealthChecks(o.Config, s.Store, s.x, nil, o.Secret, deadLetters, nil)
 	checks.Now = s.clock
 	api, err := agentapibuild.New(agentapibuild.Deps{
-		Config: o.Config, Store: s.Store, Outbox: q.outbound, Now: s.clock, Log: s.log,
+		Common: s.common(o), Outbox: q.outbound,
 		Inbox: q.inbound, DeadLetters: deadLetters, Health: checks,
 		Auth: agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
 	})
@@ -533,7 +539,10 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 	if s.PollInterval <= 0 {
 		s.PollInterval = o.Config.PollInterval.Std()
 	}
-	return listenbuild.New(listenbuild.Deps{Config: cfg, Store: s.Store, X: x, Inbox: q, Metrics: io.Discard, Now: clock, Log: log}), nil
+	return listenbuild.New(listenbuild.Deps{
+		Common: wire.Common{Config: cfg, Store: s.Store, Metrics: io.Discard, Now: clock, Log: log},
+		X:      x, Inbox: q,
+	}), nil
 }
 
 // wall returns how long d on the system's clock lasts on the wall, at least a

@@ -10,32 +10,27 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/console"
 	"github.com/pajarito-care/pajarito/shared/health"
 	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/settings"
-	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
 // Deps are what the agent API is made of.
 type Deps struct {
-	Config *config.Config
-	Store  *store.Store
+	wire.Common
 	// Outbox receives the agents' replies: the outbound queue.
 	Outbox protocol.Outbox
 	// Alerts receives the alerts of crises opened or closed by hand; nil logs
@@ -52,9 +47,6 @@ type Deps struct {
 	// OAuth2 is the brand's OAuth 2.0 token, which the health checks report
 	// (and refresh when due); nil when the brand has no secret.
 	OAuth2 *xapi.OAuth2Keeper
-	// Now is the clock; nil is the wall's.
-	Now func() time.Time
-	Log *slog.Logger
 }
 
 // Build builds the agent API's HTTP handler, with the console's, from the
@@ -63,7 +55,7 @@ type Deps struct {
 // alert the team. Quarantined deliveries retried go to the inbound queue; the
 // dead-letter queues are redriven with SQS's message move tasks.
 func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	su, err := boot.Load(ctx, getenv, settings.Functions["agentapi"]...)
+	su, common, err := wire.Load(ctx, getenv, "agentapi", log)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +63,7 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (h
 	if err != nil {
 		return nil, err
 	}
-	st := wire.NewStore(su.Config, dynamodb.NewFromConfig(su.AWS), su.Env[settings.EnvTable], log)
+	st := common.Store
 	sqsClient := sqs.NewFromConfig(su.AWS)
 	deadLetters := &queue.Redrive{Client: sqsClient, MoveTasks: sqsClient, Log: log, Queues: []queue.DeadLetterQueue{
 		{Name: agentapi.QueueInbound, URL: su.Env[settings.EnvInboundDLQ], ARN: su.Env[settings.EnvInboundDLQARN], SourceURL: su.Env[settings.EnvInboundQueue], SourceARN: su.Env[settings.EnvInboundQueueARN]},
@@ -93,11 +85,9 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (h
 		alarms = Alarms(cloudwatch.NewFromConfig(su.AWS), prefix)
 	}
 	api, err := New(Deps{
-		Config:      su.Config,
-		Store:       st,
+		Common:      common,
 		Outbox:      &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvOutboundQueue], Log: log},
 		Alerts:      alerts,
-		Log:         log,
 		Inbox:       &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvInboundQueue], Log: log},
 		DeadLetters: deadLetters,
 		Health:      HealthChecks(su.Config, st, x, xErr, secret, deadLetters, alarms),

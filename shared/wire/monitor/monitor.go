@@ -6,54 +6,41 @@ package monitor
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
-	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/learn"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/settings"
-	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
 // Deps are what the scheduled checks are made of.
 type Deps struct {
-	Config *config.Config
-	Store  *store.Store
+	wire.Common
 	// Outbox receives the satisfaction surveys: the outbound queue (nil: no
 	// surveys).
 	Outbox monitor.Outbox
 	// Alerts receives the team's alerts (crises, SLA, unread X Chat messages);
 	// nil logs them.
 	Alerts care.Notifier
-	// Metrics receives the monitor's metrics; nil is standard output, as in
-	// Lambda.
-	Metrics io.Writer
 	// OAuth2 is the brand's OAuth 2.0 token, which each run keeps fresh (X
 	// Chat); nil when the brand has no secret (locally).
 	OAuth2 *xapi.OAuth2Keeper
-	// Now is the clock; nil is the wall's.
-	Now func() time.Time
-	Log *slog.Logger
 }
 
 // Build builds the scheduled checks from the environment: the table, the
 // outbound queue and the alert topic.
 func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*monitor.Monitor, error) {
-	su, err := boot.Load(ctx, getenv, settings.Functions["monitor"]...)
+	su, common, err := wire.Load(ctx, getenv, "monitor", log)
 	if err != nil {
 		return nil, err
 	}
@@ -61,14 +48,11 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	st := wire.NewStore(su.Config, dynamodb.NewFromConfig(su.AWS), su.Env[settings.EnvTable], log)
 	return New(Deps{
-		Config: su.Config,
-		Store:  st,
+		Common: common,
 		Outbox: &queue.Sender{Client: sqs.NewFromConfig(su.AWS), URL: su.Env[settings.EnvOutboundQueue], Log: log},
 		Alerts: alerts,
-		OAuth2: xapi.OAuth2KeeperFromEnv(getenv, su.AWS, st, log),
-		Log:    log,
+		OAuth2: xapi.OAuth2KeeperFromEnv(getenv, su.AWS, common.Store, log),
 	})
 }
 

@@ -6,50 +6,37 @@ package process
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/classify"
-	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/intake"
 	"github.com/pajarito-care/pajarito/shared/learn"
 	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/settings"
-	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
 )
 
 // Deps are what the processor is made of.
 type Deps struct {
-	Config *config.Config
-	Store  *store.Store
+	wire.Common
 	// Outbox receives the replies the protocol decides: the outbound queue.
 	Outbox protocol.Outbox
 	// DeadLetter receives what cannot be read: the inbound dead-letter queue.
 	DeadLetter intake.DeadLetter
 	// Alerts receives the team's alerts (crises); nil logs them.
 	Alerts care.Notifier
-	// Metrics receives the pipeline's metrics (CloudWatch's embedded metric
-	// format); nil is standard output, as in Lambda.
-	Metrics io.Writer
-	// Now is the clock; nil is the wall's.
-	Now func() time.Time
-	Log *slog.Logger
 }
 
 // Build builds the processor from the environment: the table, the inbound
 // dead-letter queue, the outbound queue and the alert topic.
 func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*intake.Processor, error) {
-	su, err := boot.Load(ctx, getenv, settings.Functions["process"]...)
+	su, common, err := wire.Load(ctx, getenv, "process", log)
 	if err != nil {
 		return nil, err
 	}
@@ -59,12 +46,10 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	}
 	sqsClient := sqs.NewFromConfig(su.AWS)
 	return New(Deps{
-		Config:     su.Config,
-		Store:      wire.NewStore(su.Config, dynamodb.NewFromConfig(su.AWS), su.Env[settings.EnvTable], log),
+		Common:     common,
 		Outbox:     &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvOutboundQueue], Log: log},
 		DeadLetter: &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvInboundDLQ], Log: log},
 		Alerts:     alerts,
-		Log:        log,
 	})
 }
 

@@ -6,32 +6,25 @@ package reply
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/notify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/settings"
-	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 )
 
 // Deps are what the sender is made of.
 type Deps struct {
-	Config *config.Config
-	Store  *store.Store
+	wire.Common
 	// X posts as the brand. When it also reads the brand's own posts and DMs (an
 	// *xapi.Client does), it is the sender's Finder too: an interrupted send
 	// whose copy did not reach the case is looked for on X.
@@ -43,17 +36,12 @@ type Deps struct {
 	// Epoch, when set, says this is the only sender on the store (sender.Sender's
 	// Epoch): the local system sets it to its start.
 	Epoch time.Time
-	// Metrics receives the sender's metrics; nil is standard output, as in Lambda.
-	Metrics io.Writer
-	// Now is the clock; nil is the wall's.
-	Now func() time.Time
-	Log *slog.Logger
 }
 
 // Build builds the sender from the environment: the table, the outbound queue,
 // the alert topic and the brand's X credentials (xapi.LoadCredentials).
 func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*sender.Sender, error) {
-	su, err := boot.Load(ctx, getenv, settings.Functions["reply"]...)
+	su, common, err := wire.Load(ctx, getenv, "reply", log)
 	if err != nil {
 		return nil, err
 	}
@@ -61,21 +49,15 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	creds, err := xapi.LoadCredentials(ctx, getenv, su.AWS)
-	if err != nil {
-		return nil, err
-	}
-	x, err := xapi.New(creds, xapi.Options{Brand: su.Config.Brand, BaseURL: strings.TrimSpace(getenv(settings.EnvXBaseURL)), Log: log})
+	x, err := xapi.FromEnv(ctx, getenv, su.AWS, su.Config.Brand, log)
 	if err != nil {
 		return nil, err
 	}
 	return New(Deps{
-		Config:  su.Config,
-		Store:   wire.NewStore(su.Config, dynamodb.NewFromConfig(su.AWS), su.Env[settings.EnvTable], log),
+		Common:  common,
 		X:       x,
 		Delayer: &queue.Visibility{Client: sqs.NewFromConfig(su.AWS), URL: su.Env[settings.EnvOutboundQueue]},
 		Alerts:  alerts,
-		Log:     log,
 	})
 }
 
