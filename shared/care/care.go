@@ -10,6 +10,7 @@ package care
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -97,9 +98,30 @@ type XChat struct {
 	// ConversationID is X Chat's conversation id: "<user id>:<user id>" for a
 	// one-to-one conversation, the lower id first.
 	ConversationID string `json:"conversation_id"`
+	// Verified is set when Pajarito opened the message: its signature
+	// verified against the sender's signing key registered with X, and its
+	// text (Message.Text) is what the sender encrypted.
+	Verified bool `json:"verified,omitempty"`
+	// Problem says why Pajarito, holding the brand's X Chat keys, could not
+	// open the message (for the console and the decision); it starts with
+	// XChatUnverifiedPrefix when the signature could not be verified. It
+	// never holds key material or ciphertext.
+	Problem string `json:"problem,omitempty"`
 }
 
-// Encrypted reports whether m is an X Chat message Pajarito could not read.
+// XChatUnverifiedPrefix starts XChat.Problem when an X Chat message's
+// signature could not be verified: its text, if any, is not to be trusted,
+// and Pajarito keeps none.
+const XChatUnverifiedPrefix = "could not verify"
+
+// Unverified reports whether x is an X Chat message whose signature could not
+// be verified.
+func (x *XChat) Unverified() bool {
+	return x != nil && strings.HasPrefix(x.Problem, XChatUnverifiedPrefix)
+}
+
+// Encrypted reports whether m is an X Chat message Pajarito could not read:
+// it has no text (XChat.Problem may say why).
 func (m *Message) Encrypted() bool { return m.XChat != nil && m.Text == "" }
 
 // Customer returns the id of the customer side of the message: the author of an

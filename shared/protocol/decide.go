@@ -265,6 +265,20 @@ func (b *decisionBuilder) encrypted() {
 	b.note("Labels: none: the message is encrypted (X Chat).")
 	b.priority()
 	b.department()
-	b.withhold("%s", XChatUnreadable)
+	b.withhold("%s", XChatWithheld(b.m.XChat))
 	b.queue()
+}
+
+// XChatWithheld is why an X Chat message Pajarito could not read gets no
+// automatic reply: XChatUnreadable when Pajarito holds no X Chat keys, else
+// the problem it met opening the message.
+func XChatWithheld(x *care.XChat) string {
+	switch {
+	case x == nil || x.Problem == "":
+		return XChatUnreadable
+	case x.Unverified():
+		return "X Chat message that could not be verified: " + strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(x.Problem, care.XChatUnverifiedPrefix), ":")) +
+			"; its text is not shown, as it may not be the sender's: answer it in X's app"
+	}
+	return "X Chat message that could not be opened: " + x.Problem + "; answer it in X's app"
 }

@@ -66,3 +66,32 @@ func TestDecideXChatRead(t *testing.T) {
 		t.Errorf("a readable X Chat message was decided as unreadable: %+v", d)
 	}
 }
+
+// TestDecideXChatProblem: an X Chat message Pajarito could not open, holding
+// the brand's keys, is decided as unreadable, and the decision says why;
+// one that could not be verified says so.
+func TestDecideXChatProblem(t *testing.T) {
+	tests := []struct {
+		name, problem, want string
+	}{
+		{"no keys", "", XChatUnreadable},
+		{"unverified", "could not verify: the signature does not match the sender's registered signing key",
+			"X Chat message that could not be verified: the signature does not match the sender's registered signing key; its text is not shown, as it may not be the sender's: answer it in X's app"},
+		{"no conversation key", "no conversation key of version 7 for this conversation",
+			"X Chat message that could not be opened: no conversation key of version 7 for this conversation; answer it in X's app"},
+	}
+	e := newEngine(t, nil)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := xchatIn("31" + string(rune('0'+i)))
+			m.XChat.Problem = tt.problem
+			d, err := e.Decide(t.Context(), input(m, classify.Result{}, monday10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Withheld != tt.want || len(d.Replies) != 0 || !hasAction(d, care.ActionQueue) {
+				t.Errorf("withheld %q, replies %+v, actions %+v; want %q, none, the queue", d.Withheld, d.Replies, d.Actions, tt.want)
+			}
+		})
+	}
+}

@@ -561,8 +561,18 @@ function message(m, reply) {
       out ? [' ', h('span', { class: 'tag' }, t('brand'))] : null, ' ',
       h('time', { datetime: m.created_at, title: m.created_at }, when(m.created_at))),
     m.deleted_at ? h('p', { class: 'deleted-note' }, t('deleted')) : null,
-    m.xchat && !m.text ? h('p', { class: 'xchat-note', role: 'note' }, t(m.direction === 'out' ? 'xchat_unread_out' : 'xchat_unread')) : h('p', { class: 'text' }, m.text || ''),
+    m.xchat && !m.text ? xchatNote(m) : h('p', { class: 'text' }, m.text || ''),
     reply ? replyLine(reply) : (out && m.channel === 'public' ? xLink(m.id) : null));
+}
+
+// xchatNote says why an X Chat message shows no text: Pajarito holds no X
+// Chat keys, or could not open it (its problem, from the server, shown as
+// text), or could not verify it (then its text is never shown as trusted).
+function xchatNote(m) {
+  const p = m.xchat.problem || '';
+  if (!p) return h('p', { class: 'xchat-note', role: 'note' }, t(m.direction === 'out' ? 'xchat_unread_out' : 'xchat_unread'));
+  const key = p.startsWith('could not verify') ? 'xchat_unverified' : 'xchat_unopened';
+  return h('p', { class: 'xchat-note ' + key, role: 'note' }, t(key, { problem: p }));
 }
 
 function replyLine(r) {
