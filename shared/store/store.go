@@ -52,6 +52,10 @@
 //     day a count added with ADD (AddSignal), a range of days read with one Query
 //     (Signals), the day's alert claimed once by a conditional update
 //     (ClaimSignalAlert, ReleaseSignalAlert; signals.go).
+//   - X Chat conversation keys, sealed (never in clear), one item per
+//     conversation and key version, written once on attribute_not_exists
+//     (PutConversationKey), a conversation's read with one Query
+//     (ConversationKeys; convkeys.go).
 //
 // # Item layout
 //
@@ -119,6 +123,9 @@
 //	                                                                                                          claimed_at, expires_at (lease.go)
 //	signal     SIGNAL#<signal>      <yyyy-mm-dd UTC>#<key>    -           -                                   signal, key, day, count (ADD),
 //	                                                                                                          alerted_at (conditional), expires_at
+//	convkey    CONVKEY#<X Chat      <key version>             -           -                                   conversation_id, key_version, sealed
+//	           conversation id>                                                                               (binary: the key encrypted by a sealer),
+//	                                                                                                          sealer, created_at (convkeys.go)
 //
 // The case item also holds the protocol's triage and the agents' work on it:
 // intent, sentiment, crisis_topic, overridden (a string set of the fields an agent
@@ -127,7 +134,7 @@
 // reopened_from, survey_sent_at, csat, csat_at (surveys.go). Each item type is
 // described with the file that writes it (replies.go, agents.go, notes.go,
 // corrections.go, drafts.go, model.go, surveys.go, days.go, rollups.go,
-// signals.go).
+// signals.go, convkeys.go).
 //
 // X ids are snowflakes, so zero-padding them to 20 digits makes message sort keys
 // sort by time, and "CASE" sorts before "MSG#": one Query returns a case then its

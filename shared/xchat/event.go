@@ -244,3 +244,19 @@ func decodeBase64(s string) ([]byte, error) {
 	}
 	return base64.RawStdEncoding.DecodeString(s)
 }
+
+// AttachSignature gives an event that carries no signature the one delivered
+// beside it (X's webhooks send a message's signature in the payload's
+// message_event_signature, next to its encoded_event): the raw signature in
+// base64, the sender's signing key version and the signature version. It
+// never replaces a signature the event carries, and reports whether it
+// attached this one. Like the event's own, the signature is trusted only
+// once Decrypt or ConversationKeys verifies it.
+func (ev *Event) AttachSignature(signature, signingKeyVersion, signatureVersion string) bool {
+	if ev == nil || signature == "" || (ev.sig != nil && ev.sig.hasSignature) {
+		return false
+	}
+	ev.sig = &eventSignature{signature: signature, hasSignature: true}
+	ev.SigningKeyVersion, ev.SignatureVersion = signingKeyVersion, signatureVersion
+	return true
+}
