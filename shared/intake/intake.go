@@ -5,6 +5,12 @@
 // Each SQS record carries one care.Envelope as JSON. Records are handled one by one
 // and independently:
 //
+//   - an X Chat message that arrives without its text (care.Message.XChat) is
+//     first opened, when the processor has an Opener (xchatopen.Opener, with
+//     the brand's X Chat keys): verified and decrypted, its text then goes
+//     through the pipeline as any DM's; one that could not be opened is kept,
+//     without text, saying why (care.XChat.Problem); the Opener's error (X,
+//     DynamoDB or KMS unreachable) is a retry;
 //   - a message is appended to its case (deduplicated, threaded, counted; see package
 //     store), then, if it was newly stored, handed to the Pipeline (the care
 //     protocol: classify, rank, route, decide and queue the replies);
@@ -60,6 +66,13 @@ type Pipeline interface {
 	Handle(ctx context.Context, c *care.Case, m *care.StoredMessage) error
 }
 
+// Opener opens an X Chat message that arrives without its text
+// (xchatopen.Opener): it fills the message's text, or says in its
+// XChat.Problem why it could not; an error is a transient failure, retried.
+type Opener interface {
+	Open(ctx context.Context, env *care.Envelope) error
+}
+
 // InitialTriager is a Pipeline that also ranks, from a message alone, the
 // case the message opens (protocol.Pipeline): the processor then creates the
 // case ranked (store.Store.AppendTriaged), and Classify most often has nothing
@@ -95,6 +108,9 @@ type Processor struct {
 	DeadLetter DeadLetter
 	// Pipeline, when set, is called for each newly stored message.
 	Pipeline Pipeline
+	// Opener, when set, opens X Chat messages that arrive without their text,
+	// before they are stored.
+	Opener Opener
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives one line per record; nil means slog.Default().
@@ -214,6 +230,12 @@ func (p *Processor) process(ctx context.Context, r *record) {
 
 func (p *Processor) message(ctx context.Context, r *record) {
 	r.xid = r.env.Message.ID
+	if m := r.env.Message; p.Opener != nil && m.XChat != nil && m.Text == "" {
+		if err := p.Opener.Open(ctx, r.env); err != nil {
+			r.outcome, r.err = OutcomeRetry, fmt.Errorf("open the X Chat message: %w", err)
+			return
+		}
+	}
 	var triage func(*care.Message) care.Triage
 	if t, ok := p.Pipeline.(InitialTriager); ok {
 		triage = func(m *care.Message) care.Triage { return t.InitialTriage(ctx, m) }
@@ -382,6 +404,12 @@ func (p *Processor) logRecord(ctx context.Context, r *record) {
 			attrs = append(attrs, slog.String("event_type", r.env.Ignored.EventType))
 		}
 	}
+	if x := r.xchat(); x != nil && (x.Verified || x.Problem != "") {
+		attrs = append(attrs, slog.Bool("xchat_verified", x.Verified))
+		if x.Problem != "" {
+			attrs = append(attrs, slog.String("xchat_problem", x.Problem))
+		}
+	}
 	if r.caseID != "" {
 		attrs = append(attrs, slog.String("case_id", r.caseID))
 	}
@@ -419,6 +447,14 @@ func (p *Processor) logRecord(ctx context.Context, r *record) {
 		attrs = append(attrs, slog.String("user_id", rev.UserID))
 	}
 	log.LogAttrs(ctx, level, text, attrs...)
+}
+
+// xchat is what the record's message says of X Chat, or nil.
+func (r *record) xchat() *care.XChat {
+	if r.env == nil || r.env.Message == nil {
+		return nil
+	}
+	return r.env.Message.XChat
 }
 
 // sentAt is when SQS accepted the message (its SentTimestamp attribute), which is
