@@ -18,4 +18,21 @@
 // verify: …" when its signature did not verify). Only a transient failure
 // (X or DynamoDB or KMS unreachable) is an error, for the processor to retry.
 // Neither private nor conversation keys appear in errors, problems or logs.
+//
+// # Not wired yet
+//
+// The process function does not build an Opener yet (intake.Processor.Opener
+// is nil, and X Chat messages stay unread, as before). Switching it on needs:
+// a KMS symmetric key for conversation keys in the stack, its id in the
+// process function's environment, and kms:Encrypt and kms:Decrypt on it for
+// that function only, conditioned on the encryption context's purpose
+// (xchat-conversation-key); secretsmanager:GetSecretValue on the X secret for
+// the process function (the private keys, read once per cold start with
+// Identities, and the OAuth 2.0 token, through an xapi.OAuth2Keeper with the
+// table's lease, which also needs PutSecretValue to refresh it, or a keeper
+// that only reads and leaves refreshing to the monitor); in the local system,
+// package localseal over the data folder and the fake X's key registry. A
+// key-change event that X delivers as a chat.* event of its own is still made
+// a message by the webhook (kept, without text, saying it is a key change);
+// reactions, edits and attachments are verified but not shown.
 package xchatopen
