@@ -147,13 +147,20 @@ func (sh *sampleShift) body(b []byte) ([]byte, int) {
 }
 
 // collectIDs adds to sh.ids the snowflake ids of the samples' span in v: their
-// posts', DM events', conversations' and references' ids.
+// posts', DM events', conversations' and references' ids; and the X Activity
+// delivery's own event_uuid, which names a sample that holds no snowflake (an X
+// Chat event's ids are UUIDs).
 func (sh *sampleShift) collectIDs(v any) {
 	each(v, func(s string) {
 		if t, ok := care.IDTime(s); ok && sh.within(t) {
 			sh.ids[s] = true
 		}
 	})
+	if data, ok := v.(map[string]any)["data"].(map[string]any); ok {
+		if id, ok := data["event_uuid"].(string); ok && id != "" {
+			sh.ids[id] = true
+		}
+	}
 }
 
 // names reports whether v holds one of the samples' ids.

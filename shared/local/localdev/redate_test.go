@@ -68,6 +68,7 @@ func TestSampleShift(t *testing.T) {
 		{"v1.1 tweet", read("aaa-tweet-es.json"), true},
 		{"v1.1 DM", read("aaa-dm-en.json"), true},
 		{"v2 DM", read("xaa-dm-received-es.json"), true},
+		{"X Chat", read("xaa-chat-received-es.json"), true},
 		{"not JSON", read("malformed.json"), false},
 		{"a recording of the samples' own day", []byte(`{"for_user_id":"1590000000000000001","tweet_create_events":[{"id_str":"` +
 			strconv.FormatUint(care.Snowflake(recorded, 5), 10) + `","created_at":"` + recorded.Format(time.RubyDate) + `","text":"@PajaritoAir hola","user":{"id_str":"900001"}}]}`), false},
