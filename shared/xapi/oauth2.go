@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -91,33 +90,14 @@ func (t OAuth2Token) MissingScopes() []string {
 }
 
 // OAuth2User returns the user an OAuth 2.0 access token acts for (GET
-// /2/users/me), through hc (nil: http.DefaultClient); baseURL "" is X.
+// /2/users/me), through hc (nil: http.DefaultClient); baseURL "" is X. Its
+// errors are those of RegisterPublicKeys.
 func OAuth2User(ctx context.Context, hc *http.Client, baseURL, accessToken string) (*User, error) {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	if baseURL = strings.TrimRight(baseURL, "/"); baseURL == "" {
-		baseURL = DefaultBaseURL
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/2/users/me", nil)
-	if err != nil {
-		return nil, fmt.Errorf("xapi: %s: %w", EndpointMe, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("xapi: %s: %w", EndpointMe, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("xapi: %s: %w", EndpointMe, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("xapi: %s with the OAuth 2.0 token: X answered %d: %s", EndpointMe, resp.StatusCode, strings.TrimSpace(string(body)))
-	}
 	var out meAnswer
-	if err := json.Unmarshal(body, &out); err != nil || !care.IsID(out.Data.ID) {
+	if err := oauth2Call(ctx, hc, baseURL, accessToken, EndpointMe, http.MethodGet, "/2/users/me", nil, &out); err != nil {
+		return nil, err
+	}
+	if !care.IsID(out.Data.ID) {
 		return nil, fmt.Errorf("xapi: %s with the OAuth 2.0 token: X answered without a user id", EndpointMe)
 	}
 	return &User{ID: out.Data.ID, Username: out.Data.Username, Name: out.Data.Name}, nil
