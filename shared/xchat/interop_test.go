@@ -2,79 +2,14 @@ package xchat
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
+
+	"github.com/pajarito-care/pajarito/shared/local/chatsdk"
 )
-
-// sdkVersion is the version of @xdevplatform/chat-xdk pinned in the
-// repository's package.json.
-const sdkVersion = "0.4.3"
-
-// sdk locates node and the pinned SDK package under the module's
-// node_modules. It fails the test (it never skips) when either is missing:
-// the interop proof must run wherever the tests do (npm ci installs it).
-func sdk(t *testing.T) (node, dir string) {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node is not installed: the X Chat interop test runs the official SDK (apt-get install nodejs, then npm ci)")
-	}
-	root, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			t.Fatal("module root not found")
-		}
-		root = parent
-	}
-	dir = filepath.Join(root, "node_modules", "@xdevplatform", "chat-xdk")
-	var pkg struct{ Version string }
-	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
-	if err != nil {
-		t.Fatalf("the X Chat SDK is not installed (run npm ci at the repository root): %v", err)
-	}
-	if err := json.Unmarshal(b, &pkg); err != nil || pkg.Version != sdkVersion {
-		t.Fatalf("%s holds SDK version %q, want %s", dir, pkg.Version, sdkVersion)
-	}
-	return node, dir
-}
-
-// runSDK runs testdata/interop.mjs with a request and decodes its reply.
-func runSDK(t *testing.T, node, dir string, req, resp any) {
-	t.Helper()
-	in, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "testdata/interop.mjs", dir)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node interop.mjs: %v\n%s", err, stderr.Bytes())
-	}
-	if err := json.Unmarshal(out, resp); err != nil {
-		t.Fatalf("SDK reply %s: %v", out, err)
-	}
-}
 
 // sdkSetup is the reply to the "setup" request.
 type sdkSetup struct {
@@ -114,12 +49,11 @@ func (s *sdkSetup) frameKeyChange(t *testing.T) string {
 // which Go verifies and decrypts; Go replies, and the SDK verifies and
 // decrypts the reply.
 func TestSDKInterop(t *testing.T) {
-	node, dir := sdk(t)
 	v := loadVectors(t)
 	brand := v.identity(t)
 	const hello, answer = "Hola, mi pedido no llegó 📦", "Lo sentimos: ¿nos das el número de pedido?"
 	var s sdkSetup
-	runSDK(t, node, dir, map[string]string{
+	chatsdk.Run(t, map[string]string{
 		"op": "setup", "brandId": brand.UserID, "brandIdentityKey": brand.PublicKeys().Identity,
 		"brandKeyVersion": brand.KeyVersion, "customerId": "2222", "text": hello,
 	}, &s)
@@ -157,7 +91,7 @@ func TestSDKInterop(t *testing.T) {
 		}
 		Errors map[string]string
 	}
-	runSDK(t, node, dir, map[string]any{
+	chatsdk.Run(t, map[string]any{
 		"op": "decrypt", "customerKeys": s.CustomerKeys, "customerId": s.Customer.UserID,
 		"customerVersion": s.Customer.Version, "signingKeys": []SigningKey{s.Customer, self},
 		"events": []string{keyChange, base64.StdEncoding.EncodeToString(message),
@@ -196,7 +130,6 @@ type sdkKeys struct {
 // same two signatures byte for byte. Go verifies the registration the SDK
 // generates, and rebuilds it exactly from the SDK's exported keys.
 func TestSDKKeyRegistration(t *testing.T) {
-	node, dir := sdk(t)
 	id := must(GenerateIdentity())
 	reg := must(id.Registration())
 	keys := id.Export()
@@ -204,7 +137,7 @@ func TestSDKKeyRegistration(t *testing.T) {
 	swapped := append(bytes.Clone(keys[32:]), keys[:32]...)
 	defer clear(swapped)
 	var got sdkKeys
-	runSDK(t, node, dir, map[string]any{
+	chatsdk.Run(t, map[string]any{
 		"op": "keys", "keys": base64.StdEncoding.EncodeToString(keys),
 		"swappedKeys": base64.StdEncoding.EncodeToString(swapped), "registration": reg,
 	}, &got)

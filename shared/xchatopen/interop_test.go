@@ -1,18 +1,13 @@
 package xchatopen_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
 
+	"github.com/pajarito-care/pajarito/shared/local/chatsdk"
 	"github.com/pajarito-care/pajarito/shared/xchat"
 )
 
@@ -28,40 +23,11 @@ type sdkSetup struct {
 	Payload xchat.SendPayload
 }
 
-// runSDK asks the SDK (the version shared/xchat pins, under the module's
-// node_modules) for a setup. Like shared/xchat's interop test it fails,
-// never skips, without node or the SDK.
+// runSDK asks X's Chat SDK for a setup (package chatsdk).
 func runSDK(t *testing.T, req any) *sdkSetup {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node is not installed: this test runs X's Chat SDK (apt-get install nodejs, then npm ci)")
-	}
-	dir, err := filepath.Abs("../../node_modules/@xdevplatform/chat-xdk")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("the X Chat SDK is not installed (run npm ci at the repository root): %v", err)
-	}
-	in, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "../xchat/testdata/interop.mjs", dir)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node interop.mjs: %v\n%s", err, stderr.Bytes())
-	}
 	var s sdkSetup
-	if err := json.Unmarshal(out, &s); err != nil {
-		t.Fatalf("SDK reply %s: %v", out, err)
-	}
+	chatsdk.Run(t, req, &s)
 	return &s
 }
 
