@@ -191,10 +191,17 @@ func TestSpeedNeedsFakeX(t *testing.T) {
 // own test client) makes a case whose times agree with the local clock: created
 // when it arrived, waiting since the post, answered after it, due after it, and
 // counted in today's metrics with the first-response time its case shows.
-func TestLiveDatedDelivery(t *testing.T) {
-	root, cfg := repoConfig(t)
-	cfg.MonitorInterval = protocol.DurationOf(time.Second) // the roll-up of today, soon
-	seeds := t.TempDir()                                   // the brand's own post only: no sample case
+// The webhook secret and the agent token of startQuiet's system.
+const (
+	quietSecret = "s"
+	quietToken  = "t"
+)
+
+// startQuiet starts the local system on cfg with the fake X seeded with the
+// brand's own post only (no sample case), and stops it when the test ends.
+func startQuiet(t *testing.T, root string, cfg *config.Config) *System {
+	t.Helper()
+	seeds := t.TempDir()
 	b, err := os.ReadFile(filepath.Join(root, "events", "aaa-own-post.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -202,15 +209,46 @@ func TestLiveDatedDelivery(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(seeds, "aaa-own-post.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	secret, token := []byte("s"), "t"
 	sys, err := Start(t.Context(), Options{
-		Addr: "127.0.0.1:0", Config: cfg, Secret: secret, AgentToken: token, Root: root,
+		Addr: "127.0.0.1:0", Config: cfg, Secret: []byte(quietSecret), AgentToken: quietToken, Root: root,
 		SeedEvents: seeds, Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sys.Close()
+	t.Cleanup(func() { sys.Close() })
+	return sys
+}
+
+// deliver posts body, signed, to the system's webhook, which must take it.
+func deliver(t *testing.T, sys *System, body []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, sys.URL+"/webhooks/x", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign([]byte(quietSecret), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook: %d", resp.StatusCode)
+	}
+}
+
+func TestLiveDatedDelivery(t *testing.T) {
+	root, cfg := repoConfig(t)
+	cfg.MonitorInterval = protocol.DurationOf(time.Second) // the roll-up of today, soon
+	// Open at every hour: the first response's due time is then the target
+	// after the post, whenever the test runs (out of hours it would be the
+	// next opening, as the protocol says).
+	for day := range cfg.Protocol.BusinessHours {
+		cfg.Protocol.BusinessHours[day] = "00:00-24:00"
+	}
+	cfg.Protocol.Holidays = nil
+	sys := startQuiet(t, root, cfg)
 
 	posted := time.Now().UTC().Truncate(time.Second)
 	posts, err := replay.ReadCSV(strings.NewReader("tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\n" +
@@ -222,24 +260,12 @@ func TestLiveDatedDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodPost, sys.URL+"/webhooks/x", bytes.NewReader(events[0].Body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign(secret, events[0].Body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("webhook: %d", resp.StatusCode)
-	}
+	deliver(t, sys, events[0].Body)
 
 	get := func(path string, v any) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, sys.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", "Bearer "+quietToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -1,9 +1,7 @@
 package localdev
 
 import (
-	"bytes"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/health"
-	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
 // TestNothingVanishes: through the whole local system — webhook, queue,
@@ -22,46 +19,20 @@ import (
 // handle is counted; GET /v1/health (pajarito doctor) reports both.
 func TestNothingVanishes(t *testing.T) {
 	root, cfg := repoConfig(t)
-	seeds := t.TempDir() // the brand's own post only: no sample case
-	own, err := os.ReadFile(filepath.Join(root, "events", "aaa-own-post.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(seeds, "aaa-own-post.json"), own, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	secret, token := []byte("s"), "t"
-	sys, err := Start(t.Context(), Options{
-		Addr: "127.0.0.1:0", Config: cfg, Secret: secret, AgentToken: token, Root: root,
-		SeedEvents: seeds, Log: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
-
+	sys := startQuiet(t, root, cfg)
 	for _, name := range []string{"xaa-chat-received-es.json", "xaa-unknown-type.json"} {
 		body, err := os.ReadFile(filepath.Join(root, "events", name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, _ := http.NewRequest(http.MethodPost, sys.URL+"/webhooks/x", bytes.NewReader(body))
-		req.Header.Set(xwebhook.SignatureHeader, xwebhook.Sign(secret, body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("webhook %s: %d", name, resp.StatusCode)
-		}
+		deliver(t, sys, body)
 	}
 
 	var check health.Check
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		var rep health.Report
 		req, _ := http.NewRequest(http.MethodGet, sys.URL+"/v1/health", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", "Bearer "+quietToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
