@@ -16,9 +16,9 @@ var linked = map[string][]string{
 	"webhook": {"boot", "care", "classify", "config", "csat", "emf", "httpjson", "protocol", "queue", "settings",
 		"wire/webhook", "xapi", "xwebhook"},
 	"process": {"boot", "care", "classify", "config", "csat", "emf", "httpjson", "intake", "learn", "notify", "protocol",
-		"queue", "settings", "store", "wire", "wire/process"},
+		"queue", "settings", "store", "wire", "wire/process", "xapi", "xchat", "xchatopen", "xwebhook"},
 	"reply": {"boot", "care", "classify", "config", "csat", "emf", "httpjson", "notify", "protocol", "queue", "sender",
-		"settings", "store", "wire", "wire/reply", "xapi", "xwebhook"},
+		"settings", "store", "wire", "wire/reply", "xapi", "xchat", "xchatopen", "xwebhook"},
 	"listen": {"boot", "care", "classify", "config", "csat", "emf", "httpjson", "listen", "protocol", "queue", "settings",
 		"store", "wire", "wire/listen", "xapi", "xwebhook"},
 	// The monitor keeps the brand's OAuth 2.0 token fresh (xapi.OAuth2Keeper).

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -55,8 +56,10 @@ type builder struct {
 	inbound      queueWithDLQ
 	// outbound holds the reply requests the protocol decides, for the reply
 	// sender.
-	outbound   queueWithDLQ
-	secret     awssecretsmanager.Secret
+	outbound queueWithDLQ
+	secret   awssecretsmanager.Secret
+	// xchatKey seals X Chat conversation keys in the table.
+	xchatKey   awskms.Key
 	alerts     awssns.Topic
 	functions  []deployed // in the order they are created
 	accessLogs awslogs.LogGroup
@@ -95,6 +98,7 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.inbound = b.newQueueWithDLQ("Inbound", ProcessFunction.Timeout, ProcessBatchWindow, InboundMaxReceives)
 	b.outbound = b.newQueueWithDLQ("Outbound", ReplyFunction.Timeout, 0, OutboundMaxReceives)
 	b.secret = b.newXSecret()
+	b.xchatKey = b.newXChatKey()
 	b.alerts = b.newAlertTopic()
 
 	// The API first, then the agents' sign-in (the console's address on the API
@@ -117,7 +121,10 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	b.outbound.Queue.Grant(process, jsii.String("sqs:SendMessage"))
 	b.grantTable(process, append(tableReadActions, tableWriteActions...)...)
 	b.inbound.DLQ.Grant(process, jsii.String("sqs:SendMessage"))
-	b.useAlerts(process) // crisis alerts
+	b.useAlerts(process)  // crisis alerts
+	b.useXSecret(process) // the brand's X Chat keys and OAuth 2.0 token
+	b.refreshOAuth2(process)
+	b.useXChatKey(process, "kms:Encrypt", "kms:Decrypt") // keeps the conversation keys of key changes
 	// Adds the receive/delete/change-visibility grants on the inbound queue.
 	process.AddEventSource(awslambdaeventsources.NewSqsEventSource(b.inbound.Queue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(ProcessBatchSize),
@@ -192,6 +199,8 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 	})
 	b.grantTable(reply, append(tableReadActions, tableWriteActions...)...)
 	b.useXSecret(reply)
+	b.refreshOAuth2(reply)
+	b.useXChatKey(reply, "kms:Decrypt") // reads the conversation keys to encrypt X Chat replies
 	b.useAlerts(reply)
 	// Adds the receive/delete grants on the outbound queue, and the
 	// ChangeMessageVisibility the sender uses to hold a reply until X's rate
@@ -331,6 +340,35 @@ func (b *builder) refreshOAuth2(fn awslambda.Function) {
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("secretsmanager:PutSecretValue"),
 		Resources: &[]*string{b.secret.SecretArn()},
+	}))
+}
+
+// newXChatKey creates the KMS key that seals the X Chat conversation keys kept
+// in the table (package xchatopen), rotated yearly; retained in production
+// (the keys it sealed open with no other).
+func (b *builder) newXChatKey() awskms.Key {
+	return awskms.NewKey(b.stack, jsii.String("XChatKeys"), &awskms.KeyProps{
+		Description:       jsii.String("Pajarito: seals the X Chat conversation keys kept in the table (encryption context purpose=" + xchatKeyPurpose + ")."),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     b.statefulRemovalPolicy(),
+	})
+}
+
+// xchatKeyPurpose is the encryption context's purpose of every use of the X
+// Chat key (xchatopen's sealing context): the functions may use the key for
+// nothing else.
+const xchatKeyPurpose = "xchat-conversation-key"
+
+// useXChatKey gives fn the X Chat key's id in settings.EnvXChatKey and the
+// actions on it, only with the conversation keys' encryption context.
+func (b *builder) useXChatKey(fn awslambda.Function, actions ...string) {
+	fn.AddEnvironment(jsii.String(settings.EnvXChatKey), b.xchatKey.KeyArn(), nil)
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(actions...),
+		Resources: &[]*string{b.xchatKey.KeyArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"kms:EncryptionContext:purpose": xchatKeyPurpose},
+		},
 	}))
 }
 

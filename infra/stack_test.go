@@ -28,6 +28,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire/agentapi"
+	"github.com/pajarito-care/pajarito/shared/xchatopen"
 )
 
 // The stacks are synthesized once per test binary (a synthesis costs seconds), in
@@ -460,14 +461,17 @@ func TestEnvironment(t *testing.T) {
 	topicID, _ := s.only(t, "AWS::SNS::Topic")
 	inbound, dlq := s.queues(t)
 	outbound, outboundDLQ := s.queue(t, "Outbound")
+	keyID, _ := s.only(t, "AWS::KMS::Key")
 	want := map[string]map[string]string{
 		"webhook": {settings.EnvInboundQueue: inbound, settings.EnvXSecretID: secretID},
-		"process": {settings.EnvTable: tableID, settings.EnvInboundDLQ: dlq, settings.EnvOutboundQueue: outbound, settings.EnvAlertTopic: topicID},
+		"process": {settings.EnvTable: tableID, settings.EnvInboundDLQ: dlq, settings.EnvOutboundQueue: outbound, settings.EnvAlertTopic: topicID,
+			settings.EnvXSecretID: secretID, settings.EnvXChatKey: keyID},
 		"agentapi": {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvAlertTopic: topicID, settings.EnvXSecretID: secretID,
 			settings.EnvInboundQueue: inbound, settings.EnvInboundQueueARN: inbound, settings.EnvInboundDLQ: dlq, settings.EnvInboundDLQARN: dlq,
 			settings.EnvOutboundQueueARN: outbound, settings.EnvOutboundDLQ: outboundDLQ, settings.EnvOutboundDLQARN: outboundDLQ},
-		"listen":  {settings.EnvTable: tableID, settings.EnvInboundQueue: inbound, settings.EnvXSecretID: secretID},
-		"reply":   {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvXSecretID: secretID, settings.EnvAlertTopic: topicID},
+		"listen": {settings.EnvTable: tableID, settings.EnvInboundQueue: inbound, settings.EnvXSecretID: secretID},
+		"reply": {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvXSecretID: secretID, settings.EnvAlertTopic: topicID,
+			settings.EnvXChatKey: keyID},
 		"monitor": {settings.EnvTable: tableID, settings.EnvOutboundQueue: outbound, settings.EnvAlertTopic: topicID, settings.EnvXSecretID: secretID},
 	}
 	if len(want) != len(Functions()) {
@@ -788,6 +792,7 @@ type statement struct {
 	Resources []string
 	Wildcard  bool     // a resource is "*"
 	Raw       []string // each resource as JSON
+	Condition any
 }
 
 // roleStatements returns the identity policy statements of every role, by role
@@ -798,7 +803,7 @@ func (s *synthesized) roleStatements(t *testing.T) map[string][]statement {
 		var out []statement
 		for _, st := range doc.(map[string]any)["Statement"].([]any) {
 			st := st.(map[string]any)
-			x := statement{Effect: st["Effect"].(string), Actions: strs(st["Action"])}
+			x := statement{Effect: st["Effect"].(string), Actions: strs(st["Action"]), Condition: st["Condition"]}
 			if st["NotAction"] != nil || st["NotResource"] != nil {
 				t.Errorf("NotAction/NotResource statement: %v", st)
 			}
@@ -876,6 +881,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	topicID, _ := s.only(t, "AWS::SNS::Topic")
 	inbound, dlq := s.queues(t)
 	outbound, outboundDLQ := s.queue(t, "Outbound")
+	keyID, _ := s.only(t, "AWS::KMS::Key")
 	roles := s.roleStatements(t)
 
 	table := map[string][]string{
@@ -910,7 +916,10 @@ func TestIAMLeastPrivilege(t *testing.T) {
 	// action -> resource logical ids.
 	want := map[string]map[string][]string{
 		"webhook": merge(xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
-		"process": merge(table, consume(inbound), publish, map[string][]string{"sqs:SendMessage": sorted(dlq, outbound)}),
+		// X Chat: the brand's keys and OAuth 2.0 token (refreshed), and the
+		// conversation keys sealed (TestXChatKey checks the condition).
+		"process": merge(table, consume(inbound), publish, xSecret, map[string][]string{"sqs:SendMessage": sorted(dlq, outbound),
+			"secretsmanager:PutSecretValue": {secretID}, "kms:Encrypt": {keyID}, "kms:Decrypt": {keyID}}),
 		// Replies to the outbound queue; quarantined deliveries back to the inbound
 		// queue; dead letters back to theirs with SQS's move tasks.
 		"agentapi": merge(table, publish, map[string][]string{
@@ -927,7 +936,8 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			"cloudwatch:DescribeAlarms":     nil,        // the stack's alarms, checked below
 		}),
 		"listen": merge(table, xSecret, map[string][]string{"sqs:SendMessage": {inbound}}),
-		"reply":  merge(table, xSecret, consume(outbound), publish),
+		"reply": merge(table, xSecret, consume(outbound), publish, map[string][]string{
+			"secretsmanager:PutSecretValue": {secretID}, "kms:Decrypt": {keyID}}),
 		// Each run keeps the brand's OAuth 2.0 token fresh (X Chat).
 		"monitor": merge(table, publish, xSecret, map[string][]string{"sqs:SendMessage": {outbound}, "secretsmanager:PutSecretValue": {secretID}}),
 	}
@@ -1036,6 +1046,42 @@ func TestIAMLeastPrivilege(t *testing.T) {
 				t.Errorf("%s may query the table but not its index %s: %v", name, index, queried)
 			}
 		}
+	}
+}
+
+// TestXChatKey: the X Chat conversation keys are sealed with a key of the
+// stack's own, rotated, kept in production, that the functions may use with
+// the conversation keys' encryption context only (xchatopen.SealPurpose).
+func TestXChatKey(t *testing.T) {
+	for _, tt := range []struct{ stack, policy string }{{devStack, "Delete"}, {prodStack, "Retain"}} {
+		s := stack(t, tt.stack)
+		_, key := s.only(t, "AWS::KMS::Key")
+		if props(key)["EnableKeyRotation"] != true {
+			t.Errorf("%s: X Chat key rotation %v, want on", tt.stack, props(key)["EnableKeyRotation"])
+		}
+		if got := key["DeletionPolicy"]; got != tt.policy {
+			t.Errorf("%s: X Chat key deletion policy %v, want %s", tt.stack, got, tt.policy)
+		}
+	}
+	s := stack(t, devStack)
+	keyID, _ := s.only(t, "AWS::KMS::Key")
+	roles := s.roleStatements(t)
+	uses := 0
+	for name := range map[string]bool{"process": true, "reply": true} {
+		_, fn := s.function(t, name)
+		for _, st := range roles[refs(fn["Role"])[0]] {
+			if !slices.ContainsFunc(st.Actions, func(a string) bool { return strings.HasPrefix(a, "kms:") }) {
+				continue
+			}
+			uses++
+			want := map[string]any{"StringEquals": map[string]any{"kms:EncryptionContext:purpose": xchatopen.SealPurpose}}
+			if !reflect.DeepEqual(st.Condition, want) || !slices.Equal(st.Resources, []string{keyID}) {
+				t.Errorf("%s may do %v on %v under %v; want the X Chat key under %v", name, st.Actions, st.Resources, st.Condition, want)
+			}
+		}
+	}
+	if uses != 2 {
+		t.Errorf("%d KMS statements for process and reply, want 2", uses)
 	}
 }
 

@@ -311,21 +311,7 @@ type secretStore struct {
 func (s secretStore) String() string { return "the secret " + s.id }
 
 func (s secretStore) load(ctx context.Context) (map[string]string, error) {
-	out, err := s.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.id)})
-	if err != nil {
-		return nil, fmt.Errorf("read secret %s: %w", s.id, err)
-	}
-	var fields map[string]any
-	if json.Unmarshal([]byte(aws.ToString(out.SecretString)), &fields) != nil {
-		return nil, fmt.Errorf("secret %s is not a JSON object: put the X credentials in it first (README: Put the X credentials in the secret)", s.id)
-	}
-	held := map[string]string{}
-	for k, v := range fields {
-		if str, ok := v.(string); ok && strings.HasPrefix(k, "xchat_") {
-			held[k] = str
-		}
-	}
-	return held, nil
+	return xapi.XChatFields(ctx, s.sm, s.id)
 }
 
 func (s secretStore) save(ctx context.Context, set map[string]any) error {

@@ -1,6 +1,7 @@
 package care
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,15 @@ func TestThreadConversation(t *testing.T) {
 		if got := ThreadConversation(tt.key); got != tt.want {
 			t.Errorf("ThreadConversation(%q) = %q, want %q", tt.key, got, tt.want)
 		}
+	}
+}
+
+// TestXChatReplyMessageID: one reply, one UUID (version 8) on every attempt;
+// another reply, another.
+func TestXChatReplyMessageID(t *testing.T) {
+	a, b := XChatReplyMessageID("c1#agent-7"), XChatReplyMessageID("c1#agent-8")
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	if !uuid.MatchString(a) || a != XChatReplyMessageID("c1#agent-7") || a == b {
+		t.Errorf("XChatReplyMessageID = %q, %q; want a stable version-8 UUID per key", a, b)
 	}
 }

@@ -41,13 +41,36 @@ const (
 // maxDMCases bounds the customer's DM cases read for the linter.
 const maxDMCases = 5
 
-// backoffEndpoint names the endpoint of a channel in the rate-limit backoffs
-// (shared with the listener's).
-func backoffEndpoint(ch care.Channel) string {
-	if ch == care.DM {
+// endpoint names the endpoint the record's request is sent to, as in the
+// rate-limit backoffs (shared with the listener's).
+func (r *record) endpoint() string {
+	switch {
+	case r.chat != "":
+		return xapi.EndpointSendChat
+	case r.req.Channel == care.DM:
 		return xapi.EndpointSendDM
 	}
 	return xapi.EndpointCreatePost
+}
+
+// route decides how a DM is sent: in X Chat when the sender has a ChatWriter
+// and the case's conversation with the recipient is in X Chat (its latest DM
+// there is an X Chat message); r.chat is then the reply's X Chat message id.
+func (s *Sender) route(r *record, msgs []care.StoredMessage) {
+	r.chat, r.chatConversation = "", ""
+	if s.Chat == nil || r.req.Channel != care.DM {
+		return
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := &msgs[i].Message
+		if m.Channel != care.DM || (m.AuthorID != r.req.RecipientID && m.RecipientID != r.req.RecipientID) {
+			continue
+		}
+		if m.XChat != nil {
+			r.chat, r.chatConversation = care.XChatReplyMessageID(r.req.IdempotencyKey), m.XChat.ConversationID
+		}
+		return
+	}
 }
 
 func sendKind(ch care.Channel) string {
@@ -79,6 +102,7 @@ func (s *Sender) send(ctx context.Context, r *record, rep *store.Reply) (lost bo
 	if !ok {
 		return false
 	}
+	s.route(r, msgs)
 	var slot time.Time
 	if rep != nil {
 		slot = rep.Slot
@@ -157,15 +181,14 @@ func (s *Sender) ready(ctx context.Context, r *record, rep *store.Reply, now tim
 // could not be read (the record is retried), or it is active (the request is
 // postponed until it ends, keeping slot).
 func (s *Sender) withinRateLimit(ctx context.Context, r *record, now, slot time.Time) bool {
-	req := &r.req
-	b, err := s.Store.GetBackoff(ctx, backoffEndpoint(req.Channel))
+	b, err := s.Store.GetBackoff(ctx, r.endpoint())
 	if err != nil {
 		r.outcome, r.err = OutcomeRetry, err
 		return false
 	}
 	if b.Active(now) {
 		until := latest(b.Until, now.Add(RetryFloor(r.receives())))
-		s.postpone(ctx, r, now, until, slot, fmt.Sprintf("X's rate limit of %s (%s) until %s", backoffEndpoint(req.Channel), b.Reason, b.Until.Format(time.RFC3339)))
+		s.postpone(ctx, r, now, until, slot, fmt.Sprintf("X's rate limit of %s (%s) until %s", r.endpoint(), b.Reason, b.Until.Format(time.RFC3339)))
 		return false
 	}
 	return true
@@ -209,7 +232,11 @@ func (s *Sender) reserve(ctx context.Context, r *record, now, slot time.Time) bo
 // reset (released). Otherwise sent and err are X's answer to the last call.
 func (s *Sender) post(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, now time.Time) (sent *xapi.Sent, done bool, err error) {
 	req := &r.req
-	if req.Channel == care.DM {
+	switch {
+	case r.chat != "":
+		sent, err = s.Chat.SendChat(ctx, req.RecipientID, r.chat, req.Text)
+		return sent, false, err
+	case req.Channel == care.DM:
 		sent, err = s.X.SendDM(ctx, req.RecipientID, req.Text)
 		return sent, false, err
 	}
@@ -219,7 +246,7 @@ func (s *Sender) post(ctx context.Context, r *record, c *care.Case, msgs []care.
 	case earlier != nil:
 		s.reconcile(ctx, r, c, msgs, earlier, fmt.Sprintf("attempt %d: X refused the text as duplicate content, its own: X's copy %s, from an earlier attempt, was found on X", r.attempt, earlier.ID))
 		return nil, true, nil
-	case ok && s.heed(ctx, req.Channel, sent, err):
+	case ok && s.heed(ctx, r.endpoint(), sent, err):
 		// X counted the refused call too, and its window is spent: a second
 		// call now would be refused 429. The text with the reference goes
 		// out after X's reset.
@@ -237,7 +264,7 @@ func (s *Sender) post(ctx context.Context, r *record, c *care.Case, msgs []care.
 // limit (heed), then the reply sent, priced with the linter's count of links, or
 // refused.
 func (s *Sender) answered(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, links int, sent *xapi.Sent, err error) {
-	s.heed(ctx, r.req.Channel, sent, err)
+	s.heed(ctx, r.endpoint(), sent, err)
 	if err == nil {
 		at, ok := care.IDTime(sent.ID)
 		if !ok {
@@ -304,10 +331,10 @@ func (s *Sender) refused(ctx context.Context, r *record, err error) {
 	switch {
 	case errors.As(err, &rl):
 		if berr := s.Store.SetBackoff(ctx, store.Backoff{
-			Endpoint: backoffEndpoint(req.Channel), Until: rl.RateLimit.Reset,
+			Endpoint: r.endpoint(), Until: rl.RateLimit.Reset,
 			Limit: rl.RateLimit.Limit, Remaining: rl.RateLimit.Remaining, Reason: "429",
 		}); berr != nil {
-			s.log().WarnContext(ctx, "sender: could not record X's rate limit", "endpoint", backoffEndpoint(req.Channel), "error", berr.Error())
+			s.log().WarnContext(ctx, "sender: could not record X's rate limit", "endpoint", r.endpoint(), "error", berr.Error())
 		}
 		s.release(ctx, r, latest(rl.RateLimit.Reset, retryAt), fmt.Sprintf("X answered 429 (rate limited) until %s", rl.RateLimit.Reset.Format(time.RFC3339)))
 	case errors.As(err, &api) && api.StatusCode == http.StatusUnauthorized:
@@ -317,6 +344,11 @@ func (s *Sender) refused(ctx context.Context, r *record, err error) {
 		s.release(ctx, r, retryAt, err.Error())
 	case errors.As(err, &api):
 		s.fail(ctx, r, r.attempt, reasonOf(api))
+	case errors.Is(err, xapi.ErrOAuth2NotSignedIn) || errors.Is(err, xapi.ErrOAuth2Refresh):
+		s.log().ErrorContext(ctx, "sender: the brand's OAuth 2.0 sign-in, which X Chat needs, is missing or refused; X Chat replies wait until it is fixed", "error", err.Error())
+		s.release(ctx, r, now.Add(retryCap), err.Error())
+	case errors.Is(err, xapi.ErrUnsendable):
+		s.fail(ctx, r, r.attempt, err.Error())
 	case errors.Is(err, xapi.ErrNotSent):
 		s.release(ctx, r, retryAt, err.Error())
 	default:
@@ -346,15 +378,15 @@ func rateLimitOf(sent *xapi.Sent, err error) xapi.RateLimit {
 // reference: two calls for one send), in windows that start with their first
 // call; the send budget counts sends in fixed windows, which only approximates
 // them. A 429 is recorded by refused.
-func (s *Sender) heed(ctx context.Context, ch care.Channel, sent *xapi.Sent, err error) bool {
+func (s *Sender) heed(ctx context.Context, endpoint string, sent *xapi.Sent, err error) bool {
 	rl := rateLimitOf(sent, err)
 	if rl.Limit == 0 || rl.Remaining > 0 || !rl.Reset.After(s.now()) {
 		return false
 	}
 	if berr := s.Store.SetBackoff(ctx, store.Backoff{
-		Endpoint: backoffEndpoint(ch), Until: rl.Reset, Limit: rl.Limit, Remaining: 0, Reason: "no requests left",
+		Endpoint: endpoint, Until: rl.Reset, Limit: rl.Limit, Remaining: 0, Reason: "no requests left",
 	}); berr != nil {
-		s.log().WarnContext(ctx, "sender: could not record X's rate limit", "endpoint", backoffEndpoint(ch), "error", berr.Error())
+		s.log().WarnContext(ctx, "sender: could not record X's rate limit", "endpoint", endpoint, "error", berr.Error())
 	}
 	return true
 }
@@ -514,6 +546,9 @@ func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []car
 	}
 	if req.Channel == care.DM {
 		m.RecipientID = req.RecipientID
+		if r.chat != "" {
+			m.XChat = &care.XChat{EventID: r.chat, ConversationID: r.chatConversation, Verified: true}
+		}
 	} else {
 		m.InReplyToID = req.InReplyToID
 		m.InReplyToUserID = c.CustomerID
@@ -651,7 +686,9 @@ func (s *Sender) sending(ctx context.Context, r *record, rep *store.Reply) (agai
 		return false
 	}
 	unknown := "no copy of the reply reached the case"
-	if s.Finder != nil {
+	if s.route(r, msgs); r.chat != "" {
+		unknown += " (an X Chat message: Pajarito does not read X Chat conversations back)"
+	} else if s.Finder != nil {
 		m, complete, err := s.findOnX(ctx, req, rules)
 		switch {
 		case m != nil:
@@ -711,6 +748,9 @@ func (s *Sender) settled(ctx context.Context, r *record, ok bool, err error) boo
 // on X) as sent, with the copy's id and time.
 func (s *Sender) reconcile(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, m *care.Message, reason string) {
 	req := &r.req
+	if m.XChat != nil {
+		r.chat, r.chatConversation = m.XChat.EventID, m.XChat.ConversationID
+	}
 	if normalText(m.Text) != normalText(req.Text) {
 		if distinct := protocol.Distinct(req.Text, req.IdempotencyKey); normalText(m.Text) == normalText(distinct) {
 			r.text = distinct // posted with its reference
@@ -735,13 +775,15 @@ type copyMatch struct {
 	since time.Time
 	taken map[string]bool
 	want  map[string]bool
+	// chat is the reply's X Chat message id: an X Chat copy is known by it.
+	chat string
 }
 
 // copyRules returns the rules of the copy of req's attempt started at started;
 // others are the case's replies.
 func (s *Sender) copyRules(req *care.ReplyRequest, started time.Time, others []care.ReplyStatus) *copyMatch {
 	k := &copyMatch{req: req, brand: s.Brand.ID, since: started.Add(-copyClockSkew), taken: map[string]bool{},
-		want: map[string]bool{normalText(req.Text): true}}
+		want: map[string]bool{normalText(req.Text): true}, chat: care.XChatReplyMessageID(req.IdempotencyKey)}
 	for _, o := range others {
 		if o.Key != req.IdempotencyKey && o.XID != "" {
 			k.taken[o.XID] = true
@@ -758,6 +800,9 @@ func (s *Sender) copyRules(req *care.ReplyRequest, started time.Time, others []c
 func (k *copyMatch) match(m *care.Message, deleted bool) bool {
 	req := k.req
 	switch {
+	case m.XChat != nil && req.Channel == care.DM:
+		// Its text may be closed; its message id is the reply's own.
+		return m.Direction == care.Outbound && m.AuthorID == k.brand && m.XChat.EventID == k.chat && !k.taken[m.ID]
 	case m.Direction != care.Outbound || m.Channel != req.Channel || m.AuthorID != k.brand || k.taken[m.ID]:
 	case req.Channel == care.DM && m.RecipientID != req.RecipientID:
 	case req.Channel == care.Public && m.InReplyToID != req.InReplyToID:

@@ -47,6 +47,15 @@ type Finder interface {
 
 var _ Finder = (*xapi.Client)(nil)
 
+// ChatWriter sends the brand's DMs in X Chat conversations
+// (*xchatopen.Sender implements it). Its errors are xapi's; those wrapping
+// xapi.ErrUnsendable fail the reply for good.
+type ChatWriter interface {
+	// SendChat sends text to the one-to-one conversation with recipientID as
+	// the message messageID; Sent.ID is the X id Pajarito gives it.
+	SendChat(ctx context.Context, recipientID, messageID, text string) (*xapi.Sent, error)
+}
+
 // Store is the part of the case store the sender reads and writes (*store.Store
 // implements it).
 type Store interface {
@@ -170,6 +179,12 @@ type Sender struct {
 	// again (see "An interrupted send"). nil: such a reply is marked unknown and
 	// the team checks it by hand.
 	Finder Finder
+	// Chat, when set, sends the DMs of cases whose conversation with the
+	// recipient is in X Chat (their latest DM there is an X Chat message):
+	// encrypted, signed, under the reply's own X Chat message id
+	// (care.XChatReplyMessageID), priced and budgeted as DMs. nil: every DM
+	// goes through X's DM route.
+	Chat ChatWriter
 	// Lease is DefaultLease when 0.
 	Lease time.Duration
 	// Epoch, when set, is when this sender's process started, on the clock the
@@ -203,9 +218,12 @@ type record struct {
 	xid      string
 	reason   string
 	attempt  int
-	text     string        // the text sent, when not the request's (protocol.Distinct)
-	delay    time.Duration // the wait set on the record's visibility
-	err      error         // set: the record is reported as a batch item failure
+	text     string // the text sent, when not the request's (protocol.Distinct)
+	// chat is the X Chat message id of a DM sent in X Chat, and
+	// chatConversation its conversation (route); "" for the other replies.
+	chat, chatConversation string
+	delay                  time.Duration // the wait set on the record's visibility
+	err                    error         // set: the record is reported as a batch item failure
 }
 
 // sentText is the text X accepted for the record's request.

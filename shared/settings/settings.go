@@ -31,6 +31,9 @@ const (
 	// EnvConsole holds the console's sign-in settings, console.Config as JSON
 	// (the stack sets it); unset, agents sign in with a token.
 	EnvConsole = "PAJARITO_CONSOLE"
+	// EnvXChatKey is the KMS key that seals X Chat conversation keys at rest
+	// (the stack sets it for the process and reply functions).
+	EnvXChatKey = "PAJARITO_XCHAT_KMS_KEY_ID"
 )
 
 // Help says what each required environment variable holds, for the error that
@@ -63,6 +66,7 @@ var Functions = map[string][]string{
 	"monitor":  {EnvTable, EnvOutboundQueue, EnvAlertTopic},
 }
 
-// UsesX lists the functions that call X or verify its webhooks.
+// UsesX lists the functions that call X or verify its webhooks (the process
+// function reads X Chat senders' keys).
 // The agent API's health checks ask X too, with the same credentials.
-var UsesX = []string{"webhook", "listen", "reply", "agentapi"}
+var UsesX = []string{"webhook", "process", "listen", "reply", "agentapi"}

@@ -65,6 +65,21 @@ type claim struct {
 	Delivery  string     `json:"delivery,omitempty"`
 	ClaimedAt time.Time  `json:"claimed_at"`
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// MessageID is the X id the message is stored under, when the claim is
+	// not by that id (an X Chat message's, by its event id: claimID).
+	MessageID string `json:"message_id,omitempty"`
+}
+
+// claimID is the id a message is claimed by: X's id, or, for an X Chat
+// message, its event id (the message id its signature covers), which the
+// reply sender's record of an X Chat reply and the copy X's webhook delivers
+// back both carry, while the X id Pajarito derives from it
+// (care.XChatMessageID) depends on the time each of them saw.
+func claimID(m *care.Message) string {
+	if m.XChat != nil && m.XChat.EventID != "" {
+		return "xchat:" + m.XChat.EventID
+	}
+	return m.ID
 }
 
 // caseRecord is a case item.
@@ -165,7 +180,7 @@ func (a *appender) run(ctx context.Context, resolve func(context.Context) (caseI
 }
 
 func (a *appender) getClaim(ctx context.Context) (*claim, error) {
-	item, err := a.s.get(ctx, claimKey(a.m.Channel, a.m.ID))
+	item, err := a.s.get(ctx, claimKey(a.m.Channel, claimID(a.m)))
 	if err != nil || item == nil {
 		if err != nil {
 			err = fmt.Errorf("get claim: %w", err)
@@ -289,11 +304,15 @@ func (a *appender) pointerItem(thread, caseID string) map[string]types.Attribute
 // putClaim claims the message's X id for caseID. It reports whether this delivery
 // won the claim.
 func (a *appender) putClaim(ctx context.Context, caseID, thread string) (bool, error) {
-	item, err := marshal(claim{CaseID: caseID, ThreadKey: thread, Delivery: a.delivery, ClaimedAt: a.now})
+	c := claim{CaseID: caseID, ThreadKey: thread, Delivery: a.delivery, ClaimedAt: a.now}
+	if id := claimID(a.m); id != a.m.ID {
+		c.MessageID = a.m.ID
+	}
+	item, err := marshal(c)
 	if err != nil {
 		return false, fmt.Errorf("encode claim: %w", err)
 	}
-	for k, v := range claimKey(a.m.Channel, a.m.ID) {
+	for k, v := range claimKey(a.m.Channel, claimID(a.m)) {
 		item[k] = v
 	}
 	item[TTLAttribute] = num(a.now.Add(orDefault(a.s.RawRetention, DefaultRawRetention)).Unix())
@@ -318,6 +337,13 @@ func (a *appender) putClaim(ctx context.Context, caseID, thread string) (bool, e
 func (a *appender) resume(ctx context.Context, c *claim) (AppendResult, error) {
 	if c.CaseID == "" {
 		return AppendResult{Deleted: true}, nil
+	}
+	if c.MessageID != "" && c.MessageID != a.m.ID {
+		// Another copy of the same X Chat message, stored under the id its
+		// claimer gave it.
+		m := *a.m
+		m.ID = c.MessageID
+		a.m = &m
 	}
 	stored, err := a.s.exists(ctx, messageKey(c.CaseID, a.m.ID))
 	if err != nil {

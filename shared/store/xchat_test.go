@@ -41,3 +41,42 @@ func TestAppendXChat(t *testing.T) {
 		t.Errorf("messages %+v: want both kept with their X Chat ids", msgs)
 	}
 }
+
+// TestXChatReplyCopies: the reply sender's record of an X Chat reply and the
+// copy X's webhook delivers back carry the same event id but X ids derived
+// from the times each saw; whichever comes first is stored, the other is a
+// duplicate, and no copy ever completes a second message, not even once the
+// first one's claim has expired.
+func TestXChatReplyCopies(t *testing.T) {
+	const event = "5b7c2a10-9d3e-8f41-a2b6-0c1d2e3f4a5b"
+	for _, senderFirst := range []bool{true, false} {
+		name := map[bool]string{true: "sender first", false: "webhook first"}[senderFirst]
+		t.Run(name, func(t *testing.T) {
+			s, _ := newStore(t)
+			in := mustAppend(t, s, xchat(dm(xid(600), customer, true, t0), "7d2f4c1e-3b8a-4f6d-9e21-5a0c8b7e6d43"), "sqs-1")
+			caseID := in.CaseID
+			record := xchat(dm(care.XChatMessageID(event, t0.Add(time.Minute)), customer, false, t0.Add(time.Minute)), event)
+			record.Message.Text = "Hola, ¿nos das el número de pedido?"
+			echo := xchat(dm(care.XChatMessageID(event, t0.Add(time.Minute+300*time.Millisecond)), customer, false, t0.Add(time.Minute+300*time.Millisecond)), event)
+			first := func() (AppendResult, error) { return s.AppendOutbound(t.Context(), caseID, record, "reply#k1") }
+			second := func() (AppendResult, error) { return s.Append(t.Context(), echo, "sqs-2") }
+			if !senderFirst {
+				first, second = second, first
+			}
+			if res, err := first(); err != nil || !res.Stored() {
+				t.Fatalf("first copy: %+v, %v", res, err)
+			}
+			if res, err := second(); err != nil || !res.Duplicate {
+				t.Fatalf("second copy: %+v, %v; want a duplicate", res, err)
+			}
+			s.ClaimLease = time.Nanosecond // every claim has expired
+			if res, err := s.Append(t.Context(), echo, "sqs-3"); err != nil || !res.Duplicate {
+				t.Fatalf("a copy after the claim expired: %+v, %v; want a duplicate", res, err)
+			}
+			c, msgs := mustGet(t, s, caseID)
+			if len(msgs) != 2 || c.MessagesOut != 1 {
+				t.Fatalf("case %+v with %d messages, want the inbound and one reply", c, len(msgs))
+			}
+		})
+	}
+}

@@ -94,7 +94,7 @@ func (t OAuth2Token) MissingScopes() []string {
 // errors are those of RegisterPublicKeys.
 func OAuth2User(ctx context.Context, hc *http.Client, baseURL, accessToken string) (*User, error) {
 	var out meAnswer
-	if err := oauth2Call(ctx, hc, baseURL, accessToken, EndpointMe, http.MethodGet, "/2/users/me", nil, &out); err != nil {
+	if _, err := oauth2Call(ctx, hc, baseURL, accessToken, EndpointMe, http.MethodGet, "/2/users/me", nil, &out); err != nil {
 		return nil, err
 	}
 	if !care.IsID(out.Data.ID) {
@@ -173,3 +173,24 @@ func MergeSecret(ctx context.Context, sm SecretsReadWriter, secretID string, set
 // ErrOAuth2Wrong is wrapped by the error of a sign-in as another account than
 // the brand.
 var ErrOAuth2Wrong = errors.New("signed in as another account than the brand")
+
+// XChatFields reads the X Chat keys of the secret secretID (the fields that
+// start with "xchat_", as pajarito xchat setup keeps them). Errors name the
+// secret, never a value.
+func XChatFields(ctx context.Context, sm SecretsGetter, secretID string) (map[string]string, error) {
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)})
+	if err != nil {
+		return nil, fmt.Errorf("xapi: read secret %s: %w%s", secretID, err, secretHint(err, secretID))
+	}
+	var fields map[string]any
+	if json.Unmarshal([]byte(aws.ToString(out.SecretString)), &fields) != nil {
+		return nil, fmt.Errorf("xapi: secret %s is not a JSON object: put the X credentials in it first (README: Put the X credentials in the secret)", secretID)
+	}
+	held := map[string]string{}
+	for k, v := range fields {
+		if str, ok := v.(string); ok && strings.HasPrefix(k, "xchat_") {
+			held[k] = str
+		}
+	}
+	return held, nil
+}

@@ -210,6 +210,13 @@ func (k *OAuth2Keeper) logger() *slog.Logger {
 	return slog.Default()
 }
 
+// AccessToken returns the access token of Token, for the callers that send
+// it as a bearer token.
+func (k *OAuth2Keeper) AccessToken(ctx context.Context) (string, error) {
+	tok, err := k.Token(ctx)
+	return tok.AccessToken, err
+}
+
 // OAuth2KeeperFromEnv returns the keeper of the brand's OAuth 2.0 token in the
 // Secrets Manager secret PAJARITO_X_SECRET_ID names, refreshing it at X (or at
 // X_API_BASE_URL) under lease; nil without that secret.

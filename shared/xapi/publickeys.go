@@ -109,7 +109,7 @@ func RegisterPublicKeys(ctx context.Context, hc *http.Client, baseURL, accessTok
 		} `json:"data"`
 		problem
 	}
-	if err := oauth2Call(ctx, hc, baseURL, accessToken, EndpointAddPublicKey, http.MethodPost, "/2/users/"+userID+"/public_keys", body, &out); err != nil {
+	if _, err := oauth2Call(ctx, hc, baseURL, accessToken, EndpointAddPublicKey, http.MethodPost, "/2/users/"+userID+"/public_keys", body, &out); err != nil {
 		return "", err
 	}
 	switch {
@@ -136,7 +136,7 @@ func PublicKeys(ctx context.Context, hc *http.Client, baseURL, accessToken, user
 		Data json.RawMessage `json:"data"`
 		problem
 	}
-	if err := oauth2Call(ctx, hc, baseURL, accessToken, EndpointPublicKeys, http.MethodGet, "/2/users/"+userID+"/public_keys", nil, &out); err != nil {
+	if _, err := oauth2Call(ctx, hc, baseURL, accessToken, EndpointPublicKeys, http.MethodGet, "/2/users/"+userID+"/public_keys", nil, &out); err != nil {
 		return nil, err
 	}
 	var list []publicKeyJSON
@@ -165,8 +165,9 @@ func PublicKeys(ctx context.Context, hc *http.Client, baseURL, accessToken, user
 }
 
 // oauth2Call sends one request to X with the OAuth 2.0 bearer token and
-// decodes its 2xx answer into out.
-func oauth2Call(ctx context.Context, hc *http.Client, baseURL, accessToken, endpoint, method, path string, body, out any) error {
+// decodes its 2xx answer into out; it returns what the answer's
+// x-rate-limit-* headers said.
+func oauth2Call(ctx context.Context, hc *http.Client, baseURL, accessToken, endpoint, method, path string, body, out any) (RateLimit, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
@@ -177,13 +178,13 @@ func oauth2Call(ctx context.Context, hc *http.Client, baseURL, accessToken, endp
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return fmt.Errorf("xapi: %s: %w", endpoint, err)
+			return RateLimit{}, fmt.Errorf("xapi: %s: %w: %w", endpoint, ErrNotSent, err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, baseURL+path, rd)
 	if err != nil {
-		return fmt.Errorf("xapi: %s: %w", endpoint, err)
+		return RateLimit{}, fmt.Errorf("xapi: %s: %w: %w", endpoint, ErrNotSent, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	if body != nil {
@@ -191,20 +192,21 @@ func oauth2Call(ctx context.Context, hc *http.Client, baseURL, accessToken, endp
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return &TransportError{Endpoint: endpoint, Err: err}
+		return RateLimit{}, &TransportError{Endpoint: endpoint, Err: err}
 	}
 	defer resp.Body.Close()
+	rl, _ := parseRateLimit(resp.Header)
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return &TransportError{Endpoint: endpoint, Err: err}
+		return rl, &TransportError{Endpoint: endpoint, Err: err}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return oauth2APIError(endpoint, resp, b)
+		return rl, oauth2APIError(endpoint, resp, b)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("xapi: %s: X's answer (HTTP %d) is not the JSON expected: %w", endpoint, resp.StatusCode, err)
+		return rl, fmt.Errorf("xapi: %s: X's answer (HTTP %d) is not the JSON expected: %w", endpoint, resp.StatusCode, err)
 	}
-	return nil
+	return rl, nil
 }
 
 // oauth2APIError is the error of X's non-2xx answer to an OAuth 2.0 call,

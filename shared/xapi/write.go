@@ -58,6 +58,11 @@ type Sent struct {
 // cannot create a second post or DM.
 var ErrNotSent = errors.New("the request was not sent to X")
 
+// ErrUnsendable is wrapped by the error of a write that Pajarito refuses
+// before calling X, for a reason no retry mends: an X Chat conversation
+// whose key the brand does not hold, say.
+var ErrUnsendable = errors.New("the message cannot be sent")
+
 // createdPost is X's answer to POST /2/tweets.
 type createdPost struct {
 	Data struct {

@@ -70,18 +70,28 @@ func Decrypt(ev *Event, keys ConversationKeys, signers SigningKeys) (*Message, e
 	return m, nil
 }
 
-// open verifies a message event's signature and decrypts its content.
-func open(ev *Event, keys ConversationKeys, signers SigningKeys) ([]byte, error) {
+// Verify verifies a message event's signature, against the key signers holds
+// for its sender and signing key version, without decrypting it: what X's
+// backend can check of a message it relays. Errors are Decrypt's.
+func Verify(ev *Event, signers SigningKeys) error {
+	if ev == nil {
+		return malformed("nil event", nil)
+	}
 	if ev.Kind != KindMessage || ev.msg == nil {
-		return nil, fmt.Errorf("%w: %s event is not a message", ErrUnsupported, ev.Kind)
+		return fmt.Errorf("%w: %s event is not a message", ErrUnsupported, ev.Kind)
 	}
 	if !ev.msg.hasContents {
-		return nil, malformed("message has no contents", nil)
+		return malformed("message has no contents", nil)
 	}
 	if !ev.msg.hasKeyVer {
-		return nil, fmt.Errorf("%w: unencrypted message carries no signature", ErrUnsupported)
+		return fmt.Errorf("%w: unencrypted message carries no signature", ErrUnsupported)
 	}
-	if err := verifyMessage(ev, signers); err != nil {
+	return verifyMessage(ev, signers)
+}
+
+// open verifies a message event's signature and decrypts its content.
+func open(ev *Event, keys ConversationKeys, signers SigningKeys) ([]byte, error) {
+	if err := Verify(ev, signers); err != nil {
 		return nil, err
 	}
 	key, ok := keys[ev.msg.keyVersion]

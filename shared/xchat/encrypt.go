@@ -47,6 +47,20 @@ type SignatureInfo struct {
 // or the other participant's bare user id; the signature covers the
 // canonical "<low>:<high>" form, as the SDK's does.
 func (id *Identity) EncryptMessage(conversationID string, key []byte, keyVersion, text string) (SendPayload, error) {
+	messageID, err := newUUID()
+	if err != nil {
+		return SendPayload{}, err
+	}
+	return id.EncryptMessageWithID(messageID, conversationID, key, keyVersion, text)
+}
+
+// EncryptMessageWithID is EncryptMessage with the message id given: a sender
+// that retries a message keeps its id (X's message_id), so that the retry is
+// the same message, not a second one. The id must be a UUID.
+func (id *Identity) EncryptMessageWithID(messageID, conversationID string, key []byte, keyVersion, text string) (SendPayload, error) {
+	if !isUUID(messageID) {
+		return SendPayload{}, fmt.Errorf("xchat: message id %q is not a UUID", messageID)
+	}
 	if id.signing == nil {
 		return SendPayload{}, errNoKeys
 	}
@@ -65,10 +79,6 @@ func (id *Identity) EncryptMessage(conversationID string, key []byte, keyVersion
 	}
 	defer clear(content)
 	sealed, err := sealBox(key, content)
-	if err != nil {
-		return SendPayload{}, err
-	}
-	messageID, err := newUUID()
 	if err != nil {
 		return SendPayload{}, err
 	}
@@ -156,6 +166,31 @@ func newUUID() (string, error) {
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }
+
+// isUUID reports whether s is a UUID in its canonical text form (8-4-4-4-12
+// hexadecimal digits).
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range []byte(s) {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// OneToOne returns the id of the one-to-one conversation between two users
+// (decimal X ids) as events carry it: "<lower id>:<higher id>".
+func OneToOne(a, b string) string { return joinSorted(a, b) }
 
 // canonicalConversationID rewrites a one-to-one conversation id into the
 // form events carry and signatures cover: the two user ids, numerically

@@ -230,3 +230,39 @@ func TestReplyPreview(t *testing.T) {
 		}
 	}
 }
+
+// TestEncryptMessageWithID: a message retried with its id is the same
+// message (same id, fresh ciphertext) and verifies without its key (Verify,
+// what X's backend can check); an id that is not a UUID is refused.
+func TestEncryptMessageWithID(t *testing.T) {
+	v := loadVectors(t)
+	id, signers, keys := v.identity(t), v.signers(t), v.keys(t)
+	const messageID = "5b7c2a10-9d3e-8f41-a2b6-0c1d2e3f4a5b"
+	key, version := keys[v.EventConversationKeyVersion], v.EventConversationKeyVersion
+	p, err := id.EncryptMessageWithID(messageID, "2222", key, version, "Seguimos con tu pedido")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := id.EncryptMessageWithID(messageID, "2222", key, version, "Seguimos con tu pedido")
+	if err != nil || p.MessageID != messageID || q.MessageID != messageID || p.EncryptedContent == q.EncryptedContent {
+		t.Fatalf("retry: %+v then %+v, %v; want the same id with fresh ciphertext", p, q, err)
+	}
+	ev, err := ParseEvent(frame(t, q, "3", id.UserID, v.EventConversationID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(ev, signers); err != nil {
+		t.Errorf("Verify(retry) = %v", err)
+	}
+	if err := Verify(ev, &SigningKeySet{}); !errors.Is(err, ErrUnverified) {
+		t.Errorf("Verify without the sender's key = %v, want ErrUnverified", err)
+	}
+	if err := Verify(parse(t, v.EventKeyChange), signers); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("Verify(key change) = %v, want ErrUnsupported", err)
+	}
+	for _, bad := range []string{"", "pajarito-reply-1", "5b7c2a10-9d3e-8f41-a2b6-0c1d2e3f4a5", "5b7c2a10x9d3e-8f41-a2b6-0c1d2e3f4a5b"} {
+		if _, err := id.EncryptMessageWithID(bad, "2222", key, version, "hola"); err == nil {
+			t.Errorf("EncryptMessageWithID(%q) took a message id that is not a UUID", bad)
+		}
+	}
+}

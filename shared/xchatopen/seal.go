@@ -95,8 +95,12 @@ type SealedKeys struct {
 	Now func() time.Time
 }
 
+// SealPurpose is the sealing context's purpose of conversation keys: the
+// stack lets the functions use the KMS key with this encryption context only.
+const SealPurpose = "xchat-conversation-key"
+
 func sealContext(conversationID, version string) map[string]string {
-	return map[string]string{"purpose": "xchat-conversation-key", "conversation_id": conversationID, "key_version": version}
+	return map[string]string{"purpose": SealPurpose, "conversation_id": conversationID, "key_version": version}
 }
 
 // Put seals and keeps each key.

@@ -393,10 +393,10 @@ func TestParseRules(t *testing.T) {
 				if got, ok := care.IDTime(m.ID); !ok || !got.Equal(at) {
 					t.Errorf("id %s: its time is %v, want the event's %v", m.ID, got, at)
 				}
-				if again := chatMessageID("7d2f4c1e-3b8a-4f6d-9e21-5a0c8b7e6d43", at); again != m.ID {
+				if again := care.XChatMessageID("7d2f4c1e-3b8a-4f6d-9e21-5a0c8b7e6d43", at); again != m.ID {
 					t.Errorf("a repeated delivery gets id %s, not %s", again, m.ID)
 				}
-				if other := chatMessageID("0b9e6a52-71c4-4d8e-b3f0-2e6d9a1c5f87", at); other == m.ID {
+				if other := care.XChatMessageID("0b9e6a52-71c4-4d8e-b3f0-2e6d9a1c5f87", at); other == m.ID {
 					t.Errorf("two events of the same millisecond share id %s", m.ID)
 				}
 			})}},

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"strconv"
 	"strings"
 	"time"
 
@@ -527,7 +525,7 @@ func (p *parser) chat(ev *chatEvent, raw []byte, us users) {
 	case care.IsID(string(ev.ID)):
 		m.ID = string(ev.ID)
 	default:
-		m.ID = chatMessageID(string(ev.ID), m.CreatedAt)
+		m.ID = care.XChatMessageID(string(ev.ID), m.CreatedAt)
 	}
 	us.decorate(m)
 	p.addMessage(m, raw, problem)
@@ -546,13 +544,4 @@ func chatPeer(conv, brand string) (peer string, ok bool) {
 		return a, true
 	}
 	return "", false
-}
-
-// chatMessageID is the X id Pajarito gives an X Chat message whose event id is
-// not one: a snowflake of the event's time, whose sequence bits come from the
-// event id.
-func chatMessageID(eventID string, at time.Time) string {
-	h := fnv.New64a()
-	h.Write([]byte(eventID))
-	return strconv.FormatUint(care.Snowflake(at, h.Sum64()), 10)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/queue"
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/wire"
+	"github.com/pajarito-care/pajarito/shared/xchatopen"
 )
 
 // Deps are what the processor is made of.
@@ -31,10 +32,15 @@ type Deps struct {
 	DeadLetter intake.DeadLetter
 	// Alerts receives the team's alerts (crises); nil logs them.
 	Alerts care.Notifier
+	// XChat, when set, opens the X Chat messages the brand receives
+	// (xchatopen.New's Opener); nil leaves them unread.
+	XChat *xchatopen.Opener
 }
 
 // Build builds the processor from the environment: the table, the inbound
-// dead-letter queue, the outbound queue and the alert topic.
+// dead-letter queue, the outbound queue, the alert topic and, when the X
+// secret holds the brand's X Chat keys, the Opener of X Chat messages
+// (xchatopen.FromEnv).
 func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*intake.Processor, error) {
 	su, common, err := wire.Load(ctx, getenv, "process", log)
 	if err != nil {
@@ -44,12 +50,17 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
+	opener, _, err := xchatopen.FromEnv(ctx, getenv, su.AWS, su.Config.Brand.ID, common.Store, log)
+	if err != nil {
+		return nil, err
+	}
 	sqsClient := sqs.NewFromConfig(su.AWS)
 	return New(Deps{
 		Common:     common,
 		Outbox:     &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvOutboundQueue], Log: log},
 		DeadLetter: &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvInboundDLQ], Log: log},
 		Alerts:     alerts,
+		XChat:      opener,
 	})
 }
 
@@ -60,14 +71,18 @@ func New(d Deps) (*intake.Processor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &intake.Processor{
+	p := &intake.Processor{
 		Store:      d.Store,
 		DeadLetter: d.DeadLetter,
 		Pipeline:   pipe,
 		Metrics:    d.Metrics,
 		Now:        d.Now,
 		Log:        d.Log,
-	}, nil
+	}
+	if d.XChat != nil {
+		p.Opener = d.XChat
+	}
+	return p, nil
 }
 
 // Pipeline returns the processor's pipeline: every new message is classified,

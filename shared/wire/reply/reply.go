@@ -20,6 +20,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/wire"
 	"github.com/pajarito-care/pajarito/shared/xapi"
+	"github.com/pajarito-care/pajarito/shared/xchatopen"
 )
 
 // Deps are what the sender is made of.
@@ -36,10 +37,15 @@ type Deps struct {
 	// Epoch, when set, says this is the only sender on the store (sender.Sender's
 	// Epoch): the local system sets it to its start.
 	Epoch time.Time
+	// XChat, when set, sends the DMs of X Chat conversations there
+	// (xchatopen.New's Sender); nil sends every DM through X's DM route.
+	XChat *xchatopen.Sender
 }
 
 // Build builds the sender from the environment: the table, the outbound queue,
-// the alert topic and the brand's X credentials (xapi.LoadCredentials).
+// the alert topic, the brand's X credentials (xapi.LoadCredentials) and, when
+// the X secret holds the brand's X Chat keys, the X Chat sender
+// (xchatopen.FromEnv).
 func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*sender.Sender, error) {
 	su, common, err := wire.Load(ctx, getenv, "reply", log)
 	if err != nil {
@@ -53,11 +59,16 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
+	_, chat, err := xchatopen.FromEnv(ctx, getenv, su.AWS, su.Config.Brand.ID, common.Store, log)
+	if err != nil {
+		return nil, err
+	}
 	return New(Deps{
 		Common:  common,
 		X:       x,
 		Delayer: &queue.Visibility{Client: sqs.NewFromConfig(su.AWS), URL: su.Env[settings.EnvOutboundQueue]},
 		Alerts:  alerts,
+		XChat:   chat,
 	})
 }
 
@@ -72,7 +83,7 @@ func New(d Deps) (*sender.Sender, error) {
 		alerts = care.LogNotifier{Log: d.Log}
 	}
 	finder, _ := d.X.(sender.Finder)
-	return &sender.Sender{
+	s := &sender.Sender{
 		Store:    d.Store,
 		X:        d.X,
 		Finder:   finder,
@@ -84,5 +95,9 @@ func New(d Deps) (*sender.Sender, error) {
 		Metrics:  d.Metrics,
 		Now:      d.Now,
 		Log:      d.Log,
-	}, nil
+	}
+	if d.XChat != nil {
+		s.Chat = d.XChat
+	}
+	return s, nil
 }
