@@ -150,6 +150,10 @@ type System struct {
 	dyn     *dynalite.Server
 	sqs     *localsqs.Server
 	http    *http.Server
+	// xchat are the brand's X Chat parts, with the fake X API.
+	xchat *xchatParts
+	// cleanup runs at Close, after everything else stopped.
+	cleanup []func()
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -184,6 +188,11 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	listener, err := s.startX(ctx, o, q.inbound, log)
 	if err != nil {
 		return nil, err
+	}
+	if s.XFake != nil {
+		if s.xchat, err = s.setUpXChat(ctx, o); err != nil {
+			return nil, err
+		}
 	}
 	fns, err := s.functions(o, q, listener)
 	if err != nil {
@@ -286,15 +295,20 @@ type running struct {
 func (s *System) functions(o Options, q *queues, listener *listen.Listener) (*running, error) {
 	log := s.log
 	s.Store.Now = s.clock
-	proc, err := process.New(process.Deps{Common: s.common(o), Outbox: q.outbound, DeadLetter: q.dlq})
-	if err != nil {
-		return nil, fmt.Errorf("localdev: %w", err)
-	}
-	send, err := reply.New(reply.Deps{
+	deps := process.Deps{Common: s.common(o), Outbox: q.outbound, DeadLetter: q.dlq}
+	replyDeps := reply.Deps{
 		Common: s.common(o), X: s.x, Delayer: &queue.Visibility{Client: q.client, URL: q.outboundURL},
 		// The only sender on this data: claims from before its start are a killed run's.
 		Epoch: s.clock(),
-	})
+	}
+	if s.xchat != nil {
+		deps.XChat, replyDeps.XChat = s.xchat.opener, s.xchat.sender
+	}
+	proc, err := process.New(deps)
+	if err != nil {
+		return nil, fmt.Errorf("localdev: %w", err)
+	}
+	send, err := reply.New(replyDeps)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
 	}
@@ -644,6 +658,9 @@ func (s *System) Close() error {
 			if err := s.dyn.Close(); err != nil {
 				s.err = errors.Join(s.err, err)
 			}
+		}
+		for _, f := range s.cleanup {
+			f()
 		}
 	})
 	return s.err

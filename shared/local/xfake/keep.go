@@ -16,14 +16,16 @@ type keepRecord struct {
 	DM   *DM   `json:"dm,omitempty"`
 	// PublicKey is an X Chat key registration (publickeys.go).
 	PublicKey *PublicKey `json:"public_key,omitempty"`
+	// Chat is an X Chat key change or message (chat.go).
+	Chat *chatRecord `json:"chat_event,omitempty"`
 }
 
-// Keep makes the fake keep the posts, users, DMs and X Chat keys it holds in the
-// file at path, as X keeps them across the local system's restarts: what the file
-// holds is loaded now, and every one added later is appended to it (one JSON
-// line each; a line cut short by a crash is ignored). The local system calls it
-// with its data folder, so that replies to posts of an earlier run still find
-// them.
+// Keep makes the fake keep the posts, users, DMs, X Chat keys and X Chat events
+// (key changes and messages, not their deliveries) it holds in the file at path,
+// as X keeps them across the local system's restarts: what the file holds is
+// loaded now, and every one added later is appended to it (one JSON line each; a
+// line cut short by a crash is ignored). The local system calls it with its data
+// folder, so that replies to posts of an earlier run still find them.
 func (s *Server) Keep(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -33,6 +35,7 @@ func (s *Server) Keep(path string) error {
 	var users []User
 	var dms []DM
 	var keys []PublicKey
+	var chats []chatRecord
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	for sc.Scan() {
@@ -51,6 +54,9 @@ func (s *Server) Keep(path string) error {
 		}
 		if r.PublicKey != nil {
 			keys = append(keys, *r.PublicKey)
+		}
+		if r.Chat != nil {
+			chats = append(chats, *r.Chat)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -73,6 +79,11 @@ func (s *Server) Keep(path string) error {
 	for _, k := range keys {
 		if _, ok := parseID(k.UserID); ok {
 			s.addPublicKeyLocked(k)
+		}
+	}
+	for _, c := range chats {
+		if c.ConversationID != "" && c.Event != "" {
+			s.storeChatLocked(c)
 		}
 	}
 	s.keep = json.NewEncoder(f)

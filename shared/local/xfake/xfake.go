@@ -31,6 +31,14 @@
 //     endpoint has no since_id or start_time, and neither has the fake.
 //   - X Chat's key registry (POST and GET /2/users/{id}/public_keys, OAuth 2.0
 //     user context only): see publickeys.go.
+//   - X Chat's conversations (OAuth 2.0 user context only): POST
+//     /2/chat/conversations/{id}/keys (a key change) → 200
+//     {"data":{"conversation_id","sequence_id"}}, and POST
+//     /2/chat/conversations/{id}/messages (a message, its signature verified
+//     against the sender's registered keys) → 200
+//     {"data":{"conversation_id","sequence_id","encoded_message_event"}}, then
+//     delivered as chat.received and chat.sent to the participants' X Activity
+//     subscriptions' webhooks: see chat.go.
 //   - Webhooks (GET, POST /2/webhooks; PUT, DELETE /2/webhooks/{id}) with X's CRC
 //     check of the URL, X Activity API subscriptions and Account Activity API
 //     subscriptions: see webhooks.go.
@@ -58,10 +66,11 @@
 // (https://docs.x.com/x-api/fundamentals/rate-limits): mentions 300 per user and
 // 450 per app, recent search 300 per user and 450 per app, user posts 900 per user
 // and 1500 per app, POST /2/tweets 100 per user, DM sends 15 per user, DM reads
-// 300 per user, GET /2/users/me 75 per user. Tests steer the fake with Seed,
-// AddDM, SetUser, SetMe, AcceptOnly, FailNext, Slow, RateLimit and SetClock (and
-// IssueOAuth2 and AddPublicKeys), and inspect it with Calls, Posted and
-// PublicKeys. The network faults ResetNext and
+// 300 per user, GET /2/users/me 75 per user (X Chat's routes: see chat.go). Tests
+// steer the fake with Seed, AddDM, SetUser, SetMe, AcceptOnly, FailNext, Slow,
+// RateLimit and SetClock (and IssueOAuth2 and AddPublicKeys), and inspect it with
+// Calls, Posted and PublicKeys (and ChatEvents, ChatDeliveries, ChatRepeats and
+// WaitChatDeliveries). The network faults ResetNext and
 // LoseAnswerNext (faults.go) reset the connection of the next requests, before or
 // after the fake acted on them.
 package xfake
@@ -136,6 +145,7 @@ type Server struct {
 	keepErr  error
 	oa       oauth2State            // oauth2.go
 	chatKeys map[string][]PublicKey // publickeys.go: user id → X Chat keys
+	chat     chatState              // chat.go
 }
 
 // bucket is one rate-limit window.
@@ -167,8 +177,9 @@ func Start() *Server {
 	return s
 }
 
-// Close stops a started server.
+// Close stops a started server, and the X Chat deliveries under way (chat.go).
 func (s *Server) Close() {
+	s.closeChat()
 	if s.hs != nil {
 		s.hs.Close()
 	}
@@ -482,6 +493,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.dmEvents(w, r, pathID, token)
 	case xapi.EndpointAddPublicKey, xapi.EndpointPublicKeys:
 		s.servePublicKeys(w, r, endpoint, pathID, token, oauth2)
+	case EndpointChatKeys, EndpointChatSend:
+		s.serveChat(w, r, endpoint, pathID, token, oauth2)
 	default:
 		s.serveWebhooks(w, r, endpoint, pathID, authCtx, token)
 	}
@@ -540,6 +553,9 @@ func route(method, path string) (endpoint, id string) {
 		return xapi.EndpointDMEvents, parts[3]
 	}
 	if endpoint, id := routePublicKeys(method, parts); endpoint != "" {
+		return endpoint, id
+	}
+	if endpoint, id := routeChat(method, parts); endpoint != "" {
 		return endpoint, id
 	}
 	return routeWebhooks(method, parts)
