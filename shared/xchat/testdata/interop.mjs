@@ -46,6 +46,7 @@ function setup(req) {
     conversationKey: b64(change.conversationKey),
     conversationKeyVersion: change.conversationKeyVersion,
     keyChange: change.actionSignatures[0],
+    participantKeys: change.participantKeys,
     payload,
   };
 }
