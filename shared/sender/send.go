@@ -53,9 +53,10 @@ func (r *record) endpoint() string {
 	return xapi.EndpointCreatePost
 }
 
-// route decides how a DM is sent: in X Chat when the sender has a ChatWriter
-// and the case's conversation with the recipient is in X Chat (its latest DM
-// there is an X Chat message); r.chat is then the reply's X Chat message id.
+// route decides how a DM is sent: the way the recipient last wrote in the
+// case. In X Chat when the sender has a ChatWriter and the recipient's latest
+// DM of the case is an X Chat message (r.chat is then the reply's X Chat
+// message id); else through X's DM route.
 func (s *Sender) route(r *record, msgs []care.StoredMessage) {
 	r.chat, r.chatConversation = "", ""
 	if s.Chat == nil || r.req.Channel != care.DM {
@@ -63,7 +64,7 @@ func (s *Sender) route(r *record, msgs []care.StoredMessage) {
 	}
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := &msgs[i].Message
-		if m.Channel != care.DM || (m.AuthorID != r.req.RecipientID && m.RecipientID != r.req.RecipientID) {
+		if m.Channel != care.DM || m.Direction != care.Inbound || m.AuthorID != r.req.RecipientID {
 			continue
 		}
 		if m.XChat != nil {

@@ -68,3 +68,52 @@ func SendChatMessage(ctx context.Context, hc *http.Client, baseURL, accessToken,
 	}
 	return &ChatSent{ConversationID: out.Data.ConversationID, SequenceID: out.Data.SequenceID, RateLimit: rl}, nil
 }
+
+// EndpointChatKeys is X Chat's route that adds (initialises or rotates) a
+// conversation's keys.
+const EndpointChatKeys = "POST /2/chat/conversations/:id/keys"
+
+// ConversationKeyChange is a new conversation key for X's add-conversation-
+// keys route (docs.x.com x-api/chat/add-conversation-keys): the key encrypted
+// to each participant, and the signed change (xchat.KeyChange holds them).
+type ConversationKeyChange struct {
+	ConversationKeyVersion string            `json:"conversation_key_version"`
+	ParticipantKeys        []ParticipantKey  `json:"conversation_participant_keys"`
+	ActionSignatures       []ActionSignature `json:"action_signatures"`
+}
+
+// ParticipantKey is a participant's copy of a conversation key.
+type ParticipantKey struct {
+	UserID                   string `json:"user_id"`
+	EncryptedConversationKey string `json:"encrypted_conversation_key"`
+	PublicKeyVersion         string `json:"public_key_version"`
+}
+
+// ActionSignature is a signed conversation change.
+type ActionSignature struct {
+	MessageID                 string         `json:"message_id"`
+	EncodedMessageEventDetail string         `json:"encoded_message_event_detail"`
+	MessageEventSignature     EventSignature `json:"message_event_signature"`
+}
+
+// EventSignature is a change's signature and the versions of its signing key
+// and of the signature scheme.
+type EventSignature struct {
+	Signature        string `json:"signature"`
+	SignatureVersion string `json:"signature_version"`
+	PublicKeyVersion string `json:"public_key_version"`
+}
+
+// AddConversationKeys sends kc, a new key of the one-to-one X Chat
+// conversation with the user recipientID, to X (POST
+// /2/chat/conversations/{id}/keys) as the user whose OAuth 2.0 access token
+// it is. Errors are those of SendChatMessage.
+func AddConversationKeys(ctx context.Context, hc *http.Client, baseURL, accessToken, recipientID string, kc ConversationKeyChange) error {
+	if !care.IsID(recipientID) {
+		return fmt.Errorf("xapi: %s: the recipient, %q, is not a decimal X user id: %w", EndpointChatKeys, recipientID, ErrNotSent)
+	}
+	var out struct{}
+	_, err := oauth2Call(ctx, hc, baseURL, accessToken, EndpointChatKeys, http.MethodPost,
+		"/2/chat/conversations/"+url.PathEscape(recipientID)+"/keys", kc, &out)
+	return err
+}

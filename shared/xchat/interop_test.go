@@ -27,21 +27,78 @@ type sdkSetup struct {
 // frameKeyChange wraps the SDK's key-change action into the event the
 // backend relays.
 func (s *sdkSetup) frameKeyChange(t *testing.T) string {
+	kc := s.KeyChange
+	return frameAction(t, "10", kc.MessageID, s.Customer.UserID, s.ConversationID, kc.EncodedMessageEventDetail,
+		kc.Signature, kc.PublicKeyVersion, kc.SignatureVersion)
+}
+
+// frameAction wraps a key-change action (its base64 detail and signature)
+// into the event the backend relays, in base64.
+func frameAction(t testing.TB, sequenceID, messageID, senderID, conversationID, detail, signature, publicKeyVersion, signatureVersion string) string {
+	t.Helper()
 	e := newEncoder()
-	e.str(1, "10")
-	e.str(2, s.KeyChange.MessageID)
-	e.str(3, s.Customer.UserID)
-	e.str(4, s.ConversationID)
+	e.str(1, sequenceID)
+	e.str(2, messageID)
+	e.str(3, senderID)
+	e.str(4, conversationID)
 	e.str(6, "1700000000000")
 	e.begin(thrift.STRUCT, 7)
-	e.raw(b64(t, s.KeyChange.EncodedMessageEventDetail))
+	e.raw(b64(t, detail))
 	e.begin(thrift.STRUCT, 9)
-	e.str(1, s.KeyChange.Signature)
-	e.str(2, s.KeyChange.PublicKeyVersion)
-	e.str(3, s.KeyChange.SignatureVersion)
+	e.str(1, signature)
+	e.str(2, publicKeyVersion)
+	e.str(3, signatureVersion)
 	e.stop()
 	e.stop()
 	return base64.StdEncoding.EncodeToString(must(e.bytes()))
+}
+
+// frameKeyChangeOf frames a key change made in Go, as sent by senderID.
+func frameKeyChangeOf(t testing.TB, kc *KeyChange, senderID string) string {
+	return frameAction(t, "20", kc.MessageID, senderID, kc.ConversationID, kc.EncodedMessageEventDetail,
+		kc.Signature, kc.PublicKeyVersion, kc.SignatureVersion)
+}
+
+// TestSDKReadsGoKeyChange: the brand starts a conversation in Go (the key
+// change the reply sender posts when it holds no key of a customer's
+// conversation) and writes in it; a customer on X's SDK extracts the key from
+// the change, verified, and decrypts the message.
+func TestSDKReadsGoKeyChange(t *testing.T) {
+	v := loadVectors(t)
+	brand := v.identity(t)
+	var s sdkSetup
+	chatsdk.Run(t, map[string]string{
+		"op": "setup", "brandId": brand.UserID, "brandIdentityKey": brand.PublicKeys().Identity,
+		"brandKeyVersion": brand.KeyVersion, "customerId": "2222", "text": "hola",
+	}, &s)
+	kc, err := brand.NewKeyChange(s.Customer.UserID, "1790000000000", []Recipient{
+		{UserID: s.Customer.UserID, PublicKey: s.Customer.IdentityPublicKey, KeyVersion: s.Customer.Version}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clear(kc.Key)
+	const text = "Hola, te escribimos por aquí para seguir con tu reserva."
+	msg := must(brand.EncryptMessage(s.Customer.UserID, kc.Key, kc.KeyVersion, text))
+	var got struct {
+		Messages []struct {
+			Type     string
+			Verified bool
+			SenderID string
+			Content  struct{ Text string }
+		}
+		Errors map[string]string
+	}
+	chatsdk.Run(t, map[string]any{
+		"op": "decrypt", "customerKeys": s.CustomerKeys, "customerId": s.Customer.UserID,
+		"customerVersion": s.Customer.Version, "signingKeys": []SigningKey{s.Customer, must(brand.SigningKey())},
+		"events": []string{frameKeyChangeOf(t, kc, brand.UserID), base64.StdEncoding.EncodeToString(frame(t, msg, "21", brand.UserID, kc.ConversationID))},
+	}, &got)
+	if len(got.Errors) != 0 || len(got.Messages) != 2 {
+		t.Fatalf("SDK decryptEvents = %+v", got)
+	}
+	if kcm, m := got.Messages[0], got.Messages[1]; kcm.Type != "keyChange" || !kcm.Verified || m.Type != "message" || !m.Verified || m.Content.Text != text {
+		t.Errorf("the SDK read the Go key change and message as %+v; want both verified, and %q", got.Messages, text)
+	}
 }
 
 // TestSDKInterop runs a conversation between a customer on X's SDK and the

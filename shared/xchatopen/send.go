@@ -2,8 +2,10 @@ package xchatopen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
@@ -34,12 +36,14 @@ type Sender struct {
 }
 
 // SendChat sends text to the brand's one-to-one X Chat conversation with
-// recipientID as message messageID. The answer's ID is the X id Pajarito
-// gives the message (care.XChatMessageID), its ConversationID the
-// conversation's. A conversation whose key the brand does not hold, or a
-// text that cannot be encrypted, is an error wrapping xapi.ErrUnsendable;
-// a brand not signed in with OAuth 2.0 wraps xapi.ErrOAuth2NotSignedIn or
-// xapi.ErrOAuth2Refresh; X's answers are xapi's errors.
+// recipientID as message messageID, under the conversation's newest kept key;
+// a conversation whose key the brand does not hold gets a new one first
+// (startConversation). The answer's ID is the X id Pajarito gives the
+// message (care.XChatMessageID), its ConversationID the conversation's. What
+// no retry mends (the recipient has no X Chat keys, a text that cannot be
+// encrypted) is an error wrapping xapi.ErrUnsendable; a brand not signed in
+// with OAuth 2.0 wraps xapi.ErrOAuth2NotSignedIn or xapi.ErrOAuth2Refresh;
+// X's answers are xapi's errors.
 func (s *Sender) SendChat(ctx context.Context, recipientID, messageID, text string) (*xapi.Sent, error) {
 	id := s.Identity
 	if id == nil || id.UserID == "" || id.KeyVersion == "" {
@@ -53,19 +57,26 @@ func (s *Sender) SendChat(ctx context.Context, recipientID, messageID, text stri
 	if err != nil {
 		return nil, fmt.Errorf("xchatopen: %w: %w", xapi.ErrNotSent, err)
 	}
+	if keys == nil {
+		keys = xchat.ConversationKeys{}
+	}
 	defer keys.Zero()
+	tok, err := s.Token(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("xchatopen: %w: %w", xapi.ErrNotSent, err)
+	}
 	version := newest(keys)
 	if version == "" {
-		return nil, fmt.Errorf("xchatopen: %w: Pajarito holds no key of the X Chat conversation %s (the customer's key change never reached it, or came before the brand's keys were set up): answer in X's app",
-			xapi.ErrUnsendable, conv)
+		// No key of the customer's reached Pajarito (their key change came
+		// before the brand's keys were set up, say): the brand gives the
+		// conversation one, as X's apps do when they start a conversation.
+		if version, err = s.startConversation(ctx, tok, recipientID, conv, keys); err != nil {
+			return nil, err
+		}
 	}
 	p, err := id.EncryptMessageWithID(messageID, conv, keys[version], version, text)
 	if err != nil {
 		return nil, fmt.Errorf("xchatopen: %w: %w", xapi.ErrUnsendable, err)
-	}
-	tok, err := s.Token(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("xchatopen: %w: %w", xapi.ErrNotSent, err)
 	}
 	sent, err := xapi.SendChatMessage(ctx, s.HTTP, s.BaseURL, tok, recipientID, xapi.ChatMessage{
 		MessageID: p.MessageID, EncodedMessageCreateEvent: p.EncryptedContent, EncodedMessageEventSignature: p.EncodedEventSignature,
@@ -78,6 +89,75 @@ func (s *Sender) SendChat(ctx context.Context, recipientID, messageID, text stri
 		now = s.Now
 	}
 	return &xapi.Sent{ID: care.XChatMessageID(messageID, now()), ConversationID: conv, RateLimit: sent.RateLimit}, nil
+}
+
+// startConversation gives the conversation a new key: it reads the
+// recipient's keys at X (the newest version whose identity key is bound to
+// its signing key), encrypts a new key to the recipient and the brand, sends
+// the signed change to X, keeps the key (Keys) and adds it to keys. It
+// returns the key's version. Until X has the change, nothing has been sent:
+// X unreachable wraps xapi.ErrNotSent, to be retried.
+func (s *Sender) startConversation(ctx context.Context, tok, recipientID, conv string, keys xchat.ConversationKeys) (string, error) {
+	listed, err := xapi.PublicKeys(ctx, s.HTTP, s.BaseURL, tok, recipientID)
+	switch {
+	case err != nil && xapi.IsRetryable(err):
+		return "", fmt.Errorf("xchatopen: read the recipient's X Chat keys: %w: %w", xapi.ErrNotSent, err)
+	case err != nil:
+		return "", fmt.Errorf("xchatopen: %w: X refused the recipient's X Chat keys (%w): answer in X's app", xapi.ErrUnsendable, err)
+	}
+	r, ok := recipient(listed)
+	if !ok {
+		return "", fmt.Errorf("xchatopen: %w: user %s has no X Chat keys registered with X (or none bound to their signing key), and Pajarito holds no key of the conversation %s: answer in X's app",
+			xapi.ErrUnsendable, recipientID, conv)
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	kc, err := s.Identity.NewKeyChange(recipientID, strconv.FormatInt(now().UnixMilli(), 10), []xchat.Recipient{r})
+	if err != nil {
+		return "", fmt.Errorf("xchatopen: %w: %w", xapi.ErrUnsendable, err)
+	}
+	change := xapi.ConversationKeyChange{ConversationKeyVersion: kc.KeyVersion, ActionSignatures: []xapi.ActionSignature{{
+		MessageID: kc.MessageID, EncodedMessageEventDetail: kc.EncodedMessageEventDetail,
+		MessageEventSignature: xapi.EventSignature{Signature: kc.Signature, SignatureVersion: kc.SignatureVersion, PublicKeyVersion: kc.PublicKeyVersion},
+	}}}
+	for _, pk := range kc.ParticipantKeys {
+		change.ParticipantKeys = append(change.ParticipantKeys, xapi.ParticipantKey{UserID: pk.UserID, EncryptedConversationKey: pk.EncryptedKey, PublicKeyVersion: pk.PublicKeyVersion})
+	}
+	fresh := xchat.ConversationKeys{kc.KeyVersion: kc.Key}
+	if err := xapi.AddConversationKeys(ctx, s.HTTP, s.BaseURL, tok, recipientID, change); err != nil {
+		fresh.Zero()
+		var te *xapi.TransportError
+		if errors.As(err, &te) {
+			// Whether X took the change or not, no message went out: a
+			// retry makes another change.
+			err = fmt.Errorf("%w: %w", xapi.ErrNotSent, err)
+		}
+		return "", fmt.Errorf("xchatopen: start the X Chat conversation %s: %w", conv, err)
+	}
+	if err := s.Keys.Put(ctx, conv, fresh); err != nil {
+		fresh.Zero()
+		return "", fmt.Errorf("xchatopen: %w: %w", xapi.ErrNotSent, err)
+	}
+	keys[kc.KeyVersion] = kc.Key
+	return kc.KeyVersion, nil
+}
+
+// recipient is the newest of a user's registered keys whose identity key is
+// bound to its signing key.
+func recipient(listed []xapi.RegisteredKey) (xchat.Recipient, bool) {
+	var r xchat.Recipient
+	for _, k := range listed {
+		var set xchat.SigningKeySet
+		if set.Add(xchat.SigningKey(k)) != nil {
+			continue
+		}
+		if len(k.Version) > len(r.KeyVersion) || len(k.Version) == len(r.KeyVersion) && k.Version > r.KeyVersion {
+			r = xchat.Recipient{UserID: k.UserID, PublicKey: k.IdentityPublicKey, KeyVersion: k.Version}
+		}
+	}
+	return r, r.PublicKey != ""
 }
 
 // newest returns the newest key version (versions are times in

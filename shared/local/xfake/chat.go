@@ -67,7 +67,7 @@ import (
 
 // X Chat's conversation routes, named as the X client names endpoints.
 const (
-	EndpointChatKeys = "POST /2/chat/conversations/:id/keys"
+	EndpointChatKeys = xapi.EndpointChatKeys
 	EndpointChatSend = xapi.EndpointSendChat
 )
 
