@@ -3,6 +3,8 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -159,6 +161,21 @@ func system(t *testing.T) (*localdev.System, *config.Config, string) {
 		}
 		deliver(b)
 	}
+	// María's X Chat message once more, as if from an impostor: its signature
+	// does not verify.
+	b, err := os.ReadFile(filepath.Join(root, "events", "xaa-chat-received-es.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := strings.NewReplacer(`"-6125093847203948811"`, `"-6125093847203948899"`, "7d2f4c1e-3b8a-4f6d-9e21-5a0c8b7e6d43", "7d2f4c1e-3b8a-4f6d-9e21-5a0c8b7e6d99",
+		`"created_at_msec": "1787070121408"`, `"created_at_msec": "1787070999408"`).Replace(string(b))
+	var d map[string]any
+	if err := json.Unmarshal([]byte(forged), &d); err != nil {
+		t.Fatal(err)
+	}
+	d["data"].(map[string]any)["payload"].(map[string]any)["message_event_signature"].(map[string]any)["signature"] = base64.StdEncoding.EncodeToString(make([]byte, 64))
+	b, _ = json.Marshal(d)
+	deliver(b)
 	posts, err := replay.ReadCSV(strings.NewReader("tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\n" +
 		`1,900666,True,2026-12-01T10:00:00Z,"@PajaritoAir <img src=x onerror=""window.__xss=1""> <script>window.__xss=2</script> ¿y mi reembolso?",` + "\n"))
 	if err != nil {
@@ -234,14 +251,19 @@ func TestConsole(t *testing.T) {
 		t.Errorf("after sign-in the address holds %q and the session %q: want the token out of the address, in the session", hash, stored)
 	}
 
-	// María's DMs hold her X Chat message, which Pajarito cannot read: the
-	// console says so, and what to do, instead of an empty bubble.
-	do(t, ctx, "an encrypted X Chat message",
+	// María's DMs hold her X Chat message, opened and verified, with her
+	// name (X Chat events carry none: her other messages do); and the forged
+	// one, whose text is never shown: the console says why, and what to do.
+	do(t, ctx, "X Chat messages",
 		chromedp.Navigate(sys.URL+"/console/#/case/"+dm.ID),
-		until(`document.querySelector('.msg.in .xchat-note') !== null`))
+		until(`document.querySelector('.msg.in .tag.xchat.verified') !== null && document.querySelector('.msg.in .xchat-note') !== null`))
+	opened := eval[map[string]any](t, ctx, `(() => { const m = document.querySelector('.msg.in .tag.xchat.verified').closest('.msg'); return {tag: m.querySelector('.tag.xchat').textContent, title: m.querySelector('.tag.xchat').title, who: m.querySelector('.meta strong').textContent, text: m.querySelector('.text').textContent} })()`)
+	if opened["tag"] != "X Chat · verified" || opened["title"] == "" || opened["who"] != "María González" || !strings.Contains(fmt.Sprint(opened["text"]), "cobrado dos veces la reserva PJX4K2") {
+		t.Errorf("María's X Chat message shows %v; want it verified, hers, with its text", opened)
+	}
 	note := eval[map[string]any](t, ctx, `(() => { const m = document.querySelector('.msg.in .xchat-note').closest('.msg'); return {note: m.querySelector('.xchat-note').textContent, tag: m.querySelector('.tag.xchat') ? m.querySelector('.tag.xchat').textContent : '', text: m.querySelector('.text') !== null} })()`)
-	if !strings.HasPrefix(fmt.Sprint(note["note"]), "Encrypted X Chat message: Pajarito holds no X Chat keys") || note["tag"] != "X Chat" || note["text"] != false {
-		t.Errorf("the X Chat message shows %v; want the X Chat tag and the note saying what to do, not an empty text", note)
+	if !strings.HasPrefix(fmt.Sprint(note["note"]), "X Chat message that could not be verified") || note["tag"] != "X Chat" || note["text"] != false {
+		t.Errorf("the forged X Chat message shows %v; want the X Chat tag and the note saying why and what to do, no text", note)
 	}
 
 	// The queue: pending cases in the API's order, highest priority first.

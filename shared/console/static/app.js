@@ -539,7 +539,7 @@ function renderCase(d, keep) {
     h('div', { class: 'case-body' },
       h('section', { class: 'conversation', 'aria-labelledby': 'conv-title' },
         h('h2', { id: 'conv-title' }, t('conversation')),
-        h('ol', { class: 'messages' }, msgs.map((m) => message(m, byX.get(m.id)))),
+        h('ol', { class: 'messages' }, msgs.map((m) => message(m, byX.get(m.id), authors(msgs)))),
         pending.length ? h('ul', { class: 'replies' }, pending.map((r) => h('li', { class: 'msg out ' + r.channel },
           h('p', { class: 'text' }, r.text || ''), replyLine(r)))) : null,
         composer(c, msgs, keep, act)),
@@ -551,18 +551,36 @@ function renderCase(d, keep) {
         otherCases(c))));
 }
 
-function message(m, reply) {
+// authors maps each author id of msgs to the name and handle one of their
+// messages carries: X Chat events carry none, the author's other messages may.
+function authors(msgs) {
+  const who = new Map();
+  for (const m of msgs) {
+    if (m.author_handle && !who.has(m.author_id)) who.set(m.author_id, { name: m.author_name || '', handle: m.author_handle });
+  }
+  return who;
+}
+
+function message(m, reply, who) {
   const out = m.direction === 'out';
+  const known = (!m.author_handle && who && who.get(m.author_id)) || { name: m.author_name || '', handle: m.author_handle || '' };
   return h('li', { class: 'msg ' + (out ? 'out' : 'in') + ' ' + m.channel + (m.deleted_at ? ' deleted' : ''), 'data-id': m.id },
     h('div', { class: 'meta' },
       h('span', { class: 'chan ' + m.channel }, t(m.channel === 'dm' ? 'dm' : 'public')), ' ',
-      m.xchat ? [h('span', { class: 'tag xchat' }, t('xchat')), ' '] : null,
-      h('strong', {}, m.author_name || ''), ' ', h('span', { class: 'muted' }, m.author_handle ? '@' + m.author_handle : ''),
+      m.xchat ? [xchatTag(m), ' '] : null,
+      h('strong', {}, known.name), ' ', h('span', { class: 'muted' }, known.handle ? '@' + known.handle : ''),
       out ? [' ', h('span', { class: 'tag' }, t('brand'))] : null, ' ',
       h('time', { datetime: m.created_at, title: m.created_at }, when(m.created_at))),
     m.deleted_at ? h('p', { class: 'deleted-note' }, t('deleted')) : null,
     m.xchat && !m.text ? xchatNote(m) : h('p', { class: 'text' }, m.text || ''),
     reply ? replyLine(reply) : (out && m.channel === 'public' ? xLink(m.id) : null));
+}
+
+// xchatTag marks an X Chat message, and says when its signature was verified
+// against the sender's key registered with X.
+function xchatTag(m) {
+  if (!m.xchat.verified) return h('span', { class: 'tag xchat' }, t('xchat'));
+  return h('span', { class: 'tag xchat verified', title: t('xchat_verified_title') }, t('xchat_verified'));
 }
 
 // xchatNote says why an X Chat message shows no text: Pajarito holds no X

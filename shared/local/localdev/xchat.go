@@ -34,9 +34,10 @@ type xchatParts struct {
 }
 
 // setUpXChat sets the brand up in X Chat on the fake X API, as pajarito x
-// auth and pajarito xchat setup do on X: its keys (made once and kept in the
-// data folder, or made for this run with the data in memory) registered with
-// the fake, an OAuth 2.0 token the fake issued, kept fresh by an
+// auth and pajarito xchat setup do on X: its keys (the sample ones of the
+// seed events' xfake.SampleKeysFile when they are the brand's, so that the
+// sample X Chat conversations open, else new ones; kept in the data folder)
+// registered with the fake, with the samples' participants and key changes, an OAuth 2.0 token the fake issued, kept fresh by an
 // xapi.OAuth2Keeper under the table's lease, and conversation keys sealed
 // by package localseal (its key file in the data folder, or in a folder of
 // this run's). The same xchatopen.New as in AWS makes the Opener and the
@@ -52,9 +53,23 @@ func (s *System) setUpXChat(ctx context.Context, o Options) (*xchatParts, error)
 		s.cleanup = append(s.cleanup, func() { os.RemoveAll(tmp) })
 		dir = tmp
 	}
-	fields, err := s.xchatKeys(filepath.Join(dir, xchatKeysFile), brand)
+	samples, err := xfake.ReadSampleKeys(o.SeedEvents)
+	if err != nil {
+		return nil, fmt.Errorf("localdev: X Chat: %w", err)
+	}
+	if samples != nil && samples.Brand.UserID != brand {
+		samples = nil // the samples are another brand's
+	}
+	fields, err := s.xchatKeys(filepath.Join(dir, xchatKeysFile), brand, samples)
 	if err != nil {
 		return nil, fmt.Errorf("localdev: X Chat keys: %w", err)
+	}
+	if samples != nil {
+		// The sample conversations' participants and key changes, as if they
+		// had written through the fake: the brand can answer them.
+		if _, err := s.XFake.SeedChat(o.SeedEvents); err != nil {
+			return nil, fmt.Errorf("localdev: X Chat: %w", err)
+		}
 	}
 	sealer, err := localseal.Open(dir)
 	if err != nil {
@@ -78,12 +93,19 @@ func (s *System) setUpXChat(ctx context.Context, o Options) (*xchatParts, error)
 	return &xchatParts{opener: opener, sender: sender}, nil
 }
 
-// xchatKeys reads the brand's X Chat keys from path, or makes them (and keeps
-// them there), and registers their public keys with the fake X API.
-func (s *System) xchatKeys(path, brand string) (map[string]string, error) {
+// xchatKeys reads the brand's X Chat keys from path, or takes the sample
+// ones (so that the sample conversations open), or makes them, keeping them
+// there; it registers their public keys with the fake X API.
+func (s *System) xchatKeys(path, brand string, samples *xfake.SampleKeys) (map[string]string, error) {
 	fields := map[string]string{}
 	b, err := os.ReadFile(path)
 	switch {
+	case errors.Is(err, os.ErrNotExist) && samples != nil:
+		fields[xapi.SecretXChatPrivateKeys], fields[xapi.SecretXChatKeyVersion] = samples.Brand.PrivateKeys, samples.Brand.KeyVersion
+		out, _ := json.Marshal(fields)
+		if err := os.WriteFile(path, out, 0o600); err != nil {
+			return nil, err
+		}
 	case errors.Is(err, os.ErrNotExist):
 		id, err := xchat.GenerateIdentity()
 		if err != nil {
