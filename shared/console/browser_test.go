@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,8 +21,10 @@ import (
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/local/localdev"
+	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/replay"
 	"github.com/pajarito-care/pajarito/shared/store"
+	"github.com/pajarito-care/pajarito/shared/xchat"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
@@ -200,6 +203,61 @@ func system(t *testing.T) (*localdev.System, *config.Config, string) {
 	return sys, cfg, token
 }
 
+// openedByBrand opens, with the sample keys (events/xchat), the brand's
+// messages in María's X Chat conversation as the fake X holds them.
+func openedByBrand(t *testing.T, sys *localdev.System, root string) []string {
+	t.Helper()
+	keys, err := xfake.ReadSampleKeys(filepath.Join(root, "events"))
+	if err != nil || keys == nil {
+		t.Fatalf("sample keys: %v", err)
+	}
+	brand, err := xchat.ParseIdentityBase64(keys.Brand.PrivateKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	brand.UserID, brand.KeyVersion = keys.Brand.UserID, keys.Brand.KeyVersion
+	var signers xchat.SigningKeySet
+	for _, k := range keys.PublicKeys {
+		if err := signers.Add(xchat.SigningKey{UserID: k.UserID, Version: k.Version, PublicKey: k.SigningPublicKey,
+			IdentityPublicKey: k.PublicKey, IdentityPublicKeySignature: k.IdentityPublicKeySignature}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conv := xchat.OneToOne(brand.UserID, "1862954300111222333")
+	ck := xchat.ConversationKeys{}
+	var texts []string
+	for _, e := range sys.XFake.ChatEvents(conv) {
+		ev, err := xchat.ParseEventBase64(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind == xchat.KindKeyChange {
+			if k, err := brand.ConversationKeys(ev, &signers); err == nil {
+				maps.Copy(ck, k)
+			}
+			continue
+		}
+		m, err := xchat.Decrypt(ev, ck, &signers)
+		if err != nil {
+			t.Fatalf("the brand's X Chat message %s does not open: %v", ev.MessageID, err)
+		}
+		if ev.SenderID == brand.UserID {
+			texts = append(texts, m.Content.Text)
+		}
+	}
+	return texts
+}
+
+// root is the repository's root.
+func root(t *testing.T) string {
+	t.Helper()
+	r, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // waitCases waits until the store holds n cases in status.
 func waitCases(t *testing.T, sys *localdev.System, status care.Status, n int) []care.CaseSummary {
 	t.Helper()
@@ -264,6 +322,18 @@ func TestConsole(t *testing.T) {
 	note := eval[map[string]any](t, ctx, `(() => { const m = document.querySelector('.msg.in .xchat-note').closest('.msg'); return {note: m.querySelector('.xchat-note').textContent, tag: m.querySelector('.tag.xchat') ? m.querySelector('.tag.xchat').textContent : '', text: m.querySelector('.text') !== null} })()`)
 	if !strings.HasPrefix(fmt.Sprint(note["note"]), "X Chat message that could not be verified") || note["tag"] != "X Chat" || note["text"] != false {
 		t.Errorf("the forged X Chat message shows %v; want the X Chat tag and the note saying why and what to do, no text", note)
+	}
+
+	// The agent answers her in the console: the DM goes out in X Chat,
+	// encrypted and signed by the brand, once.
+	const xchatAnswer = "Lo sentimos de nuevo, María: ya hemos pedido la devolución del cargo repetido de la reserva PJX4K2."
+	do(t, ctx, "answer in X Chat",
+		typeInto(`#reply-text`, xchatAnswer),
+		until(`!document.getElementById('send').disabled`),
+		click(`#send`),
+		until(`[...document.querySelectorAll('.msg.out')].some(m => m.querySelector('.text').textContent.startsWith(`+jsString(xchatAnswer)+`) && m.querySelector('.tag.xchat.verified') && m.querySelector('.reply-state[data-state="sent"]'))`))
+	if got := openedByBrand(t, sys, root(t)); strings.Count(strings.Join(got, "\n"), xchatAnswer) != 1 {
+		t.Errorf("X holds the brand's X Chat messages %q; want the answer once", got)
 	}
 
 	// The queue: pending cases in the API's order, highest priority first.
