@@ -115,7 +115,7 @@ func xchatAlert(n int64, now time.Time) care.Alert {
 	return care.Alert{
 		Kind: care.AlertXChatUnread,
 		At:   now,
-		Summary: fmt.Sprintf("%d encrypted X Chat %s today could not be read: Pajarito holds no X Chat keys; answer them in X's app (README: X Chat)",
+		Summary: fmt.Sprintf("%d encrypted X Chat %s today could not be read (Pajarito holds no X Chat keys, or could not open or verify them: each case says why); answer them in X's app (README: X Chat)",
 			n, msgs),
 	}
 }

@@ -54,7 +54,7 @@ func TestXChatAlertsOncePerDay(t *testing.T) {
 	}{
 		{name: "only yesterday's", want: monitor.XChatReport{}},
 		{name: "three arrive", arrive: 3, advance: time.Hour, want: monitor.XChatReport{Unread: 3, Alerted: true},
-			summary: "3 encrypted X Chat messages today could not be read: Pajarito holds no X Chat keys; answer them in X's app (README: X Chat)"},
+			summary: "3 encrypted X Chat messages today could not be read (Pajarito holds no X Chat keys, or could not open or verify them: each case says why); answer them in X's app (README: X Chat)"},
 		{name: "the next run", advance: time.Minute, want: monitor.XChatReport{Unread: 3}},
 		{name: "more arrive the same day", arrive: 1, advance: 10 * time.Hour, want: monitor.XChatReport{Unread: 4}},
 		{name: "the next day, none yet", advance: 6 * time.Hour, want: monitor.XChatReport{}},

@@ -4,7 +4,13 @@
 // posts it on X as the brand, a public reply (POST /2/tweets with
 // reply.in_reply_to_tweet_id) or a DM (POST
 // /2/dm_conversations/with/{participant_id}/messages), as the request's channel
-// says and never the other way, and records the result.
+// says and never the other way, and records the result. A DM goes in X Chat
+// (encrypted, signed: Sender.Chat, POST /2/chat/conversations/{id}/messages)
+// when the customer's latest DM of the case is an X Chat message, under the
+// reply's own X Chat message id (care.XChatReplyMessageID), the same on every
+// attempt, so that X's chat.sent copy is known as the reply's, whatever its
+// time; X Chat messages are not read back from X (no Finder), so an
+// interrupted X Chat send whose copy did not reach the case is unknown.
 //
 // # One record
 //

@@ -19,20 +19,27 @@
 // (X or DynamoDB or KMS unreachable) is an error, for the processor to retry.
 // Neither private nor conversation keys appear in errors, problems or logs.
 //
-// # Not wired yet
+// # Sending
 //
-// The process function does not build an Opener yet (intake.Processor.Opener
-// is nil, and X Chat messages stay unread, as before). Switching it on needs:
-// a KMS symmetric key for conversation keys in the stack, its id in the
-// process function's environment, and kms:Encrypt and kms:Decrypt on it for
-// that function only, conditioned on the encryption context's purpose
-// (xchat-conversation-key); secretsmanager:GetSecretValue on the X secret for
-// the process function (the private keys, read once per cold start with
-// Identities, and the OAuth 2.0 token, through an xapi.OAuth2Keeper with the
-// table's lease, which also needs PutSecretValue to refresh it, or a keeper
-// that only reads and leaves refreshing to the monitor); in the local system,
-// package localseal over the data folder and the fake X's key registry. A
-// key-change event that X delivers as a chat.* event of its own is still made
-// a message by the webhook (kept, without text, saying it is a key change);
-// reactions, edits and attachments are verified but not shown.
+// Sender sends the brand's DMs in X Chat conversations (the reply sender's
+// ChatWriter): encrypted under the conversation's newest kept key, signed with
+// the brand's current identity, under the reply's own message id. A
+// conversation whose key the brand does not hold is given one first: the
+// customer's identity key is read at X (bound to their signing key), a new
+// key is encrypted to both participants, the signed change is sent to X
+// (POST /2/chat/conversations/{id}/keys) and the key kept, sealed.
+//
+// # Where it runs
+//
+// New makes the Opener and the Sender of the X Chat fields of the X secret
+// (pajarito xchat setup), in AWS through FromEnv (the process function opens,
+// the reply function sends; the stack gives both the KMS key of
+// PAJARITO_XCHAT_KMS_KEY_ID, usable only with the conversation keys'
+// encryption context, and the secret, whose OAuth 2.0 token they refresh
+// under the table's lease), and in the local system with package localseal
+// and the fake X (package localdev). Without X Chat keys both are nil, and X
+// Chat messages stay unread (issue 18 §1). A key-change event that X delivers
+// as a chat.* event of its own is still made a message by the webhook (kept,
+// without text, saying it is a key change); reactions, edits and attachments
+// are verified but not shown.
 package xchatopen
