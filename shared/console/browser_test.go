@@ -211,17 +211,13 @@ func openedByBrand(t *testing.T, sys *localdev.System, root string) []string {
 	if err != nil || keys == nil {
 		t.Fatalf("sample keys: %v", err)
 	}
-	brand, err := xchat.ParseIdentityBase64(keys.Brand.PrivateKeys)
+	brand, err := keys.Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
-	brand.UserID, brand.KeyVersion = keys.Brand.UserID, keys.Brand.KeyVersion
-	var signers xchat.SigningKeySet
-	for _, k := range keys.PublicKeys {
-		if err := signers.Add(xchat.SigningKey{UserID: k.UserID, Version: k.Version, PublicKey: k.SigningPublicKey,
-			IdentityPublicKey: k.PublicKey, IdentityPublicKeySignature: k.IdentityPublicKeySignature}); err != nil {
-			t.Fatal(err)
-		}
+	signers, err := keys.Signers()
+	if err != nil {
+		t.Fatal(err)
 	}
 	conv := xchat.OneToOne(brand.UserID, "1862954300111222333")
 	ck := xchat.ConversationKeys{}
@@ -232,12 +228,12 @@ func openedByBrand(t *testing.T, sys *localdev.System, root string) []string {
 			t.Fatal(err)
 		}
 		if ev.Kind == xchat.KindKeyChange {
-			if k, err := brand.ConversationKeys(ev, &signers); err == nil {
+			if k, err := brand.ConversationKeys(ev, signers); err == nil {
 				maps.Copy(ck, k)
 			}
 			continue
 		}
-		m, err := xchat.Decrypt(ev, ck, &signers)
+		m, err := xchat.Decrypt(ev, ck, signers)
 		if err != nil {
 			t.Fatalf("the brand's X Chat message %s does not open: %v", ev.MessageID, err)
 		}

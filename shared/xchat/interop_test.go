@@ -24,6 +24,11 @@ type sdkSetup struct {
 	Payload SendPayload
 }
 
+// customer is the setup's customer, for chatsdk.Decrypt.
+func (s *sdkSetup) customer() chatsdk.Customer {
+	return chatsdk.Customer{Keys: s.CustomerKeys, UserID: s.Customer.UserID, KeyVersion: s.Customer.Version}
+}
+
 // frameKeyChange wraps the SDK's key-change action into the event the
 // backend relays.
 func (s *sdkSetup) frameKeyChange(t *testing.T) string {
@@ -79,25 +84,13 @@ func TestSDKReadsGoKeyChange(t *testing.T) {
 	defer clear(kc.Key)
 	const text = "Hola, te escribimos por aquí para seguir con tu reserva."
 	msg := must(brand.EncryptMessage(s.Customer.UserID, kc.Key, kc.KeyVersion, text))
-	var got struct {
-		Messages []struct {
-			Type     string
-			Verified bool
-			SenderID string
-			Content  struct{ Text string }
-		}
-		Errors map[string]string
-	}
-	chatsdk.Run(t, map[string]any{
-		"op": "decrypt", "customerKeys": s.CustomerKeys, "customerId": s.Customer.UserID,
-		"customerVersion": s.Customer.Version, "signingKeys": []SigningKey{s.Customer, must(brand.SigningKey())},
-		"events": []string{frameKeyChangeOf(t, kc, brand.UserID), base64.StdEncoding.EncodeToString(frame(t, msg, "21", brand.UserID, kc.ConversationID))},
-	}, &got)
-	if len(got.Errors) != 0 || len(got.Messages) != 2 {
+	got := chatsdk.Decrypt(t, s.customer(), []SigningKey{s.Customer, must(brand.SigningKey())},
+		[]string{frameKeyChangeOf(t, kc, brand.UserID), base64.StdEncoding.EncodeToString(frame(t, msg, "21", brand.UserID, kc.ConversationID))})
+	if len(got) != 2 {
 		t.Fatalf("SDK decryptEvents = %+v", got)
 	}
-	if kcm, m := got.Messages[0], got.Messages[1]; kcm.Type != "keyChange" || !kcm.Verified || m.Type != "message" || !m.Verified || m.Content.Text != text {
-		t.Errorf("the SDK read the Go key change and message as %+v; want both verified, and %q", got.Messages, text)
+	if kcm, m := got[0], got[1]; kcm.Type != "keyChange" || !kcm.Verified || m.Type != "message" || !m.Verified || m.Content.Text != text {
+		t.Errorf("the SDK read the Go key change and message as %+v; want both verified, and %q", got, text)
 	}
 }
 
@@ -139,26 +132,13 @@ func TestSDKInterop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got struct {
-		Messages []struct {
-			Type     string
-			Verified bool
-			SenderID string
-			Content  struct{ Text string }
-		}
-		Errors map[string]string
-	}
-	chatsdk.Run(t, map[string]any{
-		"op": "decrypt", "customerKeys": s.CustomerKeys, "customerId": s.Customer.UserID,
-		"customerVersion": s.Customer.Version, "signingKeys": []SigningKey{s.Customer, self},
-		"events": []string{keyChange, base64.StdEncoding.EncodeToString(message),
-			base64.StdEncoding.EncodeToString(frame(t, reply, "12", brand.UserID, s.ConversationID))},
-	}, &got)
-	if len(got.Errors) != 0 || len(got.Messages) != 3 {
+	got := chatsdk.Decrypt(t, s.customer(), []SigningKey{s.Customer, self}, []string{keyChange, base64.StdEncoding.EncodeToString(message),
+		base64.StdEncoding.EncodeToString(frame(t, reply, "12", brand.UserID, s.ConversationID))})
+	if len(got) != 3 {
 		t.Fatalf("SDK decryptEvents = %+v", got)
 	}
-	t.Logf("SDK decrypted: %+v", got.Messages)
-	last := got.Messages[2]
+	t.Logf("SDK decrypted: %+v", got)
+	last := got[2]
 	if last.Type != "message" || !last.Verified || last.SenderID != brand.UserID || last.Content.Text != answer {
 		t.Errorf("SDK decrypted the reply as %+v, want verified %q", last, answer)
 	}

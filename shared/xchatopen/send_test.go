@@ -65,30 +65,14 @@ func newSendFixture(t *testing.T) *sendFixture {
 }
 
 // read is the conversation as the customer's SDK decrypts it.
-func (f *sendFixture) read(t *testing.T) (events []sdkEvent) {
+func (f *sendFixture) read(t *testing.T) []chatsdk.Event {
 	t.Helper()
 	self, err := f.brand.SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got struct {
-		Messages []sdkEvent
-		Errors   map[string]string
-	}
-	chatsdk.Run(t, map[string]any{"op": "decrypt", "customerKeys": f.keys, "customerId": customerID,
-		"customerVersion": f.customer.Customer.Version, "signingKeys": []xchat.SigningKey{f.customer.Customer, self},
-		"events": f.x.ChatEvents(xchat.OneToOne(brandID, customerID))}, &got)
-	if len(got.Errors) != 0 {
-		t.Fatalf("X's SDK could not read the conversation: %v", got.Errors)
-	}
-	return got.Messages
-}
-
-type sdkEvent struct {
-	Type     string
-	Verified bool
-	SenderID string
-	Content  struct{ Text string }
+	return chatsdk.Decrypt(t, chatsdk.Customer{Keys: f.keys, UserID: customerID, KeyVersion: f.customer.Customer.Version},
+		[]xchat.SigningKey{f.customer.Customer, self}, f.x.ChatEvents(xchat.OneToOne(brandID, customerID)))
 }
 
 // TestSendStartsConversation: with no key of the customer's conversation, the
@@ -113,7 +97,7 @@ func TestSendStartsConversation(t *testing.T) {
 		t.Fatalf("a retry of the second message: %v", err)
 	}
 	got := f.read(t)
-	want := []sdkEvent{{Type: "keyChange", SenderID: brandID}, {Type: "message", SenderID: brandID}, {Type: "message", SenderID: brandID}}
+	want := []chatsdk.Event{{Type: "keyChange", SenderID: brandID}, {Type: "message", SenderID: brandID}, {Type: "message", SenderID: brandID}}
 	want[1].Content.Text, want[2].Content.Text = first, second
 	if len(got) != len(want) {
 		t.Fatalf("X's SDK read %+v; want one key change and two messages", got)

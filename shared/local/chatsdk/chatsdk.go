@@ -75,3 +75,35 @@ func moduleRoot(t testing.TB) string {
 		dir = parent
 	}
 }
+
+// Event is an X Chat event as the SDK decrypted it.
+type Event struct {
+	Type     string // "message", "keyChange", …
+	Verified bool
+	SenderID string
+	Content  struct{ Text string }
+}
+
+// Customer is the user the SDK decrypts as: their private keys as the SDK
+// exports them (base64), user id and key version.
+type Customer struct {
+	Keys, UserID, KeyVersion string
+}
+
+// Decrypt has the SDK decrypt events (base64 MessageEvents, oldest first) as
+// c, with the participants' signing keys (xchat.SigningKey values, whose JSON
+// is the SDK's), and returns them; it fails the test when the SDK reports an
+// error for any of them.
+func Decrypt(t testing.TB, c Customer, signingKeys any, events []string) []Event {
+	t.Helper()
+	var got struct {
+		Messages []Event
+		Errors   map[string]string
+	}
+	Run(t, map[string]any{"op": "decrypt", "customerKeys": c.Keys, "customerId": c.UserID, "customerVersion": c.KeyVersion,
+		"signingKeys": signingKeys, "events": events}, &got)
+	if len(got.Errors) != 0 {
+		t.Fatalf("X's SDK could not decrypt %d of the events: %v (it read %+v)", len(got.Errors), got.Errors, got.Messages)
+	}
+	return got.Messages
+}

@@ -82,27 +82,10 @@ func newChatCustomer(t *testing.T, sys *System, brand, customer, text string) (*
 
 // read decrypts the conversation as the customer's SDK does, from the events
 // X keeps of it.
-func (c *chatCustomer) read(t *testing.T, sys *System, brandKeys ...xchat.SigningKey) []sdkMessage {
+func (c *chatCustomer) read(t *testing.T, sys *System, brandKeys ...xchat.SigningKey) []chatsdk.Event {
 	t.Helper()
-	var got struct {
-		Messages []sdkMessage
-		Errors   map[string]string
-	}
-	chatsdk.Run(t, map[string]any{"op": "decrypt", "customerKeys": c.CustomerKeys, "customerId": c.Customer.UserID,
-		"customerVersion": c.Customer.Version, "signingKeys": append([]xchat.SigningKey{c.Customer}, brandKeys...),
-		"events": sys.XFake.ChatEvents(c.ConversationID)}, &got)
-	if len(got.Errors) != 0 {
-		t.Fatalf("X's SDK could not read the conversation: %v", got.Errors)
-	}
-	return got.Messages
-}
-
-// sdkMessage is an event as X's SDK decrypted it.
-type sdkMessage struct {
-	Type     string
-	Verified bool
-	SenderID string
-	Content  struct{ Text string }
+	return chatsdk.Decrypt(t, chatsdk.Customer{Keys: c.CustomerKeys, UserID: c.Customer.UserID, KeyVersion: c.Customer.Version},
+		append([]xchat.SigningKey{c.Customer}, brandKeys...), sys.XFake.ChatEvents(c.ConversationID))
 }
 
 // allHours opens the brand at every hour, so that what the test expects of the

@@ -722,24 +722,15 @@ func TestChatSDKInterop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got struct {
-		Messages []struct {
-			Type     string
-			Verified bool
-			SenderID string
-			Content  struct{ Text string }
-		}
-		Errors map[string]string
-	}
-	chatsdk.Run(t, map[string]any{"op": "decrypt", "customerKeys": sdk.CustomerKeys, "customerId": mariaID,
-		"customerVersion": c.Version, "signingKeys": []xchat.SigningKey{c, self}, "events": s.ChatEvents(xchat.OneToOne(brandID, mariaID))}, &got)
-	if len(got.Errors) != 0 || len(got.Messages) != 3 {
+	got := chatsdk.Decrypt(t, chatsdk.Customer{Keys: sdk.CustomerKeys, UserID: mariaID, KeyVersion: c.Version},
+		[]xchat.SigningKey{c, self}, s.ChatEvents(xchat.OneToOne(brandID, mariaID)))
+	if len(got) != 3 {
 		t.Fatalf("the SDK's decryptEvents = %+v", got)
 	}
 	for i, want := range []struct {
 		sender, text string
 	}{{mariaID, hello}, {brandID, reply}} {
-		if m := got.Messages[i+1]; m.Type != "message" || !m.Verified || m.SenderID != want.sender || m.Content.Text != want.text {
+		if m := got[i+1]; m.Type != "message" || !m.Verified || m.SenderID != want.sender || m.Content.Text != want.text {
 			t.Errorf("the SDK read message %d as %+v, want %q from %s, verified", i+1, m, want.text, want.sender)
 		}
 	}

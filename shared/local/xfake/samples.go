@@ -97,3 +97,26 @@ func (s *Server) addKeyChange(encoded string) bool {
 		SequenceID: strconv.FormatUint(s.chat.seq, 10), KeyChange: true, KeyVersion: ev.KeyVersion, Event: encoded})
 	return true
 }
+
+// Identity returns the sample brand's X Chat identity.
+func (k *SampleKeys) Identity() (*xchat.Identity, error) {
+	id, err := xchat.ParseIdentityBase64(k.Brand.PrivateKeys)
+	if err != nil {
+		return nil, fmt.Errorf("xfake: %s: %w", SampleKeysFile, err)
+	}
+	id.UserID, id.KeyVersion = k.Brand.UserID, k.Brand.KeyVersion
+	return id, nil
+}
+
+// Signers returns the sample participants' signing keys, each checked against
+// its identity key.
+func (k *SampleKeys) Signers() (*xchat.SigningKeySet, error) {
+	var set xchat.SigningKeySet
+	for _, p := range k.PublicKeys {
+		if err := set.Add(xchat.SigningKey{UserID: p.UserID, Version: p.Version, PublicKey: p.SigningPublicKey,
+			IdentityPublicKey: p.PublicKey, IdentityPublicKeySignature: p.IdentityPublicKeySignature}); err != nil {
+			return nil, fmt.Errorf("xfake: %s: the keys of %s: %w", SampleKeysFile, p.UserID, err)
+		}
+	}
+	return &set, nil
+}

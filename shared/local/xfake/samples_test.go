@@ -47,17 +47,13 @@ func TestXChatSamples(t *testing.T) {
 	if err != nil || keys == nil {
 		t.Fatalf("sample keys: %v, %v", keys, err)
 	}
-	brand, err := xchat.ParseIdentityBase64(keys.Brand.PrivateKeys)
+	brand, err := keys.Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
-	brand.UserID, brand.KeyVersion = keys.Brand.UserID, keys.Brand.KeyVersion
-	var signers xchat.SigningKeySet
-	for _, k := range keys.PublicKeys {
-		if err := signers.Add(xchat.SigningKey{UserID: k.UserID, Version: k.Version, PublicKey: k.SigningPublicKey,
-			IdentityPublicKey: k.PublicKey, IdentityPublicKeySignature: k.IdentityPublicKeySignature}); err != nil {
-			t.Fatalf("sample public keys of %s: %v", k.UserID, err)
-		}
+	signers, err := keys.Signers()
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, s := range chatSamples {
 		var d chatEnvelope
@@ -70,7 +66,7 @@ func TestXChatSamples(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: key change: %v", s.file, err)
 		}
-		ck, err := brand.ConversationKeys(kc, &signers)
+		ck, err := brand.ConversationKeys(kc, signers)
 		if err != nil {
 			t.Fatalf("%s: the brand opens the key change: %v", s.file, err)
 		}
@@ -79,7 +75,7 @@ func TestXChatSamples(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev.AttachSignature(p.MessageEventSignature.Signature, p.MessageEventSignature.PublicKeyVersion, p.MessageEventSignature.SignatureVersion)
-		m, err := xchat.Decrypt(ev, ck, &signers)
+		m, err := xchat.Decrypt(ev, ck, signers)
 		if err != nil || m.Content.Text != s.text || ev.SenderID != s.sender || ev.MessageID != p.ID || p.ID != s.messageID {
 			t.Errorf("%s opens as %+v, %v; want %q from %s", s.file, m, err, s.text, s.sender)
 		}
