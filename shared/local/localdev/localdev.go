@@ -301,7 +301,7 @@ func (s *System) functions(o Options, q *queues, listener *listen.Listener) (*ru
 		// The only sender on this data: claims from before its start are a killed run's.
 		Epoch: s.clock(),
 	}
-	if s.xchat != nil {
+	if s.xchat != nil && s.xchat.opener != nil && s.xchat.sender != nil {
 		deps.XChat, replyDeps.XChat = s.xchat.opener, s.xchat.sender
 	}
 	proc, err := process.New(deps)

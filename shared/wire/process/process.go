@@ -32,15 +32,15 @@ type Deps struct {
 	DeadLetter intake.DeadLetter
 	// Alerts receives the team's alerts (crises); nil logs them.
 	Alerts care.Notifier
-	// XChat, when set, opens the X Chat messages the brand receives
-	// (xchatopen.New's Opener); nil leaves them unread.
-	XChat *xchatopen.Opener
+	// XChat, when set, opens the X Chat messages the brand receives (an
+	// xchatopen.Opener, or the Keyring that loads one); nil leaves them unread.
+	XChat intake.Opener
 }
 
 // Build builds the processor from the environment: the table, the inbound
 // dead-letter queue, the outbound queue, the alert topic and, when the X
-// secret holds the brand's X Chat keys, the Opener of X Chat messages
-// (xchatopen.FromEnv).
+// secret holds the brand's X Chat keys, the Opener of X Chat messages, loaded
+// when the first one comes (xchatopen.FromEnv).
 func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*intake.Processor, error) {
 	su, common, err := wire.Load(ctx, getenv, "process", log)
 	if err != nil {
@@ -50,18 +50,17 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	opener, _, err := xchatopen.FromEnv(ctx, getenv, su.AWS, su.Config.Brand.ID, common.Store, log)
-	if err != nil {
-		return nil, err
-	}
 	sqsClient := sqs.NewFromConfig(su.AWS)
-	return New(Deps{
+	d := Deps{
 		Common:     common,
 		Outbox:     &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvOutboundQueue], Log: log},
 		DeadLetter: &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvInboundDLQ], Log: log},
 		Alerts:     alerts,
-		XChat:      opener,
-	})
+	}
+	if k := xchatopen.FromEnv(getenv, su.AWS, su.Config.Brand.ID, common.Store, log); k != nil {
+		d.XChat = k
+	}
+	return New(d)
 }
 
 // New returns the processor made of d: each new message goes through the

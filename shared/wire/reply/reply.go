@@ -37,9 +37,10 @@ type Deps struct {
 	// Epoch, when set, says this is the only sender on the store (sender.Sender's
 	// Epoch): the local system sets it to its start.
 	Epoch time.Time
-	// XChat, when set, sends the DMs of X Chat conversations there
-	// (xchatopen.New's Sender); nil sends every DM through X's DM route.
-	XChat *xchatopen.Sender
+	// XChat, when set, sends the DMs of X Chat conversations there (an
+	// xchatopen.Sender, or the Keyring that loads one); nil sends every DM
+	// through X's DM route.
+	XChat sender.ChatWriter
 }
 
 // Build builds the sender from the environment: the table, the outbound queue,
@@ -59,17 +60,16 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	_, chat, err := xchatopen.FromEnv(ctx, getenv, su.AWS, su.Config.Brand.ID, common.Store, log)
-	if err != nil {
-		return nil, err
-	}
-	return New(Deps{
+	d := Deps{
 		Common:  common,
 		X:       x,
 		Delayer: &queue.Visibility{Client: sqs.NewFromConfig(su.AWS), URL: su.Env[settings.EnvOutboundQueue]},
 		Alerts:  alerts,
-		XChat:   chat,
-	})
+	}
+	if k := xchatopen.FromEnv(getenv, su.AWS, su.Config.Brand.ID, common.Store, log); k != nil {
+		d.XChat = k
+	}
+	return New(d)
 }
 
 // New returns the sender made of d.
