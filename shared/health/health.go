@@ -151,6 +151,9 @@ type Checker struct {
 	// OAuth2 gives the brand's OAuth 2.0 token (X Chat); nil leaves that check
 	// out.
 	OAuth2 OAuth2
+	// XChatKeys reports the brand's X Chat keys, for the same check; nil
+	// leaves them out of it.
+	XChatKeys XChatKeys
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 

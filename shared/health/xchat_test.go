@@ -60,3 +60,46 @@ func TestXChatCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestXChatKeysCheck: the check says whether the X Chat keys Pajarito holds
+// are the ones X serves for the brand, and what to do when they are not.
+func TestXChatKeysCheck(t *testing.T) {
+	e := newEnv(t)
+	e.c.OAuth2 = oauth2Is{tok: xapi.OAuth2Token{AccessToken: "a", UserID: e.c.Config.Brand.ID, Expiry: time.Date(2026, 12, 6, 21, 0, 0, 0, time.UTC)}}
+	keys := func(held string, registered []string, err error) health.XChatKeys {
+		return func(_ context.Context, token string) (string, []string, error) {
+			if token != "a" {
+				t.Errorf("the keys are read with token %q, want the brand's", token)
+			}
+			return held, registered, err
+		}
+	}
+	tests := []struct {
+		name   string
+		keys   health.XChatKeys
+		status health.Status
+		says   string
+		fix    string
+	}{
+		{"none held", keys("", nil, nil), health.OK, "has no X Chat keys", ""},
+		{"the ones X serves", keys("1787000000000", []string{"1786000000000", "1787000000000"}, nil), health.OK, "(version 1787000000000) are the ones X serves", ""},
+		{"newer keys made elsewhere", keys("1787000000000", []string{"1787000000000", "1799000000000"}, nil), health.Failure, "newer than Pajarito's", "--rotate"},
+		{"X serves none", keys("1787000000000", nil, nil), health.Failure, "X serves no X Chat keys", "--rotate"},
+		{"X unreachable", keys("", nil, errors.New("xapi: GET /2/users/:id/public_keys: no answer from X")), health.Failure, "no answer from X", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.c.XChatKeys = tt.keys
+			var got *health.Check
+			for _, c := range e.c.Run(t.Context()).Checks {
+				if c.Name == health.CheckXChat {
+					got = &c
+				}
+			}
+			if got == nil || got.Status != tt.status || !strings.Contains(got.Summary["en"], tt.says) || got.Summary["es"] == "" ||
+				!strings.Contains(got.Fix["en"], tt.fix) || (tt.fix != "" && got.Fix["es"] == "") {
+				t.Errorf("check %+v; want %s saying %q, fix with %q", got, tt.status, tt.says, tt.fix)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -84,13 +85,17 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (h
 	if prefix := strings.TrimSpace(getenv(settings.EnvAlarmPrefix)); prefix != "" {
 		alarms = Alarms(cloudwatch.NewFromConfig(su.AWS), prefix)
 	}
+	checks := HealthChecks(su.Config, st, x, xErr, secret, deadLetters, alarms)
+	if id := strings.TrimSpace(getenv(settings.EnvXSecretID)); id != "" {
+		checks.XChatKeys = XChatKeys(secretsmanager.NewFromConfig(su.AWS), id, strings.TrimSpace(getenv(settings.EnvXBaseURL)), su.Config.Brand.ID)
+	}
 	api, err := New(Deps{
 		Common:      common,
 		Outbox:      &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvOutboundQueue], Log: log},
 		Alerts:      alerts,
 		Inbox:       &queue.Sender{Client: sqsClient, URL: su.Env[settings.EnvInboundQueue], Log: log},
 		DeadLetters: deadLetters,
-		Health:      HealthChecks(su.Config, st, x, xErr, secret, deadLetters, alarms),
+		Health:      checks,
 		OAuth2:      xapi.OAuth2KeeperFromEnv(getenv, su.AWS, st, log),
 		Auth:        agentapi.GatewayJWT{},
 	})

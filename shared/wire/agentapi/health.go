@@ -31,6 +31,27 @@ func HealthChecks(cfg *config.Config, st *store.Store, x *xapi.Client, xErr erro
 	return c
 }
 
+// XChatKeys reports the version of the brand's X Chat keys the secret
+// secretID holds, and the versions X serves for the brand (read at baseURL, X
+// when "", only when the secret holds keys).
+func XChatKeys(sm xapi.SecretsGetter, secretID, baseURL, brandID string) health.XChatKeys {
+	return func(ctx context.Context, token string) (string, []string, error) {
+		fields, err := xapi.XChatFields(ctx, sm, secretID)
+		if err != nil || fields[xapi.SecretXChatPrivateKeys] == "" {
+			return "", nil, err
+		}
+		listed, err := xapi.PublicKeys(ctx, nil, baseURL, token, brandID)
+		if err != nil {
+			return "", nil, err
+		}
+		var versions []string
+		for _, k := range listed {
+			versions = append(versions, k.Version)
+		}
+		return fields[xapi.SecretXChatKeyVersion], versions, nil
+	}
+}
+
 // queueDepths reads the depth of the source queues and of their dead-letter
 // queues.
 func queueDepths(r *queue.Redrive) func(context.Context) ([]health.QueueDepth, error) {
