@@ -34,6 +34,10 @@ const (
 	// EnvXChatKey is the KMS key that seals X Chat conversation keys at rest
 	// (the stack sets it for the process and reply functions).
 	EnvXChatKey = "PAJARITO_XCHAT_KMS_KEY_ID"
+	// EnvRoleClaim names the JWT claim that holds an agent's Pajarito role
+	// or groups (admin, agent, contributor): cognito:groups with the stack's
+	// user pool (the default), a claim of the external issuer's otherwise.
+	EnvRoleClaim = "PAJARITO_ROLE_CLAIM"
 )
 
 // Help says what each required environment variable holds, for the error that
