@@ -365,7 +365,7 @@ func TestCoreLoopExactlyOnce(t *testing.T) {
 	}
 	get.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-			Claims: map[string]string{"sub": "agent-ana", "name": "Ana"},
+			Claims: map[string]string{"sub": "agent-ana", "name": "Ana", "cognito:groups": "[agent]"},
 		},
 	}
 	resp = invokeHTTP(t, agentapi, get)

@@ -38,6 +38,38 @@ const (
 	RouteConsoleFiles = "/console/{proxy+}"
 )
 
+// RoleGroup is a Pajarito role (issue 19), as a Cognito group of the stack's
+// user pool: each person is added to one, and the agent API reads it from the
+// access token's cognito:groups claim (CognitoRoleClaim).
+type RoleGroup struct {
+	// ID is the group's construct id.
+	ID string
+	// Name is the group's name, the role's.
+	Name string
+	// Description says what the role may do.
+	Description string
+}
+
+// RoleGroups are the roles, from the most to the least allowed: a group's
+// precedence is its index.
+var RoleGroups = []RoleGroup{
+	{ID: "AdminGroup", Name: "admin", Description: "Pajarito admin: everything an agent does, plus the team's settings: " +
+		"opening and closing crises, assigning cases to anyone, redriving dead letters."},
+	{ID: "AgentGroup", Name: "agent", Description: "Pajarito agent, a trained person: claims cases, answers customers, writes notes, " +
+		"relabels and triages cases, approves the replies contributors draft."},
+	{ID: "ContributorGroup", Name: "contributor", Description: "Pajarito contributor: reads cases, writes notes and drafts replies, " +
+		"which wait for an agent's approval before they are sent."},
+}
+
+// roleGroupNames lists the roles' names, for messages: "admin, agent, contributor".
+func roleGroupNames() string {
+	names := make([]string, len(RoleGroups))
+	for i, g := range RoleGroups {
+		names[i] = g.Name
+	}
+	return strings.Join(names, ", ")
+}
+
 // agentAuth is how agents sign in: a JWT authorizer trusting either the stack's
 // Cognito user pool (UserPool, Client and Domain set) or an external issuer.
 type agentAuth struct {
@@ -46,6 +78,9 @@ type agentAuth struct {
 	Client     awscognito.UserPoolClient
 	// Domain is the pool's Cognito domain, where agents sign in (managed login).
 	Domain awscognito.UserPoolDomain
+	// RoleClaim is the claim of the access tokens that holds the person's role,
+	// for the agent API's settings.EnvRoleClaim.
+	RoleClaim string
 	// Console is the agent console's sign-in settings for the agent API's
 	// settings.EnvConsole (console.Config as JSON, resolved at deploy); nil when agents
 	// sign in to the console with a pasted token.
@@ -68,7 +103,7 @@ var consoleScopes = []awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awsc
 // With an external issuer it trusts that issuer's tokens for the configured
 // audiences; the console signs in with the issuer (its discovery document) when
 // StackProps.ConsoleClientID names the console's client there, with a pasted
-// token otherwise.
+// token otherwise. The role is in the issuer's StackProps.RoleClaim.
 //
 // Without one it creates a Cognito user pool for the agents: no self sign-up (an
 // admin creates each agent), email sign-in, optional TOTP MFA, recovery by email.
@@ -76,13 +111,17 @@ var consoleScopes = []awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awsc
 // password over TLS) and the console (the authorization code flow with PKCE at the
 // pool's domain, whose managed login pages have Cognito's default branding, back
 // to <ApiEndpoint>/console/ and StackProps.ConsoleURLs). API Gateway checks a
-// Cognito access token's client_id against the audience.
+// Cognito access token's client_id against the audience. The pool has a group
+// per role (RoleGroups), which its access tokens list in cognito:groups.
 func (b *builder) newAgentAuth(api awsapigatewayv2.HttpApi) agentAuth {
 	if b.props.JWTIssuer != "" {
-		auth := agentAuth{Authorizer: awsapigatewayv2authorizers.NewHttpJwtAuthorizer(
-			jsii.String("AgentJwt"), jsii.String(b.props.JWTIssuer),
-			&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(b.props.JWTAudience...)},
-		)}
+		auth := agentAuth{
+			Authorizer: awsapigatewayv2authorizers.NewHttpJwtAuthorizer(
+				jsii.String("AgentJwt"), jsii.String(b.props.JWTIssuer),
+				&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(b.props.JWTAudience...)},
+			),
+			RoleClaim: b.props.RoleClaim,
+		}
 		if b.props.ConsoleClientID != "" {
 			auth.Console = b.stack.ToJsonString(map[string]any{
 				"issuer":    b.props.JWTIssuer,
@@ -131,6 +170,7 @@ func (b *builder) newAgentAuth(api awsapigatewayv2.HttpApi) agentAuth {
 		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
 		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(30)),
 	})
+	addRoleGroups(pool)
 	prefix := jsii.String(b.props.AuthDomainPrefix)
 	if b.props.AuthDomainPrefix == "" {
 		prefix = awscdk.Fn_Join(jsii.String("-"), &[]*string{jsii.String(defaultAuthDomainPrefix(*b.stack.StackName())), b.stack.Account()})
@@ -162,9 +202,10 @@ func (b *builder) newAgentAuth(api awsapigatewayv2.HttpApi) agentAuth {
 			jsii.String("AgentJwt"), issuer,
 			&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(*client.UserPoolClientId())},
 		),
-		UserPool: pool,
-		Client:   client,
-		Domain:   domain,
+		UserPool:  pool,
+		Client:    client,
+		Domain:    domain,
+		RoleClaim: CognitoRoleClaim,
 		Console: b.stack.ToJsonString(map[string]any{
 			"issuer":                 issuer,
 			"client_id":              client.UserPoolClientId(),
@@ -173,6 +214,17 @@ func (b *builder) newAgentAuth(api awsapigatewayv2.HttpApi) agentAuth {
 			"token_endpoint":         signIn + "/oauth2/token",
 			"end_session_endpoint":   signIn + "/logout",
 		}, nil),
+	}
+}
+
+// addRoleGroups creates the groups of RoleGroups in pool.
+func addRoleGroups(pool awscognito.UserPool) {
+	for i, g := range RoleGroups {
+		pool.AddGroup(jsii.String(g.ID), &awscognito.UserPoolGroupOptions{
+			GroupName:   jsii.String(g.Name),
+			Description: jsii.String(g.Description),
+			Precedence:  jsii.Number(i),
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -35,6 +36,11 @@ const (
 	// an audience listed in CtxJWTAudience. Unset, agents sign in to the console
 	// with a pasted token.
 	CtxConsoleClientID = "pajarito:consoleClientId"
+	// CtxRoleClaim, with an external issuer, names the claim of its access
+	// tokens that holds a person's Pajarito role (admin, agent or contributor),
+	// or a list of groups among which the role is looked for; "groups" by
+	// default. With the stack's Cognito user pool the claim is cognito:groups.
+	CtxRoleClaim = "pajarito:roleClaim"
 	// CtxAuthDomainPrefix is the prefix of the Cognito domain agents sign in at
 	// (https://<prefix>.auth.<region>.amazoncognito.com). Default: the stack's
 	// name and the account id, e.g. pajarito-123456789012.
@@ -64,6 +70,16 @@ const (
 // DefaultAssetDir is where `make build` puts the functions.
 const DefaultAssetDir = "dist"
 
+// The JWT claims that hold a person's role (settings.EnvRoleClaim).
+const (
+	// CognitoRoleClaim lists the Cognito groups of the person (RoleGroups), in
+	// the access tokens of the stack's user pool.
+	CognitoRoleClaim = "cognito:groups"
+	// DefaultRoleClaim is StackProps.RoleClaim's default with an external
+	// issuer: the name OpenID Connect issuers commonly give a list of groups.
+	DefaultRoleClaim = "groups"
+)
+
 // StackProps configures the Pajarito stack. The zero value of each Pajarito field
 // is a sensible default (a production stack with Cognito and no email alerts).
 type StackProps struct {
@@ -90,6 +106,14 @@ type StackProps struct {
 	// client id there, or the API audience the issuer puts in them. Empty: agents
 	// sign in to the console with a token they paste.
 	ConsoleClientID string
+	// RoleClaim, with JWTIssuer, is the claim of the issuer's access tokens
+	// that holds the person's role: admin, agent or contributor, or a list of
+	// groups among which those are looked for. The agent API reads it from the
+	// claims the JWT authorizer verified (settings.EnvRoleClaim). Default
+	// DefaultRoleClaim. With the stack's Cognito user pool it is
+	// CognitoRoleClaim, the pool's groups (RoleGroups), and may not be set to
+	// anything else.
+	RoleClaim string
 	// AuthDomainPrefix is the prefix of the Cognito domain of the stack's user
 	// pool, where agents sign in (managed login): lowercase letters, digits and
 	// hyphens, at most 63, neither first nor last a hyphen, without "aws",
@@ -130,6 +154,9 @@ func (p StackProps) withDefaults() StackProps {
 	}
 	if p.MonitorInterval == 0 {
 		p.MonitorInterval = config.DefaultMonitorInterval
+	}
+	if p.RoleClaim == "" && p.JWTIssuer != "" {
+		p.RoleClaim = DefaultRoleClaim
 	}
 	return p
 }
@@ -173,6 +200,9 @@ func (p StackProps) Validate() error {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", CtxAuthDomainPrefix, p.AuthDomainPrefix, err))
 		}
 	}
+	if err := p.checkRoleClaim(); err != nil {
+		errs = append(errs, err)
+	}
 	if p.JWTIssuer != "" && len(p.ConsoleURLs) > 0 {
 		errs = append(errs, fmt.Errorf("%s is set with %s: register the console's addresses with the external issuer, for the client %s", CtxConsoleURLs, CtxJWTIssuer, CtxConsoleClientID))
 	}
@@ -182,6 +212,22 @@ func (p StackProps) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkRoleClaim reports a RoleClaim the agent API could not read the role
+// from: one with spaces, or one other than CognitoRoleClaim with the stack's
+// user pool. Empty is the default.
+func (p StackProps) checkRoleClaim() error {
+	switch {
+	case p.RoleClaim == "":
+		return nil
+	case p.JWTIssuer == "" && p.RoleClaim != CognitoRoleClaim:
+		return fmt.Errorf("%s=%q is set but %s is not: with the stack's Cognito user pool the role is in the claim %s (the pool's groups: %s)",
+			CtxRoleClaim, p.RoleClaim, CtxJWTIssuer, CognitoRoleClaim, roleGroupNames())
+	case strings.ContainsFunc(p.RoleClaim, unicode.IsSpace):
+		return fmt.Errorf("%s=%q: a claim name has no spaces (the claim of the issuer's access tokens holding the role, e.g. %s)", CtxRoleClaim, p.RoleClaim, DefaultRoleClaim)
+	}
+	return nil
 }
 
 // Cognito's rules for a domain prefix: 1 to 63 lowercase letters, digits and
@@ -286,6 +332,7 @@ func PropsFromContext(get func(key string) any) (StackProps, error) {
 		JWTIssuer:        str(CtxJWTIssuer),
 		JWTAudience:      list(CtxJWTAudience),
 		ConsoleClientID:  str(CtxConsoleClientID),
+		RoleClaim:        str(CtxRoleClaim),
 		AuthDomainPrefix: str(CtxAuthDomainPrefix),
 		ConsoleURLs:      list(CtxConsoleURLs),
 	}

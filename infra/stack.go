@@ -82,9 +82,9 @@ type deployed struct {
 //	EventBridge Scheduler ─► monitor (SLA, crises, gauges) ─► SNS alerts ◄───┘
 //
 // The JWT authorizer trusts the agents' Cognito user pool, whose domain serves
-// the console's sign-in pages (managed login), or an external OpenID Connect
-// issuer. Plus the X credentials secret, the alert topic, the alarms and the
-// dashboard.
+// the console's sign-in pages (managed login) and whose groups are the roles
+// (RoleGroups), or an external OpenID Connect issuer. Plus the X credentials
+// secret, the alert topic, the alarms and the dashboard.
 // See StackProps for the settings.
 func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.Stack {
 	props = props.withDefaults()
@@ -154,6 +154,8 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		settings.EnvOutboundQueueARN: b.outbound.Queue.QueueArn(),
 		settings.EnvOutboundDLQ:      b.outbound.DLQ.QueueUrl(),
 		settings.EnvOutboundDLQARN:   b.outbound.DLQ.QueueArn(),
+		// The claim the person's role is in (admin, agent, contributor).
+		settings.EnvRoleClaim: jsii.String(auth.RoleClaim),
 	}
 	if auth.Console != nil {
 		agentAPIEnv[settings.EnvConsole] = auth.Console // how the console signs agents in
@@ -252,6 +254,10 @@ func NewStack(scope constructs.Construct, id string, props StackProps) awscdk.St
 		b.output("UserPoolId", "Cognito user pool of the agents (create each agent there)", auth.UserPool.UserPoolId())
 		b.output("UserPoolClientId", "Cognito app client the agents sign in with", auth.Client.UserPoolClientId())
 		b.output("SignInDomain", "Cognito domain where agents sign in to the console (managed login)", auth.Domain.BaseUrl(nil))
+		b.output("AgentGroups", "Cognito groups of the roles: add each person to one", awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String(roleGroupNames() + ": add each person to one (aws cognito-idp admin-add-user-to-group --user-pool-id "),
+			auth.UserPool.UserPoolId(), jsii.String(" --username <email> --group-name <group>)"),
+		}))
 	}
 	b.output("XSecretName", "Secrets Manager secret to put the X credentials in", b.secret.SecretName())
 	b.output("AlertTopicArn", "SNS topic of Pajarito's alerts", b.alerts.TopicArn())

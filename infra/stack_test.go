@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/jsii-runtime-go"
 
+	agentroles "github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/console"
 	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/settings"
@@ -35,7 +36,7 @@ import (
 // one app: a dev stack with the defaults, a prod stack with tracing, an alert
 // email, its own sign-in domain prefix and a custom domain for the console, and
 // dev stacks trusting an external JWT issuer, without and with a console client
-// there.
+// there (the latter with a role claim of its own, the former with the default).
 const (
 	devStack             = "Dev"
 	prodStack            = "Prod"
@@ -44,6 +45,7 @@ const (
 
 	externalIssuer        = "https://login.example.com/realms/care"
 	externalConsoleClient = "pajarito-console"
+	externalRoleClaim     = "https://care.example.com/roles"
 	prodDomainPrefix      = "care-example-prod"
 	prodConsoleURL        = "https://care.example.com/console/"
 )
@@ -128,7 +130,7 @@ func synthesize() (err error) {
 		AuthDomainPrefix: prodDomainPrefix, ConsoleURLs: []string{prodConsoleURL}})
 	NewStack(app, externalStack, StackProps{AssetDir: assets, Environment: Dev, JWTIssuer: externalIssuer, JWTAudience: []string{"pajarito-agents"}})
 	NewStack(app, externalConsoleStack, StackProps{AssetDir: assets, Environment: Dev, JWTIssuer: externalIssuer,
-		JWTAudience: []string{"pajarito-agents", externalConsoleClient}, ConsoleClientID: externalConsoleClient})
+		JWTAudience: []string{"pajarito-agents", externalConsoleClient}, ConsoleClientID: externalConsoleClient, RoleClaim: externalRoleClaim})
 	CheckCompliance(app) // as `cdk synth` does (main.go)
 	asm := app.Synth(nil)
 	stacks = map[string]*synthesized{}
@@ -335,6 +337,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::Cognito::UserPool":          1,
 		"AWS::Cognito::UserPoolClient":    1,
 		"AWS::Cognito::UserPoolDomain":    1,
+		"AWS::Cognito::UserPoolGroup":     3, // the roles
 		// The managed login's style for the client (Cognito's own).
 		"AWS::Cognito::ManagedLoginBranding": 1,
 		"AWS::SecretsManager::Secret":        1,
@@ -355,6 +358,7 @@ func TestResourceCounts(t *testing.T) {
 			"AWS::Cognito::UserPool":             0,
 			"AWS::Cognito::UserPoolClient":       0,
 			"AWS::Cognito::UserPoolDomain":       0,
+			"AWS::Cognito::UserPoolGroup":        0,
 			"AWS::Cognito::ManagedLoginBranding": 0,
 			"AWS::ApiGatewayV2::Authorizer":      1,
 			"AWS::ApiGatewayV2::Route":           6,
@@ -501,6 +505,9 @@ func TestEnvironment(t *testing.T) {
 		for k, v := range env {
 			if k == settings.EnvConsole && name == "agentapi" {
 				continue // the console's settings, a JSON document (TestConsoleSettings)
+			}
+			if k == settings.EnvRoleClaim && name == "agentapi" {
+				continue // a claim's name (TestRoleClaim)
 			}
 			if k == settings.EnvAlarmPrefix && name == "agentapi" {
 				if v != "Dev-" {
@@ -1140,7 +1147,7 @@ func TestNoSecretValues(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	s := stack(t, devStack)
-	for _, o := range []string{"WebhookUrl", "ApiUrl", "ConsoleUrl", "UserPoolId", "UserPoolClientId", "SignInDomain", "XSecretName", "AlertTopicArn", "TableName", "DashboardUrl"} {
+	for _, o := range []string{"WebhookUrl", "ApiUrl", "ConsoleUrl", "UserPoolId", "UserPoolClientId", "SignInDomain", "AgentGroups", "XSecretName", "AlertTopicArn", "TableName", "DashboardUrl"} {
 		check(t, "output "+o, func() { s.template.HasOutput(jsii.String(o), &map[string]any{"Value": assertions.Match_AnyValue()}) })
 	}
 	url, _ := json.Marshal(s.raw["Outputs"].(map[string]any)["WebhookUrl"])
@@ -1151,6 +1158,11 @@ func TestOutputs(t *testing.T) {
 	if got, want := join(t, s.raw["Outputs"].(map[string]any)["SignInDomain"].(map[string]any)["Value"]), "https://"+domainID+".auth.AWS::Region.amazoncognito.com"; got != want {
 		t.Errorf("SignInDomain %s, want %s", got, want)
 	}
+	poolID, _ := s.only(t, "AWS::Cognito::UserPool")
+	if got := join(t, s.raw["Outputs"].(map[string]any)["AgentGroups"].(map[string]any)["Value"]); !strings.HasPrefix(got, "admin, agent, contributor: ") ||
+		!strings.Contains(got, "admin-add-user-to-group --user-pool-id "+poolID+" ") {
+		t.Errorf("AgentGroups %q, want the groups and the command that adds a person to one, with the pool's id", got)
+	}
 	for _, id := range allStacks {
 		st := stack(t, id)
 		apiID, _ := st.only(t, "AWS::ApiGatewayV2::Api")
@@ -1159,7 +1171,7 @@ func TestOutputs(t *testing.T) {
 		})
 		outputs := st.raw["Outputs"].(map[string]any)
 		cognito := id == devStack || id == prodStack
-		for _, o := range []string{"UserPoolId", "UserPoolClientId", "SignInDomain"} {
+		for _, o := range []string{"UserPoolId", "UserPoolClientId", "SignInDomain", "AgentGroups"} {
 			if _, ok := outputs[o]; ok != cognito {
 				t.Errorf("%s: output %s present %v, want %v (Cognito only)", id, o, ok, cognito)
 			}
@@ -1228,6 +1240,97 @@ func TestAgentSignIn(t *testing.T) {
 				"Assets":                   assertions.Match_Absent(),
 			})
 		})
+	}
+}
+
+// With the stack's Cognito user pool, each role (issue 19) is a group of the
+// pool, named after it, saying what it may do, the most allowed first; an
+// external issuer has its own groups, and the stack creates none.
+func TestRoleGroups(t *testing.T) {
+	if got := roleGroupNames(); got != "admin, agent, contributor" {
+		t.Errorf("roles %q, want admin, agent, contributor", got)
+	}
+	// The groups are the agent API's roles, in its order.
+	if len(RoleGroups) != len(agentroles.Roles) {
+		t.Fatalf("%d groups for the agent API's %d roles", len(RoleGroups), len(agentroles.Roles))
+	}
+	for i, r := range agentroles.Roles {
+		if RoleGroups[i].Name != string(r) {
+			t.Errorf("group %d is %q, the agent API's role %d is %q", i, RoleGroups[i].Name, i, r)
+		}
+	}
+	for _, id := range []string{devStack, prodStack} {
+		s := stack(t, id)
+		poolID, _ := s.only(t, "AWS::Cognito::UserPool")
+		byName := map[string]map[string]any{}
+		for _, r := range s.resources("AWS::Cognito::UserPoolGroup") {
+			byName[fmt.Sprint(props(r)["GroupName"])] = props(r)
+		}
+		if len(byName) != len(RoleGroups) {
+			t.Errorf("%s: groups %v, want %s", id, slices.Sorted(maps.Keys(byName)), roleGroupNames())
+		}
+		for i, g := range RoleGroups {
+			p := byName[g.Name]
+			if p == nil {
+				t.Errorf("%s: no group %s", id, g.Name)
+				continue
+			}
+			if d, _ := p["Description"].(string); d != g.Description || len(d) < 40 || !strings.Contains(d, g.Name) {
+				t.Errorf("%s: group %s's description %q, want what the role may do (%q)", id, g.Name, d, g.Description)
+			}
+			if !reflect.DeepEqual(p["UserPoolId"], map[string]any{"Ref": poolID}) {
+				t.Errorf("%s: group %s is in %v, want the user pool %s", id, g.Name, p["UserPoolId"], poolID)
+			}
+			if p["Precedence"] != float64(i) {
+				t.Errorf("%s: group %s's precedence %v, want %d", id, g.Name, p["Precedence"], i)
+			}
+		}
+	}
+	for _, id := range []string{externalStack, externalConsoleStack} {
+		if n := len(stack(t, id).resources("AWS::Cognito::UserPoolGroup")); n != 0 {
+			t.Errorf("%s: %d Cognito groups with an external issuer, want none", id, n)
+		}
+	}
+}
+
+// The agent API reads the person's role from the claim settings.EnvRoleClaim
+// names: cognito:groups with the stack's user pool, the external issuer's
+// StackProps.RoleClaim ("groups" by default) otherwise. No other function gets
+// it.
+func TestRoleClaim(t *testing.T) {
+	for id, want := range map[string]string{
+		devStack:             CognitoRoleClaim,
+		prodStack:            CognitoRoleClaim,
+		externalStack:        DefaultRoleClaim,
+		externalConsoleStack: externalRoleClaim,
+	} {
+		s := stack(t, id)
+		for _, f := range Functions() {
+			_, p := s.function(t, f.Name)
+			got, ok := p["Environment"].(map[string]any)["Variables"].(map[string]any)[settings.EnvRoleClaim]
+			switch {
+			case f.Name == AgentAPIFunction.Name && got != want:
+				t.Errorf("%s: agentapi %s=%v, want %q", id, settings.EnvRoleClaim, got, want)
+			case f.Name != AgentAPIFunction.Name && ok:
+				t.Errorf("%s: %s has %s=%v, want it on agentapi only", id, f.Name, settings.EnvRoleClaim, got)
+			}
+		}
+	}
+	for _, c := range []struct {
+		props StackProps
+		want  string
+	}{
+		{StackProps{}, ""}, // the stack's user pool: cognito:groups, whatever the props
+		{StackProps{JWTIssuer: externalIssuer}, DefaultRoleClaim},
+		{StackProps{JWTIssuer: externalIssuer, RoleClaim: "roles"}, "roles"},
+	} {
+		if got := c.props.withDefaults().RoleClaim; got != c.want {
+			t.Errorf("%+v: default role claim %q, want %q", c.props, got, c.want)
+		}
+	}
+	bad := StackProps{JWTIssuer: externalIssuer, JWTAudience: []string{"pajarito-agents"}, RoleClaim: "roles\t"}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), CtxRoleClaim) {
+		t.Errorf("a role claim with a tab: %v, want an error naming %s", err, CtxRoleClaim)
 	}
 }
 
@@ -1731,8 +1834,8 @@ func TestPropsFromContext(t *testing.T) {
 	}
 	// What the cases look at.
 	type got struct {
-		JWTAudience, ConsoleURLs          []string
-		ConsoleClientID, AuthDomainPrefix string
+		JWTAudience, ConsoleURLs                     []string
+		ConsoleClientID, AuthDomainPrefix, RoleClaim string
 	}
 	for _, c := range []struct {
 		name string
@@ -1784,6 +1887,16 @@ func TestPropsFromContext(t *testing.T) {
 			errs: []string{CtxConsoleURLs, "want strings"}},
 		{name: "console URLs, not a list", ctx: with(nil, CtxConsoleURLs, true),
 			errs: []string{CtxConsoleURLs, "comma-separated string or a list"}},
+		{name: "role claim at the external issuer", ctx: with(external, CtxRoleClaim, " https://care.example.com/roles "),
+			want: got{JWTAudience: []string{"pajarito-agents"}, RoleClaim: "https://care.example.com/roles"}},
+		{name: "role claim with a space", ctx: with(external, CtxRoleClaim, "care roles"),
+			errs: []string{CtxRoleClaim + `="care roles"`, "no spaces"}},
+		{name: "role claim, not a string", ctx: with(external, CtxRoleClaim, []any{"groups"}),
+			errs: []string{CtxRoleClaim, "want a string"}},
+		{name: "role claim without an external issuer", ctx: with(nil, CtxRoleClaim, "groups"),
+			errs: []string{CtxRoleClaim + `="groups"`, CtxJWTIssuer, "the role is in the claim cognito:groups"}},
+		{name: "Cognito's role claim without an external issuer", ctx: with(nil, CtxRoleClaim, CognitoRoleClaim),
+			want: got{RoleClaim: CognitoRoleClaim}},
 		{name: "console URLs with an external issuer", ctx: with(external, CtxConsoleURLs, "https://care.example.com/console/"),
 			errs: []string{CtxConsoleURLs, CtxJWTIssuer, CtxConsoleClientID}},
 	} {
@@ -1793,7 +1906,7 @@ func TestPropsFromContext(t *testing.T) {
 				if err != nil {
 					t.Fatalf("error %v", err)
 				}
-				if g := (got{p.JWTAudience, p.ConsoleURLs, p.ConsoleClientID, p.AuthDomainPrefix}); !reflect.DeepEqual(g, c.want) {
+				if g := (got{p.JWTAudience, p.ConsoleURLs, p.ConsoleClientID, p.AuthDomainPrefix, p.RoleClaim}); !reflect.DeepEqual(g, c.want) {
 					t.Errorf("props %+v, want %+v", g, c.want)
 				}
 				return

@@ -11,9 +11,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/boot"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/local/localdev"
@@ -28,8 +30,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	data := fs.String("data", ".pajarito", "folder that keeps the local DynamoDB data between runs")
 	memory := fs.Bool("memory", false, "keep no data: DynamoDB in memory")
 	speed := fs.Float64("speed", 1, "run the system's clock this many times faster than the wall, schedules included (needs the fake X API); replay conversations at the same speed: pajarito replay --speed 60x events/conversations/")
+	teamFlag := fs.String("team", "", `more people, each with a token of their own, to work side by side: id=role pairs, comma-separated (roles admin, agent, contributor), e.g. "ana=agent,beto=agent,carla=contributor"`)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	team, err := parseTeam(*teamFlag)
+	if err != nil {
+		return fmt.Errorf("dev: --team: %w", err)
 	}
 	if *speed <= 0 || *speed > 1e6 {
 		return fmt.Errorf("dev: --speed %g: want how many times faster than the wall the clock runs, e.g. 60 (1 is real time)", *speed)
@@ -80,6 +87,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Config:       cfg,
 		Secret:       []byte(secret),
 		AgentToken:   token,
+		Team:         team,
 		Log:          log,
 		XCredentials: xCreds,
 		XBaseURL:     xBase,
@@ -89,7 +97,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	printBanner(stdout, sys, cfg, dataDir, token, tokenFrom, secretFrom)
+	printBanner(stdout, sys, cfg, dataDir, token, tokenFrom, secretFrom, team)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "\nStopping: finishing queued work, then the queue and DynamoDB…")
 	if err := sys.Close(); err != nil {
@@ -105,7 +113,7 @@ const bannerEnd = "Logs (JSON) go to stderr. Ctrl-C stops everything."
 
 // printBanner writes the banner to out in one write, so that no reader sees a
 // part of it.
-func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDir, token, tokenFrom, secretFrom string) {
+func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDir, token, tokenFrom, secretFrom string, team []agentapi.Person) {
 	var b bytes.Buffer
 	w := &b
 	defer func() { _, _ = out.Write(b.Bytes()) }()
@@ -120,7 +128,10 @@ func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDi
 	fmt.Fprintf(tw, "  Console\t%s/console/#token=%s\t(open it in your browser: the agents' inbox)\n", sys.URL, token)
 	fmt.Fprintf(tw, "  Agent API\t%s/v1/cases\t(Authorization: Bearer <token>)\n", sys.URL)
 	fmt.Fprintf(tw, "  Health\t%s/healthz\t\n", sys.URL)
-	fmt.Fprintf(tw, "  Agent token\t%s\t(%s)\n", token, tokenFrom)
+	fmt.Fprintf(tw, "  Agent token\t%s\t(%s; Local agent, admin)\n", token, tokenFrom)
+	for _, p := range team {
+		fmt.Fprintf(tw, "  %s (%s)\t%s/console/#token=%s\t(their own sign-in link)\n", p.Name, p.Role, sys.URL, p.Token)
+	}
 	fmt.Fprintf(tw, "  Webhook secret\t%s\t\n", secretFrom)
 	fmt.Fprintf(tw, "  DynamoDB\t%s\tdynalite, data: %s\n", sys.DynamoEndpoint, dataDir)
 	fmt.Fprintf(tw, "  SQS\t%s\tgoaws in-process, %s\n", sys.SQSEndpoint, queues)
@@ -144,4 +155,31 @@ func printBanner(out io.Writer, sys *localdev.System, cfg *config.Config, dataDi
 		fmt.Fprintf(w, "  go run ./cmd/pajarito replay --url %s/webhooks/x events/conversations/   (a recorded day, at once)\n", sys.URL)
 	}
 	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/cases\n\n%s\n", token, sys.URL, bannerEnd)
+}
+
+// parseTeam reads --team: "id=role" pairs, comma-separated. Each person gets a
+// random token for this run, and their id, capitalised, as their name.
+func parseTeam(v string) ([]agentapi.Person, error) {
+	var team []agentapi.Person
+	for pair := range strings.SplitSeq(v, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		id, roleName, ok := strings.Cut(pair, "=")
+		id = strings.TrimSpace(id)
+		if !ok || id == "" || strings.ContainsAny(id, " /#") {
+			return nil, fmt.Errorf("%q: want id=role, e.g. ana=agent", pair)
+		}
+		role, err := agentapi.ParseRole(roleName)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", pair, err)
+		}
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		team = append(team, agentapi.Person{Token: hex.EncodeToString(b),
+			Agent: agentapi.Agent{ID: id, Name: strings.ToUpper(id[:1]) + id[1:], Role: role}})
+	}
+	return team, nil
 }

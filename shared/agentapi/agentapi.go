@@ -197,6 +197,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpjson.WriteError(w, http.StatusUnauthorized, "unauthenticated", err.Error())
 		return
 	}
+	if !agent.Role.Valid() {
+		a.Log.WarnContext(r.Context(), "agent API: a person with no role", "agent", agent.ID, "path", r.URL.Path)
+		httpjson.WriteError(w, http.StatusForbidden, "no_role", "your account has no Pajarito role: an admin adds you to one (admin, agent or contributor; README: Roles and approvals)")
+		return
+	}
 	ctx := context.WithValue(r.Context(), agentKey{}, caller{Agent: agent})
 	profile, err := a.profile(ctx, agent)
 	if err != nil {

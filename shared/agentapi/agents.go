@@ -36,6 +36,9 @@ type Me struct {
 	Agent *care.AgentProfile `json:"agent"`
 	// SignsAs is the signature the agent's replies end with.
 	SignsAs string `json:"signs_as"`
+	// Role is what the agent may do, as their credential says (the console
+	// offers what it allows; the server checks every call).
+	Role Role `json:"role"`
 }
 
 func (a *API) getMe(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +53,7 @@ func (a *API) getMe(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) writeMe(w http.ResponseWriter, r *http.Request, p *care.AgentProfile) {
 	c := caller{Agent: Agent{ID: p.ID}, DisplayName: p.DisplayName, Signature: p.Signature}
-	httpjson.Write(w, http.StatusOK, Me{Agent: p, SignsAs: a.Engine.AgentSignature(a.signatureName(r.Context(), c))})
+	httpjson.Write(w, http.StatusOK, Me{Agent: p, SignsAs: a.Engine.AgentSignature(a.signatureName(r.Context(), c)), Role: callerFrom(r.Context()).Role})
 }
 
 // ProfileRequest is the body of PUT /v1/agents/me: the whole editable profile.

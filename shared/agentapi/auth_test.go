@@ -157,6 +157,7 @@ func TestGatewayJWT(t *testing.T) {
 	s := newStore(t)
 	seed(t, s)
 	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhMSJ9.c2lnbmF0dXJl"
+	const groups = agentapi.DefaultRoleClaim
 
 	tests := []struct {
 		name   string
@@ -169,16 +170,20 @@ func TestGatewayJWT(t *testing.T) {
 		display string
 	}{
 		{name: "claims with name", path: "/v1/cases", auth: "Bearer " + jwt,
-			claims: map[string]string{"sub": "a1", "name": "Ana"}, status: http.StatusOK, agent: agentapi.Agent{ID: "a1", Name: "Ana"}, display: "Ana"},
+			claims: map[string]string{"sub": "a1", "name": "Ana", groups: "[agent]"}, status: http.StatusOK, agent: agentapi.Agent{ID: "a1", Name: "Ana", Role: agentapi.RoleAgent}, display: "Ana"},
 		{name: "detail", path: "/v1/cases/" + caseAnaDM, auth: "Bearer " + jwt,
-			claims: map[string]string{"sub": "a1", "name": "Ana"}, status: http.StatusOK, agent: agentapi.Agent{ID: "a1", Name: "Ana"}, display: "Ana"},
+			claims: map[string]string{"sub": "a1", "name": "Ana", groups: "[agent]"}, status: http.StatusOK, agent: agentapi.Agent{ID: "a1", Name: "Ana", Role: agentapi.RoleAgent}, display: "Ana"},
 		{name: "cognito username", path: "/v1/cases", auth: "Bearer " + jwt,
-			claims: map[string]string{"sub": "b2", "cognito:username": "beto"}, status: http.StatusOK, agent: agentapi.Agent{ID: "b2", Name: "beto"}, display: "beto"},
+			claims: map[string]string{"sub": "b2", "cognito:username": "beto", groups: "[contributor admin]"}, status: http.StatusOK, agent: agentapi.Agent{ID: "b2", Name: "beto", Role: agentapi.RoleAdmin}, display: "beto"},
 		{name: "cognito access token", path: "/v1/cases", auth: "Bearer " + jwt,
-			claims: map[string]string{"sub": "d4", "username": "dora@example.com", "client_id": "abc", "token_use": "access"}, status: http.StatusOK,
-			agent: agentapi.Agent{ID: "d4", Name: "dora@example.com"}, display: "dora@example.com"},
+			claims: map[string]string{"sub": "d4", "username": "dora@example.com", "client_id": "abc", "token_use": "access", groups: "[contributor]"}, status: http.StatusOK,
+			agent: agentapi.Agent{ID: "d4", Name: "dora@example.com", Role: agentapi.RoleContributor}, display: "dora@example.com"},
 		{name: "sub only", path: "/v1/cases", auth: "Bearer " + jwt,
-			claims: map[string]string{"sub": "c3"}, status: http.StatusOK, agent: agentapi.Agent{ID: "c3"}, display: "c3"},
+			claims: map[string]string{"sub": "c3", groups: "[agent]"}, status: http.StatusOK, agent: agentapi.Agent{ID: "c3", Role: agentapi.RoleAgent}, display: "c3"},
+		{name: "no group", path: "/v1/cases", auth: "Bearer " + jwt,
+			claims: map[string]string{"sub": "e5", "name": "Eva"}, status: http.StatusForbidden},
+		{name: "groups that are not roles", path: "/v1/cases", auth: "Bearer " + jwt,
+			claims: map[string]string{"sub": "e5", "name": "Eva", groups: "[marketing us-east-1_AbC_Google]"}, status: http.StatusForbidden},
 		{name: "claims without sub", path: "/v1/cases", auth: "Bearer " + jwt,
 			claims: map[string]string{"name": "Ana"}, status: http.StatusUnauthorized},
 		{name: "empty claims", path: "/v1/cases", auth: "Bearer " + jwt,
@@ -196,6 +201,16 @@ func TestGatewayJWT(t *testing.T) {
 			}
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d; body %s", res.StatusCode, tt.status, res.Body)
+			}
+			if tt.status == http.StatusForbidden {
+				var e apiError
+				if err := json.Unmarshal([]byte(res.Body), &e); err != nil || e.Error.Code != "no_role" {
+					t.Errorf("body %s (%v), want error code no_role", res.Body, err)
+				}
+				if got := rec.seen(); len(got) != 0 {
+					t.Errorf("a person with no role reached the store for %v", got)
+				}
+				return
 			}
 			if tt.status != http.StatusOK {
 				if h := res.Headers[http.CanonicalHeaderKey("WWW-Authenticate")]; !strings.HasPrefix(h, "Bearer ") {
@@ -249,9 +264,34 @@ func TestStaticToken(t *testing.T) {
 	if a, err := st.Authenticate(req, token); err != nil || a != localAgent {
 		t.Errorf("right token: %+v, %v", a, err)
 	}
+	operator := agentapi.StaticToken{Token: token, Agent: agentapi.Agent{ID: "local"}}
+	if a, err := operator.Authenticate(req, token); err != nil || a.Role != agentapi.RoleAdmin {
+		t.Errorf("a StaticToken without a role: %+v, %v; want the machine's operator, an admin", a, err)
+	}
 	for _, tok := range []string{"", token[1:], token + " ", strings.ToUpper(token)} {
 		if _, err := st.Authenticate(req, tok); err == nil {
 			t.Errorf("token %q accepted", tok)
+		}
+	}
+}
+
+// TestRoleFromClaim reads a role from the shapes a role or groups claim takes.
+func TestRoleFromClaim(t *testing.T) {
+	for _, tt := range []struct {
+		claim string
+		want  agentapi.Role
+	}{
+		{"[agent]", agentapi.RoleAgent},
+		{"[contributor admin]", agentapi.RoleAdmin},
+		{`["contributor","agent"]`, agentapi.RoleAgent},
+		{"contributor", agentapi.RoleContributor},
+		{"Agent, marketing", agentapi.RoleAgent},
+		{"[marketing]", ""},
+		{"", ""},
+		{"administrator", ""},
+	} {
+		if got := agentapi.RoleFromClaim(tt.claim); got != tt.want {
+			t.Errorf("RoleFromClaim(%q) = %q, want %q", tt.claim, got, tt.want)
 		}
 	}
 }

@@ -38,17 +38,21 @@ const (
 
 // Agents and their tokens.
 const (
-	token      = "s3cret-agent-token" // the local agent's
-	tokenAna   = "token-ana"
-	tokenBeto  = "token-beto"
-	tokenSuper = "token-sup"
+	token       = "s3cret-agent-token" // the local agent's
+	tokenAna    = "token-ana"
+	tokenBeto   = "token-beto"
+	tokenSuper  = "token-sup"
+	tokenCarla  = "token-carla"
+	tokenNobody = "token-nobody"
 )
 
 var (
-	localAgent = agentapi.Agent{ID: "local", Name: "Local agent"}
-	agentAna   = agentapi.Agent{ID: "agent-ana", Name: "Ana Martínez"}
-	agentBeto  = agentapi.Agent{ID: "agent-beto", Name: "Beto"}
-	agentSuper = agentapi.Agent{ID: "agent-sup", Name: "Sara Supervisor"}
+	localAgent  = agentapi.Agent{ID: "local", Name: "Local agent", Role: agentapi.RoleAdmin}
+	agentAna    = agentapi.Agent{ID: "agent-ana", Name: "Ana Martínez", Role: agentapi.RoleAgent}
+	agentBeto   = agentapi.Agent{ID: "agent-beto", Name: "Beto", Role: agentapi.RoleAgent}
+	agentSuper  = agentapi.Agent{ID: "agent-sup", Name: "Sara Supervisor", Role: agentapi.RoleAdmin}
+	contributor = agentapi.Agent{ID: "contrib-carla", Name: "Carla (prácticas)", Role: agentapi.RoleContributor}
+	roleless    = agentapi.Agent{ID: "nobody", Name: "Someone without a role"}
 )
 
 // tokens authenticates several agents, one token each.
@@ -61,7 +65,7 @@ func (ts tokens) Authenticate(_ *http.Request, tok string) (agentapi.Agent, erro
 	return agentapi.Agent{}, errors.New("the bearer token is not valid")
 }
 
-var testTokens = tokens{token: localAgent, tokenAna: agentAna, tokenBeto: agentBeto, tokenSuper: agentSuper}
+var testTokens = tokens{token: localAgent, tokenAna: agentAna, tokenBeto: agentBeto, tokenSuper: agentSuper, tokenCarla: contributor, tokenNobody: roleless}
 
 // t0 is the time of the first seeded message; the API's clock is an hour later.
 var t0 = time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)

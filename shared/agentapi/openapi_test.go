@@ -283,3 +283,47 @@ func TestEveryRouteIsServed(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryRouteChecksItsRole calls every route of the table as each role, and
+// as a person with none: the server refuses exactly the roles below the
+// route's (403, naming the role needed) and lets the others through to the
+// handler; the OpenAPI document states each route's role.
+func TestEveryRouteChecksItsRole(t *testing.T) {
+	e := seeded(t)
+	doc := loadOpenAPI(t)
+	var raw struct {
+		Paths map[string]map[string]struct {
+			Role      agentapi.Role              `json:"x-pajarito-role"`
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(agentapi.OpenAPI(), &raw); err != nil || len(doc.Paths) == 0 {
+		t.Fatal(err)
+	}
+	tokens := map[agentapi.Role]string{agentapi.RoleAdmin: tokenSuper, agentapi.RoleAgent: tokenAna, agentapi.RoleContributor: tokenCarla}
+	for _, rt := range agentapi.Routes() {
+		op := raw.Paths[rt.Path][strings.ToLower(rt.Method)]
+		if !rt.Role.Valid() || op.Role != rt.Role || op.Responses["403"] == nil {
+			t.Errorf("%s %s needs %q; the document says %q (403 documented: %v)", rt.Method, rt.Path, rt.Role, op.Role, op.Responses["403"] != nil)
+		}
+		for _, role := range agentapi.Roles {
+			r := e.as(t, tokens[role], rt.Method, concrete(rt.Path), nil)
+			var er struct {
+				Error struct {
+					Code       string
+					RoleNeeded agentapi.Role `json:"role_needed"`
+				}
+			}
+			_ = json.Unmarshal(r.body, &er)
+			refused := r.status == http.StatusForbidden && er.Error.Code == "forbidden"
+			switch {
+			case role.Allows(rt.Role) && refused:
+				t.Errorf("%s %s refuses %s, which it should allow: %s", rt.Method, rt.Path, role, r.body)
+			case !role.Allows(rt.Role) && (!refused || er.Error.RoleNeeded != rt.Role):
+				t.Errorf("%s %s as %s: %d %s; want 403 naming role %s", rt.Method, rt.Path, role, r.status, r.body, rt.Role)
+			}
+		}
+		r := e.as(t, tokenNobody, rt.Method, concrete(rt.Path), nil)
+		wantError(t, r, http.StatusForbidden, "no_role")
+	}
+}

@@ -17,40 +17,43 @@ type Route struct {
 	Path string
 	// OperationID names the operation in the OpenAPI document.
 	OperationID string
-	handle      func(*API, http.ResponseWriter, *http.Request)
+	// Role is the least role that may call it (the OpenAPI document's
+	// x-pajarito-role); the server refuses the others, 403.
+	Role   Role
+	handle func(*API, http.ResponseWriter, *http.Request)
 }
 
 // routes is the one table the mux is built from and the OpenAPI document is
 // checked against.
 var routes = []Route{
-	{http.MethodGet, "/v1/cases", "listCases", (*API).listCases},
-	{http.MethodGet, "/v1/cases/{id}", "getCase", (*API).getCase},
-	{http.MethodPost, "/v1/cases/{id}/claim", "claimCase", (*API).claimCase},
-	{http.MethodPost, "/v1/cases/{id}/assign", "assignCase", (*API).assignCase},
-	{http.MethodPost, "/v1/cases/{id}/unassign", "unassignCase", (*API).unassignCase},
-	{http.MethodPost, "/v1/cases/{id}/replies", "replyToCase", (*API).reply},
-	{http.MethodPost, "/v1/cases/{id}/lint", "lintReply", (*API).lint},
-	{http.MethodPost, "/v1/cases/{id}/notes", "addNote", (*API).addNote},
-	{http.MethodPut, "/v1/cases/{id}/labels", "recategoriseCase", (*API).recategorise},
-	{http.MethodPut, "/v1/cases/{id}/triage", "setTriage", (*API).setTriage},
-	{http.MethodPost, "/v1/cases/{id}/resolve", "resolveCase", (*API).resolve},
-	{http.MethodPost, "/v1/cases/{id}/reopen", "reopenCase", (*API).reopen},
-	{http.MethodGet, "/v1/customers/{id}/cases", "listCustomerCases", (*API).listCustomerCases},
-	{http.MethodGet, "/v1/agents", "listAgents", (*API).listAgents},
-	{http.MethodGet, "/v1/agents/me", "getMyProfile", (*API).getMe},
-	{http.MethodPut, "/v1/agents/me", "putMyProfile", (*API).putMe},
-	{http.MethodGet, "/v1/crisis", "listCrises", (*API).listCrises},
-	{http.MethodPut, "/v1/crisis/{topic}", "setCrisis", (*API).setCrisis},
-	{http.MethodGet, "/v1/templates", "listTemplates", (*API).listTemplates},
-	{http.MethodGet, "/v1/metrics", "getMetrics", (*API).getMetrics},
-	{http.MethodGet, "/v1/staffing", "getStaffing", (*API).getStaffing},
-	{http.MethodGet, "/v1/report", "getReport", (*API).getReport},
-	{http.MethodGet, "/v1/quarantine", "listQuarantine", (*API).listQuarantine},
-	{http.MethodPost, "/v1/quarantine/retry", "retryQuarantine", (*API).retryQuarantine},
-	{http.MethodGet, "/v1/dlq", "listDLQ", (*API).listDLQ},
-	{http.MethodPost, "/v1/dlq/redrive", "redriveDLQ", (*API).redriveDLQ},
-	{http.MethodGet, "/v1/health", "getHealth", (*API).getHealth},
-	{http.MethodGet, "/v1/openapi.json", "getOpenAPI", (*API).openAPI},
+	{http.MethodGet, "/v1/cases", "listCases", RoleContributor, (*API).listCases},
+	{http.MethodGet, "/v1/cases/{id}", "getCase", RoleContributor, (*API).getCase},
+	{http.MethodPost, "/v1/cases/{id}/claim", "claimCase", RoleAgent, (*API).claimCase},
+	{http.MethodPost, "/v1/cases/{id}/assign", "assignCase", RoleAdmin, (*API).assignCase},
+	{http.MethodPost, "/v1/cases/{id}/unassign", "unassignCase", RoleAgent, (*API).unassignCase},
+	{http.MethodPost, "/v1/cases/{id}/replies", "replyToCase", RoleAgent, (*API).reply},
+	{http.MethodPost, "/v1/cases/{id}/lint", "lintReply", RoleContributor, (*API).lint},
+	{http.MethodPost, "/v1/cases/{id}/notes", "addNote", RoleContributor, (*API).addNote},
+	{http.MethodPut, "/v1/cases/{id}/labels", "recategoriseCase", RoleAgent, (*API).recategorise},
+	{http.MethodPut, "/v1/cases/{id}/triage", "setTriage", RoleAgent, (*API).setTriage},
+	{http.MethodPost, "/v1/cases/{id}/resolve", "resolveCase", RoleAgent, (*API).resolve},
+	{http.MethodPost, "/v1/cases/{id}/reopen", "reopenCase", RoleAgent, (*API).reopen},
+	{http.MethodGet, "/v1/customers/{id}/cases", "listCustomerCases", RoleContributor, (*API).listCustomerCases},
+	{http.MethodGet, "/v1/agents", "listAgents", RoleContributor, (*API).listAgents},
+	{http.MethodGet, "/v1/agents/me", "getMyProfile", RoleContributor, (*API).getMe},
+	{http.MethodPut, "/v1/agents/me", "putMyProfile", RoleContributor, (*API).putMe},
+	{http.MethodGet, "/v1/crisis", "listCrises", RoleContributor, (*API).listCrises},
+	{http.MethodPut, "/v1/crisis/{topic}", "setCrisis", RoleAdmin, (*API).setCrisis},
+	{http.MethodGet, "/v1/templates", "listTemplates", RoleContributor, (*API).listTemplates},
+	{http.MethodGet, "/v1/metrics", "getMetrics", RoleContributor, (*API).getMetrics},
+	{http.MethodGet, "/v1/staffing", "getStaffing", RoleContributor, (*API).getStaffing},
+	{http.MethodGet, "/v1/report", "getReport", RoleContributor, (*API).getReport},
+	{http.MethodGet, "/v1/quarantine", "listQuarantine", RoleAgent, (*API).listQuarantine},
+	{http.MethodPost, "/v1/quarantine/retry", "retryQuarantine", RoleAdmin, (*API).retryQuarantine},
+	{http.MethodGet, "/v1/dlq", "listDLQ", RoleAgent, (*API).listDLQ},
+	{http.MethodPost, "/v1/dlq/redrive", "redriveDLQ", RoleAdmin, (*API).redriveDLQ},
+	{http.MethodGet, "/v1/health", "getHealth", RoleAgent, (*API).getHealth},
+	{http.MethodGet, "/v1/openapi.json", "getOpenAPI", RoleContributor, (*API).openAPI},
 }
 
 // Routes returns the API's routes.
@@ -63,7 +66,13 @@ func (a *API) newMux() *http.ServeMux {
 	allow := map[string][]string{}
 	var paths []string
 	for _, rt := range routes {
-		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) { rt.handle(a, w, r) })
+		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {
+			if role := callerFrom(r.Context()).Role; !role.Allows(rt.Role) {
+				forbidden(w, rt, role)
+				return
+			}
+			rt.handle(a, w, r)
+		})
 		if _, ok := allow[rt.Path]; !ok {
 			paths = append(paths, rt.Path)
 		}

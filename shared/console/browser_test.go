@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/local/localdev"
@@ -134,7 +135,7 @@ func system(t *testing.T) (*localdev.System, *config.Config, string) {
 	secret := []byte("browser-test-secret")
 	sys, err := localdev.Start(t.Context(), localdev.Options{
 		Addr: "127.0.0.1:0", Config: cfg, Secret: secret, AgentToken: token, Root: root,
-		SeedEvents: filepath.Join(root, "events"), Log: slog.New(slog.DiscardHandler),
+		SeedEvents: filepath.Join(root, "events"), Log: slog.New(slog.DiscardHandler), Team: team,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -252,6 +253,60 @@ func root(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// The local team besides the operator: an agent and a contributor, each with
+// their own token.
+var team = []agentapi.Person{
+	{Token: "browser-test-ana", Agent: agentapi.Agent{ID: "ana", Name: "Ana Martínez", Role: agentapi.RoleAgent}},
+	{Token: "browser-test-carla", Agent: agentapi.Agent{ID: "carla", Name: "Carla Prácticas", Role: agentapi.RoleContributor}},
+}
+
+// TestConsoleRoles: a contributor signs in and the console offers her what
+// her role allows (read, notes, the linter) and not the rest (claim, assign,
+// resolve, relabel, triage, send, crisis); the server refuses those calls
+// anyway, from her browser, naming the role needed.
+func TestConsoleRoles(t *testing.T) {
+	sys, _, _ := system(t)
+	cases := waitCases(t, sys, care.Pending, 7)
+	ctx := browser(t)
+	do(t, ctx, "a contributor signs in",
+		chromedp.Navigate(sys.URL+"/console/#token=browser-test-carla"),
+		until(`document.querySelector('.bar .who .tag.role') !== null`))
+	if role := eval[string](t, ctx, `document.querySelector('.bar .who .tag.role').textContent`); role != "contributor" {
+		t.Errorf("the bar shows role %q, want contributor", role)
+	}
+	do(t, ctx, "a case, as a contributor",
+		chromedp.Navigate(sys.URL+"/console/#/case/"+cases[0].ID),
+		until(`document.getElementById('reply-text') !== null && document.getElementById('add-note') !== null`))
+	offered := eval[map[string]bool](t, ctx, `(() => { const q = (s) => document.querySelector(s) !== null; return {claim: q('#claim'), resolve: q('#resolve') || q('#reopen'), assign: q('.assign'), relabel: q('#save-labels'), triage: q('#save-triage'), send: q('#send'), note: q('#add-note'), cannot: q('#cannot-send')} })()`)
+	for _, b := range []string{"claim", "resolve", "assign", "relabel", "triage", "send"} {
+		if offered[b] {
+			t.Errorf("the console offers a contributor %s", b)
+		}
+	}
+	if !offered["note"] || !offered["cannot"] {
+		t.Errorf("the console offers a contributor %v; want notes, and the composer saying her role cannot send", offered)
+	}
+	do(t, ctx, "a note, as a contributor",
+		typeInto(`#note-text`, "Lo revisa Ana: el cliente ya escribió por DM."),
+		click(`#add-note`),
+		until(`[...document.querySelectorAll('.note .text')].some(p => p.textContent === 'Lo revisa Ana: el cliente ya escribió por DM.')`))
+	// Called from her browser anyway, the server refuses, naming the role.
+	refusal, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`fetch('/v1/cases/`+cases[0].ID+`/claim', {method: 'POST', headers: {Authorization: 'Bearer browser-test-carla'}}).then(async (r) => ({status: r.status, body: await r.json()}))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refusal["status"] != float64(403) || !strings.Contains(fmt.Sprint(refusal["body"]), "role_needed:agent") {
+		t.Errorf("a contributor's claim from the browser: %v; want 403 naming the agent role", refusal)
+	}
+	do(t, ctx, "the crisis panel, as a contributor",
+		chromedp.Navigate(sys.URL+"/console/#/crisis"),
+		until(`document.getElementById('crisis-status') !== null`))
+	if n := eval[int](t, ctx, `document.querySelectorAll('.open-crisis, .close-crisis').length`); n != 0 {
+		t.Errorf("the crisis panel offers a contributor %d crisis buttons", n)
+	}
 }
 
 // waitCases waits until the store holds n cases in status.

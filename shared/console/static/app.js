@@ -161,6 +161,14 @@ function langButton() {
   }, t('lang_switch'));
 }
 
+// can reports whether the signed-in person's role allows what needs role
+// need (admin > agent > contributor). The console offers only that; the server
+// checks every call.
+const ROLE_RANK = { admin: 3, agent: 2, contributor: 1 };
+function can(need) {
+  return (ROLE_RANK[state.me && state.me.role] || 0) >= ROLE_RANK[need];
+}
+
 function renderBar() {
   const me = state.me || {};
   replace(bar,
@@ -171,7 +179,8 @@ function renderBar() {
       h('a', { href: '#/profile' }, t('nav_profile')), ' ',
       h('button', { type: 'button', class: 'link', onclick: openReport }, t('nav_report')), ' ',
       h('button', { type: 'button', class: 'link', onclick: showHelp }, t('nav_help'))),
-    h('span', { class: 'who' }, (me.agent && me.agent.display_name) || '', ' ', h('span', { class: 'muted' }, me.signs_as || '')),
+    h('span', { class: 'who' }, (me.agent && me.agent.display_name) || '', ' ', h('span', { class: 'muted' }, me.signs_as || ''),
+      me.role ? [' ', h('span', { class: 'tag role', 'data-role': me.role }, t('role_' + me.role))] : null),
     langButton(),
     h('button', {
       type: 'button', class: 'link',
@@ -228,8 +237,8 @@ async function showCrisisPanel() {
         h('td', {}, c.window_count + ' / ' + c.threshold + (c.baseline ? ' (' + t('crisis_baseline', { n: Math.round(c.baseline * 10) / 10 }) + ')' : '')),
         h('td', {}, c.active ? (c.opened_by || t('crisis_auto')) : (c.closed_by || '')),
         h('td', {}, c.active
-          ? h('button', { type: 'button', class: 'close-crisis', onclick: () => set(c.topic, false) }, t('crisis_close'))
-          : h('button', { type: 'button', class: 'open-crisis', onclick: () => set(c.topic, true) }, t('crisis_open_btn'))))))));
+          ? (can('admin') ? h('button', { type: 'button', class: 'close-crisis', onclick: () => set(c.topic, false) }, t('crisis_close')) : null)
+          : (can('admin') ? h('button', { type: 'button', class: 'open-crisis', onclick: () => set(c.topic, true) }, t('crisis_open_btn')) : null)))))));
 }
 
 // ---- the agent's profile -------------------------------------------------
@@ -526,12 +535,12 @@ function renderCase(d, keep) {
         c.crisis_topic ? h('span', { class: 'tag crisis' }, t('crisis') + ': ' + c.crisis_topic) : null,
         h('span', { class: 'tag' }, t('col_assignee') + ': ' + (c.assignee_name || c.assignee || t('nobody')))),
       h('div', { class: 'actions' },
-        !c.assignee ? h('button', { type: 'button', id: 'claim', onclick: () => act(() => api.post(base + '/claim')) }, t('claim')) : null,
-        mine ? h('button', { type: 'button', id: 'unassign', onclick: () => act(() => api.post(base + '/unassign')) }, t('unassign')) : null,
-        h('span', { class: 'assign' }, assignSel, h('button', {
+        can('agent') && !c.assignee ? h('button', { type: 'button', id: 'claim', onclick: () => act(() => api.post(base + '/claim')) }, t('claim')) : null,
+        can('agent') && mine ? h('button', { type: 'button', id: 'unassign', onclick: () => act(() => api.post(base + '/unassign')) }, t('unassign')) : null,
+        can('admin') ? h('span', { class: 'assign' }, assignSel, h('button', {
           type: 'button', onclick: () => assignSel.value && act(() => api.post(base + '/assign', { agent_id: assignSel.value, replace: c.assignee || undefined })),
-        }, t('assign'))),
-        c.status !== 'resolved'
+        }, t('assign'))) : null,
+        !can('agent') ? null : c.status !== 'resolved'
           ? h('button', { type: 'button', id: 'resolve', onclick: () => act(() => api.post(base + '/resolve')) }, t('resolve'))
           : h('button', { type: 'button', id: 'reopen', onclick: () => act(() => api.post(base + '/reopen')) }, t('reopen'))),
       held ? h('p', { class: 'warn' }, t('held_by', { who: c.assignee_name || c.assignee })) : null,
@@ -545,8 +554,8 @@ function renderCase(d, keep) {
         composer(c, msgs, keep, act)),
       h('aside', { class: 'side' },
         labelsPanel(d),
-        relabel(c, act),
-        triage(c, act),
+        can('agent') ? relabel(c, act) : null,
+        can('agent') ? triage(c, act) : null,
         notes(d, act),
         otherCases(c))));
 }
@@ -783,7 +792,9 @@ function composer(c, msgs, keep, act) {
   h('h2', { id: 'reply-title' }, t('reply')),
   h('div', { class: 'row' }, chan('public'), ' ', chan('dm'), ' ', picker),
   text,
-  h('div', { class: 'row' }, count, ' ', h('span', { class: 'muted' }, t('signs_as', { sig: (state.me && state.me.signs_as) || '' })), ' ', send),
+  can('agent')
+    ? h('div', { class: 'row' }, count, ' ', h('span', { class: 'muted' }, t('signs_as', { sig: (state.me && state.me.signs_as) || '' })), ' ', send)
+    : h('div', { class: 'row' }, count, ' ', h('p', { class: 'muted', id: 'cannot-send' }, t('cannot_send', { role: t('role_' + state.me.role) }))),
   lint);
   if (draft.text) setTimeout(check, 0);
   if (keep && keep.focused) setTimeout(() => text.focus(), 0);

@@ -94,8 +94,12 @@ type Options struct {
 	Config *config.Config
 	// Secret is the webhook HMAC key (X consumer secret).
 	Secret []byte
-	// AgentToken is the bearer token of the agent API.
+	// AgentToken is the bearer token of the agent API of the machine's
+	// operator ("Local agent", an admin).
 	AgentToken string
+	// Team are more people, each with their own token and role (pajarito dev
+	// --team), so that several can work side by side.
+	Team []agentapi.Person
 	// Root is the repository root, where node_modules is ("" = found from the
 	// working directory).
 	Root string
@@ -167,6 +171,9 @@ func Start(ctx context.Context, o Options) (_ *System, err error) {
 	}
 	if len(o.Secret) == 0 || o.AgentToken == "" {
 		return nil, errors.New("localdev: Options.Secret and Options.AgentToken are required")
+	}
+	if err := checkTeam(o.AgentToken, o.Team); err != nil {
+		return nil, err
 	}
 	log := o.Log
 	if log == nil {
@@ -356,7 +363,7 @@ func (s *System) routes(o Options, q *queues) (http.Handler, error) {
 	api, err := agentapibuild.New(agentapibuild.Deps{
 		Common: s.common(o), Outbox: q.outbound,
 		Inbox: q.inbound, DeadLetters: deadLetters, Health: checks,
-		Auth: agentapi.StaticToken{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent"}},
+		Auth: append(agentapi.Tokens{{Token: o.AgentToken, Agent: agentapi.Agent{ID: "local", Name: "Local agent", Role: agentapi.RoleAdmin}}}, o.Team...),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("localdev: %w", err)
@@ -700,4 +707,22 @@ func (s *System) drain(ctx context.Context) {
 func (s *System) Idle() bool {
 	visible, inFlight, err := s.sqs.Counts(InboundQueue)
 	return err == nil && visible+inFlight == 0
+}
+
+// checkTeam refuses a team whose people lack a valid id, role or token of
+// their own.
+func checkTeam(operator string, team []agentapi.Person) error {
+	tokens, ids := map[string]bool{operator: true}, map[string]bool{"local": true}
+	for _, p := range team {
+		switch {
+		case p.ID == "" || ids[p.ID]:
+			return fmt.Errorf("localdev: team member %q: each person needs an id of their own (local is the operator's)", p.ID)
+		case !p.Role.Valid():
+			return fmt.Errorf("localdev: team member %s: role %q is not admin, agent or contributor", p.ID, p.Role)
+		case p.Token == "" || tokens[p.Token]:
+			return fmt.Errorf("localdev: team member %s: each person needs a token of their own", p.ID)
+		}
+		tokens[p.Token], ids[p.ID] = true, true
+	}
+	return nil
 }

@@ -97,7 +97,7 @@ func Build(ctx context.Context, getenv func(string) string, log *slog.Logger) (h
 		DeadLetters: deadLetters,
 		Health:      checks,
 		OAuth2:      xapi.OAuth2KeeperFromEnv(getenv, su.AWS, st, log),
-		Auth:        agentapi.GatewayJWT{},
+		Auth:        agentapi.GatewayJWT{RoleClaim: strings.TrimSpace(getenv(settings.EnvRoleClaim))},
 	})
 	if err != nil {
 		return nil, err
