@@ -15,8 +15,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 setup: node_modules/.package-lock.json ## Install the pinned npm tools (dynalite, aws-cdk) and Go modules.
 	go mod download
 
-dev: setup ## Run the whole system locally (no AWS account needed).
-	go run ./cmd/pajarito dev
+dev: setup ## Run the whole system locally (no AWS account needed); ARGS="--team ana=agent,carla=contributor" adds people.
+	go run ./cmd/pajarito dev $(ARGS)
 
 test: setup fmt-check vet ## Run every test (unit, DynamoDB against dynalite, SQS against goaws, end-to-end on built Lambda binaries).
 	go test -count=1 ./...
