@@ -63,3 +63,63 @@ func TestDrafts(t *testing.T) {
 		t.Error("a draft without request accepted")
 	}
 }
+
+// TestDraftApprovals: a draft awaiting approval is listed until someone
+// decides it, once; approving leases it to the approver with the edited
+// request, rejecting keeps the reason; the case's drafts show both.
+func TestDraftApprovals(t *testing.T) {
+	s, clk := newStore(t)
+	ctx := t.Context()
+	pending := func(caseID, draftID string, at time.Time) Draft {
+		req := care.ReplyRequest{
+			Version: care.ReplyVersion, IdempotencyKey: care.ReplyKey(caseID, draftID, care.ReplyAgent), CaseID: caseID,
+			TriggerID: draftID, Channel: care.DM, RecipientID: customer, Text: "Hola ^Carla", Kind: care.ReplyAgent,
+			Author: "carla", CreatedAt: at,
+		}
+		return Draft{CaseID: caseID, DraftID: draftID, Input: "digest-" + draftID, Request: req, CreatedAt: at,
+			Approval: &DraftApproval{State: ApprovalPending, Why: "contributor"}}
+	}
+	for i, d := range []Draft{pending("t2", "d-b", clk.Now().Add(time.Minute)), pending("t1", "d-a", clk.Now())} {
+		if ok, err := s.PutDraft(ctx, d); err != nil || !ok {
+			t.Fatalf("put %d: %v, %v", i, ok, err)
+		}
+	}
+	bad := pending("t3", "d-c", clk.Now())
+	bad.Approval.State = ApprovalApproved
+	if _, err := s.PutDraft(ctx, bad); err == nil {
+		t.Error("a new draft was stored approved")
+	}
+	list, err := s.PendingApprovals(ctx, 10)
+	if err != nil || len(list) != 2 || list[0].DraftID != "d-a" || list[1].DraftID != "d-b" || !list[0].LeaseUntil.IsZero() {
+		t.Fatalf("pending approvals = %+v, %v; want d-a then d-b, unleased", list, err)
+	}
+
+	at := clk.Now().Add(2 * time.Minute)
+	edited := list[0].Request
+	edited.Text = "Hola, lo revisamos ya ^Carla"
+	approve := DraftApproval{State: ApprovalApproved, Why: "contributor", By: "ana", ByName: "Ana", At: &at, Edited: true, Original: "Hola ^Carla"}
+	lease := at.Add(15 * time.Second)
+	for i, want := range []bool{true, false} {
+		if ok, err := s.DecideDraft(ctx, "t1", "d-a", approve, &edited, lease); err != nil || ok != want {
+			t.Fatalf("approve %d: %v, %v; want %v", i, ok, err, want)
+		}
+	}
+	reject := DraftApproval{State: ApprovalRejected, Why: "contributor", By: "ana", ByName: "Ana", At: &at, Reason: "Falta pedir disculpas primero."}
+	if ok, err := s.DecideDraft(ctx, "t1", "d-a", reject, nil, time.Time{}); err != nil || ok {
+		t.Errorf("rejecting an approved draft: %v, %v", ok, err)
+	}
+	if ok, err := s.DecideDraft(ctx, "t2", "d-b", reject, nil, time.Time{}); err != nil || !ok {
+		t.Fatalf("reject: %v, %v", ok, err)
+	}
+	got, err := s.GetDraft(ctx, "t1", "d-a")
+	if err != nil || got.Approval.State != ApprovalApproved || got.Approval.By != "ana" || !got.Approval.Edited || got.Request.Text != edited.Text || !got.LeaseUntil.Equal(lease) {
+		t.Errorf("approved draft = %+v (%+v), %v", got, got.Approval, err)
+	}
+	rejected, err := s.CaseDrafts(ctx, "t2")
+	if err != nil || len(rejected) != 1 || rejected[0].Approval.State != ApprovalRejected || rejected[0].Approval.Reason != reject.Reason {
+		t.Errorf("the case's drafts = %+v, %v; want the rejection with its reason", rejected, err)
+	}
+	if list, err := s.PendingApprovals(ctx, 10); err != nil || len(list) != 0 {
+		t.Errorf("pending approvals after both decisions = %+v, %v", list, err)
+	}
+}

@@ -496,6 +496,13 @@ func marshal(v any) (map[string]types.AttributeValue, error) {
 	})
 }
 
+// marshalValue is marshal for one attribute's value.
+func marshalValue(v any) (types.AttributeValue, error) {
+	return attributevalue.MarshalWithOptions(v, func(o *attributevalue.EncoderOptions) {
+		o.TagKey = "json"
+	})
+}
+
 func unmarshal(item map[string]types.AttributeValue, v any) error {
 	return attributevalue.UnmarshalMapWithOptions(item, v, func(o *attributevalue.DecoderOptions) {
 		o.TagKey = "json"
