@@ -66,6 +66,11 @@ type Store interface {
 
 	GetDraft(ctx context.Context, caseID, draftID string) (*store.Draft, error)
 	PutDraft(ctx context.Context, d store.Draft) (bool, error)
+	// PendingApprovals, DecideDraft and CaseDrafts keep the replies that wait
+	// for an approval.
+	PendingApprovals(ctx context.Context, limit int) ([]store.Draft, error)
+	DecideDraft(ctx context.Context, caseID, draftID string, a store.DraftApproval, req *care.ReplyRequest, leaseUntil time.Time) (bool, error)
+	CaseDrafts(ctx context.Context, caseID string) ([]store.Draft, error)
 	LeaseDraft(ctx context.Context, caseID, draftID string, from, until time.Time) (bool, error)
 	MarkDraftQueued(ctx context.Context, caseID, draftID string, at time.Time) error
 

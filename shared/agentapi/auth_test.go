@@ -51,7 +51,7 @@ func (r *recorder) GetAgent(ctx context.Context, id string) (*care.AgentProfile,
 // concrete returns a route's path with its wildcards filled in: a customer's id
 // is ana's, any other {id} a case's.
 func concrete(path string) string {
-	return strings.NewReplacer("/v1/customers/{id}/", "/v1/customers/"+ana+"/", "{id}", caseAnaPublic, "{topic}", "delays").Replace(path)
+	return strings.NewReplacer("/v1/customers/{id}/", "/v1/customers/"+ana+"/", "{id}", caseAnaPublic, "{topic}", "delays", "{draft}", "d-none").Replace(path)
 }
 
 // TestEveryRouteNeedsAToken sends every route of the table without a valid

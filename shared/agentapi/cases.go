@@ -177,6 +177,9 @@ type CaseDetail struct {
 	// Replies are where the case's replies stand on their way to X (waiting,
 	// sending, sent, failed, unknown), oldest request first.
 	Replies []care.ReplyStatus `json:"replies"`
+	// Approvals are the case's replies that wait, or waited, for an approval:
+	// pending, approved (then in Replies too) or rejected with the reason.
+	Approvals []Approval `json:"approvals"`
 }
 
 func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
@@ -201,8 +204,17 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, r, err)
 		return
 	}
+	drafts, err := a.Store.CaseDrafts(r.Context(), id)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	approvals := make([]Approval, 0, len(drafts))
+	for _, d := range drafts {
+		approvals = append(approvals, approvalOf(d))
+	}
 	httpjson.Write(w, http.StatusOK, CaseDetail{
-		Case: c, Messages: nonNil(msgs), Decisions: nonNil(decisions), Notes: nonNil(notes), Replies: nonNil(replies),
+		Case: c, Messages: nonNil(msgs), Decisions: nonNil(decisions), Notes: nonNil(notes), Replies: nonNil(replies), Approvals: approvals,
 	})
 }
 

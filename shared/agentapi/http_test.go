@@ -28,6 +28,8 @@ var bodyRoutes = []struct {
 	{http.MethodPut, "/v1/crisis/delays", `{"active":false}`},
 	{http.MethodPost, "/v1/quarantine/retry", `{"all":true}`},
 	{http.MethodPost, "/v1/dlq/redrive", `{"queue":"all"}`},
+	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/approvals/d-none/approve", `{}`},
+	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/approvals/d-none/reject", `{"reason":"no"}`},
 }
 
 // TestBodyRoutesAreTheTable checks bodyRoutes covers every route that is not a GET.
@@ -112,7 +114,10 @@ func TestBadBodies(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if res.StatusCode >= 400 {
+		// The approval routes read the body before they look for the reply:
+		// their 404 (no such reply) is a body taken.
+		taken := res.StatusCode < 400 || strings.Contains(rt.path, "/approvals/") && res.StatusCode == http.StatusNotFound
+		if !taken {
 			t.Errorf("%s %s with a valid body: %d", rt.method, rt.path, res.StatusCode)
 		}
 	}

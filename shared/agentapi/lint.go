@@ -45,7 +45,7 @@ func (a *API) lint(w http.ResponseWriter, r *http.Request) {
 		a.caseError(w, r, id, err)
 		return
 	}
-	in, out, lint, ok := a.agentReply(w, r, c, msgs, req)
+	in, out, lint, ok := a.agentReply(w, r, c, msgs, callerFrom(r.Context()), req)
 	if !ok {
 		return
 	}

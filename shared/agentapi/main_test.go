@@ -263,7 +263,13 @@ type env struct {
 // tokens and returns it. storeOverride replaces the API's Store when not nil.
 func serve(t *testing.T, st *store.Store, storeOverride agentapi.Store) *env {
 	t.Helper()
-	eng, err := protocol.New(testConfig())
+	return serveConfig(t, st, storeOverride, testConfig())
+}
+
+// serveConfig is serve with the protocol's configuration cfg.
+func serveConfig(t *testing.T, st *store.Store, storeOverride agentapi.Store, cfg protocol.Config) *env {
+	t.Helper()
+	eng, err := protocol.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,9 +295,17 @@ func serve(t *testing.T, st *store.Store, storeOverride agentapi.Store) *env {
 // seeded is serve on a fresh seeded store.
 func seeded(t *testing.T) *env {
 	t.Helper()
+	return seededWith(t, func(*protocol.Config) {})
+}
+
+// seededWith is seeded with the protocol's configuration changed by change.
+func seededWith(t *testing.T, change func(*protocol.Config)) *env {
+	t.Helper()
 	s := newStore(t)
 	seed(t, s)
-	return serve(t, s, nil)
+	cfg := testConfig()
+	change(&cfg)
+	return serveConfig(t, s, nil, cfg)
 }
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -404,6 +418,8 @@ type apiError struct {
 		AssigneeName string               `json:"assignee_name"`
 		Rules        []string             `json:"rules"`
 		Issues       []protocol.LintIssue `json:"issues"`
+		RoleNeeded   agentapi.Role        `json:"role_needed"`
+		Role         agentapi.Role        `json:"role"`
 	} `json:"error"`
 }
 

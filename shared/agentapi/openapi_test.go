@@ -213,12 +213,15 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		// GET /v1/dlq and POST /v1/dlq/redrive.
 		"DLQList": agentapi.DLQList{}, "DLQDepth": queue.Depth{}, "MoveTask": queue.MoveTask{},
 		"DLQRedriveResult": agentapi.DLQRedriveResult{}, "DLQRedriven": agentapi.DLQRedriven{},
+		// Approvals.
+		"Approval": agentapi.Approval{}, "ApprovalList": agentapi.ApprovalList{},
 	}
 	requests := map[string]any{
 		"AssignRequest": agentapi.AssignRequest{}, "UnassignRequest": agentapi.UnassignRequest{},
 		"ReplyBody": agentapi.ReplyRequest{}, "LintBody": agentapi.ReplyRequest{}, "NoteBody": agentapi.NoteRequest{}, "LabelsBody": agentapi.LabelsRequest{},
 		"TriageBody": agentapi.TriageRequest{}, "ProfileBody": agentapi.ProfileRequest{}, "CrisisBody": agentapi.CrisisRequest{},
 		"QuarantineRetryRequest": agentapi.QuarantineRetryRequest{}, "DLQRedriveBody": agentapi.DLQRedriveRequest{},
+		"ApproveBody": agentapi.ApproveRequest{}, "RejectBody": agentapi.RejectRequest{},
 		"EmptyRequest": struct{}{},
 	}
 	check := func(name string, v any, request bool) {

@@ -44,13 +44,16 @@ type ReplyRequest struct {
 }
 
 // ReplyResult is the body of an accepted reply (202): the request on the
-// outbound queue, and the linter's warnings.
+// outbound queue (or awaiting approval), and the linter's warnings.
 type ReplyResult struct {
 	Reply    care.ReplyRequest    `json:"reply"`
 	Warnings []protocol.LintIssue `json:"warnings"`
 	// Duplicate is true when the draft had been sent already: nothing new was
 	// queued.
 	Duplicate bool `json:"duplicate"`
+	// Approval is set on a reply that waits (or waited) for an agent's
+	// approval: nothing is queued until an agent approves it.
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // lintError is the 422 detail of a reply the linter refused.
@@ -90,12 +93,18 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) {
 			a.internal(w, r, err)
 			return
 		}
-		// A case another agent holds is theirs to answer.
-		if c.Assignee != "" && c.Assignee != me.ID {
+		why, err := a.approvalWhy(ctx, me, c, msgs)
+		if err != nil {
+			a.internal(w, r, err)
+			return
+		}
+		// A case another agent holds is theirs to answer (a draft for
+		// approval waits for them, or another agent, to approve it).
+		if why == "" && c.Assignee != "" && c.Assignee != me.ID {
 			writeAssigned(w, &store.AssignedError{CaseID: id, Assignee: c.Assignee, AssigneeName: c.AssigneeName})
 			return
 		}
-		_, out, lint, ok := a.agentReply(w, r, c, msgs, req)
+		_, out, lint, ok := a.agentReply(w, r, c, msgs, me, req)
 		if !ok {
 			return
 		}
@@ -112,6 +121,9 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) {
 		}
 		now := a.now()
 		d = &store.Draft{CaseID: id, DraftID: req.DraftID, Input: input, Request: *out, Warnings: wj, CreatedAt: now, LeaseUntil: now.Add(DraftLease)}
+		if why != "" {
+			d.LeaseUntil, d.Approval = time.Time{}, &store.DraftApproval{State: store.ApprovalPending, Why: why}
+		}
 		stored, err := a.Store.PutDraft(ctx, *d)
 		if err != nil {
 			a.internal(w, r, err)
@@ -119,6 +131,12 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) {
 		}
 		if !stored {
 			continue // a concurrent send of the same draft stored it first
+		}
+		if d.Approval != nil {
+			a.audit(r, "reply awaits approval", "case_id", id, "draft_id", req.DraftID, "why", why)
+			ap := approvalOf(*d)
+			httpjson.Write(w, http.StatusAccepted, ReplyResult{Reply: *out, Warnings: warnings, Approval: &ap})
+			return
 		}
 		if !a.enqueue(w, r, d) {
 			return
@@ -179,6 +197,15 @@ func (a *API) replyAgain(w http.ResponseWriter, r *http.Request, d *store.Draft,
 		}
 	}
 	res := ReplyResult{Reply: d.Request, Warnings: nonNil(warnings), Duplicate: d.QueuedAt != nil}
+	if d.Approval != nil {
+		ap := approvalOf(*d)
+		res.Approval = &ap
+		if d.Approval.State != store.ApprovalApproved {
+			// Waiting, or rejected: nothing to queue; the author sees where it stands.
+			httpjson.Write(w, http.StatusAccepted, res)
+			return
+		}
+	}
 	if d.QueuedAt == nil {
 		now := a.now()
 		taken := false
@@ -236,9 +263,8 @@ func digest(req ReplyRequest) string {
 // (public) or the customer (DM), the case's intent, the agent's name as their
 // signature needs it. It writes a 400 and reports false for a reply the case cannot
 // take.
-func (a *API) replyInput(w http.ResponseWriter, r *http.Request, c *care.Case, msgs []care.StoredMessage, req ReplyRequest) (protocol.AgentReplyInput, bool) {
+func (a *API) replyInput(w http.ResponseWriter, r *http.Request, c *care.Case, msgs []care.StoredMessage, me caller, req ReplyRequest) (protocol.AgentReplyInput, bool) {
 	ctx := r.Context()
-	me := callerFrom(ctx)
 	in := protocol.AgentReplyInput{
 		Case: *c, Messages: msgs, Channel: req.Channel, Text: req.Text, Lang: req.Lang,
 		AgentID: me.ID, AgentName: a.signatureName(ctx, me), DraftID: req.DraftID, Now: a.now(),
@@ -317,8 +343,8 @@ func (a *API) signatureName(ctx context.Context, me caller) string {
 // returns, the lint route shows it. It writes a 400 and reports false for a
 // reply the case cannot take or the protocol cannot make; out is nil when the
 // linter refused the reply.
-func (a *API) agentReply(w http.ResponseWriter, r *http.Request, c *care.Case, msgs []care.StoredMessage, req ReplyRequest) (in protocol.AgentReplyInput, out *care.ReplyRequest, lint protocol.LintResult, ok bool) {
-	if in, ok = a.replyInput(w, r, c, msgs, req); !ok {
+func (a *API) agentReply(w http.ResponseWriter, r *http.Request, c *care.Case, msgs []care.StoredMessage, author caller, req ReplyRequest) (in protocol.AgentReplyInput, out *care.ReplyRequest, lint protocol.LintResult, ok bool) {
+	if in, ok = a.replyInput(w, r, c, msgs, author, req); !ok {
 		return in, nil, lint, false
 	}
 	out, lint, err := a.Engine.AgentReply(in)

@@ -67,6 +67,11 @@ type ReplyRequest struct {
 	// Author is AuthorAuto or the agent's id; AuthorName the agent's name.
 	Author     string `json:"author"`
 	AuthorName string `json:"author_name,omitempty"`
+	// ApprovedBy and ApprovedByName are the agent who approved a reply that
+	// waited for an approval (a contributor's, say); the reply is signed by
+	// its author.
+	ApprovedBy     string `json:"approved_by,omitempty"`
+	ApprovedByName string `json:"approved_by_name,omitempty"`
 	// TemplateID names the template of an automatic reply: "<template>.<lang>" or
 	// "<template>.<tone>.<lang>".
 	TemplateID string `json:"template_id,omitempty"`

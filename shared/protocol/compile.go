@@ -81,6 +81,9 @@ func compile(c *Config) (*compiled, []FieldError) {
 	cc.checkCrisis()
 	cc.checkCrisisTopics()
 	cc.cp.sla = compileSLA(&c.SLA, cc.cp.hours, cc.bad)
+	if c.Approval.FollowersOver < 0 {
+		cc.bad("approval.followers_over", "%d is negative: give a number of followers, or 0 for no such rule", c.Approval.FollowersOver)
+	}
 
 	// Templates, last: they are checked with the linter the rest builds.
 	cc.cp.linter = newLinter(c, cc.cp.apology, cc.cp.forbidden)

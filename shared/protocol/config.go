@@ -117,6 +117,19 @@ type Config struct {
 	Crisis CrisisConfig `json:"crisis"`
 	// SLA is the first-response service level the monitor escalates on.
 	SLA SLAConfig `json:"sla"`
+	// Approval says which agents' replies wait for another agent's approval
+	// (a contributor's always do).
+	Approval ApprovalConfig `json:"approval"`
+}
+
+// ApprovalConfig says when an agent's reply waits for another agent's (or an
+// admin's) approval before it is sent, as a contributor's always does.
+type ApprovalConfig struct {
+	// DuringCrisis: every reply on a case whose topic is in an open crisis.
+	DuringCrisis bool `json:"during_crisis"`
+	// FollowersOver, when above 0: every reply to a customer with more
+	// followers than this.
+	FollowersOver int `json:"followers_over"`
 }
 
 // SLAConfig is the first-response service level: an open case without a first
