@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,13 +34,23 @@ func TestConsoleAccessibility(t *testing.T) {
 	}
 	sys, _, token := system(t)
 	cases := waitCases(t, sys, care.Pending, 7)
+	// A contributor's reply awaits approval: the approvals view and the case
+	// show it.
+	body := strings.NewReader(`{"draft_id":"a11y-1","text":"Lo sentimos mucho: lo revisamos y te escribimos en cuanto sepamos más."}`)
+	req, _ := http.NewRequest(http.MethodPost, sys.URL+"/v1/cases/"+cases[0].ID+"/replies", body)
+	req.Header.Set("Authorization", "Bearer browser-test-carla")
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("a contributor's reply: %v, %v", resp, err)
+	}
 	ctx := browser(t)
 	do(t, ctx, "sign in", chromedp.Navigate(sys.URL+"/console/#token="+token), until(`document.querySelector('.bar .who') !== null`))
 	views := []struct{ name, hash, ready string }{
 		{"queue", "#/queue/pending", `document.querySelectorAll('li.case').length >= 7`},
-		{"case", "#/case/" + cases[0].ID, `document.querySelector('.labels dl') !== null && document.querySelector('#other-cases li') !== null`},
+		{"case", "#/case/" + cases[0].ID, `document.querySelector('.labels dl') !== null && document.querySelector('#other-cases li') !== null && document.querySelector('.awaiting') !== null`},
 		{"crisis panel", "#/crisis", `document.querySelector('table.crises tbody tr') !== null`},
 		{"profile", "#/profile", `document.getElementById('profile-name') !== null`},
+		{"approvals", "#/approvals", `document.querySelector('li.approval button.approve') !== null`},
 	}
 	for _, width := range []int{1280, 375} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), 900)); err != nil {

@@ -279,14 +279,14 @@ func TestConsoleRoles(t *testing.T) {
 	do(t, ctx, "a case, as a contributor",
 		chromedp.Navigate(sys.URL+"/console/#/case/"+cases[0].ID),
 		until(`document.getElementById('reply-text') !== null && document.getElementById('add-note') !== null`))
-	offered := eval[map[string]bool](t, ctx, `(() => { const q = (s) => document.querySelector(s) !== null; return {claim: q('#claim'), resolve: q('#resolve') || q('#reopen'), assign: q('.assign'), relabel: q('#save-labels'), triage: q('#save-triage'), send: q('#send'), note: q('#add-note'), cannot: q('#cannot-send')} })()`)
-	for _, b := range []string{"claim", "resolve", "assign", "relabel", "triage", "send"} {
+	offered := eval[map[string]bool](t, ctx, `(() => { const q = (s) => document.querySelector(s) !== null; return {claim: q('#claim'), resolve: q('#resolve') || q('#reopen'), assign: q('.assign'), relabel: q('#save-labels'), triage: q('#save-triage'), note: q('#add-note'), approval: q('#for-approval') && document.getElementById('send').textContent === 'Send for approval', approvals: q('#nav-approvals')} })()`)
+	for _, b := range []string{"claim", "resolve", "assign", "relabel", "triage", "approvals"} {
 		if offered[b] {
 			t.Errorf("the console offers a contributor %s", b)
 		}
 	}
-	if !offered["note"] || !offered["cannot"] {
-		t.Errorf("the console offers a contributor %v; want notes, and the composer saying her role cannot send", offered)
+	if !offered["note"] || !offered["approval"] {
+		t.Errorf("the console offers a contributor %v; want notes, and replies sent for approval", offered)
 	}
 	do(t, ctx, "a note, as a contributor",
 		typeInto(`#note-text`, "Lo revisa Ana: el cliente ya escribió por DM."),
@@ -307,6 +307,96 @@ func TestConsoleRoles(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('.open-crisis, .close-crisis').length`); n != 0 {
 		t.Errorf("the crisis panel offers a contributor %d crisis buttons", n)
 	}
+}
+
+// TestConsoleApprovals: a contributor drafts a reply, which waits; an agent
+// approves it and it goes out once, signed by its author, the approver
+// recorded; another draft the agent rejects shows its reason to its author.
+func TestConsoleApprovals(t *testing.T) {
+	sys, _, _ := system(t)
+	var dan, other care.CaseSummary
+	for _, c := range waitCases(t, sys, care.Pending, 7) {
+		switch {
+		case c.CustomerHandle == "dan_okafor":
+			dan = c
+		case c.Channel == care.Public && c.CustomerHandle != "mariagv_viajes" && c.CustomerID != "900666":
+			other = c
+		}
+	}
+	if dan.ID == "" || other.ID == "" {
+		t.Fatal("no case for Dan, or for another customer")
+	}
+	ctx := browser(t)
+	const draft = "Sorry for the wait, Dan: your bag is on tomorrow's 09:10 flight and will be delivered to your hotel."
+	signIn := func(who, token string) {
+		do(t, ctx, "sign in as "+who, chromedp.Navigate(sys.URL+"/console/#token="+token),
+			until(`document.querySelector('.bar .who') && document.querySelector('.bar .who').textContent.includes(`+jsString(who)+`)`))
+	}
+	send := func(caseID, text string) {
+		do(t, ctx, "draft for approval on "+caseID,
+			chromedp.Navigate(sys.URL+"/console/#/case/"+caseID),
+			until(`document.getElementById('reply-text') !== null`),
+			typeInto(`#reply-text`, text),
+			until(`!document.getElementById('send').disabled`),
+			click(`#send`),
+			until(`[...document.querySelectorAll('.awaiting[data-approval="pending"] .text')].some(p => p.textContent.startsWith(`+jsString(text)+`))`))
+	}
+	signIn("Carla", "browser-test-carla")
+	send(dan.ID, draft)
+	send(other.ID, "Sorry for the trouble: please try again in the app later.")
+	if replies, err := sys.Store.ListReplies(t.Context(), dan.ID); err != nil || hasReply(replies, draft) {
+		t.Fatalf("a reply awaiting approval was queued: %+v, %v", replies, err)
+	}
+
+	signIn("Ana", "browser-test-ana")
+	do(t, ctx, "the approvals",
+		chromedp.Navigate(sys.URL+"/console/#/approvals"),
+		until(`document.querySelectorAll('li.approval').length === 2`),
+		click(`li.approval[data-case="`+dan.ID+`"] button.approve`),
+		until(`document.querySelector('li.approval[data-case="`+dan.ID+`"] .approval-status .ok') !== null`),
+		typeInto(`li.approval[data-case="`+other.ID+`"] input.approval-reason`, "Give a date: the app is down until 18:00."),
+		click(`li.approval[data-case="`+other.ID+`"] button.reject`),
+		until(`document.querySelector('li.approval[data-case="`+other.ID+`"] .approval-status .ok') !== null`))
+	do(t, ctx, "the approved reply, sent",
+		chromedp.Navigate(sys.URL+"/console/#/case/"+dan.ID),
+		until(`[...document.querySelectorAll('.msg.out')].some(m => m.querySelector('.text').textContent.startsWith(`+jsString(draft)+`) && m.querySelector('.reply-state[data-state="sent"]'))`))
+	_, msgs, err := sys.Store.GetCase(t.Context(), dan.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, m := range msgs {
+		if m.Direction == care.Outbound && strings.HasPrefix(m.Text, draft) {
+			sent++
+			if !strings.HasSuffix(m.Text, "^Carla") {
+				t.Errorf("the approved reply went out as %q; want it signed by its author, ^Carla", m.Text)
+			}
+		}
+	}
+	if sent != 1 {
+		t.Errorf("the approved reply is in the case %d times, want once", sent)
+	}
+	drafts, err := sys.Store.CaseDrafts(t.Context(), dan.ID)
+	if err != nil || len(drafts) != 1 || drafts[0].Approval.By != "ana" || drafts[0].Request.ApprovedBy != "ana" {
+		t.Errorf("the approval recorded: %+v, %v; want Ana as the approver", drafts, err)
+	}
+
+	signIn("Carla", "browser-test-carla")
+	do(t, ctx, "the rejection, as its author sees it",
+		chromedp.Navigate(sys.URL+"/console/#/case/"+other.ID),
+		until(`document.querySelector('.awaiting[data-approval="rejected"] .approval-state') !== null`))
+	if why := eval[string](t, ctx, `document.querySelector('.awaiting[data-approval="rejected"] .approval-state').textContent`); !strings.Contains(why, "Ana Martínez") || !strings.Contains(why, "the app is down until 18:00") {
+		t.Errorf("the rejected draft says %q; want who rejected it and why", why)
+	}
+}
+
+func hasReply(replies []care.ReplyStatus, prefix string) bool {
+	for _, r := range replies {
+		if strings.HasPrefix(r.Text, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitCases waits until the store holds n cases in status.

@@ -175,6 +175,7 @@ function renderBar() {
     h('a', { href: '#/', class: 'brand' }, 'Pajarito'),
     h('nav', { 'aria-label': 'main' },
       h('a', { href: '#/' }, t('nav_queue')), ' ',
+      can('agent') ? [h('a', { href: '#/approvals', id: 'nav-approvals' }, t('nav_approvals')), ' '] : null,
       h('a', { href: '#/crisis' }, t('nav_crisis')), ' ',
       h('a', { href: '#/profile' }, t('nav_profile')), ' ',
       h('button', { type: 'button', class: 'link', onclick: openReport }, t('nav_report')), ' ',
@@ -239,6 +240,62 @@ async function showCrisisPanel() {
         h('td', {}, c.active
           ? (can('admin') ? h('button', { type: 'button', class: 'close-crisis', onclick: () => set(c.topic, false) }, t('crisis_close')) : null)
           : (can('admin') ? h('button', { type: 'button', class: 'open-crisis', onclick: () => set(c.topic, true) }, t('crisis_open_btn')) : null)))))));
+}
+
+// ---- approvals -----------------------------------------------------------
+
+// showApprovals lists the replies awaiting an approval, oldest first: an
+// agent sends one as written, or edited (the linter checks the edit on the
+// server, the author's signature is added), or rejects it with a reason its
+// author sees. Nobody decides their own.
+async function showApprovals() {
+  let list;
+  try {
+    list = (await api.get('/v1/approvals')).approvals || [];
+  } catch (e) {
+    if (e.status !== 401) showError(e);
+    return;
+  }
+  const me = state.me && state.me.agent && state.me.agent.id;
+  replace(main,
+    h('h1', {}, t('approvals_title')),
+    h('p', { class: 'muted' }, t('approvals_help')),
+    list.length === 0 ? h('p', { class: 'muted', id: 'no-approvals' }, t('approvals_none')) : h('ol', { class: 'approvals' }, list.map((a) => approvalItem(a, me))));
+}
+
+function approvalItem(a, me) {
+  const status = h('div', { class: 'approval-status', role: 'status', 'aria-live': 'polite' });
+  const edit = h('textarea', { class: 'approval-edit', rows: 3, 'aria-label': t('approval_edit'), placeholder: t('approval_edit') });
+  const reason = h('input', { class: 'approval-reason', maxlength: 500, 'aria-label': t('approval_reason'), placeholder: t('approval_reason') });
+  const base = '/v1/cases/' + encodeURIComponent(a.case_id) + '/approvals/' + encodeURIComponent(a.draft_id);
+  const decide = async (path, body, done) => {
+    replace(status);
+    try {
+      await api.post(base + path, body);
+      replace(status, h('p', { class: 'ok' }, done));
+      setTimeout(showApprovals, 800);
+    } catch (e) {
+      if (e.status === 401) return;
+      const rules = e.body && e.body.issues ? ': ' + e.body.issues.map((i) => i.message).join('; ') : '';
+      replace(status, h('p', { class: 'error', role: 'alert' }, t('error', { msg: e.message + rules })));
+    }
+  };
+  const own = a.reply.author === me;
+  return h('li', { class: 'approval', 'data-case': a.case_id, 'data-draft': a.draft_id },
+    h('div', { class: 'meta' },
+      h('a', { href: '#/case/' + a.case_id }, t('approval_case')), ' · ',
+      h('strong', {}, a.reply.author_name || a.reply.author), ' · ',
+      h('span', { class: 'chan ' + a.reply.channel }, t(a.reply.channel === 'dm' ? 'dm' : 'public')), ' · ',
+      h('span', { class: 'muted' }, a.why), ' · ', h('time', { datetime: a.created_at }, when(a.created_at))),
+    h('p', { class: 'text' }, a.reply.text),
+    own ? h('p', { class: 'muted' }, t('approval_own')) : [
+      edit,
+      h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'approve', onclick: () => decide('/approve', edit.value.trim() ? { text: edit.value.trim() } : {}, t('approval_sent')) }, t('approve')), ' ',
+        reason, ' ',
+        h('button', { type: 'button', class: 'reject', onclick: () => reason.value.trim() ? decide('/reject', { reason: reason.value.trim() }, t('approval_rejected')) : reason.focus() }, t('reject'))),
+    ],
+    status);
 }
 
 // ---- the agent's profile -------------------------------------------------
@@ -314,6 +371,10 @@ function route() {
   state.caseID = '';
   if (location.hash.startsWith('#/crisis')) {
     showCrisisPanel();
+    return;
+  }
+  if (location.hash.startsWith('#/approvals')) {
+    showApprovals();
     return;
   }
   if (location.hash.startsWith('#/profile')) {
@@ -493,6 +554,7 @@ function renderCase(d, keep) {
   const msgs = [...(d.messages || [])].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
   const byX = new Map((d.replies || []).filter((r) => r.x_id).map((r) => [r.x_id, r]));
   const pending = (d.replies || []).filter((r) => !r.x_id);
+  const waiting = (d.approvals || []).filter((a) => a.state !== 'approved');
   const f = state.follow;
   if (f && f.caseID === c.id && !(d.replies || []).some((r) => r.key === f.key)) {
     pending.push({ key: f.key, state: 'waiting', channel: f.channel, text: f.text });
@@ -551,6 +613,12 @@ function renderCase(d, keep) {
         h('ol', { class: 'messages' }, msgs.map((m) => message(m, byX.get(m.id), authors(msgs)))),
         pending.length ? h('ul', { class: 'replies' }, pending.map((r) => h('li', { class: 'msg out ' + r.channel },
           h('p', { class: 'text' }, r.text || ''), replyLine(r)))) : null,
+        waiting.length ? h('ul', { class: 'approvals-of-case' }, waiting.map((a) => h('li', { class: 'msg out awaiting ' + a.reply.channel, 'data-draft': a.draft_id, 'data-approval': a.state },
+          h('div', { class: 'meta' }, h('strong', {}, a.reply.author_name || a.reply.author)),
+          h('p', { class: 'text' }, a.reply.text),
+          h('p', { class: 'approval-state state-' + a.state }, a.state === 'rejected'
+            ? t('approval_was_rejected', { who: a.decided_by_name || a.decided_by, reason: a.reason })
+            : t('approval_waiting', { why: a.why }))))) : null,
         composer(c, msgs, keep, act)),
       h('aside', { class: 'side' },
         labelsPanel(d),
@@ -713,7 +781,8 @@ function composer(c, msgs, keep, act) {
   const text = h('textarea', { id: 'reply-text', rows: 4, 'aria-label': t('reply_text'), placeholder: t('reply_text'), value: draft.text });
   const lint = h('div', { id: 'lint', role: 'status', 'aria-live': 'polite' });
   const count = h('span', { id: 'chars', class: 'muted' });
-  const send = h('button', { type: 'submit', id: 'send', disabled: true }, t('send'));
+  const sendLabel = can('agent') ? t('send') : t('send_for_approval');
+  const send = h('button', { type: 'submit', id: 'send', disabled: true }, sendLabel);
   const chan = (v) => h('label', {}, h('input', {
     type: 'radio', name: 'reply-channel', value: v, checked: draft.channel === v,
     disabled: c.channel === 'dm' && v === 'public',
@@ -778,10 +847,10 @@ function composer(c, msgs, keep, act) {
       try {
         const res = await api.post('/v1/cases/' + encodeURIComponent(c.id) + '/replies', { draft_id: draft.id, text: draft.text, channel: draft.channel });
         sessionStorage.removeItem(draftKey(c.id));
-        state.follow = { caseID: c.id, key: res.reply.idempotency_key, channel: res.reply.channel, text: res.reply.text };
-        route(); // follows the reply until X has it
+        if (!res.approval) state.follow = { caseID: c.id, key: res.reply.idempotency_key, channel: res.reply.channel, text: res.reply.text };
+        route(); // follows the reply until X has it (or shows it awaiting approval)
       } catch (err) {
-        send.textContent = t('send');
+        send.textContent = sendLabel;
         send.disabled = false;
         if (err.status === 401) return; // the draft waits in session storage
         const who = err.body && (err.body.assignee_name || err.body.assignee);
@@ -792,9 +861,8 @@ function composer(c, msgs, keep, act) {
   h('h2', { id: 'reply-title' }, t('reply')),
   h('div', { class: 'row' }, chan('public'), ' ', chan('dm'), ' ', picker),
   text,
-  can('agent')
-    ? h('div', { class: 'row' }, count, ' ', h('span', { class: 'muted' }, t('signs_as', { sig: (state.me && state.me.signs_as) || '' })), ' ', send)
-    : h('div', { class: 'row' }, count, ' ', h('p', { class: 'muted', id: 'cannot-send' }, t('cannot_send', { role: t('role_' + state.me.role) }))),
+  h('div', { class: 'row' }, count, ' ', h('span', { class: 'muted' }, t('signs_as', { sig: (state.me && state.me.signs_as) || '' })), ' ',
+    can('agent') ? null : h('span', { class: 'muted', id: 'for-approval' }, t('for_approval')), ' ', send),
   lint);
   if (draft.text) setTimeout(check, 0);
   if (keep && keep.focused) setTimeout(() => text.focus(), 0);
