@@ -27,6 +27,10 @@ const (
 	// AlertXChatAuth: X refused to refresh the brand's OAuth 2.0 token, which X
 	// Chat needs; the brand must sign in again (package monitor, once per UTC day).
 	AlertXChatAuth = "xchat_auth"
+	// AlertApprovalWaiting: a reply has waited for an agent's approval longer
+	// than the protocol's approval.alert_after (package monitor, once per reply
+	// and UTC day).
+	AlertApprovalWaiting = "approval_waiting"
 )
 
 // Alert is a notification to the team.

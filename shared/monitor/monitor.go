@@ -73,6 +73,9 @@ type Monitor struct {
 	// XChat, when set, alerts to the X Chat messages that could not be read
 	// (xchat.go).
 	XChat *XChat
+	// Approvals, when set, alerts to the replies that wait too long for an
+	// approval (approvals.go).
+	Approvals *Approvals
 	// Topics are the configured crisis topics: each gets an ActiveCrises value
 	// every run, 0 included, so that its graph and alarm have data.
 	Topics []string
@@ -101,6 +104,8 @@ type Report struct {
 	Rollups *RollupReport `json:"rollups,omitempty"`
 	// XChat is what the unread X Chat check found (when XChat is set).
 	XChat *XChatReport `json:"xchat,omitempty"`
+	// Approvals is what the approval check found (when Approvals is set).
+	Approvals *ApprovalReport `json:"approvals,omitempty"`
 }
 
 // Run runs the checks once.
@@ -161,6 +166,11 @@ func (m *Monitor) Run(ctx context.Context) (Report, error) {
 	}
 	if m.XChat != nil {
 		if rep.XChat, err = m.checkXChat(ctx, now, log); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.Approvals != nil {
+		if rep.Approvals, err = m.checkApprovals(ctx, now, log); err != nil {
 			errs = append(errs, err)
 		}
 	}

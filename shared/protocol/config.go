@@ -130,6 +130,21 @@ type ApprovalConfig struct {
 	// FollowersOver, when above 0: every reply to a customer with more
 	// followers than this.
 	FollowersOver int `json:"followers_over"`
+	// AlertAfter: a reply that has waited longer for an approval is an alert
+	// to the team (DefaultApprovalAlertAfter when 0).
+	AlertAfter Duration `json:"alert_after"`
+}
+
+// DefaultApprovalAlertAfter is how long a reply may wait for an approval
+// before the team is alerted.
+const DefaultApprovalAlertAfter = 15 * time.Minute
+
+// ApprovalAlertAfter is AlertAfter, or its default.
+func (c ApprovalConfig) ApprovalAlertAfter() time.Duration {
+	if c.AlertAfter.d > 0 {
+		return c.AlertAfter.d
+	}
+	return DefaultApprovalAlertAfter
 }
 
 // SLAConfig is the first-response service level: an open case without a first

@@ -68,15 +68,16 @@ func New(d Deps) (*monitor.Monitor, error) {
 		alerts = care.LogNotifier{Log: d.Log}
 	}
 	m := &monitor.Monitor{
-		Crises:  eng.Monitor(d.Store, alerts, d.Log),
-		Cases:   d.Store,
-		Learner: &learn.Trainer{Corrections: d.Store, Models: d.Store, Rules: classify.Default(), Log: d.Log},
-		SLA:     &monitor.SLA{Protocol: eng, Cases: d.Store, Notifier: alerts},
-		Rollups: &monitor.Rollups{Store: d.Store, Protocol: eng},
-		XChat:   &monitor.XChat{Signals: d.Store, Notifier: alerts},
-		Metrics: d.Metrics,
-		Now:     d.Now,
-		Log:     d.Log,
+		Crises:    eng.Monitor(d.Store, alerts, d.Log),
+		Cases:     d.Store,
+		Learner:   &learn.Trainer{Corrections: d.Store, Models: d.Store, Rules: classify.Default(), Log: d.Log},
+		SLA:       &monitor.SLA{Protocol: eng, Cases: d.Store, Notifier: alerts},
+		Rollups:   &monitor.Rollups{Store: d.Store, Protocol: eng},
+		XChat:     &monitor.XChat{Signals: d.Store, Notifier: alerts},
+		Approvals: &monitor.Approvals{Store: d.Store, After: cfg.Protocol.Approval.ApprovalAlertAfter(), Notifier: alerts},
+		Metrics:   d.Metrics,
+		Now:       d.Now,
+		Log:       d.Log,
 	}
 	if d.OAuth2 != nil { // a nil keeper must stay a nil interface
 		m.XChat.OAuth2 = d.OAuth2
