@@ -263,6 +263,16 @@ async function showApprovals() {
     list.length === 0 ? h('p', { class: 'muted', id: 'no-approvals' }, t('approvals_none')) : h('ol', { class: 'approvals' }, list.map((a) => approvalItem(a, me))));
 }
 
+// whyText says, in the interface's language, why a reply needs an approval
+// (the server's reason, in English, when it is not one the console knows).
+function whyText(why) {
+  let m;
+  if (why === 'written by a contributor') return t('why_contributor');
+  if ((m = why.match(/^a crisis is open on (.+)$/))) return t('why_crisis', { topic: m[1] });
+  if ((m = why.match(/^the customer has (\d+) followers \(over (\d+)\)$/))) return t('why_followers', { n: m[1], max: m[2] });
+  return why;
+}
+
 function approvalItem(a, me) {
   const status = h('div', { class: 'approval-status', role: 'status', 'aria-live': 'polite' });
   const edit = h('textarea', { class: 'approval-edit', rows: 3, 'aria-label': t('approval_edit'), placeholder: t('approval_edit') });
@@ -286,7 +296,7 @@ function approvalItem(a, me) {
       h('a', { href: '#/case/' + a.case_id }, t('approval_case')), ' · ',
       h('strong', {}, a.reply.author_name || a.reply.author), ' · ',
       h('span', { class: 'chan ' + a.reply.channel }, t(a.reply.channel === 'dm' ? 'dm' : 'public')), ' · ',
-      h('span', { class: 'muted' }, a.why), ' · ', h('time', { datetime: a.created_at }, when(a.created_at))),
+      h('span', { class: 'muted' }, whyText(a.why)), ' · ', h('time', { datetime: a.created_at }, when(a.created_at))),
     h('p', { class: 'text' }, a.reply.text),
     own ? h('p', { class: 'muted' }, t('approval_own')) : [
       edit,
@@ -618,7 +628,7 @@ function renderCase(d, keep) {
           h('p', { class: 'text' }, a.reply.text),
           h('p', { class: 'approval-state state-' + a.state }, a.state === 'rejected'
             ? t('approval_was_rejected', { who: a.decided_by_name || a.decided_by, reason: a.reason })
-            : t('approval_waiting', { why: a.why }))))) : null,
+            : t('approval_waiting', { why: whyText(a.why) }))))) : null,
         composer(c, msgs, keep, act)),
       h('aside', { class: 'side' },
         labelsPanel(d),
