@@ -71,6 +71,10 @@ type Store interface {
 	PendingApprovals(ctx context.Context, limit int) ([]store.Draft, error)
 	DecideDraft(ctx context.Context, caseID, draftID string, a store.DraftApproval, req *care.ReplyRequest, leaseUntil time.Time) (bool, error)
 	CaseDrafts(ctx context.Context, caseID string) ([]store.Draft, error)
+	// PutAudit, CaseAudit and PersonAudit keep and read the audit trail.
+	PutAudit(ctx context.Context, e care.AuditEntry) (care.AuditEntry, error)
+	CaseAudit(ctx context.Context, caseID string) ([]care.AuditEntry, error)
+	PersonAudit(ctx context.Context, actor string, limit int) ([]care.AuditEntry, error)
 	LeaseDraft(ctx context.Context, caseID, draftID string, from, until time.Time) (bool, error)
 	MarkDraftQueued(ctx context.Context, caseID, draftID string, at time.Time) error
 

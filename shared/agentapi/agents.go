@@ -108,3 +108,26 @@ func (a *API) putMe(w http.ResponseWriter, r *http.Request) {
 	a.audit(r, "profile updated")
 	a.writeMe(w, r, p)
 }
+
+// AuditList is the body of GET /v1/agents/{id}/audit: what the person did,
+// newest first.
+type AuditList struct {
+	Entries []care.AuditEntry `json:"entries"`
+}
+
+// maxAudit bounds GET /v1/agents/{id}/audit.
+const maxAudit = 200
+
+func (a *API) agentAudit(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !validAgentID(id) {
+		badRequest(w, "bad_agent_id", "%q is not an agent id", id)
+		return
+	}
+	entries, err := a.Store.PersonAudit(r.Context(), id, maxAudit)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, AuditList{Entries: nonNil(entries)})
+}

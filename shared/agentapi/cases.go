@@ -180,6 +180,8 @@ type CaseDetail struct {
 	// Approvals are the case's replies that wait, or waited, for an approval:
 	// pending, approved (then in Replies too) or rejected with the reason.
 	Approvals []Approval `json:"approvals"`
+	// Audit is what people and the system did on the case, oldest first.
+	Audit []care.AuditEntry `json:"audit"`
 }
 
 func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
@@ -209,12 +211,17 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, r, err)
 		return
 	}
+	audit, err := a.Store.CaseAudit(r.Context(), id)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
 	approvals := make([]Approval, 0, len(drafts))
 	for _, d := range drafts {
 		approvals = append(approvals, approvalOf(d))
 	}
 	httpjson.Write(w, http.StatusOK, CaseDetail{
-		Case: c, Messages: nonNil(msgs), Decisions: nonNil(decisions), Notes: nonNil(notes), Replies: nonNil(replies), Approvals: approvals,
+		Case: c, Messages: nonNil(msgs), Decisions: nonNil(decisions), Notes: nonNil(notes), Replies: nonNil(replies), Approvals: approvals, Audit: nonNil(audit),
 	})
 }
 

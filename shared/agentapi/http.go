@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/httpjson"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
@@ -185,6 +186,24 @@ func (a *API) internal(w http.ResponseWriter, r *http.Request, err error) {
 
 // audit logs a change an agent made.
 func (a *API) audit(r *http.Request, msg string, args ...any) {
-	c := callerFrom(r.Context())
-	a.Log.InfoContext(r.Context(), "agent API: "+msg, append([]any{"agent", c.ID}, args...)...)
+	ctx := r.Context()
+	c := callerFrom(ctx)
+	a.Log.InfoContext(ctx, "agent API: "+msg, append([]any{"agent", c.ID}, args...)...)
+	e := care.AuditEntry{Actor: c.ID, ActorName: c.DisplayName, Role: string(c.Role), Action: strings.ReplaceAll(msg, " ", "_"), At: a.now()}
+	for i := 0; i+1 < len(args); i += 2 {
+		k, v := fmt.Sprint(args[i]), fmt.Sprint(args[i+1])
+		if k == "case_id" {
+			e.CaseID = v
+			continue
+		}
+		if e.Detail == nil {
+			e.Detail = map[string]string{}
+		}
+		e.Detail[k] = v
+	}
+	// The action happened: a trail that cannot be written is an error in the
+	// log, with what it would have kept, not a failed request.
+	if _, err := a.Store.PutAudit(ctx, e); err != nil {
+		a.Log.ErrorContext(ctx, "agent API: the audit trail could not keep an action", "action", e.Action, "case_id", e.CaseID, "agent", c.ID, "error", err.Error())
+	}
 }

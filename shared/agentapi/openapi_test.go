@@ -215,6 +215,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"DLQRedriveResult": agentapi.DLQRedriveResult{}, "DLQRedriven": agentapi.DLQRedriven{},
 		// Approvals.
 		"Approval": agentapi.Approval{}, "ApprovalList": agentapi.ApprovalList{},
+		"AuditEntry": care.AuditEntry{}, "AuditList": agentapi.AuditList{},
 	}
 	requests := map[string]any{
 		"AssignRequest": agentapi.AssignRequest{}, "UnassignRequest": agentapi.UnassignRequest{},

@@ -44,6 +44,7 @@ var routes = []Route{
 	{http.MethodGet, "/v1/customers/{id}/cases", "listCustomerCases", RoleContributor, (*API).listCustomerCases},
 	{http.MethodGet, "/v1/agents", "listAgents", RoleContributor, (*API).listAgents},
 	{http.MethodGet, "/v1/agents/me", "getMyProfile", RoleContributor, (*API).getMe},
+	{http.MethodGet, "/v1/agents/{id}/audit", "getAgentAudit", RoleAdmin, (*API).agentAudit},
 	{http.MethodPut, "/v1/agents/me", "putMyProfile", RoleContributor, (*API).putMe},
 	{http.MethodGet, "/v1/crisis", "listCrises", RoleContributor, (*API).listCrises},
 	{http.MethodPut, "/v1/crisis/{topic}", "setCrisis", RoleAdmin, (*API).setCrisis},

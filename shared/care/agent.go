@@ -33,3 +33,25 @@ type Note struct {
 
 // MaxNoteLength is the longest note, in characters.
 const MaxNoteLength = 5000
+
+// AuditEntry is one action a person (or the system) took on a case or on the
+// team, as the audit trail keeps it: never edited.
+type AuditEntry struct {
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
+	// Actor is who acted (an agent's id, or "system"); ActorName and Role as
+	// they were then.
+	Actor     string `json:"actor"`
+	ActorName string `json:"actor_name,omitempty"`
+	Role      string `json:"role,omitempty"`
+	// Action names what was done: "case_claimed", "reply_queued",
+	// "reply_approved", "crisis_set_by_hand", …
+	Action string `json:"action"`
+	// CaseID is the case acted on; empty for the team's settings.
+	CaseID string `json:"case_id,omitempty"`
+	// Detail holds what else the action said (its values as text).
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// AuditSystem is the actor of what Pajarito does by itself.
+const AuditSystem = "system"

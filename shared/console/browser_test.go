@@ -359,7 +359,11 @@ func TestConsoleApprovals(t *testing.T) {
 		until(`document.querySelector('li.approval[data-case="`+other.ID+`"] .approval-status .ok') !== null`))
 	do(t, ctx, "the approved reply, sent",
 		chromedp.Navigate(sys.URL+"/console/#/case/"+dan.ID),
-		until(`[...document.querySelectorAll('.msg.out')].some(m => m.querySelector('.text').textContent.startsWith(`+jsString(draft)+`) && m.querySelector('.reply-state[data-state="sent"]'))`))
+		until(`[...document.querySelectorAll('.msg.out')].some(m => m.querySelector('.text').textContent.startsWith(`+jsString(draft)+`) && m.querySelector('.reply-state[data-state="sent"]'))`),
+		until(`document.querySelector('#history li[data-action="reply_approved"]') !== null`))
+	if h := eval[string](t, ctx, `[...document.querySelectorAll('#history li')].map(li => li.textContent).join(' / ')`); !strings.Contains(h, "Carla") || !strings.Contains(h, "Ana Martínez (agent) · approved a reply") {
+		t.Errorf("the case's history reads %q; want Carla's draft and Ana's approval", h)
+	}
 	_, msgs, err := sys.Store.GetCase(t.Context(), dan.ID)
 	if err != nil {
 		t.Fatal(err)

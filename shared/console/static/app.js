@@ -635,6 +635,7 @@ function renderCase(d, keep) {
         can('agent') ? relabel(c, act) : null,
         can('agent') ? triage(c, act) : null,
         notes(d, act),
+        caseHistory(d),
         otherCases(c))));
 }
 
@@ -733,6 +734,24 @@ function triage(c, act) {
       onclick: () => act(() => api.put('/v1/cases/' + encodeURIComponent(c.id) + '/triage', { priority: Number(prio.value), department: dept.value || undefined }), t('triage_saved')),
     }, t('save_triage')),
     (c.overridden || []).length ? h('p', { class: 'muted small' }, t('overridden', { f: c.overridden.join(', ') })) : null);
+}
+
+// history is the case's audit trail: who did what, and when, oldest first.
+function caseHistory(d) {
+  const entries = d.audit || [];
+  return h('section', { class: 'history', 'aria-labelledby': 'history-title' },
+    h('h2', { id: 'history-title' }, t('history')),
+    entries.length === 0 ? h('p', { class: 'muted' }, t('history_none')) : h('ol', { id: 'history' }, entries.map((e) => h('li', { 'data-action': e.action },
+      h('time', { datetime: e.at }, when(e.at)), ' · ', h('strong', {}, e.actor_name || e.actor),
+      e.role ? [' ', h('span', { class: 'muted' }, '(' + t('role_' + e.role) + ')')] : null, ' · ',
+      actionText(e)))));
+}
+
+// actionText says what an audit entry did, in the interface's language.
+function actionText(e) {
+  const key = 'audit_' + e.action;
+  const s = t(key, e.detail || {});
+  return s === key ? e.action : s;
 }
 
 // otherCases lists the customer's other cases, filled in when the API answers.
