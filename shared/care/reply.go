@@ -20,6 +20,9 @@ const (
 	ReplyOutOfHours ReplyKind = "out_of_hours"
 	// ReplyCrisis is the crisis template, sent to cases related to an open crisis.
 	ReplyCrisis ReplyKind = "crisis"
+	// ReplyCrisisFollowUp tells a customer the crisis they were affected by is
+	// over (package monitor, once per customer and crisis).
+	ReplyCrisisFollowUp ReplyKind = "crisis_followup"
 	// ReplySurvey is the satisfaction survey, a DM sent once a case is resolved
 	// (package monitor); its TriggerID is "survey".
 	ReplySurvey ReplyKind = "survey"
@@ -28,7 +31,7 @@ const (
 )
 
 // ReplyKinds lists every reply kind.
-var ReplyKinds = []ReplyKind{ReplyAutoAck, ReplyMoveToDM, ReplyOutOfHours, ReplyCrisis, ReplySurvey, ReplyAgent}
+var ReplyKinds = []ReplyKind{ReplyAutoAck, ReplyMoveToDM, ReplyOutOfHours, ReplyCrisis, ReplyCrisisFollowUp, ReplySurvey, ReplyAgent}
 
 // Automatic reports whether replies of this kind are written by the protocol.
 func (k ReplyKind) Automatic() bool { return k != ReplyAgent && k != "" }

@@ -76,6 +76,9 @@ type Monitor struct {
 	// Approvals, when set, alerts to the replies that wait too long for an
 	// approval (approvals.go).
 	Approvals *Approvals
+	// FollowUps, when set, tells the customers of a closed crisis it is over
+	// (followups.go).
+	FollowUps *FollowUps
 	// Topics are the configured crisis topics: each gets an ActiveCrises value
 	// every run, 0 included, so that its graph and alarm have data.
 	Topics []string
@@ -106,6 +109,8 @@ type Report struct {
 	XChat *XChatReport `json:"xchat,omitempty"`
 	// Approvals is what the approval check found (when Approvals is set).
 	Approvals *ApprovalReport `json:"approvals,omitempty"`
+	// FollowUps is what the crisis follow-ups did (when FollowUps is set).
+	FollowUps *FollowUpReport `json:"follow_ups,omitempty"`
 }
 
 // Run runs the checks once.
@@ -171,6 +176,11 @@ func (m *Monitor) Run(ctx context.Context) (Report, error) {
 	}
 	if m.Approvals != nil {
 		if rep.Approvals, err = m.checkApprovals(ctx, now, log); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if m.FollowUps != nil {
+		if rep.FollowUps, err = m.sendFollowUps(ctx, now, log); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -492,8 +492,8 @@ func (cp *compiled) checkTemplateText(kind string, t Template, x templateText, t
 	for _, p := range placeholderRE.FindAllString(x.s, -1) {
 		if !slices.Contains(Placeholders, p) {
 			bad(x.path, "placeholder %s is unknown: use %v", p, Placeholders)
-		} else if p == "{topic}" && kind != TemplateCrisis {
-			bad(x.path, "placeholder {topic} is only known in the crisis template")
+		} else if p == "{topic}" && kind != TemplateCrisis && kind != TemplateCrisisFollowUp {
+			bad(x.path, "placeholder {topic} is only known in the crisis templates")
 		}
 	}
 	if strings.Count(x.s, "{")+strings.Count(x.s, "}") != 2*len(placeholderRE.FindAllString(x.s, -1)) {
@@ -529,7 +529,7 @@ func (cp *compiled) checkTemplateApology(kind string, t Template, x templateText
 	_, apologises := cp.apology.first(words(firstSentence(render(x.s, values{firstName: "Ana"}))))
 	needsApology := false
 	switch kind {
-	case TemplateComplaint, TemplateIncident, TemplateCrisis:
+	case TemplateComplaint, TemplateIncident, TemplateCrisis, TemplateCrisisFollowUp:
 		needsApology = true
 	case TemplateMoveToDM, TemplateOutOfHours:
 		// Used for every intent; complaints get the apology tone (or the

@@ -33,10 +33,13 @@ const (
 	TemplateMoveToDM   = "move_to_dm"
 	TemplateOutOfHours = "out_of_hours"
 	TemplateCrisis     = "crisis"
+	// TemplateCrisisFollowUp tells each affected customer, once, that the
+	// crisis is over ({topic} is its label).
+	TemplateCrisisFollowUp = "crisis_followup"
 )
 
 // TemplateKinds lists the template kinds every configuration has.
-var TemplateKinds = []string{TemplateComplaint, TemplateIncident, TemplateQuestion, TemplatePraise, TemplateSales, TemplateMoveToDM, TemplateOutOfHours, TemplateCrisis}
+var TemplateKinds = []string{TemplateComplaint, TemplateIncident, TemplateQuestion, TemplatePraise, TemplateSales, TemplateMoveToDM, TemplateOutOfHours, TemplateCrisis, TemplateCrisisFollowUp}
 
 // Tones of a template. A template's plain text is its default tone; it may add:
 const (

@@ -130,5 +130,9 @@ func DefaultTemplates() map[string]Template {
 			"es": "Lo sentimos, {first_name}. Estamos al tanto de la incidencia con {topic} y trabajamos para resolverla. Te mantenemos informado. {signature}",
 			"en": "We're sorry, {first_name}. We're aware of the issue with {topic} and are working to fix it. We'll keep you posted. {signature}",
 		}},
+		TemplateCrisisFollowUp: {Text: map[string]string{
+			"es": "Lo sentimos de nuevo, {first_name}: la incidencia con {topic} está resuelta. Si aún notas algo, escríbenos por aquí. {signature}",
+			"en": "We're sorry again, {first_name}: the issue with {topic} is fixed. If anything still looks wrong, write to us here. {signature}",
+		}},
 	}
 }

@@ -223,7 +223,7 @@ func (e *Engine) autoReply(in *Input, kind care.ReplyKind, tmplKind, lang string
 		return care.ReplyRequest{}, LintResult{}, fmt.Errorf("the %s template has no text in %s or %s", tmplKind, lang, cfg.DefaultLang)
 	}
 	topic := ""
-	if kind == care.ReplyCrisis {
+	if kind == care.ReplyCrisis || kind == care.ReplyCrisisFollowUp {
 		for _, tp := range cfg.Crisis.Topics {
 			if tp.Name == crisisTopic {
 				topic = tp.Label[usedLang]

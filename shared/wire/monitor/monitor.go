@@ -83,6 +83,7 @@ func New(d Deps) (*monitor.Monitor, error) {
 		m.XChat.OAuth2 = d.OAuth2
 	}
 	if d.Outbox != nil {
+		m.FollowUps = &monitor.FollowUps{Store: d.Store, Protocol: eng, Outbox: d.Outbox}
 		m.Surveys = &monitor.Surveys{
 			Store: d.Store, Outbox: d.Outbox, Linter: eng.Linter(),
 			Langs: cfg.Protocol.Langs, DefaultLang: cfg.Protocol.DefaultLang, Signature: cfg.Protocol.Signature,

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// The follow-ups of a closed crisis (package monitor): every customer affected
+// gets one, or is skipped with a reason, once. A customer's claim is put once
+// (attribute_not_exists), before the follow-up is queued, and marked queued
+// after; a claim left unqueued (a crash between the two) is queued again by
+// the next run, under the same idempotency key, which the reply sender sends
+// once. The job item records that every affected customer was handled, and
+// the counts.
+//
+//	item      PK                                SK              attributes
+//	followup  FOLLOWUP#<topic>#<opened, ms>     C#<customer>    FollowUp
+//	job       FOLLOWUP#<topic>#<opened, ms>     JOB             FollowUpJob
+
+func followUpPK(topic string, opened time.Time) string {
+	return "FOLLOWUP#" + topic + "#" + strconv.FormatInt(opened.UnixMilli(), 10)
+}
+
+// FollowUp is where one customer's follow-up of a crisis stands.
+type FollowUp struct {
+	Customer string `json:"customer"`
+	CaseID   string `json:"case_id"`
+	// Key is the reply's idempotency key, when one is queued.
+	Key       string     `json:"key,omitempty"`
+	ClaimedAt time.Time  `json:"claimed_at"`
+	QueuedAt  *time.Time `json:"queued_at,omitempty"`
+	// Skipped says why the customer gets none (answered by a person, …).
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// FollowUpJob records that a crisis's follow-ups are all handled.
+type FollowUpJob struct {
+	DoneAt    time.Time      `json:"done_at"`
+	Customers int            `json:"customers"`
+	Queued    int            `json:"queued"`
+	Skipped   map[string]int `json:"skipped,omitempty"`
+}
+
+// ClaimFollowUp claims customer f.Customer's follow-up of the crisis: it
+// reports true when this call put the claim, else the claim held.
+func (s *Store) ClaimFollowUp(ctx context.Context, topic string, opened time.Time, f FollowUp) (held *FollowUp, won bool, err error) {
+	if topic == "" || f.Customer == "" || f.CaseID == "" {
+		return nil, false, errors.New("store: claim follow-up: it needs the topic, the customer and the case")
+	}
+	f.ClaimedAt, f.QueuedAt = f.ClaimedAt.UTC(), nil
+	item, err := marshal(f)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: claim follow-up: %w", err)
+	}
+	dropZeroTimes(item)
+	for k, v := range key(followUpPK(topic, opened), "C#"+f.Customer) {
+		item[k] = v
+	}
+	var mt meter
+	ok, err := s.put(ctx, &mt, &dynamodb.PutItemInput{Item: item, ConditionExpression: aws.String("attribute_not_exists(" + KeyPK + ")")}, false)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: claim the follow-up of %s (%s): %w", f.Customer, topic, err)
+	}
+	if ok {
+		return &f, true, nil
+	}
+	it, err := s.get(ctx, key(followUpPK(topic, opened), "C#"+f.Customer))
+	if err != nil || it == nil {
+		return nil, false, fmt.Errorf("store: read the follow-up of %s (%s): %w", f.Customer, topic, errors.Join(err, ErrNotFound))
+	}
+	var h FollowUp
+	if err := unmarshal(it, &h); err != nil {
+		return nil, false, fmt.Errorf("store: read the follow-up of %s: %w", f.Customer, err)
+	}
+	return &h, false, nil
+}
+
+// MarkFollowUpQueued records that a customer's follow-up is on the outbound
+// queue.
+func (s *Store) MarkFollowUpQueued(ctx context.Context, topic string, opened time.Time, customer string, at time.Time) error {
+	e := newExpr()
+	e.set("queued_at", str(stamp(at)))
+	var mt meter
+	after, err := s.update(ctx, &mt, e.input(key(followUpPK(topic, opened), "C#"+customer), "attribute_exists("+KeyPK+")"), nil, false)
+	if err != nil {
+		return fmt.Errorf("store: mark the follow-up of %s queued: %w", customer, err)
+	}
+	if after == nil {
+		return fmt.Errorf("store: mark the follow-up of %s queued: %w", customer, ErrNotFound)
+	}
+	return nil
+}
+
+// FollowUps returns the crisis's follow-up claims by customer, and its job
+// record (nil while not done).
+func (s *Store) FollowUps(ctx context.Context, topic string, opened time.Time) (map[string]FollowUp, *FollowUpJob, error) {
+	out := map[string]FollowUp{}
+	var job *FollowUpJob
+	err := s.queryPartition(ctx, followUpPK(topic, opened), true, func(it map[string]types.AttributeValue) (bool, error) {
+		sk := stringAttr(it, KeySK)
+		switch {
+		case sk == "JOB":
+			job = &FollowUpJob{}
+			return true, unmarshal(it, job)
+		case strings.HasPrefix(sk, "C#"):
+			var f FollowUp
+			if err := unmarshal(it, &f); err != nil {
+				return false, err
+			}
+			out[f.Customer] = f
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: follow-ups of %s: %w", followUpPK(topic, opened), err)
+	}
+	return out, job, nil
+}
+
+// FinishFollowUps records the crisis's follow-ups done, with the counts; it
+// reports false when they were recorded done already.
+func (s *Store) FinishFollowUps(ctx context.Context, topic string, opened time.Time, job FollowUpJob) (bool, error) {
+	job.DoneAt = job.DoneAt.UTC()
+	item, err := marshal(job)
+	if err != nil {
+		return false, fmt.Errorf("store: finish follow-ups: %w", err)
+	}
+	for k, v := range key(followUpPK(topic, opened), "JOB") {
+		item[k] = v
+	}
+	var mt meter
+	ok, err := s.put(ctx, &mt, &dynamodb.PutItemInput{Item: item, ConditionExpression: aws.String("attribute_not_exists(" + KeyPK + ")")}, false)
+	if err != nil {
+		return false, fmt.Errorf("store: finish the follow-ups of %s: %w", topic, err)
+	}
+	return ok, nil
+}
