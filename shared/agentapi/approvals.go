@@ -136,6 +136,18 @@ func (a *API) pending(w http.ResponseWriter, r *http.Request) (*store.Draft, boo
 	return d, true
 }
 
+// decision returns the pending draft of the route and the caller's decision
+// on it (state, by whom, now), writing the error when there is none to decide.
+func (a *API) decision(w http.ResponseWriter, r *http.Request, state string) (*store.Draft, store.DraftApproval, bool) {
+	d, ok := a.pending(w, r)
+	if !ok {
+		return nil, store.DraftApproval{}, false
+	}
+	me := callerFrom(r.Context())
+	now := a.now()
+	return d, store.DraftApproval{State: state, Why: d.Approval.Why, By: me.ID, ByName: me.DisplayName, At: &now}, true
+}
+
 func decidedConflict(w http.ResponseWriter, d *store.Draft) {
 	httpjson.WriteError(w, http.StatusConflict, "already_decided",
 		fmt.Sprintf("reply %s of case %s was %s by %s already", d.DraftID, d.CaseID, d.Approval.State, d.Approval.ByName))
@@ -148,14 +160,13 @@ func (a *API) approve(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &body) {
 		return
 	}
-	d, ok := a.pending(w, r)
+	d, decision, ok := a.decision(w, r, store.ApprovalApproved)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
 	me := callerFrom(ctx)
-	now := a.now()
-	decision := store.DraftApproval{State: store.ApprovalApproved, Why: d.Approval.Why, By: me.ID, ByName: me.DisplayName, At: &now}
+	now := *decision.At
 	req := d.Request
 	if text := strings.TrimSpace(body.Text); text != "" {
 		edited, ok := a.reviseDraft(w, r, d, text)
@@ -235,14 +246,12 @@ func (a *API) reject(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "bad_reason", "reason is required (at most 500 characters): it tells the author what to change")
 		return
 	}
-	d, ok := a.pending(w, r)
+	d, decision, ok := a.decision(w, r, store.ApprovalRejected)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
-	me := callerFrom(ctx)
-	now := a.now()
-	decision := store.DraftApproval{State: store.ApprovalRejected, Why: d.Approval.Why, By: me.ID, ByName: me.DisplayName, At: &now, Reason: reason}
+	decision.Reason = reason
 	won, err := a.Store.DecideDraft(ctx, d.CaseID, d.DraftID, decision, nil, time.Time{})
 	if err != nil {
 		a.internal(w, r, err)

@@ -364,22 +364,7 @@ func TestConsoleApprovals(t *testing.T) {
 	if h := eval[string](t, ctx, `[...document.querySelectorAll('#history li')].map(li => li.textContent).join(' / ')`); !strings.Contains(h, "Carla") || !strings.Contains(h, "Ana Martínez (agent) · approved a reply") {
 		t.Errorf("the case's history reads %q; want Carla's draft and Ana's approval", h)
 	}
-	_, msgs, err := sys.Store.GetCase(t.Context(), dan.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent := 0
-	for _, m := range msgs {
-		if m.Direction == care.Outbound && strings.HasPrefix(m.Text, draft) {
-			sent++
-			if !strings.HasSuffix(m.Text, "^Carla") {
-				t.Errorf("the approved reply went out as %q; want it signed by its author, ^Carla", m.Text)
-			}
-		}
-	}
-	if sent != 1 {
-		t.Errorf("the approved reply is in the case %d times, want once", sent)
-	}
+	sentOnce(t, sys, dan.ID, draft, "^Carla") // signed by its author
 	drafts, err := sys.Store.CaseDrafts(t.Context(), dan.ID)
 	if err != nil || len(drafts) != 1 || drafts[0].Approval.By != "ana" || drafts[0].Request.ApprovedBy != "ana" {
 		t.Errorf("the approval recorded: %+v, %v; want Ana as the approver", drafts, err)
@@ -391,6 +376,28 @@ func TestConsoleApprovals(t *testing.T) {
 		until(`document.querySelector('.awaiting[data-approval="rejected"] .approval-state') !== null`))
 	if why := eval[string](t, ctx, `document.querySelector('.awaiting[data-approval="rejected"] .approval-state').textContent`); !strings.Contains(why, "Ana Martínez") || !strings.Contains(why, "the app is down until 18:00") {
 		t.Errorf("the rejected draft says %q; want who rejected it and why", why)
+	}
+}
+
+// sentOnce checks that the case holds the reply starting with text once,
+// signed signature.
+func sentOnce(t *testing.T, sys *localdev.System, caseID, text, signature string) {
+	t.Helper()
+	_, msgs, err := sys.Store.GetCase(t.Context(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, m := range msgs {
+		if m.Direction == care.Outbound && strings.HasPrefix(m.Text, text) {
+			sent++
+			if !strings.HasSuffix(m.Text, signature) {
+				t.Errorf("the reply went out as %q; want it signed %s", m.Text, signature)
+			}
+		}
+	}
+	if sent != 1 {
+		t.Errorf("the reply is in case %s %d times, want once", caseID, sent)
 	}
 }
 
@@ -554,22 +561,7 @@ func TestConsole(t *testing.T) {
 		until(`!document.getElementById('send').disabled`),
 		click(`#send`),
 		until(`[...document.querySelectorAll('.msg.out')].some(m => m.querySelector('.text').textContent.startsWith(`+jsString(fixed)+`) && m.querySelector('.reply-state[data-state="sent"]'))`))
-	_, msgs, err := sys.Store.GetCase(t.Context(), complaint.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent := 0
-	for _, m := range msgs {
-		if m.Direction == care.Outbound && strings.HasPrefix(m.Text, fixed) {
-			sent++
-			if !strings.HasSuffix(m.Text, "^Local") {
-				t.Errorf("the reply went out as %q; want it signed ^Local", m.Text)
-			}
-		}
-	}
-	if sent != 1 {
-		t.Errorf("the reply is in the case %d times, want once", sent)
-	}
+	sentOnce(t, sys, complaint.ID, fixed, "^Local")
 
 	// A note, a relabel and a resolve.
 	do(t, ctx, "note, relabel, resolve",
