@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func browser(t testing.TB) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.WindowSize(1280, 900),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(acancel)
@@ -73,7 +74,7 @@ func browser(t testing.TB) context.Context {
 // through the page's navigations (a sign-in leaves and comes back).
 func until(expr string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(60 * time.Second)
 		for {
 			_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(50*time.Millisecond))(ctx, tg)
 			if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !navigating(err) {
@@ -383,9 +384,19 @@ func TestConsoleApprovals(t *testing.T) {
 // signed signature.
 func sentOnce(t *testing.T, sys *localdev.System, caseID, text, signature string) {
 	t.Helper()
-	_, msgs, err := sys.Store.GetCase(t.Context(), caseID)
-	if err != nil {
-		t.Fatal(err)
+	// The sender records X's id, then the message: wait for the message.
+	var msgs []care.StoredMessage
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if _, msgs, err = sys.Store.GetCase(t.Context(), caseID); err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(msgs, func(m care.StoredMessage) bool {
+			return m.Direction == care.Outbound && strings.HasPrefix(m.Text, text)
+		}) ||
+			time.Now().After(deadline) {
+			break
+		}
 	}
 	sent := 0
 	for _, m := range msgs {

@@ -552,18 +552,29 @@ function onItsWay(d) {
   if (replies.some((r) => r.state === 'waiting' || r.state === 'sending')) return true;
   const f = state.follow;
   if (!f || f.caseID !== d.case.id) return false;
-  if (replies.some((r) => r.key === f.key && r.state !== 'waiting' && r.state !== 'sending')) {
+  const r = replies.find((x) => x.key === f.key);
+  // Sent, but not yet in the case's messages (the sender records X's id, then
+  // the message): followed a little longer, so that it shows.
+  if (r && r.state === 'sent' && !inCase(d, r) && (f.ticks = (f.ticks || 0) + 1) < 60) return true;
+  if (r && r.state !== 'waiting' && r.state !== 'sending') {
     state.follow = null;
     return false;
   }
   return true;
 }
 
+// inCase reports whether the message of sent reply r is among case d's.
+function inCase(d, r) {
+  return (d.messages || []).some((m) => m.id === r.x_id);
+}
+
 function renderCase(d, keep) {
   const c = d.case;
   const msgs = [...(d.messages || [])].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
   const byX = new Map((d.replies || []).filter((r) => r.x_id).map((r) => [r.x_id, r]));
-  const pending = (d.replies || []).filter((r) => !r.x_id);
+  // Replies on their way, and a sent one whose message the case does not
+  // hold yet (it shows as soon as it does).
+  const pending = (d.replies || []).filter((r) => !r.x_id || (state.follow && r.key === state.follow.key && !inCase(d, r)));
   const waiting = (d.approvals || []).filter((a) => a.state !== 'approved');
   const f = state.follow;
   if (f && f.caseID === c.id && !(d.replies || []).some((r) => r.key === f.key)) {
