@@ -520,6 +520,7 @@ function moveSelection(d) {
 
 async function showCase(id) {
   state.caseID = id;
+  state.lateTicks = 0;
   replace(main, h('p', {}, t('loading')));
   let d;
   try {
@@ -550,12 +551,13 @@ async function showCase(id) {
 function onItsWay(d) {
   const replies = d.replies || [];
   if (replies.some((r) => r.state === 'waiting' || r.state === 'sending')) return true;
+  // Sent, but not yet in the case's messages (the sender records X's id, then
+  // the message): followed a little longer (a minute at most), so that it
+  // shows.
+  if (replies.some((r) => r.state === 'sent' && !inCase(d, r)) && (state.lateTicks = (state.lateTicks || 0) + 1) < 60) return true;
   const f = state.follow;
   if (!f || f.caseID !== d.case.id) return false;
   const r = replies.find((x) => x.key === f.key);
-  // Sent, but not yet in the case's messages (the sender records X's id, then
-  // the message): followed a little longer, so that it shows.
-  if (r && r.state === 'sent' && !inCase(d, r) && (f.ticks = (f.ticks || 0) + 1) < 60) return true;
   if (r && r.state !== 'waiting' && r.state !== 'sending') {
     state.follow = null;
     return false;
@@ -563,9 +565,11 @@ function onItsWay(d) {
   return true;
 }
 
-// inCase reports whether the message of sent reply r is among case d's.
+// inCase reports whether the message of sent reply r is among case d's: by
+// X's id, or by its text (X's own copy of an X Chat reply may have reached the
+// case first, under the id of its delivery).
 function inCase(d, r) {
-  return (d.messages || []).some((m) => m.id === r.x_id);
+  return (d.messages || []).some((m) => m.id === r.x_id || (m.direction === 'out' && r.text && m.text === r.text));
 }
 
 function renderCase(d, keep) {
@@ -574,7 +578,7 @@ function renderCase(d, keep) {
   const byX = new Map((d.replies || []).filter((r) => r.x_id).map((r) => [r.x_id, r]));
   // Replies on their way, and a sent one whose message the case does not
   // hold yet (it shows as soon as it does).
-  const pending = (d.replies || []).filter((r) => !r.x_id || (state.follow && r.key === state.follow.key && !inCase(d, r)));
+  const pending = (d.replies || []).filter((r) => !r.x_id || !inCase(d, r));
   const waiting = (d.approvals || []).filter((a) => a.state !== 'approved');
   const f = state.follow;
   if (f && f.caseID === c.id && !(d.replies || []).some((r) => r.key === f.key)) {
