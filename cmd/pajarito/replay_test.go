@@ -58,8 +58,17 @@ func TestReplayConversationsLive(t *testing.T) {
 	// holds nothing the listener would find: the store then holds the replay
 	// alone, and the metrics can be computed by hand.
 	dir := t.TempDir()
+	// The brand's days (the monitor's daily roll-ups) in a time zone where it
+	// is about noon now: at 600x the recording and the checks below take some
+	// hours of the server's clock, which must not cross midnight (yesterday's
+	// roll-up keeps a case's posts as of midnight until it settles).
+	zone := "Etc/GMT"
+	if off := 12 - time.Now().UTC().Hour(); off != 0 {
+		zone = fmt.Sprintf("Etc/GMT%+d", -off) // Etc zones' signs are inverted
+	}
 	writeConfig(t, filepath.Join(repo, "pajarito.json"), filepath.Join(dir, "pajarito.json"), func(c map[string]any) {
 		c["protocol"].(map[string]any)["auto_reply"] = []string{}
+		c["protocol"].(map[string]any)["timezone"] = zone
 	})
 	if err := os.Mkdir(filepath.Join(dir, "events"), 0o755); err != nil {
 		t.Fatal(err)
@@ -148,7 +157,11 @@ func TestReplayConversationsLive(t *testing.T) {
 	var m agentapi.MetricsReport
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		getJSON(t, base+"/v1/metrics", token, &m)
-		if m.Total.Cases == 3 && m.Total.FirstResponse.Count == 2 && m.Total.InboundMessages == 5 || time.Now().After(deadline) {
+		// The monitor rolls the day up again on each run: wait for the roll-up
+		// that has every post (a reply recorded after a roll-up is in the next).
+		tot := m.Total
+		done := tot.Cases == 3 && tot.FirstResponse.Count == 2 && tot.InboundMessages == 5 && tot.Posts.Count == 3 && value(tot.Posts.P90) == 4
+		if done || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -58,6 +58,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/local/localdev"
 	"github.com/pajarito-care/pajarito/shared/local/xfake"
+	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/xapi"
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
@@ -630,9 +631,29 @@ func (s *spike) check(tab *spikeTable, decisions map[string][]care.DecisionRecor
 	}
 
 	// Every decided reply sent once or held with a reason; none lost or doubled.
+	// The crisis's follow-ups (the monitor's, once the crisis closed) answer
+	// the same posts by design: they are counted apart, once per post at most.
+	// Known by their text (the template's words before its first
+	// placeholder), which X holds as soon as it takes them.
+	var followUpStarts []string
+	for _, text := range cfg.Protocol.Templates[protocol.TemplateCrisisFollowUp].Text {
+		if start, _, _ := strings.Cut(text, "{"); start != "" {
+			followUpStarts = append(followUpStarts, start)
+		}
+	}
+	isFollowUp := func(text string) bool {
+		return slices.ContainsFunc(followUpStarts, func(p string) bool { return strings.HasPrefix(text, p) })
+	}
 	posted := map[string][]xfake.Posted{} // post replied to → the brand's posts
+	followed := map[string]int{}          // post replied to → its follow-ups
 	for _, x := range s.sys.XFake.Posted() {
-		if x.Kind == "post" && x.InReplyToID != "" {
+		switch {
+		case x.Kind != "post" || x.InReplyToID == "":
+		case isFollowUp(x.Text):
+			if followed[x.InReplyToID]++; followed[x.InReplyToID] > 1 {
+				breakf("post %s got %d crisis follow-ups", x.InReplyToID, followed[x.InReplyToID])
+			}
+		default:
 			posted[x.InReplyToID] = append(posted[x.InReplyToID], x)
 		}
 	}
