@@ -22,6 +22,9 @@ type Approval struct {
 	CaseID  string            `json:"case_id"`
 	DraftID string            `json:"draft_id"`
 	Reply   care.ReplyRequest `json:"reply"`
+	// CustomerHandle is the case's customer (in GET /v1/approvals), so that
+	// an agent sees whom the reply answers.
+	CustomerHandle string `json:"customer_handle,omitempty"`
 	// State is pending, approved or rejected.
 	State string `json:"state"`
 	// Why says why it needs an approval: its author's role, an open crisis on
@@ -105,8 +108,21 @@ func (a *API) listApprovals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list := ApprovalList{Approvals: make([]Approval, 0, len(drafts))}
+	handles := map[string]string{} // case id → customer handle
 	for _, d := range drafts {
-		list.Approvals = append(list.Approvals, approvalOf(d))
+		ap := approvalOf(d)
+		h, ok := handles[d.CaseID]
+		if !ok {
+			c, err := a.Store.GetCaseItem(r.Context(), d.CaseID)
+			if err != nil {
+				a.internal(w, r, err)
+				return
+			}
+			h = c.CustomerHandle
+			handles[d.CaseID] = h
+		}
+		ap.CustomerHandle = h
+		list.Approvals = append(list.Approvals, ap)
 	}
 	httpjson.Write(w, http.StatusOK, list)
 }

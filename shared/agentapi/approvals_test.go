@@ -33,8 +33,13 @@ func TestContributorReplyWaitsForApproval(t *testing.T) {
 	wantError(t, e.as(t, tokenCarla, http.MethodGet, "/v1/approvals", nil), http.StatusForbidden, "forbidden")
 	var list agentapi.ApprovalList
 	ok(t, e.as(t, tokenAna, http.MethodGet, "/v1/approvals", nil), http.StatusOK, &list)
-	if len(list.Approvals) != 1 || list.Approvals[0].DraftID != "c-1" || list.Approvals[0].CaseID != caseBenPublic {
-		t.Fatalf("approvals %+v", list.Approvals)
+	ben, err := e.store.GetCaseItem(t.Context(), caseBenPublic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Approvals) != 1 || list.Approvals[0].DraftID != "c-1" || list.Approvals[0].CaseID != caseBenPublic ||
+		ben.CustomerHandle == "" || list.Approvals[0].CustomerHandle != ben.CustomerHandle {
+		t.Fatalf("approvals %+v; want Carla's reply to @%s", list.Approvals, ben.CustomerHandle)
 	}
 
 	approve := "/v1/cases/" + caseBenPublic + "/approvals/c-1/approve"

@@ -293,7 +293,7 @@ function approvalItem(a, me) {
   const own = a.reply.author === me;
   return h('li', { class: 'approval', 'data-case': a.case_id, 'data-draft': a.draft_id },
     h('div', { class: 'meta' },
-      h('a', { href: '#/case/' + a.case_id }, t('approval_case')), ' · ',
+      h('a', { href: '#/case/' + a.case_id }, a.customer_handle ? '@' + a.customer_handle : t('approval_case')), ' · ',
       h('strong', {}, a.reply.author_name || a.reply.author), ' · ',
       h('span', { class: 'chan ' + a.reply.channel }, t(a.reply.channel === 'dm' ? 'dm' : 'public')), ' · ',
       h('span', { class: 'muted' }, whyText(a.why)), ' · ', h('time', { datetime: a.created_at }, when(a.created_at))),
