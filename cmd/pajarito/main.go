@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -99,6 +100,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+// subcommand is one command of a group: pajarito webhook register, ….
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// runGroup runs the command of group that args[0] names, with the rest of
+// args; it shows usage for help, and for nothing or an unknown command (then
+// an error naming the commands there are).
+func runGroup(ctx context.Context, group, usage string, cmds []subcommand, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+		names[i] = c.name
+	}
+	use := names[len(names)-1]
+	if len(names) > 1 {
+		use = strings.Join(names[:len(names)-1], ", ") + " or " + use
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("%s: unknown command %q: use %s", group, args[0], use)
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

@@ -51,24 +51,9 @@ const subscriptionTag = "pajarito"
 const crcTimeout = 10 * time.Second
 
 func runWebhook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, webhookUsage)
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "register":
-		return runWebhookRegister(ctx, args[1:], stdout, stderr)
-	case "list":
-		return runWebhookList(ctx, args[1:], stdout, stderr)
-	case "delete":
-		return runWebhookDelete(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, webhookUsage)
-		return nil
-	default:
-		fmt.Fprint(stderr, webhookUsage)
-		return fmt.Errorf("webhook: unknown command %q: use register, list or delete", args[0])
-	}
+	return runGroup(ctx, "webhook", webhookUsage, []subcommand{
+		{"register", runWebhookRegister}, {"list", runWebhookList}, {"delete", runWebhookDelete},
+	}, args, stdout, stderr)
 }
 
 // webhookFlags returns a flag set with the flags every webhook command has.

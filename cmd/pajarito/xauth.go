@@ -49,19 +49,7 @@ const (
 )
 
 func runX(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, xUsage)
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "auth":
-		return runXAuth(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, xUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, xUsage)
-	return fmt.Errorf("x: unknown command %q: use auth", args[0])
+	return runGroup(ctx, "x", xUsage, []subcommand{{"auth", runXAuth}}, args, stdout, stderr)
 }
 
 // xAuth is one sign-in.

@@ -68,19 +68,7 @@ var xchatSecrets = func(ctx context.Context) (xapi.SecretsReadWriter, error) {
 }
 
 func runXChat(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, xchatUsage)
-		return flag.ErrHelp
-	}
-	switch args[0] {
-	case "setup":
-		return runXChatSetup(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, xchatUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, xchatUsage)
-	return fmt.Errorf("xchat: unknown command %q: use setup", args[0])
+	return runGroup(ctx, "xchat", xchatUsage, []subcommand{{"setup", runXChatSetup}}, args, stdout, stderr)
 }
 
 // xchatSetup is one run of pajarito xchat setup.
