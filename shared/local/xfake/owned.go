@@ -100,18 +100,12 @@ var meParams = splitSet("user.fields,expansions,tweet.fields")
 // authenticatedUser answers GET /2/users/me: the user the access token acts for.
 func (s *Server) authenticatedUser(w http.ResponseWriter, r *http.Request, token string) {
 	q := r.URL.Query()
-	for name, values := range q {
-		if !meParams[name] {
-			invalid(w, name, strings.Join(values, ","), fmt.Sprintf("The query parameter [%s] is not one of [expansions,tweet.fields,user.fields]", name))
-			return
-		}
+	if !knownParams(w, q, meParams) {
+		return
 	}
-	fields := splitSet(q.Get("user.fields"))
-	for f := range fields {
-		if !userFields[f] {
-			invalid(w, "user.fields", f, fmt.Sprintf("The `user.fields` query parameter value [%s] is not one of [%s]", f, strings.Join(sortedKeys(userFields), ",")))
-			return
-		}
+	fields, ok := listParam(w, q, "user.fields", userFields)
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -130,18 +124,18 @@ func (s *Server) authenticatedUser(w http.ResponseWriter, r *http.Request, token
 // may exclude retweets and replies.
 var userPostsSpec = readSpec{params: splitSet("pagination_token,exclude"), tokens: []string{"pagination_token"}, minResults: 5}
 
+// excludeValues are the values of GET /2/users/{id}/tweets' exclude.
+var excludeValues = splitSet("replies,retweets")
+
 // userPosts answers GET /2/users/{id}/tweets: the posts the user wrote.
 func (s *Server) userPosts(w http.ResponseWriter, r *http.Request, userID string) {
 	if _, ok := parseID(userID); !ok {
 		invalid(w, "id", userID, fmt.Sprintf("The `id` query parameter value [%s] does not match ^[0-9]{1,19}$", userID))
 		return
 	}
-	exclude := splitSet(r.URL.Query().Get("exclude"))
-	for e := range exclude {
-		if e != "retweets" && e != "replies" {
-			invalid(w, "exclude", e, fmt.Sprintf("The `exclude` query parameter value [%s] is not one of [replies,retweets]", e))
-			return
-		}
+	exclude, ok := listParam(w, r.URL.Query(), "exclude", excludeValues)
+	if !ok {
+		return
 	}
 	rd, ok := parseRead(w, r, userPostsSpec)
 	if !ok {
@@ -186,11 +180,8 @@ func (s *Server) dmEvents(w http.ResponseWriter, r *http.Request, participant, t
 		return
 	}
 	q := r.URL.Query()
-	for name, values := range q {
-		if !dmParams[name] {
-			invalid(w, name, strings.Join(values, ","), fmt.Sprintf("The query parameter [%s] is not one of [%s]", name, strings.Join(sortedKeys(dmParams), ",")))
-			return
-		}
+	if !knownParams(w, q, dmParams) {
+		return
 	}
 	limit := 100
 	if v := q.Get("max_results"); v != "" {
@@ -218,11 +209,8 @@ func (s *Server) dmEvents(w http.ResponseWriter, r *http.Request, participant, t
 		{"user.fields", userFields}, {"tweet.fields", tweetFields},
 	}
 	for _, l := range lists {
-		for f := range splitSet(q.Get(l.name)) {
-			if !l.known[f] {
-				invalid(w, l.name, f, fmt.Sprintf("The `%s` query parameter value [%s] is not one of [%s]", l.name, f, strings.Join(sortedKeys(l.known), ",")))
-				return
-			}
+		if _, ok := listParam(w, q, l.name, l.known); !ok {
+			return
 		}
 	}
 	fields := splitSet(q.Get("dm_event.fields"))

@@ -55,6 +55,9 @@ type PublicKey struct {
 // publicKeyFields are the fields of GET's public_key.fields.
 var publicKeyFields = splitSet("identity_public_key_signature,juicebox_config,public_key,public_key_version,signing_public_key")
 
+// publicKeyParams are the query parameters of GET /2/users/{id}/public_keys.
+var publicKeyParams = splitSet("public_key.fields")
+
 // PublicKeys returns the X Chat keys userID registered, oldest first.
 func (s *Server) PublicKeys(userID string) []PublicKey {
 	s.mu.Lock()
@@ -195,18 +198,12 @@ func (s *Server) nextKeyVersionLocked(user string) string {
 // listPublicKeys answers GET /2/users/{id}/public_keys.
 func (s *Server) listPublicKeys(w http.ResponseWriter, r *http.Request, userID string) {
 	q := r.URL.Query()
-	for name, values := range q {
-		if name != "public_key.fields" {
-			invalid(w, name, strings.Join(values, ","), fmt.Sprintf("The query parameter [%s] is not one of [public_key.fields]", name))
-			return
-		}
+	if !knownParams(w, q, publicKeyParams) {
+		return
 	}
-	fields := splitSet(q.Get("public_key.fields"))
-	for f := range fields {
-		if !publicKeyFields[f] {
-			invalid(w, "public_key.fields", f, fmt.Sprintf("The `public_key.fields` query parameter value [%s] is not one of [%s]", f, strings.Join(sortedKeys(publicKeyFields), ",")))
-			return
-		}
+	fields, ok := listParam(w, q, "public_key.fields", publicKeyFields)
+	if !ok {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -123,13 +123,11 @@ func parseRead(w http.ResponseWriter, r *http.Request, spec readSpec) (*read, bo
 		{"expansions", expansionNames, &rd.expansions},
 	}
 	for _, l := range lists {
-		*l.dst = splitSet(q.Get(l.name))
-		for f := range *l.dst {
-			if !l.known[f] {
-				invalid(w, l.name, f, fmt.Sprintf("The `%s` query parameter value [%s] is not one of [%s]", l.name, f, strings.Join(sortedKeys(l.known), ",")))
-				return nil, false
-			}
+		values, ok := listParam(w, q, l.name, l.known)
+		if !ok {
+			return nil, false
 		}
+		*l.dst = values
 	}
 	return rd, true
 }

@@ -624,3 +624,28 @@ func invalid(w http.ResponseWriter, param, value, message string) {
 		"type":   "https://api.twitter.com/2/problems/invalid-request",
 	})
 }
+
+// knownParams answers 400, as X does, and reports false when q holds a
+// parameter that is not in known.
+func knownParams(w http.ResponseWriter, q url.Values, known set) bool {
+	for name, values := range q {
+		if !known[name] {
+			invalid(w, name, strings.Join(values, ","), fmt.Sprintf("The query parameter [%s] is not one of [%s]", name, strings.Join(sortedKeys(known), ",")))
+			return false
+		}
+	}
+	return true
+}
+
+// listParam returns the comma-separated values of the query parameter name.
+// It answers 400, as X does, and reports false for a value that is not in known.
+func listParam(w http.ResponseWriter, q url.Values, name string, known set) (set, bool) {
+	values := splitSet(q.Get(name))
+	for v := range values {
+		if !known[v] {
+			invalid(w, name, v, fmt.Sprintf("The `%s` query parameter value [%s] is not one of [%s]", name, v, strings.Join(sortedKeys(known), ",")))
+			return nil, false
+		}
+	}
+	return values, true
+}
