@@ -124,6 +124,9 @@ type spikeResult struct {
 	// Decided are the automatic replies decided, Sent those X holds, Held those
 	// waiting (send budget, X's limits), Capped those the crisis cap withheld.
 	Decided, Sent, Held, Capped int
+	// FollowUps are the crisis's follow-ups the monitor wrote once the crisis
+	// closed, sent or waiting their turn.
+	FollowUps int
 	// HeldReasons counts the held replies by reason (times cut out).
 	HeldReasons map[string]int
 	// XWrites are the calls to X's write endpoints; X429 the calls X answered
@@ -153,7 +156,7 @@ func (r spikeResult) Report() string {
 		r.WorstAge.Round(time.Millisecond), r.WorstAgeClock.Round(time.Second), r.WorstAt.Sub(r.Start).Round(time.Second), r.WorstWhat, r.MaxDepth, r.WorstLatency.Round(time.Millisecond))
 	fmt.Fprintf(&b, "  webhook: %d deliveries answered 200, %d retried after a 503 or a connection error\n", r.Deliveries, r.Retried)
 	fmt.Fprintf(&b, "  crisis: %q opened at %s\n", r.CrisisTopic, r.CrisisOpened.Format(time.RFC3339))
-	fmt.Fprintf(&b, "  replies: %d decided: %d sent, %d held %v; %d withheld by the crisis cap\n", r.Decided, r.Sent, r.Held, r.HeldReasons, r.Capped)
+	fmt.Fprintf(&b, "  replies: %d decided: %d sent, %d held %v; %d withheld by the crisis cap; %d crisis follow-ups\n", r.Decided, r.Sent, r.Held, r.HeldReasons, r.Capped, r.FollowUps)
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(&b, "  the system logged errors: %v\n", r.Errors)
 	}
@@ -646,10 +649,12 @@ func (s *spike) check(tab *spikeTable, decisions map[string][]care.DecisionRecor
 	}
 	posted := map[string][]xfake.Posted{} // post replied to → the brand's posts
 	followed := map[string]int{}          // post replied to → its follow-ups
+	followUpIDs := map[string]bool{}      // the follow-ups X holds
 	for _, x := range s.sys.XFake.Posted() {
 		switch {
 		case x.Kind != "post" || x.InReplyToID == "":
 		case isFollowUp(x.Text):
+			followUpIDs[x.ID] = true
 			if followed[x.InReplyToID]++; followed[x.InReplyToID] > 1 {
 				breakf("post %s got %d crisis follow-ups", x.InReplyToID, followed[x.InReplyToID])
 			}
@@ -682,6 +687,18 @@ func (s *spike) check(tab *spikeTable, decisions map[string][]care.DecisionRecor
 		}
 	}
 	for key, it := range tab.replies {
+		if it.Kind == care.ReplyCrisisFollowUp {
+			// The monitor's, not a decision's: sent as one of X's follow-ups,
+			// or waiting its turn.
+			res.FollowUps++
+			switch {
+			case it.State == care.ReplySent && !followUpIDs[it.XID]:
+				breakf("crisis follow-up %s is recorded sent as %s, which the fake X does not hold as a follow-up", key, it.XID)
+			case it.State != care.ReplySent && it.State != care.ReplyWaiting:
+				breakf("crisis follow-up %s is %s: %s", key, it.State, it.Reason)
+			}
+			continue
+		}
 		if _, ok := decided[key]; !ok {
 			breakf("reply item %s (%s, %s) was never decided", key, it.Kind, it.State)
 		}
