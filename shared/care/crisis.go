@@ -1,6 +1,9 @@
 package care
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // CrisisState is the state of one crisis topic (delays, baggage, the app…): open
 // (Active) when complaints about it spike, or when a person opened it by hand.
@@ -29,4 +32,38 @@ type CrisisState struct {
 	// reopen it before this time.
 	QuietUntil time.Time `json:"quiet_until"`
 	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// crisisThreadPrefix starts the id of a crisis's statement thread.
+const crisisThreadPrefix = "crisis-"
+
+// crisisThreadTime is the layout of a crisis's opening time in its thread id.
+const crisisThreadTime = "20060102T150405Z"
+
+// CrisisThreadID is the id under which the posts of the public statement of
+// topic's crisis opened at since are kept and sent (their drafts and reply
+// items, like a case's): "crisis-<topic>-<since>".
+func CrisisThreadID(topic string, since time.Time) string {
+	return crisisThreadPrefix + topic + "-" + since.UTC().Format(crisisThreadTime)
+}
+
+// ParseCrisisThreadID returns the topic and opening time of a crisis thread
+// id; ok is false when id is not one.
+func ParseCrisisThreadID(id string) (topic string, since time.Time, ok bool) {
+	rest, found := strings.CutPrefix(id, crisisThreadPrefix)
+	i := strings.LastIndexByte(rest, '-')
+	if !found || i <= 0 {
+		return "", time.Time{}, false
+	}
+	since, err := time.Parse(crisisThreadTime, rest[i+1:])
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	return rest[:i], since, true
+}
+
+// IsCrisisThreadID reports whether id is a crisis thread's (CrisisThreadID).
+func IsCrisisThreadID(id string) bool {
+	_, _, ok := ParseCrisisThreadID(id)
+	return ok
 }

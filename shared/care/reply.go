@@ -28,13 +28,19 @@ const (
 	ReplySurvey ReplyKind = "survey"
 	// ReplyAgent is written by an agent.
 	ReplyAgent ReplyKind = "agent"
+	// ReplyStatement is a post of a crisis's public statement thread, written
+	// by an admin and posted from the brand account: the statement, a post of
+	// its own, then its updates, each a reply to the one before it (the
+	// sender finds which when it sends). Its CaseID is the crisis's
+	// (CrisisThreadID) and its TriggerID the post's draft id.
+	ReplyStatement ReplyKind = "crisis_statement"
 )
 
 // ReplyKinds lists every reply kind.
-var ReplyKinds = []ReplyKind{ReplyAutoAck, ReplyMoveToDM, ReplyOutOfHours, ReplyCrisis, ReplyCrisisFollowUp, ReplySurvey, ReplyAgent}
+var ReplyKinds = []ReplyKind{ReplyAutoAck, ReplyMoveToDM, ReplyOutOfHours, ReplyCrisis, ReplyCrisisFollowUp, ReplySurvey, ReplyAgent, ReplyStatement}
 
 // Automatic reports whether replies of this kind are written by the protocol.
-func (k ReplyKind) Automatic() bool { return k != ReplyAgent && k != "" }
+func (k ReplyKind) Automatic() bool { return k != ReplyAgent && k != ReplyStatement && k != "" }
 
 // AuthorAuto is the Author of automatic replies.
 const AuthorAuto = "auto"
@@ -111,7 +117,15 @@ func (r *ReplyRequest) Validate() error {
 		return fmt.Errorf("reply request %s has no trigger id", r.IdempotencyKey)
 	case !known:
 		return fmt.Errorf("reply request %s: kind %q is unknown", r.IdempotencyKey, r.Kind)
-	case r.Channel == Public && !IsID(r.InReplyToID):
+	case r.Kind == ReplyStatement && !IsCrisisThreadID(r.CaseID):
+		return fmt.Errorf("reply request %s: a crisis statement's case id %q is not a crisis's", r.IdempotencyKey, r.CaseID)
+	case r.Kind != ReplyStatement && IsCrisisThreadID(r.CaseID):
+		return fmt.Errorf("reply request %s: a %s reply goes to a customer's case, not to crisis %s", r.IdempotencyKey, r.Kind, r.CaseID)
+	case r.Kind == ReplyStatement && (r.Channel != Public || r.RecipientID != ""):
+		return fmt.Errorf("reply request %s: a crisis statement is a public post", r.IdempotencyKey)
+	case r.Kind == ReplyStatement && r.InReplyToID != "" && !IsID(r.InReplyToID):
+		return fmt.Errorf("reply request %s: a statement's update answers the X id of the post before it, got %q", r.IdempotencyKey, r.InReplyToID)
+	case r.Channel == Public && r.Kind != ReplyStatement && !IsID(r.InReplyToID):
 		return fmt.Errorf("reply request %s: public reply needs the X id of the post it answers, got %q", r.IdempotencyKey, r.InReplyToID)
 	case r.Channel == Public && r.RecipientID != "":
 		return fmt.Errorf("reply request %s: a public reply has no DM recipient", r.IdempotencyKey)

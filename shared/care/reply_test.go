@@ -58,6 +58,13 @@ func TestReplyValidate(t *testing.T) {
 		{name: "automatic by an agent", edit: func(r *ReplyRequest) { r.Author = "agent-7" }, wantErr: "automatic reply"},
 		{name: "agent reply by auto", edit: func(r *ReplyRequest) { r.Kind = ReplyAgent }, wantErr: "agent's id"},
 		{name: "no time", edit: func(r *ReplyRequest) { r.CreatedAt = time.Time{} }, wantErr: "created time"},
+		{name: "valid statement", edit: statement(nil)},
+		{name: "valid statement update", edit: statement(func(r *ReplyRequest) { r.InReplyToID = "1862954300111222999" })},
+		{name: "statement to a case", edit: statement(func(r *ReplyRequest) { r.CaseID = "t1862954300111222333" }), wantErr: "not a crisis's"},
+		{name: "reply to a crisis", edit: func(r *ReplyRequest) { r.CaseID = CrisisThreadID("delays", r.CreatedAt) }, wantErr: "customer's case"},
+		{name: "statement by DM", edit: statement(func(r *ReplyRequest) { r.Channel, r.RecipientID = DM, "42" }), wantErr: "public post"},
+		{name: "statement update to no id", edit: statement(func(r *ReplyRequest) { r.InReplyToID = "x" }), wantErr: "post before it"},
+		{name: "statement by auto", edit: statement(func(r *ReplyRequest) { r.Author = AuthorAuto }), wantErr: "agent's id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,8 +82,36 @@ func TestReplyValidate(t *testing.T) {
 			}
 		})
 	}
-	if !ReplyCrisis.Automatic() || !ReplySurvey.Automatic() || ReplyAgent.Automatic() {
+	if !ReplyCrisis.Automatic() || !ReplySurvey.Automatic() || ReplyAgent.Automatic() || ReplyStatement.Automatic() {
 		t.Error("Automatic()")
+	}
+}
+
+// statement returns an edit making the request a crisis statement, then
+// applying more.
+func statement(more func(*ReplyRequest)) func(*ReplyRequest) {
+	return func(r *ReplyRequest) {
+		r.Kind, r.Author, r.AuthorName, r.TemplateID = ReplyStatement, "ana", "Ana", ""
+		r.CaseID, r.TriggerID, r.InReplyToID = CrisisThreadID("delays", r.CreatedAt), "stmt-1", ""
+		if more != nil {
+			more(r)
+		}
+	}
+}
+
+func TestCrisisThreadID(t *testing.T) {
+	since := time.Date(2026, 12, 6, 9, 30, 15, 500, time.FixedZone("CET", 3600))
+	for _, topic := range []string{"delays", "app-login", "x"} {
+		id := CrisisThreadID(topic, since)
+		got, at, ok := ParseCrisisThreadID(id)
+		if !ok || got != topic || !at.Equal(since.Truncate(time.Second)) {
+			t.Errorf("ParseCrisisThreadID(%q) = %q, %v, %v", id, got, at, ok)
+		}
+	}
+	for _, id := range []string{"t1862954300111222333", "d42", "crisis-", "crisis-delays", "crisis--20261206T083015Z", "crisis-delays-yesterday"} {
+		if IsCrisisThreadID(id) {
+			t.Errorf("IsCrisisThreadID(%q) = true", id)
+		}
 	}
 }
 

@@ -12,6 +12,11 @@
 // time; X Chat messages are not read back from X (no Finder), so an
 // interrupted X Chat send whose copy did not reach the case is unknown.
 //
+// A crisis's public statement and its updates (care.ReplyStatement) go the
+// same way, with no case: the statement is a post of its own, each update a
+// reply to the post before it in the crisis's thread (store.CrisisPosts),
+// sent once that one is out; see statement.go.
+//
 // # One record
 //
 // Records are handled one by one. For each, the reply item of its idempotency key

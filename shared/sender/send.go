@@ -148,6 +148,10 @@ func (s *Sender) ready(ctx context.Context, r *record, rep *store.Reply, now tim
 		s.wait(ctx, r, OutcomeDelayed, rep.NotBefore.Sub(now)+spread(req.IdempotencyKey), "still waits: "+rep.Reason)
 		return nil, nil, lint, false
 	}
+	if req.Kind == care.ReplyStatement {
+		lint, ok := s.statementReady(ctx, r)
+		return nil, nil, lint, ok
+	}
 	c, msgs, err := s.Store.GetCase(ctx, req.CaseID)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(ctx, r, 0, fmt.Sprintf("case %s does not exist", req.CaseID))
@@ -167,14 +171,19 @@ func (s *Sender) ready(ctx context.Context, r *record, rep *store.Reply, now tim
 		return nil, nil, lint, false
 	}
 	if !lint.OK() {
-		var issues []string
-		for _, i := range lint.Errors {
-			issues = append(issues, i.Rule+": "+i.Messages["en"])
-		}
-		s.fail(ctx, r, 0, "the reply linter refused it: "+strings.Join(issues, "; "))
+		s.fail(ctx, r, 0, lintRefusal(lint))
 		return nil, nil, lint, false
 	}
 	return c, msgs, lint, true
+}
+
+// lintRefusal is the reason of a request the reply linter refused.
+func lintRefusal(lint protocol.LintResult) string {
+	var issues []string
+	for _, i := range lint.Errors {
+		issues = append(issues, i.Rule+": "+i.Messages["en"])
+	}
+	return "the reply linter refused it: " + strings.Join(issues, "; ")
 }
 
 // withinRateLimit checks X's rate limit, as recorded by any sender, for the
@@ -239,6 +248,10 @@ func (s *Sender) post(ctx context.Context, r *record, c *care.Case, msgs []care.
 		return sent, false, err
 	case req.Channel == care.DM:
 		sent, err = s.X.SendDM(ctx, req.RecipientID, req.Text)
+		return sent, false, err
+	case req.InReplyToID == "":
+		// A crisis's statement: a post of its own (care.ReplyRequest.Validate).
+		sent, err = s.X.Post(ctx, req.Text)
 		return sent, false, err
 	}
 	sent, err = s.X.Reply(ctx, req.InReplyToID, req.Text)
@@ -534,9 +547,25 @@ const (
 	spendClaim
 )
 
-// record appends a sent reply to its case as an outbound message and adds its
-// price to the month's spend, each once (spend).
+// record appends a sent reply to its case as an outbound message (a crisis
+// statement's post has no case) and adds its price to the month's spend, each
+// once (spend).
 func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, xid string, at time.Time, usd float64, spend spendTask) error {
+	var errs []error
+	if r.req.Kind != care.ReplyStatement {
+		if err := s.appendToCase(ctx, r, c, msgs, xid, at, usd); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.addSpend(ctx, r, at, usd, spend); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// appendToCase appends a sent reply to its case as an outbound message, and
+// tells the metrics when it is the case's first response.
+func (s *Sender) appendToCase(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, xid string, at time.Time, usd float64) error {
 	req := &r.req
 	m := &care.Message{
 		Channel: req.Channel, Direction: care.Outbound, ID: xid,
@@ -563,15 +592,18 @@ func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []car
 		}
 	}
 	env := &care.Envelope{Version: care.EnvelopeVersion, Kind: care.KindMessage, Source: care.SourceReply, ReceivedAt: s.now(), Message: m}
-	var errs []error
 	res, err := s.Store.AppendOutbound(ctx, req.CaseID, env, "reply#"+req.IdempotencyKey)
-	if err != nil {
-		errs = append(errs, err)
-	}
 	if res.Stored() && res.Case.FirstResponseAt != nil && res.Case.FirstResponseAt.Equal(at) && !res.Case.FirstInboundAt.IsZero() {
 		// This reply is the case's first response.
 		s.emit(ctx, at, nil, emf.Metric{Name: "FirstResponseSeconds", Unit: emf.Seconds, Value: at.Sub(res.Case.FirstInboundAt).Seconds()})
 	}
+	return err
+}
+
+// addSpend adds a sent reply's price to the month's spend, once (spend).
+func (s *Sender) addSpend(ctx context.Context, r *record, at time.Time, usd float64, spend spendTask) error {
+	req := &r.req
+	var errs []error
 	won, err := spend == spendClaimed, error(nil)
 	if spend == spendClaim {
 		won, err = s.Store.ClaimReplyTask(ctx, req.CaseID, req.IdempotencyKey, store.TaskSpend)
@@ -639,10 +671,14 @@ func (s *Sender) finished(ctx context.Context, r *record, rep *store.Reply) {
 		return
 	}
 	r.outcome = OutcomeAlreadySent
-	c, msgs, err := s.Store.GetCase(ctx, req.CaseID)
-	if err != nil {
-		r.err = err
-		return
+	var c *care.Case
+	var msgs []care.StoredMessage
+	if req.Kind != care.ReplyStatement {
+		var err error
+		if c, msgs, err = s.Store.GetCase(ctx, req.CaseID); err != nil {
+			r.err = err
+			return
+		}
 	}
 	at := rep.UpdatedAt
 	if rep.SentAt != nil {
@@ -671,7 +707,7 @@ func (s *Sender) sending(ctx context.Context, r *record, rep *store.Reply) (agai
 			fmt.Sprintf("attempt %d started at %s is in progress", rep.Attempts, started.Format(time.RFC3339)))
 		return false
 	}
-	c, msgs, err := s.Store.GetCase(ctx, req.CaseID)
+	c, msgs, err := s.interrupted(ctx, r)
 	if err != nil {
 		r.outcome, r.err = OutcomeRetry, err
 		return false
@@ -857,6 +893,7 @@ func (s *Sender) findOnX(ctx context.Context, req *care.ReplyRequest, k *copyMat
 					found = append(found, *env.Message)
 				}
 			}
+			found = append(found, page.Own...) // a crisis statement's posts
 			next = page.NextToken
 		}
 		for i := range found {

@@ -65,6 +65,9 @@ type Store interface {
 	ListDecisions(ctx context.Context, caseID string) ([]care.DecisionRecord, error)
 	ListReplies(ctx context.Context, caseID string) ([]care.ReplyStatus, error)
 	CustomerCases(ctx context.Context, customerID string, since time.Time) ([]string, error)
+	// CrisisPosts reads the thread of a crisis's statement, where a post of
+	// it finds the post it answers.
+	CrisisPosts(ctx context.Context, threadID string) ([]store.CrisisPost, error)
 
 	// GetReply, ClaimReply, ReleaseReply, DeferReply and FinishReply move a reply
 	// item through its states (waiting, sending, sent, failed, unknown).

@@ -219,9 +219,15 @@ func (s *Store) PendingApprovals(ctx context.Context, limit int) ([]Draft, error
 // CaseDrafts returns the drafts of a case that wait or waited for an approval,
 // in draft id order.
 func (s *Store) CaseDrafts(ctx context.Context, caseID string) ([]Draft, error) {
+	return s.drafts(ctx, caseID, true)
+}
+
+// drafts returns the drafts of a case in draft id order: those that wait or
+// waited for an approval (approvals), or all.
+func (s *Store) drafts(ctx context.Context, caseID string, approvals bool) ([]Draft, error) {
 	var out []Draft
 	err := s.queryPartition(ctx, draftsPK(caseID), true, func(it map[string]types.AttributeValue) (bool, error) {
-		if _, ok := it["approval"]; !ok {
+		if _, ok := it["approval"]; approvals && !ok {
 			return true, nil
 		}
 		var d Draft

@@ -329,6 +329,7 @@ func (c *Client) readPage(ctx context.Context, gc *gotwi.Client, endpoint, path 
 		Envelopes: res.Envelopes,
 		Read:      len(ids),
 		Dropped:   res.DropCounts,
+		Own:       res.Own,
 		NewestID:  out.Meta.NewestID,
 		NextToken: out.Meta.NextToken,
 		RateLimit: info.rateLimit,

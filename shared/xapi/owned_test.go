@@ -126,6 +126,10 @@ func TestUserPosts(t *testing.T) {
 	if page.Read != 2 || page.Dropped[xwebhook.DropOwnPost] != 1 || page.NewestID != sent.ID || page.NextToken != "" {
 		t.Errorf("page: read %d dropped %v newest %q next %q; want 2 read, the broadcast dropped", page.Read, page.Dropped, page.NewestID, page.NextToken)
 	}
+	if len(page.Own) != 1 || page.Own[0].Text != "Heads-up: storms over Madrid" || page.Own[0].Direction != care.Outbound ||
+		!page.Own[0].CreatedAt.Equal(t0.Add(-4*time.Hour)) || page.Own[0].InReplyToID != "" {
+		t.Errorf("own posts %+v; want the broadcast, outbound, with its time", page.Own)
+	}
 	if page.RateLimit.Limit != 900 || page.RateLimit.Remaining != 899 || e.client.RateLimits()[xapi.EndpointUserPosts] != page.RateLimit {
 		t.Errorf("rate limit %+v (all %v), want 899 of 900 as the brand", page.RateLimit, e.client.RateLimits())
 	}

@@ -34,6 +34,9 @@ import (
 type Writer interface {
 	// Reply posts text as a public reply to post inReplyToID (POST /2/tweets).
 	Reply(ctx context.Context, inReplyToID, text string) (*Sent, error)
+	// Post posts text as a post of its own, a reply to nothing (POST
+	// /2/tweets): a crisis's public statement.
+	Post(ctx context.Context, text string) (*Sent, error)
 	// SendDM sends text as a DM to user participantID (POST
 	// /2/dm_conversations/with/{participant_id}/messages).
 	SendDM(ctx context.Context, participantID, text string) (*Sent, error)
@@ -114,12 +117,22 @@ func (c *Client) Reply(ctx context.Context, inReplyToID, text string) (*Sent, er
 	if !care.IsID(inReplyToID) {
 		return nil, fmt.Errorf("xapi: %s: the post replied to, %q, is not a decimal X id: %w", EndpointCreatePost, inReplyToID, ErrNotSent)
 	}
+	return c.createPost(ctx, inReplyToID, text)
+}
+
+// Post posts text as a post of its own, as the brand.
+func (c *Client) Post(ctx context.Context, text string) (*Sent, error) {
+	return c.createPost(ctx, "", text)
+}
+
+// createPost posts text, as a reply to inReplyToID unless it is "".
+func (c *Client) createPost(ctx context.Context, inReplyToID, text string) (*Sent, error) {
 	if strings.TrimSpace(text) == "" || !utf8.ValidString(text) {
 		return nil, fmt.Errorf("xapi: %s: the text is empty or not UTF-8: %w", EndpointCreatePost, ErrNotSent)
 	}
-	in := &managetypes.CreateInput{
-		Text:  &text,
-		Reply: &managetypes.CreateInputReply{InReplyToTweetID: inReplyToID},
+	in := &managetypes.CreateInput{Text: &text}
+	if inReplyToID != "" {
+		in.Reply = &managetypes.CreateInputReply{InReplyToTweetID: inReplyToID}
 	}
 	var out createdPost
 	info, err := c.write(ctx, EndpointCreatePost, "/2/tweets", in, &out)

@@ -48,6 +48,36 @@ func TestReply(t *testing.T) {
 	}
 }
 
+func TestPost(t *testing.T) {
+	e := setup(t, testCreds)
+	ctx := context.Background()
+	text := "Desde las 9:10 hay retrasos en los embarques de Madrid. Lo sentimos: el equipo ya trabaja en ello. ^Ana"
+	sent, err := e.client.Post(ctx, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := "Actualización 10:05: los embarques se recuperan. ^Ana"
+	next, err := e.client.Reply(ctx, sent.ID, update)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posted := e.fake.Posted()
+	if len(posted) != 2 || posted[0].ID != sent.ID || posted[0].InReplyToID != "" || posted[0].Text != text ||
+		posted[1].ID != next.ID || posted[1].InReplyToID != sent.ID {
+		t.Fatalf("Post, then Reply to it = %+v, %+v; the fake has %+v", sent, next, posted)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(posted[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body["text"] != text || len(body) != 1 {
+		t.Errorf("request body = %s; want the text alone", posted[0].Body)
+	}
+	if _, err := e.client.Post(ctx, " "); !errors.Is(err, xapi.ErrNotSent) {
+		t.Errorf("Post of a blank text = %v; want ErrNotSent", err)
+	}
+}
+
 func TestSendDM(t *testing.T) {
 	e := setup(t, testCreds)
 	sent, err := e.client.SendDM(context.Background(), mariaID, "Hola María, ¿nos pasas tu localizador? ^Ana")

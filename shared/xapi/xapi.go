@@ -92,6 +92,10 @@ type Page struct {
 	Read int
 	// Dropped is how many of them were dropped, by reason.
 	Dropped map[string]int
+	// Own are the brand's own posts that answer no customer, dropped from
+	// Envelopes (xwebhook.Result.Own): its crisis statements and their
+	// updates.
+	Own []care.Message
 	// NewestID is the highest post id in the page ("" when empty): X's search meta
 	// has no newest_id, so it is computed from the posts.
 	NewestID string

@@ -446,6 +446,15 @@ func (p *parser) v2Post(post *v2Post, raw []byte, inc *includes, summoned bool) 
 
 	if reason := p.classifyPost(m, retweet); reason != "" {
 		p.res.drop(reason, m.ID)
+		if reason == DropOwnPost {
+			own := *m
+			if at, err := time.Parse(time.RFC3339, post.CreatedAt); err == nil {
+				own.CreatedAt = at.UTC()
+			} else {
+				own.CreatedAt, _ = care.IDTime(m.ID)
+			}
+			p.res.Own = append(p.res.Own, own)
+		}
 		return
 	}
 	var problem error

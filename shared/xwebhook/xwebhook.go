@@ -84,6 +84,11 @@ type Result struct {
 	Dropped []Drop
 	// DropCounts counts Dropped by reason, for the log line.
 	DropCounts map[string]int
+	// Own are the brand's own posts of a page of posts (ParsePosts) that
+	// answer no customer (dropped as DropOwnPost), as outbound messages: its
+	// crisis statements and their updates, which the reply sender looks for
+	// after an interrupted send.
+	Own []care.Message
 	// Ignored lists the event types (XAA) or arrays (AAA) accepted and ignored,
 	// such as "like.create" or "favorite_events".
 	Ignored []string
