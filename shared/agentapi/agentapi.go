@@ -71,6 +71,8 @@ type Store interface {
 	PendingApprovals(ctx context.Context, limit int) ([]store.Draft, error)
 	DecideDraft(ctx context.Context, caseID, draftID string, a store.DraftApproval, req *care.ReplyRequest, leaseUntil time.Time) (bool, error)
 	CaseDrafts(ctx context.Context, caseID string) ([]store.Draft, error)
+	// CrisisPosts reads a crisis's statement thread.
+	CrisisPosts(ctx context.Context, threadID string) ([]store.CrisisPost, error)
 	// PutAudit, CaseAudit and PersonAudit keep and read the audit trail.
 	PutAudit(ctx context.Context, e care.AuditEntry) (care.AuditEntry, error)
 	CaseAudit(ctx context.Context, caseID string) ([]care.AuditEntry, error)

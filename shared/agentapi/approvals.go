@@ -23,8 +23,10 @@ type Approval struct {
 	DraftID string            `json:"draft_id"`
 	Reply   care.ReplyRequest `json:"reply"`
 	// CustomerHandle is the case's customer (in GET /v1/approvals), so that
-	// an agent sees whom the reply answers.
+	// an agent sees whom the reply answers; CrisisTopic is set instead on a
+	// crisis's statement (its CaseID is the crisis's thread).
 	CustomerHandle string `json:"customer_handle,omitempty"`
+	CrisisTopic    string `json:"crisis_topic,omitempty"`
 	// State is pending, approved or rejected.
 	State string `json:"state"`
 	// Why says why it needs an approval: its author's role, an open crisis on
@@ -111,6 +113,11 @@ func (a *API) listApprovals(w http.ResponseWriter, r *http.Request) {
 	handles := map[string]string{} // case id → customer handle
 	for _, d := range drafts {
 		ap := approvalOf(d)
+		if topic, _, ok := care.ParseCrisisThreadID(d.CaseID); ok {
+			ap.CrisisTopic = topic
+			list.Approvals = append(list.Approvals, ap)
+			continue
+		}
 		h, ok := handles[d.CaseID]
 		if !ok {
 			c, err := a.Store.GetCaseItem(r.Context(), d.CaseID)
@@ -225,6 +232,9 @@ func (a *API) reviseDraft(w http.ResponseWriter, r *http.Request, d *store.Draft
 	if !utf8.ValidString(text) || utf8.RuneCountInString(text) > care.MaxDMLength {
 		badRequest(w, "bad_text", "text must be the reply, at most %d characters, without signature", care.MaxDMLength)
 		return nil, false
+	}
+	if d.Request.Kind == care.ReplyStatement {
+		return a.reviseStatement(w, r, d, text)
 	}
 	ctx := r.Context()
 	c, msgs, err := a.Store.GetCase(ctx, d.CaseID)

@@ -12,7 +12,14 @@ import (
 // topic that never was in crisis is listed inactive), then the states of topics no
 // longer configured.
 type CrisisList struct {
-	Crises []care.CrisisState `json:"crises"`
+	Crises []Crisis `json:"crises"`
+}
+
+// Crisis is a topic's crisis state and the statement thread of its crisis
+// (the open one, or the last; none when it never opened or has no post).
+type Crisis struct {
+	care.CrisisState
+	Statement *Statement `json:"statement,omitempty"`
 }
 
 func (a *API) listCrises(w http.ResponseWriter, r *http.Request) {
@@ -21,7 +28,19 @@ func (a *API) listCrises(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, r, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, CrisisList{Crises: list})
+	out := CrisisList{Crises: make([]Crisis, 0, len(list))}
+	for _, c := range list {
+		st, err := a.statement(r.Context(), c)
+		if err != nil {
+			a.internal(w, r, err)
+			return
+		}
+		if st != nil && len(st.Posts) == 0 {
+			st = nil
+		}
+		out.Crises = append(out.Crises, Crisis{CrisisState: c, Statement: st})
+	}
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func (a *API) crises(r *http.Request) ([]care.CrisisState, error) {

@@ -26,6 +26,7 @@ var bodyRoutes = []struct {
 	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/reopen", `{}`},
 	{http.MethodPut, "/v1/agents/me", `{"display_name":"Local"}`},
 	{http.MethodPut, "/v1/crisis/delays", `{"active":false}`},
+	{http.MethodPost, "/v1/crisis/delays/statement", `{"draft_id":"s1","text":"We're sorry: boarding is delayed."}`},
 	{http.MethodPost, "/v1/quarantine/retry", `{"all":true}`},
 	{http.MethodPost, "/v1/dlq/redrive", `{"queue":"all"}`},
 	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/approvals/d-none/approve", `{}`},
@@ -115,8 +116,10 @@ func TestBadBodies(t *testing.T) {
 		}
 		res.Body.Close()
 		// The approval routes read the body before they look for the reply:
-		// their 404 (no such reply) is a body taken.
-		taken := res.StatusCode < 400 || strings.Contains(rt.path, "/approvals/") && res.StatusCode == http.StatusNotFound
+		// their 404 (no such reply) is a body taken; so is the statement
+		// route's 409 (no crisis is open).
+		taken := res.StatusCode < 400 || strings.Contains(rt.path, "/approvals/") && res.StatusCode == http.StatusNotFound ||
+			strings.HasSuffix(rt.path, "/statement") && res.StatusCode == http.StatusConflict
 		if !taken {
 			t.Errorf("%s %s with a valid body: %d", rt.method, rt.path, res.StatusCode)
 		}

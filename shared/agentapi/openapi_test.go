@@ -216,6 +216,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		// Approvals.
 		"Approval": agentapi.Approval{}, "ApprovalList": agentapi.ApprovalList{},
 		"AuditEntry": care.AuditEntry{}, "AuditList": agentapi.AuditList{},
+		// Crisis statements.
+		"Crisis": agentapi.Crisis{}, "Statement": agentapi.Statement{}, "StatementPost": agentapi.StatementPost{},
 	}
 	requests := map[string]any{
 		"AssignRequest": agentapi.AssignRequest{}, "UnassignRequest": agentapi.UnassignRequest{},
@@ -223,6 +225,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"TriageBody": agentapi.TriageRequest{}, "ProfileBody": agentapi.ProfileRequest{}, "CrisisBody": agentapi.CrisisRequest{},
 		"QuarantineRetryRequest": agentapi.QuarantineRetryRequest{}, "DLQRedriveBody": agentapi.DLQRedriveRequest{},
 		"ApproveBody": agentapi.ApproveRequest{}, "RejectBody": agentapi.RejectRequest{},
+		"StatementBody": agentapi.StatementRequest{},
 		"EmptyRequest": struct{}{},
 	}
 	check := func(name string, v any, request bool) {

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/pajarito-care/pajarito/shared/care"
-	"github.com/pajarito-care/pajarito/shared/classify"
 	"github.com/pajarito-care/pajarito/shared/protocol"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
@@ -39,11 +38,7 @@ func (s *Sender) statementReady(ctx context.Context, r *record) (lint protocol.L
 		return lint, false
 	}
 	req.InReplyToID = place.inReplyTo
-	draft := protocol.ReplyDraft{Text: req.Text, Channel: care.Public, Lang: req.Lang}
-	if place.inReplyTo == "" {
-		draft.Intent = classify.IntentIncident
-	}
-	lint = s.Engine.Linter().Lint(draft)
+	lint = s.Engine.LintStatement(req.Text, req.Lang, place.inReplyTo == "")
 	if !lint.OK() {
 		s.fail(ctx, r, 0, lintRefusal(lint))
 		return lint, false

@@ -1,0 +1,112 @@
+package agentapi_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/care"
+	"github.com/pajarito-care/pajarito/shared/protocol"
+	"github.com/pajarito-care/pajarito/shared/store"
+)
+
+const statementPath = "/v1/crisis/delays/statement"
+
+// crisis returns topic's crisis as GET /v1/crisis shows it.
+func (e *env) crisis(t *testing.T, topic string) agentapi.Crisis {
+	t.Helper()
+	var list agentapi.CrisisList
+	ok(t, e.as(t, tokenCarla, http.MethodGet, "/v1/crisis", nil), http.StatusOK, &list)
+	for _, c := range list.Crises {
+		if c.Topic == topic {
+			return c
+		}
+	}
+	t.Fatalf("no crisis %s in %+v", topic, list)
+	return agentapi.Crisis{}
+}
+
+// xSent records a queued statement's post as the reply sender does once X
+// took it, and returns its X id.
+func (e *env) xSent(t *testing.T, req care.ReplyRequest, xid string) {
+	t.Helper()
+	if _, won, err := e.store.ClaimReply(t.Context(), &req); err != nil || !won {
+		t.Fatalf("claim %s: %v, %v", req.TriggerID, won, err)
+	}
+	if ok, err := e.store.FinishReply(t.Context(), &req, 1, store.ReplyOutcome{State: care.ReplySent, XID: xid, SentAt: clock()}); err != nil || !ok {
+		t.Fatalf("finish %s: %v, %v", req.TriggerID, ok, err)
+	}
+}
+
+// TestCrisisStatement: while a crisis is open an admin writes its statement,
+// which starts with an apology and waits for another agent's approval (the
+// protocol's approval.during_crisis); approved, it is queued once, as the
+// crisis's; an update is written once the statement is out, and an approver
+// may edit it. GET /v1/crisis shows the thread.
+func TestCrisisStatement(t *testing.T) {
+	e := seededWith(t, func(c *protocol.Config) { c.Approval.DuringCrisis = true })
+	sorry := map[string]string{"draft_id": "s-1", "text": "We're sorry: boarding in Madrid is delayed since 9:10. We are on it and will post every step here.", "lang": "en"}
+
+	wantError(t, e.as(t, tokenSuper, http.MethodPost, statementPath, sorry), http.StatusConflict, "no_crisis")
+	wantError(t, e.as(t, tokenSuper, http.MethodPost, "/v1/crisis/weather/statement", sorry), http.StatusNotFound, "unknown_topic")
+	ok(t, e.as(t, tokenSuper, http.MethodPut, "/v1/crisis/delays", map[string]bool{"active": true}), http.StatusOK, nil)
+	for _, tok := range []string{tokenAna, tokenCarla} {
+		wantError(t, e.as(t, tok, http.MethodPost, statementPath, sorry), http.StatusForbidden, "forbidden")
+	}
+	cold := map[string]string{"draft_id": "s-0", "text": "Boarding in Madrid is delayed since 9:10.", "lang": "en"}
+	if le := wantError(t, e.as(t, tokenSuper, http.MethodPost, statementPath, cold), http.StatusUnprocessableEntity, "lint_failed"); !slices.Contains(le.Error.Rules, "apology_first") {
+		t.Errorf("a statement without an apology: %+v", le)
+	}
+
+	var res agentapi.ReplyResult
+	ok(t, e.as(t, tokenSuper, http.MethodPost, statementPath, sorry), http.StatusAccepted, &res)
+	thread := e.crisis(t, "delays").Statement
+	if res.Approval == nil || res.Approval.State != "pending" || res.Reply.Kind != care.ReplyStatement ||
+		!strings.HasSuffix(res.Reply.Text, "^Sara") || thread == nil || res.Reply.CaseID != thread.ThreadID {
+		t.Fatalf("the statement: %+v (approval %+v, thread %+v); want it pending, signed by Sara, in the crisis's thread", res.Reply, res.Approval, thread)
+	}
+	if q := e.outbox.queued(); len(q) != 0 {
+		t.Fatalf("queued %+v before its approval", q)
+	}
+	update := map[string]string{"draft_id": "u-1", "text": "10:05: boarding is back; flights leave about 40 minutes late.", "lang": "en"}
+	wantError(t, e.as(t, tokenSuper, http.MethodPost, statementPath, update), http.StatusConflict, "post_in_progress")
+
+	approvals := e.approvals(t)
+	if len(approvals) != 1 || approvals[0].CrisisTopic != "delays" || approvals[0].CaseID != thread.ThreadID {
+		t.Fatalf("approvals %+v; want the statement, of the delays crisis", approvals)
+	}
+	approve := "/v1/cases/" + thread.ThreadID + "/approvals/s-1/approve"
+	wantError(t, e.as(t, tokenSuper, http.MethodPost, approve, map[string]string{}), http.StatusForbidden, "own_reply")
+	ok(t, e.as(t, tokenAna, http.MethodPost, approve, map[string]string{}), http.StatusAccepted, nil)
+	q := e.outbox.queued()
+	if len(q) != 1 || q[0].Kind != care.ReplyStatement || q[0].Author != agentSuper.ID || q[0].ApprovedBy != agentAna.ID || q[0].InReplyToID != "" {
+		t.Fatalf("queued %+v; want Sara's statement, approved by Ana", q)
+	}
+	if got := e.crisis(t, "delays").Statement.Posts; len(got) != 1 || got[0].Kind != agentapi.PostStatement || got[0].State != store.PostQueued {
+		t.Errorf("the thread after the approval: %+v", got)
+	}
+	wantError(t, e.as(t, tokenSuper, http.MethodPost, statementPath, update), http.StatusConflict, "post_in_progress")
+
+	e.xSent(t, q[0], "1890000000000000001")
+	ok(t, e.as(t, tokenSuper, http.MethodPost, statementPath, update), http.StatusAccepted, &res)
+	if res.Approval == nil || res.Approval.State != "pending" {
+		t.Fatalf("the update: %+v", res.Approval)
+	}
+	edited := "10:05: boarding is back; flights leave about 40 minutes late. Thank you for your patience."
+	ok(t, e.as(t, tokenAna, http.MethodPost, "/v1/cases/"+thread.ThreadID+"/approvals/u-1/approve", map[string]string{"text": edited}), http.StatusAccepted, nil)
+	if q = e.outbox.queued(); len(q) != 2 || q[1].Text != edited+" ^Sara" || q[1].ApprovedBy != agentAna.ID {
+		t.Fatalf("queued %+v; want the update as Ana edited it, signed by Sara", q)
+	}
+	got := e.crisis(t, "delays").Statement.Posts
+	if len(got) != 2 || got[0].State != string(care.ReplySent) || got[0].XID != "1890000000000000001" ||
+		got[1].Kind != agentapi.PostUpdate || got[1].State != store.PostQueued || got[1].DecidedByName != agentAna.Name {
+		t.Errorf("the thread: %+v", got)
+	}
+	var again agentapi.ReplyResult
+	ok(t, e.as(t, tokenSuper, http.MethodPost, statementPath, update), http.StatusAccepted, &again)
+	if !again.Duplicate || len(e.outbox.queued()) != 2 {
+		t.Errorf("the same update again: %+v; queued %d", again, len(e.outbox.queued()))
+	}
+}
