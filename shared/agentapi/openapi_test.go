@@ -226,7 +226,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"QuarantineRetryRequest": agentapi.QuarantineRetryRequest{}, "DLQRedriveBody": agentapi.DLQRedriveRequest{},
 		"ApproveBody": agentapi.ApproveRequest{}, "RejectBody": agentapi.RejectRequest{},
 		"StatementBody": agentapi.StatementRequest{},
-		"EmptyRequest": struct{}{},
+		"EmptyRequest":  struct{}{},
 	}
 	check := func(name string, v any, request bool) {
 		s, ok := doc.Components.Schemas[name]
