@@ -192,7 +192,8 @@ function renderBar() {
 }
 
 // renderCrisis shows a banner for each open crisis: its topic, since when, why,
-// and the protocol's crisis statement in the interface's language.
+// its public statement and updates as they went out, and the protocol's crisis
+// template for customers in the interface's language.
 function renderCrisis() {
   const open = state.crises.filter((c) => c.active);
   const tpl = state.templates.find((x) => x.kind === 'crisis' && x.lang === getLang()) || state.templates.find((x) => x.kind === 'crisis');
@@ -201,7 +202,8 @@ function renderCrisis() {
     h('span', {}, t('crisis_since', { t: when(c.since) })),
     c.reason ? [' — ', h('span', {}, c.reason)] : null, ' ',
     h('a', { href: '#/crisis' }, t('crisis_panel')),
-    tpl ? h('p', { class: 'statement' }, t('crisis_statement') + ' ', h('q', {}, tpl.text.replaceAll('{topic}', c.topic).replaceAll('{signature}', '').trim())) : null)));
+    statementThread(c, false),
+    tpl ? h('p', { class: 'template' }, t('crisis_template') + ' ', h('q', {}, tpl.text.replaceAll('{topic}', c.topic).replaceAll('{signature}', '').trim())) : null)));
 }
 
 async function refreshCrises() {
@@ -211,9 +213,30 @@ async function refreshCrises() {
   } catch { /* the next poll tries again */ }
 }
 
+// A statement's post is gone from its thread when rejected, refused by X or
+// lost; the others are the thread, the last one out or on its way.
+const GONE = ['rejected', 'failed', 'unknown'];
+
+// statementThread lists a crisis's public statement and its updates, oldest
+// first, each with its time; a post not out yet says where it stands. all
+// also lists the posts gone from the thread, with why (the crisis panel).
+function statementThread(c, all) {
+  const posts = ((c.statement && c.statement.posts) || []).filter((p) => all || !GONE.includes(p.state));
+  if (!posts.length) return null;
+  return h('ol', { class: 'statement-thread', 'aria-label': t('statement_of', { topic: c.topic }) }, posts.map((p) => h('li', { class: 'post ' + p.state, 'data-draft': p.draft_id, 'data-state': p.state },
+    h('div', { class: 'meta' },
+      h('strong', {}, t(p.kind === 'statement' ? 'post_statement' : 'post_update')), ' · ',
+      h('time', { datetime: p.sent_at || p.created_at }, when(p.sent_at || p.created_at)), ' · ',
+      h('span', {}, p.author_name || p.author),
+      p.state === 'sent' ? null : [' · ', h('span', { class: 'state' }, t('post_' + p.state))]),
+    h('p', { class: 'text' }, p.text),
+    p.state === 'rejected' ? h('p', { class: 'error' }, t('post_rejected_by', { who: p.decided_by_name || '', reason: p.reason || '' })) : null,
+    p.problem && p.state !== 'sent' ? h('p', { class: 'muted problem' }, p.problem) : null)));
+}
+
 // ---- the crisis panel ----------------------------------------------------
 
-async function showCrisisPanel() {
+async function showCrisisPanel(note) {
   await refreshCrises();
   const status = h('div', { id: 'crisis-status', role: 'status', 'aria-live': 'polite' });
   const set = async (topic, active) => {
@@ -226,6 +249,7 @@ async function showCrisisPanel() {
       if (e.status !== 401) replace(status, h('p', { class: 'error', role: 'alert' }, t('error', { msg: e.message })));
     }
   };
+  const sections = state.crises.filter((c) => c.active || c.statement).map((c) => statementSection(c, note && note.topic === c.topic ? note : null));
   replace(main,
     h('h1', {}, t('crisis_panel')),
     h('p', { class: 'muted' }, t('crisis_help')),
@@ -239,7 +263,75 @@ async function showCrisisPanel() {
         h('td', {}, c.active ? (c.opened_by || t('crisis_auto')) : (c.closed_by || '')),
         h('td', {}, c.active
           ? (can('admin') ? h('button', { type: 'button', class: 'close-crisis', onclick: () => set(c.topic, false) }, t('crisis_close')) : null)
-          : (can('admin') ? h('button', { type: 'button', class: 'open-crisis', onclick: () => set(c.topic, true) }, t('crisis_open_btn')) : null)))))));
+          : (can('admin') ? h('button', { type: 'button', class: 'open-crisis', onclick: () => set(c.topic, true) }, t('crisis_open_btn')) : null)))))),
+    sections.map((x) => x.el));
+  // Posts on their way are followed until they are out (or gone).
+  const pending = () => state.crises.some((c) => ((c.statement && c.statement.posts) || []).some((p) => !GONE.includes(p.state) && p.state !== 'sent'));
+  if (pending()) {
+    state.timers.push(setInterval(async () => {
+      await refreshCrises();
+      for (const x of sections) x.update(state.crises.find((c) => c.topic === x.topic));
+      if (!pending()) stopTimers();
+    }, 2000));
+  }
+}
+
+// statementDrafts keeps, per crisis topic, the draft id of the post being
+// written and the text it was sent with: sending the same text again (after a
+// network error, say) is the same post, never a second one.
+const statementDrafts = {};
+
+// statementSection is a crisis's public statement in the crisis panel: its
+// thread and, for an admin while the crisis is open, the form for the
+// statement (the first post) or the next update, once the post before it is
+// out. It returns the section and how to show the thread anew.
+function statementSection(c, note) {
+  const status = h('div', { class: 'statement-status', role: 'status', 'aria-live': 'polite' },
+    note ? h('p', { class: 'ok' }, note.msg) : null);
+  const thread = h('div', { class: 'thread' });
+  const form = h('div', { class: 'statement-write' });
+  const render = (cr) => {
+    replace(thread, statementThread(cr, true) || h('p', { class: 'muted' }, t('statement_none')));
+    const live = ((cr.statement && cr.statement.posts) || []).filter((p) => !GONE.includes(p.state));
+    const first = live.length === 0;
+    if (!cr.active || !can('admin')) {
+      replace(form);
+    } else if (!first && live[live.length - 1].state !== 'sent') {
+      replace(form, h('p', { class: 'muted' }, t('statement_busy')));
+    } else if (!form.querySelector('form') || form.dataset.first !== String(first)) {
+      form.dataset.first = String(first);
+      replace(form, statementForm(cr, first, status));
+    }
+  };
+  render(c);
+  const el = h('section', { class: 'statement', 'data-topic': c.topic },
+    h('h2', {}, t('statement_of', { topic: c.topic })), thread, form, status);
+  return { el, topic: c.topic, update: (cr) => cr && render(cr) };
+}
+
+function statementForm(c, first, status) {
+  const text = h('textarea', { class: 'statement-text', rows: 4, maxlength: 10000, 'aria-label': t(first ? 'statement_write' : 'update_write'), placeholder: t(first ? 'statement_hint' : 'update_hint') });
+  const lang = h('select', { class: 'statement-lang', 'aria-label': t('statement_lang') }, ['es', 'en'].map((l) => h('option', { value: l, selected: l === getLang() }, l)));
+  return h('form', {
+    class: 'statement-form',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      replace(status);
+      const body = text.value.trim();
+      if (!body) { text.focus(); return; }
+      let d = statementDrafts[c.topic];
+      if (!d || d.text !== body || d.lang !== lang.value) d = statementDrafts[c.topic] = { id: newDraftID(), text: body, lang: lang.value };
+      try {
+        const res = await api.post('/v1/crisis/' + encodeURIComponent(c.topic) + '/statement', { draft_id: d.id, text: body, lang: d.lang });
+        delete statementDrafts[c.topic];
+        showCrisisPanel({ topic: c.topic, msg: t(res.approval && res.approval.state === 'pending' ? 'statement_awaits' : 'statement_queued') });
+      } catch (err) {
+        if (err.status === 401) return;
+        const rules = err.body && err.body.issues ? ': ' + err.body.issues.map((i) => i.message).join('; ') : '';
+        replace(status, h('p', { class: 'error', role: 'alert' }, t('error', { msg: err.message + rules })));
+      }
+    },
+  }, text, h('div', { class: 'row' }, lang, ' ', h('button', { type: 'submit' }, t(first ? 'statement_post' : 'update_post'))));
 }
 
 // ---- approvals -----------------------------------------------------------
@@ -268,6 +360,7 @@ async function showApprovals() {
 function whyText(why) {
   let m;
   if (why === 'written by a contributor') return t('why_contributor');
+  if (why === 'a crisis statement, posted from the brand account') return t('why_statement');
   if ((m = why.match(/^a crisis is open on (.+)$/))) return t('why_crisis', { topic: m[1] });
   if ((m = why.match(/^the customer has (\d+) followers \(over (\d+)\)$/))) return t('why_followers', { n: m[1], max: m[2] });
   return why;
@@ -293,7 +386,9 @@ function approvalItem(a, me) {
   const own = a.reply.author === me;
   return h('li', { class: 'approval', 'data-case': a.case_id, 'data-draft': a.draft_id },
     h('div', { class: 'meta' },
-      h('a', { href: '#/case/' + a.case_id }, a.customer_handle ? '@' + a.customer_handle : t('approval_case')), ' · ',
+      a.crisis_topic
+        ? h('a', { href: '#/crisis' }, t('approval_statement', { topic: a.crisis_topic }))
+        : h('a', { href: '#/case/' + a.case_id }, a.customer_handle ? '@' + a.customer_handle : t('approval_case')), ' · ',
       h('strong', {}, a.reply.author_name || a.reply.author), ' · ',
       h('span', { class: 'chan ' + a.reply.channel }, t(a.reply.channel === 'dm' ? 'dm' : 'public')), ' · ',
       h('span', { class: 'muted' }, whyText(a.why)), ' · ', h('time', { datetime: a.created_at }, when(a.created_at))),

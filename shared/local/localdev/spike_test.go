@@ -1040,7 +1040,7 @@ func heldReason(r string) string {
 	return strings.TrimSpace(b.String())
 }
 
-func countActive(states []care.CrisisState) int {
+func countActive(states []agentapi.Crisis) int {
 	n := 0
 	for _, s := range states {
 		if s.Active {
