@@ -32,13 +32,19 @@ type CrisisState struct {
 	// reopen it before this time.
 	QuietUntil time.Time `json:"quiet_until"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// StatementID is the X id of the latest post of the crisis's public
+	// statement thread that went out (the statement, or its latest update),
+	// and StatementAt when; empty while none is out.
+	StatementID string    `json:"statement_id,omitempty"`
+	StatementAt time.Time `json:"statement_at"`
 }
 
 // crisisThreadPrefix starts the id of a crisis's statement thread.
 const crisisThreadPrefix = "crisis-"
 
-// crisisThreadTime is the layout of a crisis's opening time in its thread id.
-const crisisThreadTime = "20060102T150405Z"
+// crisisThreadTime is the layout of a crisis's opening time in its thread id:
+// to the nanosecond, as the crisis's state keeps it.
+const crisisThreadTime = "20060102T150405.000000000Z"
 
 // CrisisThreadID is the id under which the posts of the public statement of
 // topic's crisis opened at since are kept and sent (their drafts and reply

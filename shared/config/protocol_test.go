@@ -14,7 +14,7 @@ func TestProtocolDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := c.Protocol
-	if p.Tier != protocol.SelfServe || p.AutoReplyCooldown.Std() != 24*time.Hour || len(p.Templates) != len(protocol.TemplateKinds) {
+	if p.Tier != protocol.SelfServe || p.AutoReplyCooldown.Std() != 24*time.Hour || len(p.Templates) != len(protocol.TemplateKinds)+len(protocol.OptionalTemplateKinds) {
 		t.Errorf("protocol defaults = %+v", p)
 	}
 	if _, err := protocol.New(p); err != nil {

@@ -75,14 +75,18 @@ func TestConsoleStatement(t *testing.T) {
 	if !strings.HasPrefix(posts[1].Text, update) || posts[1].InReplyToID != posts[0].ID {
 		t.Fatalf("X holds %+v; want the update, a reply to the statement", posts)
 	}
-	do(t, ctx, "the banner shows the statement and its update",
-		until(`document.querySelectorAll('.crisis[data-topic="delays"] ol.statement-thread li.post').length === 2`))
+	do(t, ctx, "the banner shows the statement and its update, out",
+		chromedp.Navigate(sys.URL+"/console/#/crisis"),
+		until(`document.querySelectorAll('.crisis[data-topic="delays"] ol.statement-thread li.post[data-state="sent"]').length === 2`))
 	if got := eval[string](t, ctx, `document.querySelector('.crisis[data-topic="delays"] ol.statement-thread').textContent`); !strings.Contains(got, statement) || !strings.Contains(got, update) {
 		t.Errorf("the banner reads %q", got)
 	}
 	if n := len(brandPosts(sys)); n != 2 {
 		t.Errorf("X holds %d posts of the brand's own; want 2, each once", n)
 	}
+	// Customers now get the template that points to the statement.
+	do(t, ctx, "the banner's template points to the statement",
+		until(`document.querySelector('.crisis[data-topic="delays"] .template[data-template^="crisis_statement."]') !== null`))
 }
 
 // brandPosts are the brand's posts the fake X holds that answer no customer

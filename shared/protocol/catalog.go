@@ -24,11 +24,11 @@ type TemplateText struct {
 }
 
 // Templates returns every text of the configured templates: kinds in the order of
-// TemplateKinds (others after, by name), each kind's plain texts then its tones
-// (by name), languages by name.
+// TemplateKinds then OptionalTemplateKinds (others after, by name), each kind's
+// plain texts then its tones (by name), languages by name.
 func (e *Engine) Templates() []TemplateText {
 	tmpls := e.cp.cfg.Templates
-	kinds := slices.Clone(TemplateKinds)
+	kinds := slices.Concat(TemplateKinds, OptionalTemplateKinds)
 	for _, k := range sortedKeys(tmpls) {
 		if !slices.Contains(kinds, k) {
 			kinds = append(kinds, k)

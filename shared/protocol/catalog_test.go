@@ -31,7 +31,8 @@ func TestTemplatesCatalog(t *testing.T) {
 			t.Errorf("template %s text %q, configured %q", tt.ID, tt.Text, text)
 		}
 	}
-	// Every configured text is listed, kinds in TemplateKinds order.
+	// Every configured text is listed, kinds in TemplateKinds order, then the
+	// optional ones.
 	n := 0
 	for _, tmpl := range e.Config().Templates {
 		n += len(tmpl.all())
@@ -41,7 +42,7 @@ func TestTemplatesCatalog(t *testing.T) {
 	}
 	last := -1
 	for _, tt := range list {
-		i := slices.Index(TemplateKinds, tt.Kind)
+		i := slices.Index(slices.Concat(TemplateKinds, OptionalTemplateKinds), tt.Kind)
 		if i < last {
 			t.Errorf("template %s out of kind order", tt.ID)
 		}

@@ -409,8 +409,8 @@ func (cc *compiler) checkCrisisTopics() {
 func (cp *compiled) checkTemplates(bad func(path, format string, args ...any)) {
 	c := &cp.cfg
 	for _, k := range sortedKeys(c.Templates) {
-		if !slices.Contains(TemplateKinds, k) {
-			bad("templates."+k, "%q is not a template kind: use %v", k, TemplateKinds)
+		if !slices.Contains(TemplateKinds, k) && !slices.Contains(OptionalTemplateKinds, k) {
+			bad("templates."+k, "%q is not a template kind: use %v, or %v", k, TemplateKinds, OptionalTemplateKinds)
 		}
 	}
 	longestTopic := map[string]string{}
@@ -428,6 +428,11 @@ func (cp *compiled) checkTemplates(bad func(path, format string, args ...any)) {
 			continue
 		}
 		cp.checkTemplate(kind, t, longestTopic, bad)
+	}
+	for _, kind := range OptionalTemplateKinds {
+		if t, ok := c.Templates[kind]; ok {
+			cp.checkTemplate(kind, t, longestTopic, bad)
+		}
 	}
 	for _, l := range sortedKeys(c.Channels) {
 		if !c.AllowLinks && len(findURLs(c.Channels[l])) > 0 {
@@ -492,8 +497,10 @@ func (cp *compiled) checkTemplateText(kind string, t Template, x templateText, t
 	for _, p := range placeholderRE.FindAllString(x.s, -1) {
 		if !slices.Contains(Placeholders, p) {
 			bad(x.path, "placeholder %s is unknown: use %v", p, Placeholders)
-		} else if p == "{topic}" && kind != TemplateCrisis && kind != TemplateCrisisFollowUp {
+		} else if p == "{topic}" && !isCrisisTemplate(kind) {
 			bad(x.path, "placeholder {topic} is only known in the crisis templates")
+		} else if p == "{statement_time}" && kind != TemplateCrisisStatement {
+			bad(x.path, "placeholder {statement_time} is only known in the %s template", TemplateCrisisStatement)
 		}
 	}
 	if strings.Count(x.s, "{")+strings.Count(x.s, "}") != 2*len(placeholderRE.FindAllString(x.s, -1)) {
@@ -514,6 +521,7 @@ func (cp *compiled) checkTemplateText(kind string, t Template, x templateText, t
 	v := values{
 		handle: strings.Repeat("h", 15), firstName: strings.Repeat("M", 20),
 		hours: cp.hoursText(x.lang), channels: c.Channels[x.lang], signature: c.Signature[x.lang], topic: topic,
+		statementTime: "23:59",
 	}
 	if n := Length(render(x.s, v)); n > MaxPostLength {
 		bad(x.path, "renders to up to %d characters (with a 20-letter first name, the signature, hours and channels), above X's %d: shorten it", n, MaxPostLength)
@@ -529,7 +537,7 @@ func (cp *compiled) checkTemplateApology(kind string, t Template, x templateText
 	_, apologises := cp.apology.first(words(firstSentence(render(x.s, values{firstName: "Ana"}))))
 	needsApology := false
 	switch kind {
-	case TemplateComplaint, TemplateIncident, TemplateCrisis, TemplateCrisisFollowUp:
+	case TemplateComplaint, TemplateIncident, TemplateCrisis, TemplateCrisisFollowUp, TemplateCrisisStatement:
 		needsApology = true
 	case TemplateMoveToDM, TemplateOutOfHours:
 		// Used for every intent; complaints get the apology tone (or the
@@ -573,4 +581,10 @@ func (cp *compiled) isGrave(r *classify.Result) (bool, string) {
 		}
 	}
 	return false, ""
+}
+
+// isCrisisTemplate reports whether templates of kind speak of a crisis's
+// topic ({topic}).
+func isCrisisTemplate(kind string) bool {
+	return kind == TemplateCrisis || kind == TemplateCrisisFollowUp || kind == TemplateCrisisStatement
 }

@@ -36,7 +36,15 @@ const (
 	// TemplateCrisisFollowUp tells each affected customer, once, that the
 	// crisis is over ({topic} is its label).
 	TemplateCrisisFollowUp = "crisis_followup"
+	// TemplateCrisisStatement, when configured, replaces the crisis template
+	// once the crisis's public statement is out: it points the customer to
+	// it in words, without a link ({statement_time} is when its latest post
+	// went out, in the business hours' time zone).
+	TemplateCrisisStatement = "crisis_statement"
 )
+
+// OptionalTemplateKinds lists the template kinds a configuration may have.
+var OptionalTemplateKinds = []string{TemplateCrisisStatement}
 
 // TemplateKinds lists the template kinds every configuration has.
 var TemplateKinds = []string{TemplateComplaint, TemplateIncident, TemplateQuestion, TemplatePraise, TemplateSales, TemplateMoveToDM, TemplateOutOfHours, TemplateCrisis, TemplateCrisisFollowUp}
@@ -51,7 +59,7 @@ const (
 )
 
 // Placeholders a template may use.
-var Placeholders = []string{"{handle}", "{first_name}", "{hours}", "{channels}", "{signature}", "{topic}"}
+var Placeholders = []string{"{handle}", "{first_name}", "{hours}", "{channels}", "{signature}", "{topic}", "{statement_time}"}
 
 // Config is the care protocol: the "protocol" section of pajarito.json. Start from
 // DefaultConfig; decoding JSON over it replaces what the JSON holds (lists and

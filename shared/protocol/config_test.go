@@ -171,6 +171,12 @@ func TestConfigValidate(t *testing.T) {
 		}, "templates.praise.en", "must not apologise"},
 		{"unknown placeholder", func(c *Config) { setText(c, TemplateQuestion, "es", "Hola {nombre}. {signature}") }, "templates.question.es", "placeholder {nombre} is unknown"},
 		{"topic outside the crisis template", func(c *Config) { setText(c, TemplateQuestion, "en", "Hi, about {topic}. {signature}") }, "templates.question.en", "only known in the crisis template"},
+		{"statement time outside its template", func(c *Config) {
+			setText(c, TemplateCrisis, "en", "We're sorry, {first_name}: see {statement_time}. {signature}")
+		}, "templates.crisis.en", "only known in the crisis_statement template"},
+		{"crisis statement template without apology", func(c *Config) {
+			setText(c, TemplateCrisisStatement, "en", "Hi {first_name}: our statement on {topic} is on our profile ({statement_time}). {signature}")
+		}, "templates.crisis_statement.en", "apolog"},
 		{"stray brace", func(c *Config) { setText(c, TemplateQuestion, "en", "Hi {first_name. {signature}") }, "templates.question.en", "stray"},
 		{"link without allow_links", func(c *Config) { setText(c, TemplateQuestion, "es", "Hola, mira pajaritoair.com/ayuda {signature}") }, "templates.question.es", "contains a link"},
 		{"too long", func(c *Config) { setText(c, TemplateQuestion, "es", strings.Repeat("Hola. ", 50)+"{signature}") }, "templates.question.es", "renders to up to"},

@@ -167,6 +167,12 @@ func (b *decisionBuilder) chooseReply() {
 	case b.d.CrisisTopic != "":
 		b.kind, b.tmplKind, b.actionKind = care.ReplyCrisis, TemplateCrisis, care.ActionCrisisReply
 		b.actionWhy = "about the open crisis " + b.d.CrisisTopic
+		if at := statementAt(in.Crises, b.d.CrisisTopic); !at.IsZero() {
+			if _, ok := b.cfg.Templates[TemplateCrisisStatement]; ok {
+				b.tmplKind = TemplateCrisisStatement
+				b.actionWhy += fmt.Sprintf("; it points to the crisis's public statement, out since %s", at.UTC().Format(time.RFC3339))
+			}
+		}
 	case !open && lbl.Intent != classify.IntentPraise:
 		b.kind, b.tmplKind, b.actionKind = care.ReplyOutOfHours, TemplateOutOfHours, care.ActionOutOfHours
 		local := in.Now.In(e.cp.hours.Location())
@@ -281,4 +287,15 @@ func XChatWithheld(x *care.XChat) string {
 			"; its text is not shown, as it may not be the sender's: answer it in X's app"
 	}
 	return "X Chat message that could not be opened: " + x.Problem + "; answer it in X's app"
+}
+
+// statementAt is when the latest post of the public statement of topic's open
+// crisis went out; zero when none did.
+func statementAt(crises []care.CrisisState, topic string) time.Time {
+	for _, c := range crises {
+		if c.Topic == topic && c.Active && c.StatementID != "" {
+			return c.StatementAt
+		}
+	}
+	return time.Time{}
 }

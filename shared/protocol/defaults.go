@@ -130,6 +130,10 @@ func DefaultTemplates() map[string]Template {
 			"es": "Lo sentimos, {first_name}. Estamos al tanto de la incidencia con {topic} y trabajamos para resolverla. Te mantenemos informado. {signature}",
 			"en": "We're sorry, {first_name}. We're aware of the issue with {topic} and are working to fix it. We'll keep you posted. {signature}",
 		}},
+		TemplateCrisisStatement: {Text: map[string]string{
+			"es": "Lo sentimos, {first_name}. Hemos publicado en nuestro perfil qué pasa con {topic} y lo actualizamos allí (última actualización: {statement_time}). {signature}",
+			"en": "We're sorry, {first_name}. We've posted what is happening with {topic} on our profile and keep it updated there (latest update: {statement_time}). {signature}",
+		}},
 		TemplateCrisisFollowUp: {Text: map[string]string{
 			"es": "Lo sentimos de nuevo, {first_name}: la incidencia con {topic} está resuelta. Si aún notas algo, escríbenos por aquí. {signature}",
 			"en": "We're sorry again, {first_name}: the issue with {topic} is fixed. If anything still looks wrong, write to us here. {signature}",

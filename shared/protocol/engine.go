@@ -230,9 +230,13 @@ func (e *Engine) autoReply(in *Input, kind care.ReplyKind, tmplKind, lang string
 			}
 		}
 	}
+	var statementTime string
+	if at := statementAt(in.Crises, crisisTopic); !at.IsZero() {
+		statementTime = at.In(e.cp.hours.Location()).Format("15:04")
+	}
 	body := render(text, values{
 		handle: m.AuthorHandle, firstName: firstName(m.AuthorName), hours: e.cp.hoursText(usedLang),
-		channels: cfg.Channels[usedLang], signature: cfg.Signature[usedLang], topic: topic,
+		channels: cfg.Channels[usedLang], signature: cfg.Signature[usedLang], topic: topic, statementTime: statementTime,
 	})
 	ch := care.Public
 	if m.Channel == care.DM {

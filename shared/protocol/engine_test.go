@@ -289,6 +289,22 @@ func TestDecideRules(t *testing.T) {
 				in.Crises = []care.CrisisState{{Topic: "delays", Active: true, Since: monday10.Add(-time.Hour)}}
 			},
 			want: want{kind: care.ReplyCrisis, prefix: "We're sorry, Ana.", contains: []string{"aware of the issue with the delays"}}},
+		{name: "crisis, its statement out", m: post("176", "@PajaritoAir otra vez retraso en Barajas", "es", monday10),
+			r: labels("es", classify.IntentComplaint, -0.8, classify.UrgencyNone), now: monday10,
+			edit: func(in *Input) {
+				in.Crises = []care.CrisisState{{Topic: "delays", Active: true, Since: monday10.Add(-time.Hour),
+					StatementID: "1890000000000000001", StatementAt: monday10.Add(-20 * time.Minute)}}
+			},
+			want: want{kind: care.ReplyCrisis, prefix: "Lo sentimos, Ana.", contains: []string{"en nuestro perfil qué pasa con los retrasos", "última actualización: 09:40"},
+				absent: []string{"http", "x.com"}, template: "crisis_statement.es", actions: []care.ActionKind{care.ActionCrisisReply}, explain: "public statement"}},
+		{name: "crisis, its statement out, no such template", m: post("177", "@PajaritoAir another delay", "en", monday10),
+			r: labels("en", classify.IntentComplaint, -0.8, classify.UrgencyNone), now: monday10,
+			eng: func(c *Config) { delete(c.Templates, TemplateCrisisStatement) },
+			edit: func(in *Input) {
+				in.Crises = []care.CrisisState{{Topic: "delays", Active: true, Since: monday10.Add(-time.Hour),
+					StatementID: "1890000000000000001", StatementAt: monday10.Add(-20 * time.Minute)}}
+			},
+			want: want{kind: care.ReplyCrisis, template: "crisis.en"}},
 		{name: "crisis replies of the window taken", m: post("175", "@PajaritoAir another delay, unbelievable", "en", monday10),
 			r: labels("en", classify.IntentComplaint, -0.8, classify.UrgencyNone), now: monday10,
 			edit: func(in *Input) {

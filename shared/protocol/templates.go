@@ -42,7 +42,7 @@ func (t Template) pick(tones []string, lang, fallback string) (text, id, usedLan
 
 // values fills the placeholders of a reply.
 type values struct {
-	handle, firstName, hours, channels, signature, topic string
+	handle, firstName, hours, channels, signature, topic, statementTime string
 }
 
 // render fills text's placeholders. The signature is appended when the text does
@@ -67,6 +67,8 @@ func render(text string, v values) string {
 			return v.signature
 		case "{topic}":
 			return v.topic
+		case "{statement_time}":
+			return v.statementTime
 		}
 		return p
 	})

@@ -548,14 +548,16 @@ const (
 )
 
 // record appends a sent reply to its case as an outbound message (a crisis
-// statement's post has no case) and adds its price to the month's spend, each
-// once (spend).
+// statement's post has no case: it is recorded on the crisis instead) and adds
+// its price to the month's spend, each once (spend).
 func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []care.StoredMessage, xid string, at time.Time, usd float64, spend spendTask) error {
 	var errs []error
-	if r.req.Kind != care.ReplyStatement {
-		if err := s.appendToCase(ctx, r, c, msgs, xid, at, usd); err != nil {
+	if r.req.Kind == care.ReplyStatement {
+		if err := s.statementOut(ctx, r, xid, at); err != nil {
 			errs = append(errs, err)
 		}
+	} else if err := s.appendToCase(ctx, r, c, msgs, xid, at, usd); err != nil {
+		errs = append(errs, err)
 	}
 	if err := s.addSpend(ctx, r, at, usd, spend); err != nil {
 		errs = append(errs, err)

@@ -68,6 +68,9 @@ type Store interface {
 	// CrisisPosts reads the thread of a crisis's statement, where a post of
 	// it finds the post it answers.
 	CrisisPosts(ctx context.Context, threadID string) ([]store.CrisisPost, error)
+	// SetCrisisStatement records the latest post out of a crisis's
+	// statement, which the crisis template then points to.
+	SetCrisisStatement(ctx context.Context, topic string, since time.Time, xid string, at time.Time) (bool, error)
 
 	// GetReply, ClaimReply, ReleaseReply, DeferReply and FinishReply move a reply
 	// item through its states (waiting, sending, sent, failed, unknown).

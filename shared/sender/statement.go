@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/protocol"
@@ -92,4 +93,20 @@ func (s *Sender) interrupted(ctx context.Context, r *record) (*care.Case, []care
 	}
 	r.req.InReplyToID = place.inReplyTo
 	return nil, nil, nil
+}
+
+// statementOut records a statement's post that went out on its crisis
+// (care.CrisisState.StatementID), for the crisis template to point to: once,
+// the latest post winning.
+func (s *Sender) statementOut(ctx context.Context, r *record, xid string, at time.Time) error {
+	topic, since, ok := care.ParseCrisisThreadID(r.req.CaseID)
+	if !ok {
+		return fmt.Errorf("sender: %q is not a crisis thread id", r.req.CaseID)
+	}
+	ok, err := s.Store.SetCrisisStatement(ctx, topic, since, xid, at)
+	if err == nil && !ok {
+		s.log().InfoContext(ctx, "sender: a statement's post is not the crisis's latest: a later one is recorded, or the crisis is over and another opened",
+			"topic", topic, "thread", r.req.CaseID, "x_id", xid)
+	}
+	return err
 }

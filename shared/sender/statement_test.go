@@ -42,11 +42,20 @@ func (e *env) statementPost(draft, text, approval string) care.ReplyRequest {
 	return req
 }
 
+// openCrisis opens the delays crisis the statements are of.
+func (e *env) openCrisis() {
+	e.t.Helper()
+	if ok, err := e.st.OpenCrisis(e.t.Context(), care.CrisisState{Topic: "delays", Active: true, Manual: true, Since: crisisSince, OpenedBy: "sara"}); !ok || err != nil {
+		e.t.Fatalf("open the crisis: %v, %v", ok, err)
+	}
+}
+
 // TestStatementThread: a crisis's statement goes out as a post of its own,
 // and each update as a reply to the post before it, once that one is out; a
 // rejected post is no part of the thread; nothing is appended to any case.
 func TestStatementThread(t *testing.T) {
 	e := newEnv(t)
+	e.openCrisis()
 	statement := e.statementPost("s1", "Lo sentimos: desde las 9:10 los embarques de Madrid van con retraso. Os contamos aquí cada avance. ^Ana", "")
 	update := e.statementPost("u1", "10:05: el sistema de embarque vuelve a funcionar; los vuelos salen con 40 min de retraso. ^Ana", "")
 	rejected := e.statementPost("u2", "Todo arreglado. ^Ana", store.ApprovalRejected)
@@ -97,6 +106,9 @@ func TestStatementThread(t *testing.T) {
 	}
 	if _, _, err := e.st.GetCase(t.Context(), statement.CaseID); err == nil {
 		t.Error("a case was made of the crisis's thread")
+	}
+	if c, err := e.st.GetCrisis(t.Context(), "delays"); err != nil || c.StatementID != posts[2].ID {
+		t.Errorf("the crisis = %+v, %v; want its latest post out, %s", c, err, posts[2].ID)
 	}
 }
 

@@ -255,3 +255,26 @@ func (s *Store) CloseCrisis(ctx context.Context, topic string, since time.Time, 
 	}
 	return after != nil, nil
 }
+
+// SetCrisisStatement records post xid, sent at at, as the latest post out of
+// the public statement of topic's crisis opened at since: on condition that
+// the crisis is still that one and that no later post is recorded, so that
+// a redelivery or a late writer never moves it back. It reports whether it
+// recorded it.
+func (s *Store) SetCrisisStatement(ctx context.Context, topic string, since time.Time, xid string, at time.Time) (bool, error) {
+	// Posts of one millisecond are told apart by their ids (snowflakes grow).
+	order := sortable(at) + "|" + fmt.Sprintf("%020s", xid)
+	e := newExpr()
+	e.set("statement_id", str(xid))
+	e.set("statement_at", str(stamp(at)))
+	e.set("statement_key", str(order))
+	k := e.name("statement_key")
+	cond := "attribute_exists(" + e.name(KeyPK) + ") AND " + e.name("since_key") + " = " + e.value(str(sortable(since))) +
+		" AND (attribute_not_exists(" + k + ") OR " + k + " < " + e.value(str(order)) + ")"
+	var mt meter
+	after, err := s.update(ctx, &mt, e.input(crisisStateKey(topic), cond), nil, false)
+	if err != nil {
+		return false, fmt.Errorf("store: record the statement of crisis %s: %w", topic, err)
+	}
+	return after != nil, nil
+}

@@ -214,3 +214,48 @@ func TestCrisisOpenClose(t *testing.T) {
 		t.Error("inactive state accepted by OpenCrisis")
 	}
 }
+
+// TestCrisisStatementRecorded: the latest post out of a crisis's statement
+// is recorded on its state, never moved back by an older one, never on
+// another crisis of the topic, and a new crisis starts without one.
+func TestCrisisStatementRecorded(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	t1 := time.Date(2026, 8, 3, 9, 15, 0, 0, time.UTC)
+	if ok, err := s.OpenCrisis(ctx, care.CrisisState{Topic: "delays", Active: true, Manual: true, Since: t1, OpenedBy: "sara"}); !ok || err != nil {
+		t.Fatalf("open: %v, %v", ok, err)
+	}
+	steps := []struct {
+		since time.Time
+		xid   string
+		at    time.Time
+		want  bool
+	}{
+		{t1, "1890000000000000001", t1.Add(10 * time.Minute), true},
+		{t1, "1890000000000000001", t1.Add(10 * time.Minute), false}, // a redelivery
+		{t1, "1890000000000000002", t1.Add(40 * time.Minute), true},
+		{t1, "1890000000000000001", t1.Add(10 * time.Minute), false}, // older
+		{t1.Add(-time.Hour), "1890000000000000003", t1.Add(50 * time.Minute), false},
+	}
+	for i, st := range steps {
+		if ok, err := s.SetCrisisStatement(ctx, "delays", st.since, st.xid, st.at); ok != st.want || err != nil {
+			t.Errorf("step %d: SetCrisisStatement = %v, %v; want %v", i, ok, err, st.want)
+		}
+	}
+	got, err := s.GetCrisis(ctx, "delays")
+	if err != nil || got.StatementID != "1890000000000000002" || !got.StatementAt.Equal(t1.Add(40*time.Minute)) || !got.Active {
+		t.Fatalf("state = %+v, %v; want the update of 09:55", got, err)
+	}
+	if ok, err := s.CloseCrisis(ctx, "delays", t1, true, care.CrisisState{ClosedAt: t1.Add(2 * time.Hour), ClosedBy: "sara"}); !ok || err != nil {
+		t.Fatalf("close: %v, %v", ok, err)
+	}
+	if got, _ := s.GetCrisis(ctx, "delays"); got.StatementID != "1890000000000000002" {
+		t.Errorf("closed state = %+v; want its statement kept", got)
+	}
+	if ok, err := s.OpenCrisis(ctx, care.CrisisState{Topic: "delays", Active: true, Manual: true, Since: t1.Add(3 * time.Hour), OpenedBy: "sara"}); !ok || err != nil {
+		t.Fatalf("open again: %v, %v", ok, err)
+	}
+	if got, _ := s.GetCrisis(ctx, "delays"); got.StatementID != "" || !got.StatementAt.IsZero() {
+		t.Errorf("a new crisis = %+v; want no statement", got)
+	}
+}

@@ -196,14 +196,18 @@ function renderBar() {
 // template for customers in the interface's language.
 function renderCrisis() {
   const open = state.crises.filter((c) => c.active);
-  const tpl = state.templates.find((x) => x.kind === 'crisis' && x.lang === getLang()) || state.templates.find((x) => x.kind === 'crisis');
-  replace(banner, open.map((c) => h('div', { class: 'crisis', role: 'status', 'data-topic': c.topic },
+  const template = (kind) => state.templates.find((x) => x.kind === kind && x.lang === getLang() && !x.tone) || state.templates.find((x) => x.kind === kind && !x.tone);
+  // Once the statement is out, customers get the template that points to it.
+  const templateOf = (c) => (c.statement_id && template('crisis_statement')) || template('crisis');
+  const hhmm = (iso) => new Date(iso).toLocaleTimeString(getLang(), { hour: '2-digit', minute: '2-digit' });
+  replace(banner, open.map((c) => [c, templateOf(c)]).map(([c, tpl]) => h('div', { class: 'crisis', role: 'status', 'data-topic': c.topic },
     h('strong', {}, t('crisis_open', { topic: c.topic })), ' ',
     h('span', {}, t('crisis_since', { t: when(c.since) })),
     c.reason ? [' — ', h('span', {}, c.reason)] : null, ' ',
     h('a', { href: '#/crisis' }, t('crisis_panel')),
     statementThread(c, false),
-    tpl ? h('p', { class: 'template' }, t('crisis_template') + ' ', h('q', {}, tpl.text.replaceAll('{topic}', c.topic).replaceAll('{signature}', '').trim())) : null)));
+    tpl ? h('p', { class: 'template', 'data-template': tpl.id }, t('crisis_template') + ' ', h('q', {}, tpl.text.replaceAll('{topic}', c.topic)
+      .replaceAll('{statement_time}', c.statement_id ? hhmm(c.statement_at) : '').replaceAll('{signature}', '').trim())) : null)));
 }
 
 async function refreshCrises() {
