@@ -73,6 +73,11 @@ type Store interface {
 	CaseDrafts(ctx context.Context, caseID string) ([]store.Draft, error)
 	// CrisisPosts reads a crisis's statement thread.
 	CrisisPosts(ctx context.Context, threadID string) ([]store.CrisisPost, error)
+	// GetFollowUpText, SetFollowUpText and GetFollowUpJob read and write the
+	// follow-ups of a crisis: the text an admin wrote, and their outcome.
+	GetFollowUpText(ctx context.Context, topic string, opened time.Time) (*store.FollowUpText, error)
+	SetFollowUpText(ctx context.Context, topic string, opened time.Time, t store.FollowUpText) error
+	GetFollowUpJob(ctx context.Context, topic string, opened time.Time) (*store.FollowUpJob, error)
 	// PutAudit, CaseAudit and PersonAudit keep and read the audit trail.
 	PutAudit(ctx context.Context, e care.AuditEntry) (care.AuditEntry, error)
 	CaseAudit(ctx context.Context, caseID string) ([]care.AuditEntry, error)

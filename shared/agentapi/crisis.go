@@ -1,6 +1,7 @@
 package agentapi
 
 import (
+	"context"
 	"net/http"
 	"slices"
 
@@ -15,11 +16,29 @@ type CrisisList struct {
 	Crises []Crisis `json:"crises"`
 }
 
-// Crisis is a topic's crisis state and the statement thread of its crisis
-// (the open one, or the last; none when it never opened or has no post).
+// Crisis is a topic's crisis state, the statement thread of its crisis (the
+// open one, or the last; none when it never opened or has no post) and its
+// follow-ups (none when it never opened).
 type Crisis struct {
 	care.CrisisState
 	Statement *Statement `json:"statement,omitempty"`
+	FollowUp  *FollowUp  `json:"followup,omitempty"`
+}
+
+// crisisView reads what GET /v1/crisis shows of crisis c.
+func (a *API) crisisView(ctx context.Context, c care.CrisisState) (Crisis, error) {
+	st, err := a.statement(ctx, c)
+	if err != nil {
+		return Crisis{}, err
+	}
+	if st != nil && len(st.Posts) == 0 {
+		st = nil
+	}
+	f, err := a.followUpOf(ctx, c)
+	if err != nil {
+		return Crisis{}, err
+	}
+	return Crisis{CrisisState: c, Statement: st, FollowUp: f}, nil
 }
 
 func (a *API) listCrises(w http.ResponseWriter, r *http.Request) {
@@ -30,15 +49,12 @@ func (a *API) listCrises(w http.ResponseWriter, r *http.Request) {
 	}
 	out := CrisisList{Crises: make([]Crisis, 0, len(list))}
 	for _, c := range list {
-		st, err := a.statement(r.Context(), c)
+		v, err := a.crisisView(r.Context(), c)
 		if err != nil {
 			a.internal(w, r, err)
 			return
 		}
-		if st != nil && len(st.Posts) == 0 {
-			st = nil
-		}
-		out.Crises = append(out.Crises, Crisis{CrisisState: c, Statement: st})
+		out.Crises = append(out.Crises, v)
 	}
 	httpjson.Write(w, http.StatusOK, out)
 }

@@ -27,6 +27,7 @@ var bodyRoutes = []struct {
 	{http.MethodPut, "/v1/agents/me", `{"display_name":"Local"}`},
 	{http.MethodPut, "/v1/crisis/delays", `{"active":false}`},
 	{http.MethodPost, "/v1/crisis/delays/statement", `{"draft_id":"s1","text":"We're sorry: boarding is delayed."}`},
+	{http.MethodPut, "/v1/crisis/delays/followup", `{"texts":{"en":"We're sorry again, {first_name}: {topic} are back to normal. {signature}"}}`},
 	{http.MethodPost, "/v1/quarantine/retry", `{"all":true}`},
 	{http.MethodPost, "/v1/dlq/redrive", `{"queue":"all"}`},
 	{http.MethodPost, "/v1/cases/" + caseBenPublic + "/approvals/d-none/approve", `{}`},
@@ -116,10 +117,10 @@ func TestBadBodies(t *testing.T) {
 		}
 		res.Body.Close()
 		// The approval routes read the body before they look for the reply:
-		// their 404 (no such reply) is a body taken; so is the statement
-		// route's 409 (no crisis is open).
+		// their 404 (no such reply) is a body taken; so is the crisis
+		// routes' 409 (no crisis is open, or was).
 		taken := res.StatusCode < 400 || strings.Contains(rt.path, "/approvals/") && res.StatusCode == http.StatusNotFound ||
-			strings.HasSuffix(rt.path, "/statement") && res.StatusCode == http.StatusConflict
+			(strings.HasSuffix(rt.path, "/statement") || strings.HasSuffix(rt.path, "/followup")) && res.StatusCode == http.StatusConflict
 		if !taken {
 			t.Errorf("%s %s with a valid body: %d", rt.method, rt.path, res.StatusCode)
 		}

@@ -218,6 +218,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"AuditEntry": care.AuditEntry{}, "AuditList": agentapi.AuditList{},
 		// Crisis statements.
 		"Crisis": agentapi.Crisis{}, "Statement": agentapi.Statement{}, "StatementPost": agentapi.StatementPost{},
+		"FollowUp": agentapi.FollowUp{},
 	}
 	requests := map[string]any{
 		"AssignRequest": agentapi.AssignRequest{}, "UnassignRequest": agentapi.UnassignRequest{},
@@ -225,8 +226,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"TriageBody": agentapi.TriageRequest{}, "ProfileBody": agentapi.ProfileRequest{}, "CrisisBody": agentapi.CrisisRequest{},
 		"QuarantineRetryRequest": agentapi.QuarantineRetryRequest{}, "DLQRedriveBody": agentapi.DLQRedriveRequest{},
 		"ApproveBody": agentapi.ApproveRequest{}, "RejectBody": agentapi.RejectRequest{},
-		"StatementBody": agentapi.StatementRequest{},
-		"EmptyRequest":  struct{}{},
+		"StatementBody": agentapi.StatementRequest{}, "FollowUpBody": agentapi.FollowUpRequest{},
+		"EmptyRequest": struct{}{},
 	}
 	check := func(name string, v any, request bool) {
 		s, ok := doc.Components.Schemas[name]

@@ -49,6 +49,7 @@ var routes = []Route{
 	{http.MethodGet, "/v1/crisis", "listCrises", RoleContributor, (*API).listCrises},
 	{http.MethodPut, "/v1/crisis/{topic}", "setCrisis", RoleAdmin, (*API).setCrisis},
 	{http.MethodPost, "/v1/crisis/{topic}/statement", "postStatement", RoleAdmin, (*API).postStatement},
+	{http.MethodPut, "/v1/crisis/{topic}/followup", "setFollowUp", RoleAdmin, (*API).setFollowUp},
 	{http.MethodGet, "/v1/templates", "listTemplates", RoleContributor, (*API).listTemplates},
 	{http.MethodGet, "/v1/metrics", "getMetrics", RoleContributor, (*API).getMetrics},
 	{http.MethodGet, "/v1/staffing", "getStaffing", RoleContributor, (*API).getStaffing},

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
 	"github.com/pajarito-care/pajarito/shared/care"
@@ -108,5 +109,44 @@ func TestCrisisStatement(t *testing.T) {
 	ok(t, e.as(t, tokenSuper, http.MethodPost, statementPath, update), http.StatusAccepted, &again)
 	if !again.Duplicate || len(e.outbox.queued()) != 2 {
 		t.Errorf("the same update again: %+v; queued %d", again, len(e.outbox.queued()))
+	}
+}
+
+// TestCrisisFollowUpText: an admin writes the text of a crisis's follow-ups
+// (checked by the template's rules, 422 otherwise) until they start; GET
+// /v1/crisis shows it, and when they start once the crisis closed; others
+// may not write it.
+func TestCrisisFollowUpText(t *testing.T) {
+	e := seeded(t)
+	const path = "/v1/crisis/delays/followup"
+	good := map[string]map[string]string{"texts": {"en": "We're sorry again, {first_name}: {topic} are back to normal. {signature}"}}
+	wantError(t, e.as(t, tokenSuper, http.MethodPut, path, good), http.StatusConflict, "no_crisis")
+	ok(t, e.as(t, tokenSuper, http.MethodPut, "/v1/crisis/delays", map[string]bool{"active": true}), http.StatusOK, nil)
+	for _, tok := range []string{tokenAna, tokenCarla} {
+		wantError(t, e.as(t, tok, http.MethodPut, path, good), http.StatusForbidden, "forbidden")
+	}
+	bad := map[string]map[string]string{"texts": {"en": "The problem with {topic} is fixed. {signature}"}}
+	if le := wantError(t, e.as(t, tokenSuper, http.MethodPut, path, bad), http.StatusUnprocessableEntity, "bad_followup"); !strings.Contains(le.Error.Message, "apolog") {
+		t.Errorf("a follow-up without an apology: %+v", le.Error)
+	}
+	wantError(t, e.as(t, tokenSuper, http.MethodPut, path, map[string]map[string]string{"texts": {"fr": "Désolés"}}), http.StatusUnprocessableEntity, "bad_followup")
+	wantError(t, e.as(t, tokenSuper, http.MethodPut, path, map[string]map[string]string{"texts": {}}), http.StatusBadRequest, "bad_texts")
+
+	var c agentapi.Crisis
+	ok(t, e.as(t, tokenSuper, http.MethodPut, path, good), http.StatusOK, &c)
+	if c.FollowUp == nil || c.FollowUp.Texts["en"] != good["texts"]["en"] || c.FollowUp.WrittenByName != agentSuper.Name || c.FollowUp.StartsAt != nil {
+		t.Fatalf("the crisis after the text: %+v", c.FollowUp)
+	}
+	ok(t, e.as(t, tokenSuper, http.MethodPut, "/v1/crisis/delays", map[string]bool{"active": false}), http.StatusOK, nil)
+	got := e.crisis(t, "delays")
+	if got.FollowUp == nil || got.FollowUp.StartsAt == nil || !got.FollowUp.StartsAt.Equal(got.ClosedAt.Add(10*time.Minute)) || got.FollowUp.Texts["en"] == "" {
+		t.Fatalf("the closed crisis's follow-ups: %+v; want them to start 10 minutes after the close, with the text", got.FollowUp)
+	}
+	if _, err := e.store.StartFollowUps(t.Context(), "delays", got.Since, clock()); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, e.as(t, tokenSuper, http.MethodPut, path, good), http.StatusConflict, "followups_started")
+	if got := e.crisis(t, "delays"); got.FollowUp.StartedAt == nil {
+		t.Errorf("the started follow-ups: %+v", got.FollowUp)
 	}
 }

@@ -17,7 +17,8 @@ import (
 
 // Crisis follow-ups.
 //
-// When a crisis closes (by itself or by hand), every customer who wrote about
+// When a crisis closes (by itself or by hand) and the protocol's
+// crisis.followup_after has passed (the time to edit the text), every customer who wrote about
 // its topic while it was open, whether or not they got the crisis template,
 // is told it is over: one follow-up (the crisis_followup template, in the
 // case's language, a reply to their latest post, or a DM in a DM case), never
@@ -28,7 +29,10 @@ import (
 // claimed before their follow-up is queued (store.ClaimFollowUp): a run cut
 // short leaves claims unqueued, which the next run queues under the same
 // idempotency key. Once every affected customer is handled, the counts are
-// recorded (store.FinishFollowUps) and the crisis is not looked at again.
+// recorded (store.FinishFollowUps) and the crisis is not looked at again. The
+// first run records the start (store.StartFollowUps) and goes with the text
+// an admin wrote for the crisis, if any (store.SetFollowUpText, refused from
+// then on); the template's otherwise.
 
 // FollowUpStore is what the follow-ups read and write (*store.Store).
 type FollowUpStore interface {
@@ -40,6 +44,8 @@ type FollowUpStore interface {
 	MarkFollowUpQueued(ctx context.Context, topic string, opened time.Time, customer string, at time.Time) error
 	FollowUps(ctx context.Context, topic string, opened time.Time) (map[string]store.FollowUp, *store.FollowUpJob, error)
 	FinishFollowUps(ctx context.Context, topic string, opened time.Time, job store.FollowUpJob) (bool, error)
+	GetFollowUpText(ctx context.Context, topic string, opened time.Time) (*store.FollowUpText, error)
+	StartFollowUps(ctx context.Context, topic string, opened time.Time, at time.Time) (*store.FollowUpText, error)
 }
 
 // FollowUps sends the follow-ups of the crises that closed. Store, Protocol
@@ -63,8 +69,11 @@ type FollowUpReport struct {
 
 // CrisisFollowUps are one crisis's follow-ups, as they stand after the run.
 type CrisisFollowUps struct {
-	Topic     string         `json:"topic"`
-	Opened    time.Time      `json:"opened"`
+	Topic  string    `json:"topic"`
+	Opened time.Time `json:"opened"`
+	// StartsAt is when they start (the crisis closed, plus the protocol's
+	// crisis.followup_after); nothing else is set before.
+	StartsAt  time.Time      `json:"starts_at"`
 	Customers int            `json:"customers"`
 	Queued    int            `json:"queued"`
 	QueuedNow int            `json:"queued_now"`
@@ -116,10 +125,20 @@ func (f *FollowUps) crisis(ctx context.Context, c care.CrisisState, now time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("monitor: follow-ups of %s: %w", c.Topic, err)
 	}
-	cf := &CrisisFollowUps{Topic: c.Topic, Opened: c.Since, Skipped: map[string]int{}}
+	cf := &CrisisFollowUps{Topic: c.Topic, Opened: c.Since, Skipped: map[string]int{}, StartsAt: c.ClosedAt.Add(f.Protocol.Config().Crisis.FollowUpAfter.Std())}
 	if job != nil {
 		cf.Customers, cf.Queued, cf.Skipped, cf.Done = job.Customers, job.Queued, job.Skipped, true
 		return cf, nil
+	}
+	if now.Before(cf.StartsAt) {
+		return cf, nil
+	}
+	text, err := f.Store.GetFollowUpText(ctx, c.Topic, c.Since)
+	if err == nil && (text == nil || text.StartedAt == nil) {
+		text, err = f.Store.StartFollowUps(ctx, c.Topic, c.Since, now)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("monitor: follow-ups of %s: %w", c.Topic, err)
 	}
 	affected, err := f.affected(ctx, c)
 	if err != nil {
@@ -141,7 +160,7 @@ func (f *FollowUps) crisis(ctx context.Context, c care.CrisisState, now time.Tim
 			pending++
 			continue
 		}
-		queued, skip, err := f.customer(ctx, c, a, now)
+		queued, skip, err := f.customer(ctx, c, a, text.Texts, now)
 		switch {
 		case err != nil:
 			errs = append(errs, err)
@@ -214,7 +233,7 @@ func (f *FollowUps) affected(ctx context.Context, c care.CrisisState) ([]affecte
 // customer queues one customer's follow-up, or says why they get none (the
 // reason is kept on their claim). A claim left unqueued by an earlier run is
 // queued now.
-func (f *FollowUps) customer(ctx context.Context, c care.CrisisState, a affectedCase, now time.Time) (queued bool, skip string, err error) {
+func (f *FollowUps) customer(ctx context.Context, c care.CrisisState, a affectedCase, texts map[string]string, now time.Time) (queued bool, skip string, err error) {
 	skip, err = f.skipWhy(ctx, c, a)
 	if err != nil {
 		return false, "", err
@@ -222,7 +241,7 @@ func (f *FollowUps) customer(ctx context.Context, c care.CrisisState, a affected
 	var req care.ReplyRequest
 	if skip == "" {
 		var lint protocol.LintResult
-		req, lint, err = f.Protocol.CrisisFollowUp(protocol.FollowUpInput{Case: *a.c, Messages: a.msgs, Topic: c.Topic, Opened: c.Since, Now: now})
+		req, lint, err = f.Protocol.CrisisFollowUp(protocol.FollowUpInput{Case: *a.c, Messages: a.msgs, Topic: c.Topic, Opened: c.Since, Texts: texts, Now: now})
 		switch {
 		case errors.Is(err, protocol.ErrNothingToAnswer):
 			skip, err = SkipNothing, nil

@@ -173,3 +173,58 @@ func TestCrisisFollowUps(t *testing.T) {
 		keys[r.IdempotencyKey] = true
 	}
 }
+
+// TestCrisisFollowUpText: the follow-ups wait the protocol's
+// crisis.followup_after once the crisis closed, the time an admin has to
+// write their text (checked by the template's rules); they go with it, and
+// from then on it is not changed.
+func TestCrisisFollowUpText(t *testing.T) {
+	f := newFollowUpFixture(t)
+	f.clk = testclock.New(f.closed.Add(5 * time.Minute))
+	ana := f.wrote("2900000000000000001", care.Public, f.since.Add(10*time.Minute))
+	carla := f.wrote("2900000000000000003", care.DM, f.since.Add(40*time.Minute))
+
+	rep, err := f.monitor(10).Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rep.FollowUps.Crises
+	if len(f.out.queued) != 0 || len(got) != 1 || got[0].Done || !got[0].StartsAt.Equal(f.closed.Add(10*time.Minute)) {
+		t.Fatalf("before followup_after: queued %d, report %+v; want nothing yet, starting 10 minutes after the close", len(f.out.queued), got)
+	}
+
+	for _, bad := range []struct{ text, want string }{
+		{"Ya está arreglado el problema de {topic}. {signature}", "apolog"},
+		{"Lo sentimos, {first_name}: el problema de {topic} está resuelto. {signature}", "problema"},
+		{"Lo sentimos, {first_name}: mira https://pajarito.example/estado {signature}", "link"},
+		{"Lo sentimos, {first_name}: {hora}. {signature}", "placeholder"},
+	} {
+		if p := f.eng.CheckFollowUpText("es", bad.text); !strings.Contains(strings.Join(p, "; "), bad.want) {
+			t.Errorf("CheckFollowUpText(%q) = %q; want it to say %q", bad.text, p, bad.want)
+		}
+	}
+	const text = "Lo sentimos, {first_name}: {topic} vuelven a la normalidad y hemos ampliado el plazo de cambios gratis a 7 días. {signature}"
+	if p := f.eng.CheckFollowUpText("es", text); len(p) != 0 {
+		t.Fatalf("CheckFollowUpText = %q; want none", p)
+	}
+	if err := f.st.SetFollowUpText(t.Context(), "delays", f.since, store.FollowUpText{Texts: map[string]string{"es": text}, By: "sara", ByName: "Sara"}); err != nil {
+		t.Fatal(err)
+	}
+
+	f.clk.Advance(6 * time.Minute)
+	if rep, err = f.monitor(10).Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.out.queued) != 2 || !rep.FollowUps.Crises[0].Done {
+		t.Fatalf("after followup_after: queued %+v, report %+v", f.out.queued, rep.FollowUps.Crises)
+	}
+	for _, r := range f.out.queued {
+		if r.CaseID != ana && r.CaseID != carla || !strings.HasPrefix(r.Text, "Lo sentimos, Cliente:") ||
+			!strings.Contains(r.Text, "los retrasos vuelven a la normalidad") || r.TemplateID != "crisis_followup.custom.es" {
+			t.Errorf("follow-up %+v; want the admin's text", r)
+		}
+	}
+	if err := f.st.SetFollowUpText(t.Context(), "delays", f.since, store.FollowUpText{Texts: map[string]string{"es": text + " Ya."}}); !errors.Is(err, store.ErrFollowUpsStarted) {
+		t.Errorf("SetFollowUpText after the start = %v; want ErrFollowUpsStarted", err)
+	}
+}

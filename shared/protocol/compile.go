@@ -368,7 +368,7 @@ func (cc *compiler) checkCrisis() {
 	for _, f := range []struct {
 		name string
 		d    Duration
-	}{{"crisis.min_duration", cr.MinDuration}, {"crisis.quiet_after_manual_off", cr.QuietAfterManualOff}} {
+	}{{"crisis.min_duration", cr.MinDuration}, {"crisis.quiet_after_manual_off", cr.QuietAfterManualOff}, {"crisis.followup_after", cr.FollowUpAfter}} {
 		if f.d.err != nil {
 			cc.bad(f.name, "%v", f.d.err)
 		} else if f.d.d < 0 || f.d.d > 7*24*time.Hour {

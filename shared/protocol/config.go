@@ -230,6 +230,10 @@ type CrisisConfig struct {
 	// account, which agents and other replies share; beyond the bound related cases
 	// are queued without an automatic reply.
 	MaxRepliesPerWindow int `json:"max_replies_per_window"`
+	// FollowUpAfter is how long after a crisis closes its follow-ups start
+	// (the crisis_followup template, or the text an admin wrote for the
+	// crisis): the time to edit that text once it is over.
+	FollowUpAfter Duration `json:"followup_after"`
 	// Intents counted (default complaint and incident).
 	Intents []string      `json:"intents"`
 	Topics  []CrisisTopic `json:"topics"`

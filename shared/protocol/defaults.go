@@ -65,6 +65,7 @@ func DefaultConfig() Config {
 			MinDuration:         DurationOf(30 * time.Minute),
 			QuietAfterManualOff: DurationOf(time.Hour),
 			MaxRepliesPerWindow: 30,
+			FollowUpAfter:       DurationOf(10 * time.Minute),
 			Intents:             []string{"complaint", "incident"},
 		},
 		SLA: SLAConfig{

@@ -206,7 +206,6 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 // autoReply renders and lints the automatic reply of kind.
 func (e *Engine) autoReply(in *Input, kind care.ReplyKind, tmplKind, lang string, grave bool, crisisTopic string) (care.ReplyRequest, LintResult, error) {
 	cfg := &e.cp.cfg
-	m := &in.Message
 	t, ok := cfg.Templates[tmplKind]
 	if !ok {
 		return care.ReplyRequest{}, LintResult{}, fmt.Errorf("no %s template", tmplKind)
@@ -222,6 +221,21 @@ func (e *Engine) autoReply(in *Input, kind care.ReplyKind, tmplKind, lang string
 	if !ok {
 		return care.ReplyRequest{}, LintResult{}, fmt.Errorf("the %s template has no text in %s or %s", tmplKind, lang, cfg.DefaultLang)
 	}
+	req, lint := e.renderAuto(in, kind, tmplKind, id, text, usedLang, crisisTopic)
+	if lint.OK() {
+		if err := req.Validate(); err != nil {
+			return req, lint, err
+		}
+	}
+	return req, lint, nil
+}
+
+// renderAuto renders text, the text id of the template of tmplKind in
+// usedLang, as the automatic reply of kind to in's message, and lints it.
+func (e *Engine) renderAuto(in *Input, kind care.ReplyKind, tmplKind, id, text, usedLang, crisisTopic string) (care.ReplyRequest, LintResult) {
+	cfg := &e.cp.cfg
+	m := &in.Message
+	t := cfg.Templates[tmplKind]
 	topic := ""
 	if kind == care.ReplyCrisis || kind == care.ReplyCrisisFollowUp {
 		for _, tp := range cfg.Crisis.Topics {
@@ -273,12 +287,7 @@ func (e *Engine) autoReply(in *Input, kind care.ReplyKind, tmplKind, lang string
 	for _, w := range lint.Warnings {
 		req.Warnings = append(req.Warnings, w.Rule+": "+w.Message)
 	}
-	if lint.OK() {
-		if err := req.Validate(); err != nil {
-			return req, lint, err
-		}
-	}
-	return req, lint, nil
+	return req, lint
 }
 
 func orElse(s, def string) string {

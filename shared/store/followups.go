@@ -143,3 +143,93 @@ func (s *Store) FinishFollowUps(ctx context.Context, topic string, opened time.T
 	}
 	return ok, nil
 }
+
+// FollowUpText is the text of a crisis's follow-ups when a person wrote one
+// (an admin, before they went), by language, and when they started: from
+// then on the text is the one they go with, and it is not changed.
+//
+//	text      FOLLOWUP#<topic>#<opened, ms>     TEXT            FollowUpText
+type FollowUpText struct {
+	// Texts are by language, with the templates' placeholders ({first_name},
+	// {topic}, {signature}).
+	Texts     map[string]string `json:"texts,omitempty"`
+	By        string            `json:"by,omitempty"`
+	ByName    string            `json:"by_name,omitempty"`
+	At        *time.Time        `json:"at,omitempty"`
+	StartedAt *time.Time        `json:"started_at,omitempty"`
+}
+
+// ErrFollowUpsStarted is wrapped by SetFollowUpText's error once the
+// follow-ups started: they go with the text they started with.
+var ErrFollowUpsStarted = errors.New("the follow-ups have started")
+
+// GetFollowUpText returns a crisis's follow-up text item; nil when nobody
+// wrote one and they have not started.
+func (s *Store) GetFollowUpText(ctx context.Context, topic string, opened time.Time) (*FollowUpText, error) {
+	it, err := s.get(ctx, key(followUpPK(topic, opened), "TEXT"))
+	if err != nil || it == nil {
+		return nil, err
+	}
+	var t FollowUpText
+	if err := unmarshal(it, &t); err != nil {
+		return nil, fmt.Errorf("store: the follow-up text of %s: %w", topic, err)
+	}
+	return &t, nil
+}
+
+// SetFollowUpText sets the text of a crisis's follow-ups (t.Texts, By, ByName,
+// At), on condition that they have not started (else an error wrapping
+// ErrFollowUpsStarted).
+func (s *Store) SetFollowUpText(ctx context.Context, topic string, opened time.Time, t FollowUpText) error {
+	t.StartedAt = nil
+	item, err := marshal(t)
+	if err != nil {
+		return fmt.Errorf("store: set the follow-up text of %s: %w", topic, err)
+	}
+	for k, v := range key(followUpPK(topic, opened), "TEXT") {
+		item[k] = v
+	}
+	var mt meter
+	ok, err := s.put(ctx, &mt, &dynamodb.PutItemInput{Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(" + KeyPK + ") OR attribute_not_exists(started_at)")}, false)
+	if err != nil {
+		return fmt.Errorf("store: set the follow-up text of %s: %w", topic, err)
+	}
+	if !ok {
+		return fmt.Errorf("store: set the follow-up text of %s: %w", topic, ErrFollowUpsStarted)
+	}
+	return nil
+}
+
+// StartFollowUps records that a crisis's follow-ups start at at (unless they
+// started before) and returns the text item they go with: from then on
+// SetFollowUpText refuses to change it.
+func (s *Store) StartFollowUps(ctx context.Context, topic string, opened time.Time, at time.Time) (*FollowUpText, error) {
+	e := newExpr()
+	n := e.name("started_at")
+	e.sets = append(e.sets, n+" = if_not_exists("+n+", "+e.value(str(stamp(at)))+")")
+	var mt meter
+	after, err := s.update(ctx, &mt, e.input(key(followUpPK(topic, opened), "TEXT"), ""), nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: start the follow-ups of %s: %w", topic, err)
+	}
+	var t FollowUpText
+	if err := unmarshal(after, &t); err != nil {
+		return nil, fmt.Errorf("store: start the follow-ups of %s: %w", topic, err)
+	}
+	return &t, nil
+}
+
+// GetFollowUpJob returns a crisis's follow-up job record: nil while its
+// follow-ups are not all handled.
+func (s *Store) GetFollowUpJob(ctx context.Context, topic string, opened time.Time) (*FollowUpJob, error) {
+	it, err := s.get(ctx, key(followUpPK(topic, opened), "JOB"))
+	if err != nil || it == nil {
+		return nil, err
+	}
+	var j FollowUpJob
+	if err := unmarshal(it, &j); err != nil {
+		return nil, fmt.Errorf("store: the follow-up job of %s: %w", topic, err)
+	}
+	return &j, nil
+}
