@@ -87,6 +87,30 @@ func TestConsoleStatement(t *testing.T) {
 	// Customers now get the template that points to the statement.
 	do(t, ctx, "the banner's template points to the statement",
 		until(`document.querySelector('.crisis[data-topic="delays"] .template[data-template^="crisis_statement."]') !== null`))
+
+	// The follow-up every affected customer gets when it is over: the
+	// template's text, which the admin rewrites before it goes.
+	signIn("Local agent", token)
+	const followUp = "Lo sentimos de nuevo, {first_name}: {topic} han terminado y los cambios de vuelo son gratis hasta el domingo. {signature}"
+	do(t, ctx, "write the follow-up",
+		chromedp.Navigate(sys.URL+"/console/#/crisis"),
+		until(`document.querySelector('form.followup textarea[data-lang="es"]') !== null && document.querySelector('form.followup textarea[data-lang="es"]').value.includes('{topic}')`),
+		js(`document.querySelector('form.followup textarea[data-lang="es"]').value = `+jsString(followUp)),
+		click(`form.followup button[type="submit"]`),
+		until(`document.querySelector('.followup-status .ok') !== null`))
+	c, err := sys.Store.ListCrises(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cr := range c {
+		if cr.Topic != "delays" {
+			continue
+		}
+		text, err := sys.Store.GetFollowUpText(t.Context(), "delays", cr.Since)
+		if err != nil || text == nil || text.Texts["es"] != followUp || text.ByName != "Local agent" {
+			t.Errorf("the follow-up text kept: %+v, %v", text, err)
+		}
+	}
 }
 
 // brandPosts are the brand's posts the fake X holds that answer no customer

@@ -253,7 +253,7 @@ async function showCrisisPanel(note) {
       if (e.status !== 401) replace(status, h('p', { class: 'error', role: 'alert' }, t('error', { msg: e.message })));
     }
   };
-  const sections = state.crises.filter((c) => c.active || c.statement).map((c) => statementSection(c, note && note.topic === c.topic ? note : null));
+  const sections = state.crises.filter((c) => c.active || c.statement || c.followup).map((c) => statementSection(c, note && note.topic === c.topic ? note : null));
   replace(main,
     h('h1', {}, t('crisis_panel')),
     h('p', { class: 'muted' }, t('crisis_help')),
@@ -309,8 +309,47 @@ function statementSection(c, note) {
   };
   render(c);
   const el = h('section', { class: 'statement', 'data-topic': c.topic },
-    h('h2', {}, t('statement_of', { topic: c.topic })), thread, form, status);
+    h('h2', {}, t('statement_of', { topic: c.topic })), thread, form, status,
+    c.followup ? followUpBlock(c) : null);
   return { el, topic: c.topic, update: (cr) => cr && render(cr) };
+}
+
+// followUpBlock is where a crisis's follow-ups stand (every affected customer
+// gets one when it is over) and, for an admin until they start, their text
+// per language, the template's unless someone wrote another.
+function followUpBlock(c) {
+  const f = c.followup;
+  const status = h('div', { class: 'followup-status', role: 'status', 'aria-live': 'polite' });
+  const when_ = f.done ? t('followup_done', { n: f.customers, sent: f.queued, skipped: Object.entries(f.skipped || {}).map(([k, v]) => v + ' ' + t('skip_' + k)).join(', ') || '0' })
+    : f.started_at ? t('followup_started', { t: when(f.started_at) })
+      : f.starts_at ? t('followup_starts', { t: when(f.starts_at) }) : t('followup_on_close');
+  const head = [h('h3', {}, t('followup_title')), h('p', { class: 'followup-when' }, when_)];
+  const editable = can('admin') && !f.done && !f.started_at;
+  const langs = ['es', 'en'];
+  const template = (lang) => (state.templates.find((x) => x.kind === 'crisis_followup' && x.lang === lang && !x.tone) || {}).text || '';
+  if (!editable) {
+    const texts = Object.entries(f.texts || {});
+    return h('div', { class: 'followup' }, head, texts.length ? h('ul', {}, texts.map(([l, s]) => h('li', { lang: l }, h('strong', {}, l), ' ', s))) : null);
+  }
+  const areas = langs.map((l) => h('textarea', { class: 'followup-text', 'data-lang': l, lang: l, rows: 3, maxlength: 1000, 'aria-label': t('followup_text', { lang: l }) }, (f.texts && f.texts[l]) || template(l)));
+  return h('form', {
+    class: 'followup',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      replace(status);
+      const texts = {};
+      areas.forEach((a) => { if (a.value.trim()) texts[a.dataset.lang] = a.value.trim(); });
+      try {
+        await api.put('/v1/crisis/' + encodeURIComponent(c.topic) + '/followup', { texts });
+        replace(status, h('p', { class: 'ok' }, t('followup_saved')));
+      } catch (err) {
+        if (err.status === 401) return;
+        replace(status, h('p', { class: 'error', role: 'alert' }, t('error', { msg: err.message })));
+      }
+    },
+  }, head, h('p', { class: 'muted' }, t('followup_help')),
+  areas.map((a) => h('label', { class: 'followup-lang' }, h('span', {}, a.dataset.lang), a)),
+  h('button', { type: 'submit' }, t('followup_save')), status);
 }
 
 function statementForm(c, first, status) {
