@@ -419,7 +419,8 @@ function approvalItem(a, me) {
     try {
       await api.post(base + path, body);
       replace(status, h('p', { class: 'ok' }, done));
-      setTimeout(showApprovals, 800);
+      // The list again, unless the agent went on to another view meanwhile.
+      setTimeout(() => { if (location.hash.startsWith('#/approvals')) showApprovals(); }, 800);
     } catch (e) {
       if (e.status === 401) return;
       const rules = e.body && e.body.issues ? ': ' + e.body.issues.map((i) => i.message).join('; ') : '';
