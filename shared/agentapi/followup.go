@@ -10,6 +10,7 @@ import (
 
 	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/httpjson"
+	"github.com/pajarito-care/pajarito/shared/report"
 	"github.com/pajarito-care/pajarito/shared/store"
 )
 
@@ -30,6 +31,7 @@ type FollowUp struct {
 	// Done is set once every affected customer was handled: how many there
 	// were, how many got one, and how many were skipped, by reason.
 	Done      bool           `json:"done"`
+	DoneAt    *time.Time     `json:"done_at,omitempty"`
 	Customers int            `json:"customers,omitempty"`
 	Queued    int            `json:"queued,omitempty"`
 	Skipped   map[string]int `json:"skipped,omitempty"`
@@ -57,7 +59,7 @@ func (a *API) followUpOf(ctx context.Context, c care.CrisisState) (*FollowUp, er
 		return nil, err
 	}
 	if job != nil {
-		f.Done, f.Customers, f.Queued, f.Skipped = true, job.Customers, job.Queued, job.Skipped
+		f.Done, f.DoneAt, f.Customers, f.Queued, f.Skipped = true, &job.DoneAt, job.Customers, job.Queued, job.Skipped
 	}
 	return f, nil
 }
@@ -138,4 +140,84 @@ func (a *API) setFollowUp(w http.ResponseWriter, r *http.Request) {
 	slices.Sort(langs)
 	a.audit(r, "crisis follow-up written", "topic", topic, "langs", strings.Join(langs, ","))
 	httpjson.Write(w, http.StatusOK, view)
+}
+
+// reportCrises reads the crises of the period [from, to) for the service
+// report, each as its timeline: every topic's latest crisis that was open at
+// some time of the period (a topic's state keeps its latest crisis only).
+func (a *API) reportCrises(ctx context.Context, from, to time.Time) ([]report.Crisis, error) {
+	states, err := a.Crisis.States(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []report.Crisis{}
+	var names map[string]string
+	for _, c := range states {
+		if c.Since.IsZero() || !c.Since.Before(to) || !c.Active && c.ClosedAt.Before(from) {
+			continue
+		}
+		if names == nil {
+			if names, err = a.agentNames(ctx); err != nil {
+				return nil, err
+			}
+		}
+		v, err := a.crisisView(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, crisisTimeline(v, names))
+	}
+	slices.SortFunc(out, func(x, y report.Crisis) int { return x.Events[0].At.Compare(y.Events[0].At) })
+	return out, nil
+}
+
+// crisisTimeline is crisis v as the report's timeline; names are the
+// agents' display names by id.
+func crisisTimeline(v Crisis, names map[string]string) report.Crisis {
+	who := func(id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
+	}
+	rc := report.Crisis{Topic: v.Topic, Events: []report.CrisisEvent{{At: v.Since, Kind: report.EventOpened, By: who(v.OpenedBy)}}}
+	if v.Statement != nil {
+		for _, p := range v.Statement.Posts {
+			if p.State != string(care.ReplySent) || p.SentAt == nil {
+				continue
+			}
+			kind := report.EventUpdate
+			if p.Kind == PostStatement {
+				kind = report.EventStatement
+			}
+			rc.Events = append(rc.Events, report.CrisisEvent{At: *p.SentAt, Kind: kind, By: p.AuthorName, Text: p.Text})
+		}
+	}
+	if !v.Active && !v.ClosedAt.IsZero() {
+		rc.Events = append(rc.Events, report.CrisisEvent{At: v.ClosedAt, Kind: report.EventClosed, By: who(v.ClosedBy)})
+	}
+	if f := v.FollowUp; f != nil {
+		if f.StartedAt != nil {
+			rc.Events = append(rc.Events, report.CrisisEvent{At: *f.StartedAt, Kind: report.EventFollowUpsStarted})
+		}
+		if f.Done && f.DoneAt != nil {
+			rc.Events = append(rc.Events, report.CrisisEvent{At: *f.DoneAt, Kind: report.EventFollowUpsDone})
+			rc.FollowUps = &report.CrisisFollowUps{Customers: f.Customers, Told: f.Queued, Skipped: f.Skipped}
+		}
+	}
+	slices.SortStableFunc(rc.Events, func(x, y report.CrisisEvent) int { return x.At.Compare(y.At) })
+	return rc
+}
+
+// agentNames returns the agents' display names by id.
+func (a *API) agentNames(ctx context.Context) (map[string]string, error) {
+	agents, err := a.Store.ListAgents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(agents))
+	for _, p := range agents {
+		names[p.ID] = p.DisplayName
+	}
+	return names, nil
 }

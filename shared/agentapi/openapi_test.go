@@ -218,7 +218,8 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"AuditEntry": care.AuditEntry{}, "AuditList": agentapi.AuditList{},
 		// Crisis statements.
 		"Crisis": agentapi.Crisis{}, "Statement": agentapi.Statement{}, "StatementPost": agentapi.StatementPost{},
-		"FollowUp": agentapi.FollowUp{},
+		"FollowUp": agentapi.FollowUp{}, "ReportCrisis": report.Crisis{}, "ReportCrisisEvent": report.CrisisEvent{},
+		"ReportCrisisFollowUps": report.CrisisFollowUps{},
 	}
 	requests := map[string]any{
 		"AssignRequest": agentapi.AssignRequest{}, "UnassignRequest": agentapi.UnassignRequest{},

@@ -181,6 +181,9 @@ func (a *API) reportData(ctx context.Context, ms MetricsStore, from, to time.Tim
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	d.FirstResponse.Median, d.FirstResponse.P90 = t.FirstResponse.Median, t.FirstResponse.P90
+	if d.Crises, err = a.reportCrises(ctx, d.From, d.To); err != nil {
+		return nil, fmt.Errorf("report: crises: %w", err)
+	}
 	for _, g := range rep.Groups { // by day
 		if g.CSATAverage != nil && g.CSATAnswers > 0 {
 			d.CSAT = append(d.CSAT, report.DayCSAT{Day: g.Key, Mean: *g.CSATAverage, Responses: int(g.CSATAnswers)})

@@ -19,6 +19,9 @@ type labels struct {
 	Hour, Arrivals, Agents, ServiceLevel, Occupancy, ASA   string
 	Median, P90, CasesAxis, AgentsAxis, Unlabelled, Footer string
 	Target                                                 string
+	Crises, CrisesNote, NoCrisis, Auto                     string
+	FollowUpsLine, FollowUpsSkipped                        string
+	Events, SkipReasons                                    map[string]string
 	Intents                                                map[string]string
 	Months                                                 [12]string
 	Decimal                                                byte
@@ -40,6 +43,14 @@ var labelsByLang = map[string]*labels{
 		Median: "mediana", P90: "p90", CasesAxis: "casos", AgentsAxis: "agentes", Unlabelled: "sin etiqueta",
 		Footer: "Pajarito · informe autónomo: sin scripts ni recursos externos.",
 		Target: "Objetivo: %s de los casos respondidos en menos de %s; %s por caso; ocupación máxima %s.",
+		Crises: "Crisis", CrisesNote: "Cada crisis del periodo: cuándo se abrió, el comunicado público y sus actualizaciones, cuándo se cerró y el seguimiento a los afectados.",
+		NoCrisis: "Ninguna crisis en el periodo", Auto: "automática",
+		FollowUpsLine: "Seguimiento: %s clientes afectados, %s avisados de que terminó.", FollowUpsSkipped: "Sin aviso: %s.",
+		Events: map[string]string{
+			"opened": "Abierta", "statement": "Comunicado publicado", "update": "Actualización publicada", "closed": "Cerrada",
+			"followups_started": "Empieza el seguimiento", "followups_done": "Seguimiento terminado",
+		},
+		SkipReasons: map[string]string{"answered_by_person": "ya atendidos por una persona", "nothing_to_answer": "sin nada que responder", "linter": "rechazados por el corrector"},
 		Intents: map[string]string{
 			"complaint": "queja", "incident": "incidencia", "question": "pregunta", "sales": "ventas",
 			"praise": "elogio", "spam": "spam", "other": "otro",
@@ -62,6 +73,14 @@ var labelsByLang = map[string]*labels{
 		Median: "median", P90: "p90", CasesAxis: "cases", AgentsAxis: "agents", Unlabelled: "unlabelled",
 		Footer: "Pajarito · self-contained report: no scripts, no external resources.",
 		Target: "Target: %s of cases answered within %s; %s per case; occupancy at most %s.",
+		Crises: "Crises", CrisesNote: "Each crisis of the period: when it opened, the public statement and its updates, when it closed, and the follow-up to those affected.",
+		NoCrisis: "No crisis in the period", Auto: "automatic",
+		FollowUpsLine: "Follow-up: %s customers affected, %s told it was over.", FollowUpsSkipped: "Not told: %s.",
+		Events: map[string]string{
+			"opened": "Opened", "statement": "Statement posted", "update": "Update posted", "closed": "Closed",
+			"followups_started": "Follow-ups start", "followups_done": "Follow-ups done",
+		},
+		SkipReasons: map[string]string{"answered_by_person": "already answered by a person", "nothing_to_answer": "nothing left to answer", "linter": "refused by the linter"},
 		Intents: map[string]string{
 			"complaint": "complaint", "incident": "incident", "question": "question", "sales": "sales",
 			"praise": "praise", "spam": "spam", "other": "other",

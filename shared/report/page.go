@@ -18,6 +18,7 @@ type page struct {
 	VolumeNote, StaffingNote    string
 	TargetText                  string
 	Plan                        []planRow
+	Crises                      []crisisView
 }
 
 // card is one headline figure; Class is "good" or "alert" when the figure is
@@ -56,6 +57,7 @@ func newPage(d Data, lang string, l *labels) (*page, error) {
 		p.Generated = l.date(g) + " " + g.Format("15:04")
 	}
 	p.Cards = cards(d.Summary, l)
+	p.Crises = crisisViews(d.Crises, loc, l)
 	p.Volume = volumeChart(d.Volume, l)
 	p.FRT = histogramChart(d.FirstResponse, l)
 	p.CSAT = csatChart(d.CSAT, l)
@@ -162,6 +164,7 @@ svg.chart .markerlabel.end{text-anchor:end}
 svg.chart .line{fill:none;stroke:#00798c;stroke-width:2.5}
 svg.chart .point{fill:#fff;stroke:#00798c;stroke-width:2.5}
 .empty{display:flex;align-items:center;justify-content:center;height:180px;margin-top:8px;border:2px dashed #cbd2d9;border-radius:8px;color:#7b8794;font-size:16px}
+.timeline{margin:6px 0;padding-left:20px;font-size:14px}.timeline li{margin:2px 0}.timeline time{font-variant-numeric:tabular-nums;margin-right:6px}.timeline q{display:block;color:#444;margin:2px 0 4px}.crisis h3{font-size:15px;margin:10px 0 2px}.followups{font-size:14px;margin:4px 0}
 .legend{list-style:none;display:flex;flex-wrap:wrap;gap:6px 16px;padding:0;margin:8px 0 0;font-size:13px}
 .legend svg{vertical-align:-1px;margin-right:5px}
 details{margin-top:10px}
@@ -215,6 +218,23 @@ footer{margin-top:24px}
 </tbody>
 </table>
 </details>{{else}}{{template "empty" .L}}{{end}}
+</section>
+<section class="panel" id="crises">
+<h2>{{.L.Crises}}</h2>
+<p class="note">{{.L.CrisesNote}}</p>
+{{- range .Crises}}
+<div class="crisis" data-topic="{{.Topic}}">
+<h3>{{.Topic}}</h3>
+<ol class="timeline">
+{{- range .Events}}
+<li><time>{{.When}}</time> {{.What}}{{with .Text}}<q>{{.}}</q>{{end}}</li>
+{{- end}}
+</ol>
+{{- with .FollowUps}}<p class="followups">{{.}}</p>{{end}}
+</div>
+{{- else}}
+<div class="empty" data-empty="crises">{{.L.NoCrisis}}</div>
+{{- end}}
 </section>
 <footer>{{.L.Footer}}</footer>
 </main>

@@ -49,6 +49,9 @@ type Data struct {
 	// sized for (nil: no plan).
 	Staffing []StaffingHour `json:"staffing"`
 	Target   *Target        `json:"target,omitempty"`
+	// Crises are the crises of the period (open in it at some time), oldest
+	// first, each as its timeline.
+	Crises []Crisis `json:"crises"`
 }
 
 // Summary holds the headline figures.

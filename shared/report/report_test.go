@@ -606,8 +606,63 @@ func TestDataJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := slices.Sorted(maps.Keys(m))
-	want := []string{"brand", "csat", "first_response", "from", "generated_at", "staffing", "summary", "target", "timezone", "to", "volume"}
+	want := []string{"brand", "crises", "csat", "first_response", "from", "generated_at", "staffing", "summary", "target", "timezone", "to", "volume"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("JSON keys %v, want %v", keys, want)
+	}
+}
+
+// TestCrisisTimeline: a crisis of the period reads as its timeline, in the
+// report's time zone and language: opened, the statement and its update with
+// their text (as text), closed, and its follow-ups' counts; a period without
+// one says so.
+func TestCrisisTimeline(t *testing.T) {
+	const evil = `<script>alert(1)</script>`
+	d := small()
+	at := time.Date(2026, 8, 4, 15, 10, 0, 0, time.UTC) // 09:10 in Mexico City
+	d.Crises = []report.Crisis{{Topic: "delays", Events: []report.CrisisEvent{
+		{At: at, Kind: report.EventOpened, By: "auto"},
+		{At: at.Add(20 * time.Minute), Kind: report.EventStatement, By: "Sara", Text: "Lo sentimos: los embarques van con retraso. " + evil},
+		{At: at.Add(55 * time.Minute), Kind: report.EventUpdate, By: "Sara", Text: "10:05: el embarque vuelve a funcionar."},
+		{At: at.Add(2 * time.Hour), Kind: report.EventClosed, By: "Sara"},
+		{At: at.Add(130 * time.Minute), Kind: report.EventFollowUpsStarted},
+		{At: at.Add(150 * time.Minute), Kind: report.EventFollowUpsDone},
+	}, FollowUps: &report.CrisisFollowUps{Customers: 57, Told: 52, Skipped: map[string]int{"answered_by_person": 5}}}}
+	for lang, want := range map[string][]string{
+		"es": {"Abierta · automática", "Comunicado publicado · Sara", "Actualización publicada", "Cerrada · Sara", "57 clientes afectados, 52 avisados", "Sin aviso: 5 ya atendidos por una persona."},
+		"en": {"Opened · automatic", "Statement posted · Sara", "Update posted", "Closed · Sara", "57 customers affected, 52 told it was over", "Not told: 5 already answered by a person."},
+	} {
+		doc, page := render(t, d, lang)
+		crises := doc.find(func(n *node) bool { return n.Attr["id"] == "crises" })
+		if len(crises) != 1 {
+			t.Fatalf("%s: no crises section", lang)
+		}
+		var times []string
+		for _, n := range crises[0].find(func(n *node) bool { return n.Name == "time" }) {
+			times = append(times, n.allText())
+		}
+		if want := []string{"09:10", "09:30", "10:05", "11:10", "11:20", "11:40"}; len(times) != len(want) || !strings.HasPrefix(times[0], "4 ") {
+			t.Errorf("%s: the timeline's times are %q; want the events' in the report's zone, %q", lang, times, want)
+		} else {
+			for i := range want {
+				if !strings.HasSuffix(times[i], want[i]) {
+					t.Errorf("%s: event %d at %q; want %s", lang, i, times[i], want[i])
+				}
+			}
+		}
+		text := strings.Join(strings.Fields(crises[0].allText()), " ")
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: the crises section reads %q; want %q", lang, text, w)
+			}
+		}
+		if !strings.Contains(text, evil) || bytes.Contains(page, []byte("<script")) {
+			t.Errorf("%s: the statement's text is not shown as text", lang)
+		}
+	}
+	d.Crises = nil
+	doc, _ := render(t, d, "en")
+	if text := doc.find(func(n *node) bool { return n.Attr["id"] == "crises" })[0].allText(); !strings.Contains(text, "No crisis in the period") {
+		t.Errorf("a period without a crisis reads %q", text)
 	}
 }
