@@ -56,6 +56,7 @@ import (
 	"github.com/pajarito-care/pajarito/shared/local/xfake"
 	"github.com/pajarito-care/pajarito/shared/monitor"
 	"github.com/pajarito-care/pajarito/shared/queue"
+	"github.com/pajarito-care/pajarito/shared/sender"
 	"github.com/pajarito-care/pajarito/shared/settings"
 	"github.com/pajarito-care/pajarito/shared/store"
 	"github.com/pajarito-care/pajarito/shared/wire"
@@ -303,8 +304,13 @@ func (s *System) functions(o Options, q *queues, listener *listen.Listener) (*ru
 	log := s.log
 	s.Store.Now = s.clock
 	deps := process.Deps{Common: s.common(o), Outbox: q.outbound, DeadLetter: q.dlq}
+	var delayer sender.Delayer = &queue.Visibility{Client: q.client, URL: q.outboundURL}
+	if s.Speed != 1 {
+		// The sender's waits are on the system's clock; SQS's on the wall's.
+		delayer = wallDelayer{next: delayer, speed: s.Speed}
+	}
 	replyDeps := reply.Deps{
-		Common: s.common(o), X: s.x, Delayer: &queue.Visibility{Client: q.client, URL: q.outboundURL},
+		Common: s.common(o), X: s.x, Delayer: delayer,
 		// The only sender on this data: claims from before its start are a killed run's.
 		Epoch: s.clock(),
 	}
@@ -509,12 +515,13 @@ func (s *System) startX(ctx context.Context, o Options, q *queue.Sender, log *sl
 		if err != nil {
 			return nil, fmt.Errorf("localdev: seed the fake X API from %s: %w", dir, err)
 		}
-		// The clock is the wall's, Speed times faster from now; the samples move
-		// to it (redate.go), and the first run looks back far enough to find
-		// every one of them.
-		start, speed := time.Now(), s.Speed
-		clock = func() time.Time {
-			return start.Add(time.Duration(float64(time.Since(start)) * speed))
+		// The clock is the wall's, Speed times faster from now, or from where
+		// the data's last run left it (clock.go); the samples move to the
+		// wall's now (redate.go), and the first run looks back far enough to
+		// find every one of them.
+		start := time.Now()
+		if clock, err = newClock(o.DataDir, s.Speed, start); err != nil {
+			return nil, err
 		}
 		if s.samples, err = newSampleShift(files, posts, start); err != nil {
 			return nil, err
