@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
@@ -57,6 +58,9 @@ type CrisisStore interface {
 	// zero); an automatic close (manual false) leaves a manual crisis open. It
 	// reports whether this call closed it.
 	CloseCrisis(ctx context.Context, topic string, since time.Time, manual bool, closed care.CrisisState) (bool, error)
+	// PutAudit keeps an entry of the audit trail: the crises detection
+	// opens and closes by itself (a person's are kept by the agent API).
+	PutAudit(ctx context.Context, e care.AuditEntry) (care.AuditEntry, error)
 	// ClaimCrisisReply takes one of the max automatic crisis replies of the topic's
 	// window starting at windowStart; false when they are all taken.
 	ClaimCrisisReply(ctx context.Context, topic string, windowStart time.Time, max int) (bool, error)
@@ -210,6 +214,7 @@ func (m *Monitor) evaluateOpen(ctx context.Context, topic string, now time.Time,
 		return false, true, nil
 	}
 	m.alert(ctx, care.Alert{Kind: care.AlertCrisisOpened, Topic: topic, At: now.UTC(), Summary: "crisis opened: " + st.Reason, Crisis: &st})
+	m.audit(ctx, "crisis_opened", st)
 	return true, false, nil
 }
 
@@ -235,6 +240,7 @@ func (m *Monitor) evaluateClose(ctx context.Context, s care.CrisisState, now tim
 		return false, err
 	}
 	m.alert(ctx, care.Alert{Kind: care.AlertCrisisClosed, Topic: s.Topic, At: now.UTC(), Summary: "crisis closed: " + closed.Reason, Crisis: &closed})
+	m.audit(ctx, "crisis_closed", closed)
 	return true, nil
 }
 
@@ -280,6 +286,23 @@ func (m *Monitor) Close(ctx context.Context, topic, by string, now time.Time) (b
 	}
 	m.alert(ctx, care.Alert{Kind: care.AlertCrisisClosed, Topic: topic, At: now.UTC(), Summary: "crisis closed by hand: " + topic + " (" + by + ")", Crisis: &st})
 	return true, nil
+}
+
+// audit keeps what detection did by itself to st's crisis in the team's audit
+// trail, as the system's; a trail that cannot be written is an error in the
+// log, with what it would have kept (the crisis is stored).
+func (m *Monitor) audit(ctx context.Context, action string, st care.CrisisState) {
+	at := st.Since
+	if action == "crisis_closed" {
+		at = st.ClosedAt
+	}
+	e := care.AuditEntry{Actor: care.AuditSystem, ActorName: "Pajarito", Role: care.AuditSystem, Action: action, At: at,
+		// One entry per crisis and action, however often it is written.
+		ID: action + "-" + st.Topic + "-" + strconv.FormatInt(st.Since.UnixNano(), 10),
+		Detail: map[string]string{"topic": st.Topic, "reason": st.Reason, "window_count": strconv.FormatInt(st.WindowCount, 10), "threshold": strconv.FormatInt(st.Threshold, 10)}}
+	if _, err := m.store.PutAudit(ctx, e); err != nil {
+		m.log.ErrorContext(ctx, "protocol: the audit trail could not keep a crisis", "action", action, "topic", st.Topic, "reason", st.Reason, "error", err)
+	}
 }
 
 // alert notifies; a failed notification is logged, not returned (the state is

@@ -459,6 +459,21 @@ func TestCrisisBurst(t *testing.T) {
 	if act, _ := mon.Sweep(ctx, later); len(act) != 0 {
 		t.Errorf("still active: %+v", act)
 	}
+	// The team's audit trail keeps what detection did by itself, once each.
+	trail, err := s.CaseAudit(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range trail {
+		if e.Actor != care.AuditSystem || e.Detail["topic"] != "delays" || e.Detail["reason"] == "" {
+			t.Errorf("audit entry %+v; want the system's, on delays, with the reason", e)
+		}
+		actions = append(actions, e.Action)
+	}
+	if got := strings.Join(actions, " "); got != "crisis_opened crisis_closed" {
+		t.Errorf("the team's audit trail: %s; want crisis_opened crisis_closed", got)
+	}
 	// A new delay complaint gets an individual acknowledgement again.
 	d := deliver(t, s, p, mention("1820000000099999999", "2900000000099999999", "@PajaritoAir retraso otra vez en el PJ900", "es", later.Add(time.Minute)))
 	if len(d.Replies) != 1 || d.Replies[0].Kind != care.ReplyAutoAck || d.CrisisTopic != "" {

@@ -559,6 +559,9 @@ func (s *Sender) record(ctx context.Context, r *record, c *care.Case, msgs []car
 	} else if err := s.appendToCase(ctx, r, c, msgs, xid, at, usd); err != nil {
 		errs = append(errs, err)
 	}
+	if err := s.audit(ctx, r, xid, at); err != nil {
+		errs = append(errs, err)
+	}
 	if err := s.addSpend(ctx, r, at, usd, spend); err != nil {
 		errs = append(errs, err)
 	}
@@ -1047,4 +1050,22 @@ func latest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// audit keeps an automatic reply that went out in its case's audit trail, as
+// the system's, once: the entry's id is the reply's key and its time the
+// reply's, so that a redelivery writes the same entry. A person's replies are
+// kept by the agent API when they are queued or approved.
+func (s *Sender) audit(ctx context.Context, r *record, xid string, at time.Time) error {
+	req := &r.req
+	if !req.Kind.Automatic() {
+		return nil
+	}
+	e := care.AuditEntry{ID: "reply-" + req.IdempotencyKey, At: at, Actor: care.AuditSystem, ActorName: "Pajarito", Role: care.AuditSystem,
+		Action: "auto_reply_sent", CaseID: req.CaseID,
+		Detail: map[string]string{"kind": string(req.Kind), "channel": string(req.Channel), "template_id": req.TemplateID, "x_id": xid}}
+	if _, err := s.Store.PutAudit(ctx, e); err != nil && !errors.Is(err, store.ErrAuditExists) {
+		return err
+	}
+	return nil
 }

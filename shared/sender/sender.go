@@ -91,6 +91,9 @@ type Store interface {
 	// to the month's spend.
 	AppendOutbound(ctx context.Context, caseID string, env *care.Envelope, delivery string) (store.AppendResult, error)
 	AddSpend(ctx context.Context, at time.Time, d store.SourceSpend) error
+	// PutAudit keeps the automatic replies that went out in their case's
+	// audit trail.
+	PutAudit(ctx context.Context, e care.AuditEntry) (care.AuditEntry, error)
 
 	// GetBackoff and SetBackoff read and record X's rate limits; ReserveSend
 	// takes a send from the send budget.

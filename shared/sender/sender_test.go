@@ -692,3 +692,27 @@ func TestRateLimitWindowSpent(t *testing.T) {
 		})
 	}
 }
+
+// TestAutomaticReplyAudited: an automatic reply that went out is kept in its
+// case's audit trail as the system's, once, a redelivery included; an
+// agent's reply is not (the agent API keeps it when it is queued).
+func TestAutomaticReplyAudited(t *testing.T) {
+	e := newEnv(t)
+	post, caseID := e.customerPost("@PajaritoAir la app no funciona")
+	ack := autoAck(caseID, post, "Lo sentimos, ya lo estamos revisando. ^Equipo")
+	agent := agentReply(caseID, post, "draft-1", "@mariagv_viajes We've fixed it, sorry. ^Ana")
+	for i := range 2 {
+		if failed := e.deliver(message(t, "a1", ack, i+1), message(t, "g1", agent, i+1)); len(failed) != 0 {
+			t.Fatalf("failed %v", failed)
+		}
+	}
+	trail, err := e.st.CaseAudit(t.Context(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.reply(caseID, ack.IdempotencyKey)
+	if len(trail) != 1 || trail[0].Actor != care.AuditSystem || trail[0].Action != "auto_reply_sent" ||
+		trail[0].Detail["x_id"] != r.XID || trail[0].Detail["kind"] != string(care.ReplyAutoAck) || r.SentAt == nil || !trail[0].At.Equal(*r.SentAt) {
+		t.Errorf("the case's trail: %+v; want the automatic reply %s once, as the system's", trail, r.XID)
+	}
+}

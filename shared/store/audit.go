@@ -78,10 +78,15 @@ func (s *Store) PutAudit(ctx context.Context, e care.AuditEntry) (care.AuditEntr
 		return e, fmt.Errorf("store: put audit entry %s: %w", e.Action, err)
 	}
 	if !ok {
-		return e, fmt.Errorf("store: put audit entry %s: entry %s exists already", e.Action, e.ID)
+		return e, fmt.Errorf("store: put audit entry %s: entry %s: %w", e.Action, e.ID, ErrAuditExists)
 	}
 	return e, nil
 }
+
+// ErrAuditExists is wrapped by PutAudit's error for an entry kept already
+// (same case, time and id): an entry whose id is made from what it records
+// (a reply's key, say) is kept once however often it is written.
+var ErrAuditExists = errors.New("the entry exists already")
 
 // CaseAudit returns the trail of a case ("" for the team's), oldest first.
 func (s *Store) CaseAudit(ctx context.Context, caseID string) ([]care.AuditEntry, error) {
