@@ -298,7 +298,7 @@ func (m *Monitor) audit(ctx context.Context, action string, st care.CrisisState)
 	}
 	e := care.AuditEntry{Actor: care.AuditSystem, ActorName: "Pajarito", Role: care.AuditSystem, Action: action, At: at,
 		// One entry per crisis and action, however often it is written.
-		ID: action + "-" + st.Topic + "-" + strconv.FormatInt(st.Since.UnixNano(), 10),
+		ID:     action + "-" + st.Topic + "-" + strconv.FormatInt(st.Since.UnixNano(), 10),
 		Detail: map[string]string{"topic": st.Topic, "reason": st.Reason, "window_count": strconv.FormatInt(st.WindowCount, 10), "threshold": strconv.FormatInt(st.Threshold, 10)}}
 	if _, err := m.store.PutAudit(ctx, e); err != nil {
 		m.log.ErrorContext(ctx, "protocol: the audit trail could not keep a crisis", "action", action, "topic", st.Topic, "reason", st.Reason, "error", err)
