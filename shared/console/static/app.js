@@ -223,11 +223,13 @@ const GONE = ['rejected', 'failed', 'unknown'];
 
 // statementThread lists a crisis's public statement and its updates, oldest
 // first, each with its time; a post not out yet says where it stands. all
-// also lists the posts gone from the thread, with why (the crisis panel).
+// also lists the posts gone from the thread, with why (the crisis panel);
+// otherwise (the banner) the statement and the latest update stand for the
+// thread.
 function statementThread(c, all) {
   const posts = ((c.statement && c.statement.posts) || []).filter((p) => all || !GONE.includes(p.state));
   if (!posts.length) return null;
-  return h('ol', { class: 'statement-thread', 'aria-label': t('statement_of', { topic: c.topic }) }, posts.map((p) => h('li', { class: 'post ' + p.state, 'data-draft': p.draft_id, 'data-state': p.state },
+  const item = (p, n) => h('li', { class: 'post ' + p.state, 'data-draft': p.draft_id, 'data-state': p.state, value: n },
     h('div', { class: 'meta' },
       h('strong', {}, t(p.kind === 'statement' ? 'post_statement' : 'post_update')), ' · ',
       h('time', { datetime: p.sent_at || p.created_at }, when(p.sent_at || p.created_at)), ' · ',
@@ -235,7 +237,12 @@ function statementThread(c, all) {
       p.state === 'sent' ? null : [' · ', h('span', { class: 'state' }, t('post_' + p.state))]),
     h('p', { class: 'text' }, p.text),
     p.state === 'rejected' ? h('p', { class: 'error' }, t('post_rejected_by', { who: p.decided_by_name || '', reason: p.reason || '' })) : null,
-    p.problem && p.state !== 'sent' ? h('p', { class: 'muted problem' }, p.problem) : null)));
+    p.problem && p.state !== 'sent' ? h('p', { class: 'muted problem' }, p.problem) : null);
+  const skipped = all || posts.length <= 3 ? 0 : posts.length - 2;
+  const items = skipped
+    ? [item(posts[0]), h('li', { class: 'more' }, h('a', { href: '#/crisis' }, t('statement_more', { n: skipped }))), item(posts[posts.length - 1], posts.length)]
+    : posts.map((p) => item(p));
+  return h('ol', { class: 'statement-thread', 'aria-label': t('statement_of', { topic: c.topic }) }, items);
 }
 
 // ---- the crisis panel ----------------------------------------------------
