@@ -29,6 +29,17 @@ import (
 	"github.com/pajarito-care/pajarito/shared/xwebhook"
 )
 
+// buildPajarito builds the command into a temporary folder and returns its
+// path.
+func buildPajarito(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pajarito")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // devProcess is `pajarito dev` running as its own process, as an operator runs
 // it: the test can kill it.
 type devProcess struct {
@@ -207,10 +218,7 @@ func (p *devProcess) snapshot(t *testing.T) []string {
 // with exactly the cases, messages and replies of a run that was never killed:
 // what was answered 200 is kept, nothing twice.
 func TestDevSurvivesSIGKILL(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "pajarito")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildPajarito(t)
 	cfg, err := config.Load("../../pajarito.json", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -35,10 +34,7 @@ const crisisCustomers = 40
 // posts per 15 minutes. The report's timeline tells the crisis. The counts are
 // logged (go test ./cmd/pajarito -run TestCrisisReplayed -v).
 func TestCrisisReplayed(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "pajarito")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildPajarito(t)
 	cfg, err := config.Load("../../pajarito.json", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

@@ -242,12 +242,10 @@ func (a *API) reviseDraft(w http.ResponseWriter, r *http.Request, d *store.Draft
 		a.caseError(w, r, d.CaseID, err)
 		return nil, false
 	}
-	author, err := a.Store.GetAgent(ctx, d.Request.Author)
-	if err != nil {
-		a.internal(w, r, err)
+	who, ok := a.draftAuthor(w, r, d)
+	if !ok {
 		return nil, false
 	}
-	who := caller{Agent: Agent{ID: author.ID}, DisplayName: author.DisplayName, Signature: author.Signature}
 	_, out, lint, ok := a.agentReply(w, r, c, msgs, who, ReplyRequest{DraftID: d.DraftID, Text: text, Channel: d.Request.Channel,
 		ReplyTo: d.Request.InReplyToID, Lang: d.Request.Lang})
 	if !ok {
@@ -290,4 +288,15 @@ func (a *API) reject(w http.ResponseWriter, r *http.Request) {
 	d.Approval = &decision
 	a.audit(r, "reply rejected", "case_id", d.CaseID, "draft_id", d.DraftID, "author", d.Request.Author)
 	httpjson.Write(w, http.StatusOK, approvalOf(*d))
+}
+
+// draftAuthor returns the author of draft d as the caller their reply is
+// signed by, writing the error when they cannot be read.
+func (a *API) draftAuthor(w http.ResponseWriter, r *http.Request, d *store.Draft) (caller, bool) {
+	author, err := a.Store.GetAgent(r.Context(), d.Request.Author)
+	if err != nil {
+		a.internal(w, r, err)
+		return caller{}, false
+	}
+	return caller{Agent: Agent{ID: author.ID}, DisplayName: author.DisplayName, Signature: author.Signature}, true
 }

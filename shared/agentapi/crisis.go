@@ -107,8 +107,7 @@ func (a *API) setCrisis(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	topic := r.PathValue("topic")
-	if !slices.Contains(a.topics(), topic) {
-		httpjson.WriteError(w, http.StatusNotFound, "unknown_topic", "no crisis topic "+topic+"; the protocol's are: "+orNone(a.topics()))
+	if !a.knownTopic(w, topic) {
 		return
 	}
 	if req.Active == nil {
@@ -140,4 +139,14 @@ func (a *API) setCrisis(w http.ResponseWriter, r *http.Request) {
 	}
 	a.audit(r, "crisis set by hand", "topic", topic, "active", *req.Active, "changed", changed)
 	httpjson.Write(w, http.StatusOK, res)
+}
+
+// knownTopic reports whether topic is one of the protocol's crisis topics,
+// writing the 404 when it is not.
+func (a *API) knownTopic(w http.ResponseWriter, topic string) bool {
+	if slices.Contains(a.topics(), topic) {
+		return true
+	}
+	httpjson.WriteError(w, http.StatusNotFound, "unknown_topic", "no crisis topic "+topic+"; the protocol's are: "+orNone(a.topics()))
+	return false
 }

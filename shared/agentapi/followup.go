@@ -80,8 +80,7 @@ func (a *API) setFollowUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	topic := r.PathValue("topic")
-	if !slices.Contains(a.topics(), topic) {
-		httpjson.WriteError(w, http.StatusNotFound, "unknown_topic", "no crisis topic "+topic+"; the protocol's are: "+orNone(a.topics()))
+	if !a.knownTopic(w, topic) {
 		return
 	}
 	texts := map[string]string{}

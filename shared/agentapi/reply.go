@@ -83,14 +83,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) {
 	// Twice at most: a send that loses the race to store the draft answers from
 	// the winner's record.
 	for range 2 {
-		// A draft sent before is answered from its record.
-		d, err := a.Store.GetDraft(ctx, id, req.DraftID)
-		if err == nil {
-			a.replyAgain(w, r, d, input)
-			return
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			a.internal(w, r, err)
+		if a.sentBefore(w, r, id, req.DraftID, input) {
 			return
 		}
 		why, err := a.approvalWhy(ctx, me, c, msgs)
@@ -120,7 +113,7 @@ func (a *API) reply(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		now := a.now()
-		d = &store.Draft{CaseID: id, DraftID: req.DraftID, Input: input, Request: *out, Warnings: wj, CreatedAt: now, LeaseUntil: now.Add(DraftLease)}
+		d := &store.Draft{CaseID: id, DraftID: req.DraftID, Input: input, Request: *out, Warnings: wj, CreatedAt: now, LeaseUntil: now.Add(DraftLease)}
 		if why != "" {
 			d.LeaseUntil, d.Approval = time.Time{}, &store.DraftApproval{State: store.ApprovalPending, Why: why}
 		}
@@ -179,6 +172,21 @@ func checkReply(w http.ResponseWriter, req ReplyRequest, withDraft bool) bool {
 // DraftLease is how long a send of a draft has to put it on the outbound queue
 // before another send of the same draft may do it instead.
 const DraftLease = 15 * time.Second
+
+// sentBefore answers a draft sent before from its record (replyAgain), and
+// reports whether it did so or wrote an error; false: the draft is new.
+func (a *API) sentBefore(w http.ResponseWriter, r *http.Request, caseID, draftID, input string) bool {
+	d, err := a.Store.GetDraft(r.Context(), caseID, draftID)
+	switch {
+	case err == nil:
+		a.replyAgain(w, r, d, input)
+		return true
+	case !errors.Is(err, store.ErrNotFound):
+		a.internal(w, r, err)
+		return true
+	}
+	return false
+}
 
 // replyAgain answers a draft sent before: the same request; enqueued now if the
 // outbound queue did not take it then and no other send is enqueueing it (409

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/care"
@@ -113,8 +112,7 @@ func (a *API) statement(ctx context.Context, c care.CrisisState) (*Statement, er
 // openCrisis returns the state of topic's crisis when it is open, writing
 // the error (404 unknown topic, 409 no crisis open) when it is not.
 func (a *API) openCrisis(w http.ResponseWriter, r *http.Request, topic string) (care.CrisisState, bool) {
-	if !slices.Contains(a.topics(), topic) {
-		httpjson.WriteError(w, http.StatusNotFound, "unknown_topic", "no crisis topic "+topic+"; the protocol's are: "+orNone(a.topics()))
+	if !a.knownTopic(w, topic) {
 		return care.CrisisState{}, false
 	}
 	states, err := a.Crisis.States(r.Context())
@@ -147,13 +145,7 @@ func (a *API) postStatement(w http.ResponseWriter, r *http.Request) {
 	input := digest(ReplyRequest{DraftID: body.DraftID, Text: body.Text, Lang: body.Lang})
 	me := callerFrom(ctx)
 	for range 2 {
-		d, err := a.Store.GetDraft(ctx, thread, body.DraftID)
-		if err == nil {
-			a.replyAgain(w, r, d, input)
-			return
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			a.internal(w, r, err)
+		if a.sentBefore(w, r, thread, body.DraftID, input) {
 			return
 		}
 		first, ok := a.nextPost(w, r, thread)
@@ -254,14 +246,12 @@ func (a *API) reviseStatement(w http.ResponseWriter, r *http.Request, d *store.D
 		a.internal(w, r, err)
 		return nil, false
 	}
-	author, err := a.Store.GetAgent(ctx, d.Request.Author)
-	if err != nil {
-		a.internal(w, r, err)
+	who, ok := a.draftAuthor(w, r, d)
+	if !ok {
 		return nil, false
 	}
-	who := caller{Agent: Agent{ID: author.ID}, DisplayName: author.DisplayName, Signature: author.Signature}
 	out, lint, err := a.Engine.Statement(protocol.StatementInput{Topic: topic, Since: since, DraftID: d.DraftID, Text: text, Lang: d.Request.Lang,
-		AgentID: author.ID, AgentName: a.signatureName(ctx, who), First: store.PostBefore(posts, d.DraftID) == nil, Now: d.Request.CreatedAt})
+		AgentID: who.ID, AgentName: a.signatureName(ctx, who), First: store.PostBefore(posts, d.DraftID) == nil, Now: d.Request.CreatedAt})
 	if err != nil {
 		badRequest(w, "bad_statement", "the statement cannot be made: %v", err)
 		return nil, false
