@@ -78,6 +78,8 @@ type Store interface {
 	GetFollowUpText(ctx context.Context, topic string, opened time.Time) (*store.FollowUpText, error)
 	SetFollowUpText(ctx context.Context, topic string, opened time.Time, t store.FollowUpText) error
 	GetFollowUpJob(ctx context.Context, topic string, opened time.Time) (*store.FollowUpJob, error)
+	// PastCrises reads the archived crises of a period, for the report.
+	PastCrises(ctx context.Context, from, to time.Time) ([]store.FollowUpJob, error)
 	// PutAudit, CaseAudit and PersonAudit keep and read the audit trail.
 	PutAudit(ctx context.Context, e care.AuditEntry) (care.AuditEntry, error)
 	CaseAudit(ctx context.Context, caseID string) ([]care.AuditEntry, error)

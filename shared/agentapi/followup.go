@@ -142,19 +142,30 @@ func (a *API) setFollowUp(w http.ResponseWriter, r *http.Request) {
 }
 
 // reportCrises reads the crises of the period [from, to) for the service
-// report, each as its timeline: every topic's latest crisis that was open at
-// some time of the period (a topic's state keeps its latest crisis only).
+// report, each as its timeline: those open at some time of the period, from
+// the archive (crises whose follow-ups are done) and the topics' states (a
+// topic's latest crisis).
 func (a *API) reportCrises(ctx context.Context, from, to time.Time) ([]report.Crisis, error) {
 	states, err := a.Crisis.States(ctx)
 	if err != nil {
 		return nil, err
 	}
+	past, err := a.Store.PastCrises(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range past {
+		states = append(states, *j.Crisis)
+	}
 	out := []report.Crisis{}
 	var names map[string]string
+	seen := map[string]bool{}
 	for _, c := range states {
-		if c.Since.IsZero() || !c.Since.Before(to) || !c.Active && c.ClosedAt.Before(from) {
+		id := care.CrisisThreadID(c.Topic, c.Since)
+		if seen[id] || c.Since.IsZero() || !c.Since.Before(to) || !c.Active && c.ClosedAt.Before(from) {
 			continue
 		}
+		seen[id] = true
 		if names == nil {
 			if names, err = a.agentNames(ctx); err != nil {
 				return nil, err

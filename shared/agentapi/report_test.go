@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pajarito-care/pajarito/shared/agentapi"
+	"github.com/pajarito-care/pajarito/shared/care"
 	"github.com/pajarito-care/pajarito/shared/config"
 	"github.com/pajarito-care/pajarito/shared/metrics"
 	"github.com/pajarito-care/pajarito/shared/report"
@@ -271,5 +272,41 @@ func TestOpenAPIReportContent(t *testing.T) {
 	}
 	if _, ok := content["application/json"]; !ok {
 		t.Error("GET /v1/report documents no application/json response")
+	}
+}
+
+// TestReportCrises: the report's Crises section holds every crisis open in
+// the period: an earlier crisis on a topic (archived once its follow-ups were
+// done) as well as the topic's current one, each once, oldest first.
+func TestReportCrises(t *testing.T) {
+	e := serveMeasured(t, staffingNow, config.Staffing{}, nil)
+	ctx := t.Context()
+	first := staffingNow.Add(-30 * time.Hour)
+	open := care.CrisisState{Topic: "delays", Active: true, Since: first, OpenedBy: "auto", Threshold: 25, Reason: "spike"}
+	if ok, err := e.store.OpenCrisis(ctx, open); !ok || err != nil {
+		t.Fatalf("open: %v %v", ok, err)
+	}
+	closed := open
+	closed.Active, closed.ClosedAt, closed.ClosedBy = false, first.Add(2*time.Hour), "auto"
+	if ok, err := e.store.CloseCrisis(ctx, "delays", first, false, closed); !ok || err != nil {
+		t.Fatalf("close: %v %v", ok, err)
+	}
+	if ok, err := e.store.FinishFollowUps(ctx, "delays", first, store.FollowUpJob{DoneAt: first.Add(3 * time.Hour), Customers: 12, Queued: 11,
+		Skipped: map[string]int{"answered_by_person": 1}, Crisis: &closed}); !ok || err != nil {
+		t.Fatalf("finish: %v %v", ok, err)
+	}
+	second := staffingNow.Add(-2 * time.Hour)
+	if ok, err := e.store.OpenCrisis(ctx, care.CrisisState{Topic: "delays", Active: true, Manual: true, Since: second, OpenedBy: "agent-sup"}); !ok || err != nil {
+		t.Fatalf("open again: %v %v", ok, err)
+	}
+	var d report.Data
+	ok(t, e.getAccept(t, "/v1/report?from="+first.Format("2006-01-02")+"&to="+staffingNow.Format("2006-01-02"), "application/json"), http.StatusOK, &d)
+	if len(d.Crises) != 2 {
+		t.Fatalf("the report's crises: %+v; want the archived one and the current one", d.Crises)
+	}
+	a, b := d.Crises[0], d.Crises[1]
+	if !a.Events[0].At.Equal(first) || a.FollowUps == nil || a.FollowUps.Told != 11 || len(a.Events) != 3 || a.Events[1].Kind != report.EventClosed || a.Events[2].Kind != report.EventFollowUpsDone ||
+		!b.Events[0].At.Equal(second) || b.Events[0].By != agentSuper.Name && b.Events[0].By != "agent-sup" || len(b.Events) != 1 {
+		t.Errorf("the report's crises: %+v", d.Crises)
 	}
 }

@@ -174,7 +174,8 @@ func (f *FollowUps) crisis(ctx context.Context, c care.CrisisState, now time.Tim
 		}
 	}
 	if pending == 0 && len(errs) == 0 {
-		won, err := f.Store.FinishFollowUps(ctx, c.Topic, c.Since, store.FollowUpJob{DoneAt: now, Customers: cf.Customers, Queued: cf.Queued, Skipped: cf.Skipped})
+		closed := c
+		won, err := f.Store.FinishFollowUps(ctx, c.Topic, c.Since, store.FollowUpJob{DoneAt: now, Customers: cf.Customers, Queued: cf.Queued, Skipped: cf.Skipped, Crisis: &closed})
 		if err != nil {
 			errs = append(errs, err)
 		}

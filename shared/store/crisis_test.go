@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -257,5 +258,46 @@ func TestCrisisStatementRecorded(t *testing.T) {
 	}
 	if got, _ := s.GetCrisis(ctx, "delays"); got.StatementID != "" || !got.StatementAt.IsZero() {
 		t.Errorf("a new crisis = %+v; want no statement", got)
+	}
+}
+
+// TestPastCrises: a crisis whose follow-ups are done is archived with them,
+// and listed for the periods it was open in, not for others.
+func TestPastCrises(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	t1 := time.Date(2026, 8, 3, 9, 15, 0, 0, time.UTC)
+	for i, topic := range []string{"delays", "baggage"} {
+		since := t1.Add(time.Duration(i) * 48 * time.Hour)
+		c := care.CrisisState{Topic: topic, Since: since, ClosedAt: since.Add(3 * time.Hour), OpenedBy: "auto", ClosedBy: "sara"}
+		if ok, err := s.FinishFollowUps(ctx, topic, since, FollowUpJob{DoneAt: since.Add(4 * time.Hour), Customers: 3, Queued: 2, Crisis: &c}); !ok || err != nil {
+			t.Fatalf("finish %s: %v, %v", topic, ok, err)
+		}
+	}
+	// A job without its crisis (before the archive) is not listed.
+	if ok, err := s.FinishFollowUps(ctx, "app", t1, FollowUpJob{DoneAt: t1}); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	for _, tt := range []struct {
+		name     string
+		from, to time.Time
+		want     []string
+	}{
+		{"both", t1.Add(-time.Hour), t1.Add(72 * time.Hour), []string{"delays", "baggage"}},
+		{"the first, open at the period's start", t1.Add(2 * time.Hour), t1.Add(24 * time.Hour), []string{"delays"}},
+		{"none yet", t1.Add(-48 * time.Hour), t1, nil},
+		{"the second", t1.Add(24 * time.Hour), t1.Add(30 * 24 * time.Hour), []string{"baggage"}},
+	} {
+		got, err := s.PastCrises(ctx, tt.from, tt.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var topics []string
+		for _, j := range got {
+			topics = append(topics, j.Crisis.Topic)
+		}
+		if !slices.Equal(topics, tt.want) {
+			t.Errorf("%s: PastCrises = %v; want %v", tt.name, topics, tt.want)
+		}
 	}
 }

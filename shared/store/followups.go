@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pajarito-care/pajarito/shared/care"
 )
 
 // The follow-ups of a closed crisis (package monitor): every customer affected
@@ -47,6 +49,9 @@ type FollowUpJob struct {
 	Customers int            `json:"customers"`
 	Queued    int            `json:"queued"`
 	Skipped   map[string]int `json:"skipped,omitempty"`
+	// Crisis is the crisis as it closed: the job archives it (PastCrises),
+	// since its topic's state keeps the latest crisis only.
+	Crisis *care.CrisisState `json:"crisis,omitempty"`
 }
 
 // ClaimFollowUp claims customer f.Customer's follow-up of the crisis: it
@@ -126,18 +131,24 @@ func (s *Store) FollowUps(ctx context.Context, topic string, opened time.Time) (
 }
 
 // FinishFollowUps records the crisis's follow-ups done, with the counts; it
-// reports false when they were recorded done already.
+// reports false when they were recorded done already. A job with its Crisis
+// archives it: the queue index lists it under CRISES by opening time
+// (PastCrises).
 func (s *Store) FinishFollowUps(ctx context.Context, topic string, opened time.Time, job FollowUpJob) (bool, error) {
 	job.DoneAt = job.DoneAt.UTC()
 	item, err := marshal(job)
 	if err != nil {
 		return false, fmt.Errorf("store: finish follow-ups: %w", err)
 	}
+	dropZeroTimes(item)
 	for k, v := range key(followUpPK(topic, opened), "JOB") {
 		item[k] = v
 	}
+	if job.Crisis != nil {
+		item[KeyGSI1PK], item[KeyGSI1SK] = str(crisesPK), str(sortable(opened)+"|"+topic)
+	}
 	var mt meter
-	ok, err := s.put(ctx, &mt, &dynamodb.PutItemInput{Item: item, ConditionExpression: aws.String("attribute_not_exists(" + KeyPK + ")")}, false)
+	ok, err := s.put(ctx, &mt, &dynamodb.PutItemInput{Item: item, ConditionExpression: aws.String("attribute_not_exists(" + KeyPK + ")")}, job.Crisis != nil)
 	if err != nil {
 		return false, fmt.Errorf("store: finish the follow-ups of %s: %w", topic, err)
 	}
@@ -232,4 +243,59 @@ func (s *Store) GetFollowUpJob(ctx context.Context, topic string, opened time.Ti
 		return nil, fmt.Errorf("store: the follow-up job of %s: %w", topic, err)
 	}
 	return &j, nil
+}
+
+// crisesPK is the queue index partition of the crises whose follow-ups are
+// done: their archive.
+const crisesPK = "CRISES"
+
+// crisisReach is how long before a period a crisis that lasted into it may
+// have opened: PastCrises reads no further back.
+const crisisReach = 31 * 24 * time.Hour
+
+// PastCrises returns the archived crises (FinishFollowUps) open at some time
+// of [from, to): opened before to, closed at or after from; oldest first,
+// each its job record with the crisis.
+func (s *Store) PastCrises(ctx context.Context, from, to time.Time) ([]FollowUpJob, error) {
+	e := newExpr()
+	var out []FollowUpJob
+	var start map[string]types.AttributeValue
+	for {
+		page, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+			TableName: aws.String(s.Table),
+			IndexName: aws.String(IndexQueue),
+			KeyConditionExpression: aws.String(e.name(KeyGSI1PK) + " = " + e.value(str(crisesPK)) + " AND " + e.name(KeyGSI1SK) + " BETWEEN " +
+				e.value(str(sortable(from.Add(-crisisReach)))) + " AND " + e.value(str(sortable(to)))),
+			ExpressionAttributeNames:  e.names,
+			ExpressionAttributeValues: e.values,
+			ScanIndexForward:          aws.Bool(true),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: past crises: %w", err)
+		}
+		for _, it := range page.Items {
+			job, err := s.get(ctx, key(stringAttr(it, KeyPK), "JOB"))
+			if err != nil {
+				return nil, fmt.Errorf("store: past crises: %w", err)
+			}
+			var j FollowUpJob
+			if job == nil {
+				continue // the index lags the table
+			}
+			if err := unmarshal(job, &j); err != nil {
+				return nil, fmt.Errorf("store: past crises: %s: %w", stringAttr(it, KeyPK), err)
+			}
+			if j.Crisis == nil {
+				continue
+			}
+			if j.Crisis.Since.Before(to) && !j.Crisis.ClosedAt.Before(from) {
+				out = append(out, j)
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		start = page.LastEvaluatedKey
+	}
 }
