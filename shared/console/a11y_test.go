@@ -43,12 +43,25 @@ func TestConsoleAccessibility(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("a contributor's reply: %v, %v", resp, err)
 	}
+	// A crisis with its public statement: the banner and the crisis panel
+	// show it, with the forms of the next update and of the follow-up.
+	for _, call := range []struct{ method, path, body string }{
+		{http.MethodPut, "/v1/crisis/delays", `{"active":true}`},
+		{http.MethodPost, "/v1/crisis/delays/statement", `{"draft_id":"a11y-s","text":"Lo sentimos: los embarques de Madrid van con retraso. Os contamos aquí cada avance."}`},
+	} {
+		req, _ := http.NewRequest(call.method, sys.URL+call.path, strings.NewReader(call.body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %v, %v", call.method, call.path, resp, err)
+		}
+	}
 	ctx := browser(t)
 	do(t, ctx, "sign in", chromedp.Navigate(sys.URL+"/console/#token="+token), until(`document.querySelector('.bar .who') !== null`))
 	views := []struct{ name, hash, ready string }{
 		{"queue", "#/queue/pending", `document.querySelectorAll('li.case').length >= 7`},
 		{"case", "#/case/" + cases[0].ID, `document.querySelector('.labels dl') !== null && document.querySelector('#other-cases li') !== null && document.querySelector('.awaiting') !== null`},
-		{"crisis panel", "#/crisis", `document.querySelector('table.crises tbody tr') !== null`},
+		{"crisis panel", "#/crisis", `document.querySelector('table.crises tbody tr') !== null && document.querySelector('section.statement li.post') !== null && document.querySelector('form.followup') !== null`},
 		{"profile", "#/profile", `document.getElementById('profile-name') !== null`},
 		{"approvals", "#/approvals", `document.querySelector('li.approval button.approve') !== null`},
 	}
