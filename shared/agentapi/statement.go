@@ -109,35 +109,43 @@ func (a *API) statement(ctx context.Context, c care.CrisisState) (*Statement, er
 	return statementOf(thread, posts), nil
 }
 
-// openCrisis returns the state of topic's crisis when it is open, writing
-// the error (404 unknown topic, 409 no crisis open) when it is not.
-func (a *API) openCrisis(w http.ResponseWriter, r *http.Request, topic string) (care.CrisisState, bool) {
+// statementCrisis returns the crisis of topic a post of its statement
+// belongs to: the open one or, once it closed, the last one (closed), whose
+// statement may still get updates ("it is fixed"). It writes the error (404
+// unknown topic, 409 never in crisis) when there is none.
+func (a *API) statementCrisis(w http.ResponseWriter, r *http.Request, topic string) (c care.CrisisState, closed, ok bool) {
 	if !a.knownTopic(w, topic) {
-		return care.CrisisState{}, false
+		return care.CrisisState{}, false, false
 	}
 	states, err := a.Crisis.States(r.Context())
 	if err != nil {
 		a.internal(w, r, err)
-		return care.CrisisState{}, false
+		return care.CrisisState{}, false, false
 	}
 	for _, s := range states {
-		if s.Topic == topic && s.Active {
-			return s, true
+		if s.Topic == topic && !s.Since.IsZero() {
+			return s, !s.Active, true
 		}
 	}
-	httpjson.WriteError(w, http.StatusConflict, "no_crisis", "no crisis is open on "+topic+": a statement is written while one is (open it first)")
-	return care.CrisisState{}, false
+	noCrisis(w, topic)
+	return care.CrisisState{}, false, false
 }
 
-// postStatement writes the statement of an open crisis, or an update to it,
-// posted once (after an approval, when the protocol asks for one).
+// noCrisis writes the 409 of a statement with no open crisis to belong to.
+func noCrisis(w http.ResponseWriter, topic string) {
+	httpjson.WriteError(w, http.StatusConflict, "no_crisis", "no crisis is open on "+topic+": a statement is written while one is (open it first); once it closes, its statement still takes updates")
+}
+
+// postStatement writes the statement of an open crisis, or an update to it
+// (still after the crisis closed: the last word), posted once (after an
+// approval, when the protocol asks for one).
 func (a *API) postStatement(w http.ResponseWriter, r *http.Request) {
 	var body StatementRequest
 	if !decode(w, r, &body) || !checkReply(w, ReplyRequest{DraftID: body.DraftID, Text: body.Text, Lang: body.Lang}, true) {
 		return
 	}
 	ctx := r.Context()
-	crisis, ok := a.openCrisis(w, r, r.PathValue("topic"))
+	crisis, closed, ok := a.statementCrisis(w, r, r.PathValue("topic"))
 	if !ok {
 		return
 	}
@@ -150,6 +158,10 @@ func (a *API) postStatement(w http.ResponseWriter, r *http.Request) {
 		}
 		first, ok := a.nextPost(w, r, thread)
 		if !ok {
+			return
+		}
+		if first && closed {
+			noCrisis(w, crisis.Topic)
 			return
 		}
 		out, lint, err := a.Engine.Statement(protocol.StatementInput{Topic: crisis.Topic, Since: crisis.Since, DraftID: body.DraftID,

@@ -110,6 +110,19 @@ func TestCrisisStatement(t *testing.T) {
 	if !again.Duplicate || len(e.outbox.queued()) != 2 {
 		t.Errorf("the same update again: %+v; queued %d", again, len(e.outbox.queued()))
 	}
+
+	// Once the crisis closed, its statement still takes an update (the last
+	// word), but no crisis without a statement gets one.
+	e.xSent(t, q[1], "1890000000000000002")
+	ok(t, e.as(t, tokenSuper, http.MethodPut, "/v1/crisis/delays", map[string]bool{"active": false}), http.StatusOK, nil)
+	fixed := map[string]string{"draft_id": "u-2", "text": "11:00: it is fixed, and every flight leaves on time.", "lang": "en"}
+	ok(t, e.as(t, tokenSuper, http.MethodPost, statementPath, fixed), http.StatusAccepted, &res)
+	if res.Reply.CaseID != thread.ThreadID || res.Approval == nil {
+		t.Errorf("the update after the close: %+v (approval %+v); want it in the crisis's thread, awaiting approval", res.Reply, res.Approval)
+	}
+	ok(t, e.as(t, tokenSuper, http.MethodPut, "/v1/crisis/baggage", map[string]bool{"active": true}), http.StatusOK, nil)
+	ok(t, e.as(t, tokenSuper, http.MethodPut, "/v1/crisis/baggage", map[string]bool{"active": false}), http.StatusOK, nil)
+	wantError(t, e.as(t, tokenSuper, http.MethodPost, "/v1/crisis/baggage/statement", sorry), http.StatusConflict, "no_crisis")
 }
 
 // TestCrisisFollowUpText: an admin writes the text of a crisis's follow-ups

@@ -295,7 +295,8 @@ const statementDrafts = {};
 // statementSection is a crisis's public statement in the crisis panel: its
 // thread and, for an admin while the crisis is open, the form for the
 // statement (the first post) or the next update, once the post before it is
-// out. It returns the section and how to show the thread anew.
+// out (after the crisis closed too, when it has a statement). It returns the
+// section and how to show the thread anew.
 function statementSection(c, note) {
   const status = h('div', { class: 'statement-status', role: 'status', 'aria-live': 'polite' },
     note ? h('p', { class: 'ok' }, note.msg) : null);
@@ -305,7 +306,8 @@ function statementSection(c, note) {
     replace(thread, statementThread(cr, true) || h('p', { class: 'muted' }, t('statement_none')));
     const live = ((cr.statement && cr.statement.posts) || []).filter((p) => !GONE.includes(p.state));
     const first = live.length === 0;
-    if (!cr.active || !can('admin')) {
+    // A closed crisis's statement still takes updates (the last word).
+    if (!can('admin') || (!cr.active && first)) {
       replace(form);
     } else if (!first && live[live.length - 1].state !== 'sent') {
       replace(form, h('p', { class: 'muted' }, t('statement_busy')));
