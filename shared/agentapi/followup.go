@@ -154,6 +154,9 @@ func (a *API) reportCrises(ctx context.Context, from, to time.Time) ([]report.Cr
 	if err != nil {
 		return nil, err
 	}
+	for _, c := range states {
+		states = append(states, c.Previous...)
+	}
 	for _, j := range past {
 		states = append(states, *j.Crisis)
 	}

@@ -37,7 +37,15 @@ type CrisisState struct {
 	// and StatementAt when; empty while none is out.
 	StatementID string    `json:"statement_id,omitempty"`
 	StatementAt time.Time `json:"statement_at"`
+	// Previous are the topic's earlier crises, closed, that this one replaced
+	// (newest first, those closed within PreviousKept): their follow-ups may
+	// still be due.
+	Previous []CrisisState `json:"previous,omitempty"`
 }
+
+// PreviousKept is how long after it closed a crisis is kept in the Previous
+// of the topic's next one.
+const PreviousKept = 8 * 24 * time.Hour
 
 // crisisThreadPrefix starts the id of a crisis's statement thread.
 const crisisThreadPrefix = "crisis-"

@@ -104,10 +104,17 @@ func (m *Monitor) sendFollowUps(ctx context.Context, now time.Time, log *slog.Lo
 	}
 	rep := &FollowUpReport{}
 	var errs []error
+	var closed []care.CrisisState
 	for _, c := range crises {
+		// A topic's earlier crises, replaced by a newer one, may still have
+		// follow-ups due.
+		closed = append(append(closed, c), c.Previous...)
+	}
+	for _, c := range closed {
 		if c.Active || c.ClosedAt.IsZero() || now.Sub(c.ClosedAt) > within {
 			continue
 		}
+		c.Previous = nil
 		cf, err := f.crisis(ctx, c, now, &budget, log)
 		if err != nil {
 			errs = append(errs, err)

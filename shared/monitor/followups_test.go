@@ -228,3 +228,26 @@ func TestCrisisFollowUpText(t *testing.T) {
 		t.Errorf("SetFollowUpText after the start = %v; want ErrFollowUpsStarted", err)
 	}
 }
+
+// TestCrisisFollowUpsOfAReplacedCrisis: a topic's crisis that closed and was
+// replaced by a new one before its follow-ups went (an outage that flaps)
+// still gets them: the new state keeps it among its Previous.
+func TestCrisisFollowUpsOfAReplacedCrisis(t *testing.T) {
+	f := newFollowUpFixture(t) // closed at since+90m; the clock at since+2h
+	ana := f.wrote("2900000000000000001", care.Public, f.since.Add(10*time.Minute))
+	again := care.CrisisState{Topic: "delays", Active: true, Since: f.closed.Add(5 * time.Minute), OpenedBy: "auto", Threshold: 25}
+	if ok, err := f.st.OpenCrisis(t.Context(), again); err != nil || !ok {
+		t.Fatalf("open the next crisis: %v, %v", ok, err)
+	}
+	st, err := f.st.GetCrisis(t.Context(), "delays")
+	if err != nil || !st.Active || len(st.Previous) != 1 || !st.Previous[0].Since.Equal(f.since) || !st.Previous[0].ClosedAt.Equal(f.closed) {
+		t.Fatalf("the new crisis = %+v, %v; want the closed one among its Previous", st, err)
+	}
+	rep, err := f.monitor(10).Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.out.queued) != 1 || f.out.queued[0].CaseID != ana || len(rep.FollowUps.Crises) != 1 || !rep.FollowUps.Crises[0].Done {
+		t.Errorf("queued %+v, report %+v; want Ana's follow-up of the replaced crisis, done", f.out.queued, rep.FollowUps.Crises)
+	}
+}

@@ -162,11 +162,18 @@ func (s *Store) GetCrisis(ctx context.Context, topic string) (care.CrisisState, 
 // OpenCrisis stores st (which must be Active) as its topic's state on condition
 // that the topic is not in crisis: of concurrent openers exactly one gets true. An
 // automatic opening (st.Manual false) also waits for the state's quiet_until; a
-// manual one also replaces an automatic crisis (making it manual).
+// manual one also replaces an automatic crisis (making it manual). A closed
+// crisis it replaces is kept in st's Previous (its follow-ups may still be
+// due), on condition that the state is still the one read.
 func (s *Store) OpenCrisis(ctx context.Context, st care.CrisisState) (bool, error) {
 	if !st.Active || st.Topic == "" {
 		return false, fmt.Errorf("store: open crisis %q: the state must be active and name its topic", st.Topic)
 	}
+	old, err := s.GetCrisis(ctx, st.Topic)
+	if err != nil {
+		return false, fmt.Errorf("store: open crisis %s: %w", st.Topic, err)
+	}
+	st.Previous = previousOf(old, st.Since)
 	item, err := marshal(st)
 	if err != nil {
 		return false, fmt.Errorf("store: open crisis %s: %w", st.Topic, err)
@@ -185,6 +192,10 @@ func (s *Store) OpenCrisis(ctx context.Context, st care.CrisisState) (bool, erro
 		q := e.name("quiet_key")
 		cond = "(" + notActive + ") AND (attribute_not_exists(" + q + ") OR " + q + " <= " + e.value(str(sortable(st.Since))) + ")"
 	}
+	if !old.Since.IsZero() {
+		// What was read is what is replaced, its earlier crises with it.
+		cond = "(" + cond + ") AND " + e.name("since_key") + " = " + e.value(str(sortable(old.Since)))
+	}
 	var mt meter
 	ok, err := s.put(ctx, &mt, &dynamodb.PutItemInput{
 		Item:                      item,
@@ -196,6 +207,27 @@ func (s *Store) OpenCrisis(ctx context.Context, st care.CrisisState) (bool, erro
 		return false, fmt.Errorf("store: open crisis %s: %w", st.Topic, err)
 	}
 	return ok, nil
+}
+
+// maxPrevious bounds a crisis state's Previous.
+const maxPrevious = 10
+
+// previousOf returns the earlier crises a crisis opening at since keeps: old,
+// when it is closed, then its own earlier ones, those closed within
+// care.PreviousKept, at most maxPrevious.
+func previousOf(old care.CrisisState, since time.Time) []care.CrisisState {
+	if old.Active || old.Since.IsZero() {
+		return old.Previous
+	}
+	var out []care.CrisisState
+	prev := old
+	prev.Previous = nil
+	for _, c := range append([]care.CrisisState{prev}, old.Previous...) {
+		if len(out) < maxPrevious && since.Sub(c.ClosedAt) <= care.PreviousKept {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // ClaimCrisisReply takes one of the max automatic crisis replies of the topic's

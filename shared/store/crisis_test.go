@@ -301,3 +301,31 @@ func TestPastCrises(t *testing.T) {
 		}
 	}
 }
+
+// TestCrisisPrevious: a new crisis keeps the topic's earlier ones, closed,
+// newest first, those closed within care.PreviousKept.
+func TestCrisisPrevious(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	t1 := time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)
+	for i, since := range []time.Time{t1, t1.Add(time.Hour), t1.Add(2 * time.Hour), t1.Add(12 * 24 * time.Hour)} {
+		if ok, err := s.OpenCrisis(ctx, care.CrisisState{Topic: "delays", Active: true, Manual: true, Since: since, OpenedBy: "sara"}); !ok || err != nil {
+			t.Fatalf("open %d: %v, %v", i, ok, err)
+		}
+		got, err := s.GetCrisis(ctx, "delays")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prev []time.Time
+		for _, p := range got.Previous {
+			prev = append(prev, p.Since)
+		}
+		want := map[int][]time.Time{1: {t1}, 2: {t1.Add(time.Hour), t1}}[i] // the fourth opens 12 days on: none kept
+		if !slices.EqualFunc(prev, want, time.Time.Equal) {
+			t.Errorf("crisis %d keeps %v; want %v", i, prev, want)
+		}
+		if ok, err := s.CloseCrisis(ctx, "delays", since, true, care.CrisisState{ClosedAt: since.Add(30 * time.Minute), ClosedBy: "sara"}); !ok || err != nil {
+			t.Fatalf("close %d: %v, %v", i, ok, err)
+		}
+	}
+}
