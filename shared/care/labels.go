@@ -34,4 +34,7 @@ type Factor struct {
 	Factor  string `json:"factor"`
 	Points  int    `json:"points"`
 	Because string `json:"because"`
+	// Args are Because's values by name (n, intent, sentiment, score, level,
+	// kinds, max, waited, from), for saying it in other languages.
+	Args map[string]string `json:"args,omitempty"`
 }

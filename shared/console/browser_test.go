@@ -562,6 +562,10 @@ func TestConsole(t *testing.T) {
 	if reasons := eval[string](t, ctx, `document.querySelector('.labels dl').textContent`); !strings.Contains(reasons, "intent: complaint") || !strings.Contains(reasons, "sentiment:") {
 		t.Errorf("the complaint's labels read %q; want each label with its reason", reasons)
 	}
+	// Its priority, factor by factor, in the console's words.
+	if f := eval[string](t, ctx, `[...document.querySelectorAll('li[data-factor]')].map(li => li.textContent).join(' / ')`); !strings.Contains(f, "every case starts at") || !strings.Contains(f, "intent: complaint") {
+		t.Errorf("the complaint's priority factors read %q; want each factor said in the console's language", f)
+	}
 	do(t, ctx, "claim", click(`#claim`), until(`document.getElementById('unassign') !== null`))
 	// María wrote publicly and by DM: her other case is one click away.
 	do(t, ctx, "the customer's other cases", until(`document.querySelector('#other-cases li[data-id] .chan.dm') !== null`))

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +174,16 @@ func TestPriorityOrdering(t *testing.T) {
 	many.Urgency.Kinds = []classify.UrgencyKind{classify.KindSafety, classify.KindMedical, classify.KindStranded}
 	if f := w.Priority(many).Factors; !strings.Contains(describeFactors(f), "capped at 150") {
 		t.Errorf("kinds not capped: %s", describeFactors(f))
+	}
+	// Each factor's values travel apart, for the console to say it in
+	// Spanish or English.
+	args := map[string]map[string]string{}
+	for _, f := range w.Priority(many).Factors {
+		args[f.Factor] = f.Args
+	}
+	if args["base"]["n"] != strconv.Itoa(w.Base) || args["urgency_kinds"]["kinds"] != "safety,medical,stranded" || args["urgency_kinds"]["max"] != "150" ||
+		args["intent"]["intent"] == "" || args["urgency"]["level"] != "critical" {
+		t.Errorf("factor args %v", args)
 	}
 	if s := w.Priority(many).Score; s > MaxPriority {
 		t.Errorf("score %d above %d", s, MaxPriority)

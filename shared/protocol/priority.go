@@ -3,6 +3,7 @@ package protocol
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,47 +108,36 @@ const MaxPriority = 999
 // (factors worth 0 points are left out, except the base).
 func (w *Weights) Priority(in PriorityInput) Priority {
 	p := Priority{Factors: make([]care.Factor, 0, 8)}
-	add := func(factor string, points int, because string, args ...any) {
+	add := func(factor string, points int, args map[string]string, because string, a ...any) {
 		if points == 0 && factor != "base" {
 			return
 		}
-		p.Factors = append(p.Factors, care.Factor{Factor: factor, Points: points, Because: fmt.Sprintf(because, args...)})
+		p.Factors = append(p.Factors, care.Factor{Factor: factor, Points: points, Because: fmt.Sprintf(because, a...), Args: args})
 		p.Score += points
 	}
-	add("base", w.Base, "every case starts at %d", w.Base)
+	num := strconv.Itoa
+	add("base", w.Base, map[string]string{"n": num(w.Base)}, "every case starts at %d", w.Base)
 	if in.Intent != "" {
-		add("intent", w.Intent[string(in.Intent)], "intent %s", in.Intent)
+		add("intent", w.Intent[string(in.Intent)], map[string]string{"intent": string(in.Intent)}, "intent %s", in.Intent)
 	}
 	switch {
 	case in.Score < 0:
-		add("sentiment", int(math.Round(float64(w.Negative)*math.Min(1, -in.Score))), "%s sentiment, score %.2f", orNeg(in.Sentiment), in.Score)
+		add("sentiment", int(math.Round(float64(w.Negative)*math.Min(1, -in.Score))), map[string]string{"sentiment": string(orNeg(in.Sentiment)), "score": fmt.Sprintf("%.2f", in.Score)},
+			"%s sentiment, score %.2f", orNeg(in.Sentiment), in.Score)
 	case in.Score > 0:
-		add("sentiment", int(math.Round(float64(w.Positive)*math.Min(1, in.Score))), "%s sentiment, score %.2f", orPos(in.Sentiment), in.Score)
+		add("sentiment", int(math.Round(float64(w.Positive)*math.Min(1, in.Score))), map[string]string{"sentiment": string(orPos(in.Sentiment)), "score": fmt.Sprintf("%.2f", in.Score)},
+			"%s sentiment, score %.2f", orPos(in.Sentiment), in.Score)
 	}
 	if lvl := in.Urgency.Level; lvl != "" && lvl != classify.UrgencyNone {
-		add("urgency", w.Urgency[string(lvl)], "urgency %s", lvl)
+		add("urgency", w.Urgency[string(lvl)], map[string]string{"level": string(lvl)}, "urgency %s", lvl)
 	}
-	if len(in.Urgency.Kinds) > 0 {
-		pts := 0
-		var kinds []string
-		for _, k := range in.Urgency.Kinds {
-			if v := w.UrgencyKinds[string(k)]; v != 0 {
-				pts += v
-				kinds = append(kinds, fmt.Sprintf("%s (%+d)", k, v))
-			}
-		}
-		if pts > w.UrgencyKindsMax && w.UrgencyKindsMax > 0 {
-			add("urgency_kinds", w.UrgencyKindsMax, "urgency kinds %s, capped at %d", strings.Join(kinds, ", "), w.UrgencyKindsMax)
-		} else if pts != 0 {
-			add("urgency_kinds", pts, "urgency kinds %s", strings.Join(kinds, ", "))
-		}
-	}
+	w.urgencyKinds(in, add)
 	if in.Waiting >= time.Minute && w.WaitPerHour != 0 {
 		pts := int(float64(w.WaitPerHour) * in.Waiting.Hours())
 		if w.WaitMax > 0 && pts > w.WaitMax {
 			pts = w.WaitMax
 		}
-		add("waiting", pts, "waiting %s", FormatDuration(in.Waiting))
+		add("waiting", pts, map[string]string{"waited": FormatDuration(in.Waiting)}, "waiting %s", FormatDuration(in.Waiting))
 	}
 	if from := max(w.FollowersFrom, 1); in.Followers > from && w.FollowersPerDecade != 0 {
 		decades := math.Log10(float64(in.Followers) / float64(from))
@@ -155,20 +145,20 @@ func (w *Weights) Priority(in PriorityInput) Priority {
 		if w.FollowersMax > 0 && pts > w.FollowersMax {
 			pts = w.FollowersMax
 		}
-		add("followers", pts, "%d followers (%.1f decades above %d)", in.Followers, decades, from)
+		add("followers", pts, map[string]string{"n": num(in.Followers), "from": num(from)}, "%d followers (%.1f decades above %d)", in.Followers, decades, from)
 	}
 	if in.Verified {
-		add("verified", w.Verified, "verified author")
+		add("verified", w.Verified, nil, "verified author")
 	}
 	if in.PreviousCases > 0 {
 		pts := w.RepeatPerCase * in.PreviousCases
 		if w.RepeatMax > 0 && pts > w.RepeatMax {
 			pts = w.RepeatMax
 		}
-		add("repeat_contact", pts, "%d other case(s) of this customer in the repeat window", in.PreviousCases)
+		add("repeat_contact", pts, map[string]string{"n": num(in.PreviousCases)}, "%d other case(s) of this customer in the repeat window", in.PreviousCases)
 	}
 	if in.PublicPII {
-		add("public_pii", w.PublicPII, "personal data posted in public")
+		add("public_pii", w.PublicPII, nil, "personal data posted in public")
 	}
 	p.Score = min(max(p.Score, 0), MaxPriority)
 	return p
@@ -200,4 +190,25 @@ func FormatDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh", h)
 	}
 	return fmt.Sprintf("%dh%02dm", h, m)
+}
+
+// urgencyKinds adds the factor of in's urgency kinds, capped at
+// UrgencyKindsMax.
+func (w *Weights) urgencyKinds(in PriorityInput, add func(factor string, points int, args map[string]string, because string, a ...any)) {
+	pts := 0
+	var kinds, names []string
+	for _, k := range in.Urgency.Kinds {
+		if v := w.UrgencyKinds[string(k)]; v != 0 {
+			pts += v
+			kinds = append(kinds, fmt.Sprintf("%s (%+d)", k, v))
+			names = append(names, string(k))
+		}
+	}
+	args := map[string]string{"kinds": strings.Join(names, ","), "max": strconv.Itoa(w.UrgencyKindsMax)}
+	if pts > w.UrgencyKindsMax && w.UrgencyKindsMax > 0 {
+		add("urgency_kinds", w.UrgencyKindsMax, args, "urgency kinds %s, capped at %d", strings.Join(kinds, ", "), w.UrgencyKindsMax)
+	} else if pts != 0 {
+		delete(args, "max")
+		add("urgency_kinds", pts, args, "urgency kinds %s", strings.Join(kinds, ", "))
+	}
 }

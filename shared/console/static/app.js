@@ -864,7 +864,7 @@ function labelsPanel(d) {
     h('h2', { id: 'labels-title' }, t('labels')),
     h('dl', {}, (l.reasons || []).map((r) => [h('dt', {}, labelOf('label', r.label) + ': ' + labelOf(r.label, r.value)), h('dd', {}, r.because)])),
     h('h3', {}, t('priority_factors', { p: last.priority })),
-    h('ul', {}, (last.priority_factors || []).map((f) => h('li', {}, (f.points >= 0 ? '+' : '') + f.points + ' ' + f.factor + ': ' + f.because))),
+    h('ul', {}, (last.priority_factors || []).map((f) => h('li', { 'data-factor': f.factor }, (f.points >= 0 ? '+' : '') + f.points + ' · ' + factorText(f)))),
     h('h3', {}, t('department_why')),
     h('p', {}, (last.department || '') + (last.department_why ? ' — ' + last.department_why : '')),
     h('h3', {}, t('decisions')),
@@ -1109,6 +1109,19 @@ function showError(e) {
 // labelOf names a label value (intent complaint, sentiment negative) in the
 // interface's language; values without a name (departments, topics) show as
 // they are.
+// factorText says why a priority factor counts, in the interface's language
+// (the server's English when the factor is not one the console knows).
+function factorText(f) {
+  const a = { ...(f.args || {}) };
+  if (a.intent) a.intent = labelOf('intent', a.intent);
+  if (a.sentiment) a.sentiment = labelOf('sentiment', a.sentiment);
+  if (a.level) a.level = labelOf('urgency', a.level);
+  if (a.kinds) a.kinds = labelOf('kind', a.kinds);
+  const key = 'factor_' + f.factor + (f.factor === 'urgency_kinds' && a.max ? '_capped' : '');
+  const s = f.args || ['verified', 'public_pii'].includes(f.factor) ? t(key, a) : key;
+  return s === key ? f.factor + ': ' + f.because : s;
+}
+
 function labelOf(kind, value) {
   if (value.includes(',')) return value.split(',').map((v) => labelOf(kind, v)).join(', '); // pii: email,phone
   const key = kind + '_' + value;
