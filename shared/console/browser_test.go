@@ -322,17 +322,19 @@ func TestConsoleRoles(t *testing.T) {
 // recorded; another draft the agent rejects shows its reason to its author.
 func TestConsoleApprovals(t *testing.T) {
 	sys, _, _ := system(t)
-	var dan, other care.CaseSummary
+	var dan, other, maria care.CaseSummary
 	for _, c := range waitCases(t, sys, care.Pending, 7) {
 		switch {
 		case c.CustomerHandle == "dan_okafor":
 			dan = c
-		case c.Channel == care.Public && c.CustomerHandle != "mariagv_viajes" && c.CustomerID != "900666":
+		case c.Channel == care.Public && c.CustomerHandle == "mariagv_viajes":
+			maria = c
+		case c.Channel == care.Public && c.CustomerID != "900666":
 			other = c
 		}
 	}
-	if dan.ID == "" || other.ID == "" {
-		t.Fatal("no case for Dan, or for another customer")
+	if dan.ID == "" || other.ID == "" || maria.ID == "" {
+		t.Fatal("no case for Dan, María, or another customer")
 	}
 	ctx := browser(t)
 	const draft = "Sorry for the wait, Dan: your bag is on tomorrow's 09:10 flight and will be delivered to your hotel."
@@ -359,7 +361,17 @@ func TestConsoleApprovals(t *testing.T) {
 	signIn("Ana", "browser-test-ana")
 	do(t, ctx, "the approvals",
 		chromedp.Navigate(sys.URL+"/console/#/approvals"),
-		until(`document.querySelectorAll('li.approval').length === 2`),
+		until(`document.querySelectorAll('li.approval').length === 2`))
+	// A reply drafted meanwhile shows up by itself (the view polls).
+	req, _ := http.NewRequest(http.MethodPost, sys.URL+"/v1/cases/"+maria.ID+"/replies",
+		strings.NewReader(`{"draft_id":"later-1","text":"Lo sentimos, María: lo revisamos ahora mismo."}`))
+	req.Header.Set("Authorization", "Bearer browser-test-carla")
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("a later draft: %v, %v", resp, err)
+	}
+	do(t, ctx, "the later draft, without a reload",
+		until(`document.querySelector('li.approval[data-case="`+maria.ID+`"]') !== null && document.querySelectorAll('li.approval').length === 3`),
 		click(`li.approval[data-case="`+dan.ID+`"] button.approve`),
 		until(`document.querySelector('li.approval[data-case="`+dan.ID+`"] .approval-status .ok') !== null`),
 		typeInto(`li.approval[data-case="`+other.ID+`"] input.approval-reason`, "Give a date: the app is down until 18:00."),

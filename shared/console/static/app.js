@@ -393,18 +393,37 @@ function statementForm(c, first, status) {
 // server, the author's signature is added), or rejects it with a reason its
 // author sees. Nobody decides their own.
 async function showApprovals() {
-  let list;
-  try {
-    list = (await api.get('/v1/approvals')).approvals || [];
-  } catch (e) {
-    if (e.status !== 401) showError(e);
-    return;
-  }
+  stopTimers();
+  const list = await fetchApprovals();
+  if (!list) return;
   const me = state.me && state.me.agent && state.me.agent.id;
-  replace(main,
+  const render = (l) => replace(main,
     h('h1', {}, t('approvals_title')),
     h('p', { class: 'muted' }, t('approvals_help')),
-    list.length === 0 ? h('p', { class: 'muted', id: 'no-approvals' }, t('approvals_none')) : h('ol', { class: 'approvals' }, list.map((a) => approvalItem(a, me))));
+    l.length === 0 ? h('p', { class: 'muted', id: 'no-approvals' }, t('approvals_none')) : h('ol', { class: 'approvals' }, l.map((a) => approvalItem(a, me))));
+  render(list);
+  // New replies to approve show up by themselves: the list is drawn again
+  // when it changed, unless the agent is writing an edit or a reason.
+  const keyOf = (l) => l.map((a) => a.case_id + '/' + a.draft_id).join(' ');
+  let shown = keyOf(list);
+  state.timers.push(setInterval(async () => {
+    const next = await fetchApprovals(true);
+    const writing = [...main.querySelectorAll('.approval-edit, .approval-reason')].some((el) => el.value.trim() || el === document.activeElement);
+    if (!next || keyOf(next) === shown || writing || !location.hash.startsWith('#/approvals')) return;
+    shown = keyOf(next);
+    render(next);
+  }, POLL_SECONDS * 1000));
+}
+
+// fetchApprovals reads the replies awaiting approval; null on an error
+// (shown, unless quiet: a poll tries again).
+async function fetchApprovals(quiet) {
+  try {
+    return (await api.get('/v1/approvals')).approvals || [];
+  } catch (e) {
+    if (e.status !== 401 && !quiet) showError(e);
+    return null;
+  }
 }
 
 // whyText says, in the interface's language, why a reply needs an approval
