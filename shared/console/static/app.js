@@ -203,7 +203,9 @@ function renderCrisis() {
   replace(banner, open.map((c) => [c, templateOf(c)]).map(([c, tpl]) => h('div', { class: 'crisis', role: 'status', 'data-topic': c.topic },
     h('strong', {}, t('crisis_open', { topic: c.topic })), ' ',
     h('span', {}, t('crisis_since', { t: when(c.since) })),
-    c.reason ? [' — ', h('span', {}, c.reason)] : null, ' ',
+    // Opened by hand: who, in the interface's words; by itself: the
+    // detection's reason (the server's, in English).
+    c.manual ? [' — ', h('span', {}, t('crisis_opened_by', { who: agentName(c.opened_by) }))] : c.reason ? [' — ', h('span', {}, c.reason)] : null, ' ',
     h('a', { href: '#/crisis' }, t('crisis_panel')),
     statementThread(c, false),
     tpl ? h('p', { class: 'template', 'data-template': tpl.id }, t('crisis_template') + ' ', h('q', {}, tpl.text.replaceAll('{topic}', c.topic)
@@ -271,7 +273,7 @@ async function showCrisisPanel(note) {
         h('th', { scope: 'row' }, c.topic),
         h('td', {}, c.active ? t('crisis_active', { t: when(c.since) }) + (c.manual ? ' · ' + t('crisis_manual') : '') : t('crisis_closed')),
         h('td', {}, c.window_count + ' / ' + c.threshold + (c.baseline ? ' (' + t('crisis_baseline', { n: Math.round(c.baseline * 10) / 10 }) + ')' : '')),
-        h('td', {}, c.active ? (c.opened_by || t('crisis_auto')) : (c.closed_by || '')),
+        h('td', {}, c.active ? (c.opened_by && c.opened_by !== 'auto' ? agentName(c.opened_by) : t('crisis_auto')) : c.closed_by === 'auto' ? t('crisis_auto') : agentName(c.closed_by || '')),
         h('td', {}, c.active
           ? (can('admin') ? h('button', { type: 'button', class: 'close-crisis', onclick: () => set(c.topic, false) }, t('crisis_close')) : null)
           : (can('admin') ? h('button', { type: 'button', class: 'open-crisis', onclick: () => set(c.topic, true) }, t('crisis_open_btn')) : null)))))),
@@ -1128,6 +1130,12 @@ function showError(e) {
 // labelOf names a label value (intent complaint, sentiment negative) in the
 // interface's language; values without a name (departments, topics) show as
 // they are.
+// agentName is the display name of the agent of id (the id when unknown).
+function agentName(id) {
+  const a = state.agents.find((x) => x.id === id);
+  return (a && a.display_name) || id;
+}
+
 // factorText says why a priority factor counts, in the interface's language
 // (the server's English when the factor is not one the console knows).
 function factorText(f) {
