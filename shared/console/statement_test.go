@@ -17,7 +17,8 @@ import (
 // shown; the statement waits for another agent's approval (the protocol's
 // approval.during_crisis), Ana approves it in the approvals view, and it is
 // posted once from the brand account; an update follows as a reply to it.
-// The banner shows the statement and its update.
+// The banner shows the latest word (the update, the statement before it in
+// the panel); the panel shows both.
 func TestConsoleStatement(t *testing.T) {
 	sys, _, token := systemWith(t, func(c *config.Config) { c.Protocol.Approval.DuringCrisis = true })
 	ctx := browser(t)
@@ -75,11 +76,15 @@ func TestConsoleStatement(t *testing.T) {
 	if !strings.HasPrefix(posts[1].Text, update) || posts[1].InReplyToID != posts[0].ID {
 		t.Fatalf("X holds %+v; want the update, a reply to the statement", posts)
 	}
-	do(t, ctx, "the banner shows the statement and its update, out",
+	do(t, ctx, "the banner shows the update, out, and the panel both",
 		chromedp.Navigate(sys.URL+"/console/#/crisis"),
-		until(`document.querySelectorAll('.crisis[data-topic="delays"] ol.statement-thread li.post[data-state="sent"]').length === 2`))
-	if got := eval[string](t, ctx, `document.querySelector('.crisis[data-topic="delays"] ol.statement-thread').textContent`); !strings.Contains(got, statement) || !strings.Contains(got, update) {
-		t.Errorf("the banner reads %q", got)
+		until(`document.querySelector('.crisis[data-topic="delays"] .statement-thread li.post[data-state="sent"]') !== null`),
+		until(`document.querySelectorAll('section.statement[data-topic="delays"] li.post[data-state="sent"]').length === 2`))
+	if got := eval[string](t, ctx, `document.querySelector('.crisis[data-topic="delays"] .statement-thread').textContent`); strings.Contains(got, statement) || !strings.Contains(got, update) || !strings.Contains(got, "1 before") {
+		t.Errorf("the banner reads %q; want the update, and that 1 post came before it", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('section.statement[data-topic="delays"] .statement-thread').textContent`); !strings.Contains(got, statement) || !strings.Contains(got, update) {
+		t.Errorf("the panel reads %q; want the statement and the update", got)
 	}
 	if n := len(brandPosts(sys)); n != 2 {
 		t.Errorf("X holds %d posts of the brand's own; want 2, each once", n)

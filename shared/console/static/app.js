@@ -207,8 +207,9 @@ function renderCrisis() {
     // detection's reason (the server's, in English).
     c.manual ? [' — ', h('span', {}, t('crisis_opened_by', { who: agentName(c.opened_by) }))] : c.reason ? [' — ', h('span', {}, c.reason)] : null, ' ',
     h('a', { href: '#/crisis' }, t('crisis_panel')),
-    statementThread(c, false),
-    tpl ? h('p', { class: 'template', 'data-template': tpl.id }, t('crisis_template') + ' ', h('q', {}, tpl.text.replaceAll('{topic}', c.topic)
+    statementLatest(c),
+    // The template is there when asked for: the banner stays short on a phone.
+    tpl ? h('details', { class: 'template', 'data-template': tpl.id }, h('summary', {}, t('crisis_template')), h('q', {}, tpl.text.replaceAll('{topic}', c.topic)
       .replaceAll('{statement_time}', c.statement_id ? hhmm(c.statement_at) : '').replaceAll('{signature}', '').trim())) : null)));
 }
 
@@ -223,15 +224,10 @@ async function refreshCrises() {
 // lost; the others are the thread, the last one out or on its way.
 const GONE = ['rejected', 'failed', 'unknown'];
 
-// statementThread lists a crisis's public statement and its updates, oldest
-// first, each with its time; a post not out yet says where it stands. all
-// also lists the posts gone from the thread, with why (the crisis panel);
-// otherwise (the banner) the statement and the latest update stand for the
-// thread.
-function statementThread(c, all) {
-  const posts = ((c.statement && c.statement.posts) || []).filter((p) => all || !GONE.includes(p.state));
-  if (!posts.length) return null;
-  const item = (p, n) => h('li', { class: 'post ' + p.state, 'data-draft': p.draft_id, 'data-state': p.state, value: n },
+// postItem is one post of a crisis's statement: what it is, when, by whom,
+// where it stands when not out yet, and its text.
+function postItem(p) {
+  return h('li', { class: 'post ' + p.state, 'data-draft': p.draft_id, 'data-state': p.state },
     h('div', { class: 'meta' },
       h('strong', {}, t(p.kind === 'statement' ? 'post_statement' : 'post_update')), ' · ',
       h('time', { datetime: p.sent_at || p.created_at }, when(p.sent_at || p.created_at)), ' · ',
@@ -240,11 +236,24 @@ function statementThread(c, all) {
     h('p', { class: 'text' }, p.text),
     p.state === 'rejected' ? h('p', { class: 'error' }, t('post_rejected_by', { who: p.decided_by_name || '', reason: p.reason || '' })) : null,
     p.problem && p.state !== 'sent' ? h('p', { class: 'muted problem' }, p.problem) : null);
-  const skipped = all || posts.length <= 3 ? 0 : posts.length - 2;
-  const items = skipped
-    ? [item(posts[0]), h('li', { class: 'more' }, h('a', { href: '#/crisis' }, t('statement_more', { n: skipped }))), item(posts[posts.length - 1], posts.length)]
-    : posts.map((p) => item(p));
-  return h('ol', { class: 'statement-thread', 'aria-label': t('statement_of', { topic: c.topic }) }, items);
+}
+
+// statementThread lists a crisis's public statement and its updates, oldest
+// first, those gone from the thread included, with why (the crisis panel).
+function statementThread(c) {
+  const posts = (c.statement && c.statement.posts) || [];
+  if (!posts.length) return null;
+  return h('ol', { class: 'statement-thread', 'aria-label': t('statement_of', { topic: c.topic }) }, posts.map(postItem));
+}
+
+// statementLatest is the banner's word of the statement: its latest post in
+// the thread (out, or on its way), and how many came before, in the panel.
+function statementLatest(c) {
+  const posts = ((c.statement && c.statement.posts) || []).filter((p) => !GONE.includes(p.state));
+  if (!posts.length) return null;
+  const before = posts.length - 1;
+  return h('ul', { class: 'statement-thread latest', 'aria-label': t('statement_of', { topic: c.topic }) }, postItem(posts[before]),
+    before ? h('li', { class: 'more' }, h('a', { href: '#/crisis' }, t('statement_before', { n: before }))) : null);
 }
 
 // ---- the crisis panel ----------------------------------------------------
@@ -305,7 +314,7 @@ function statementSection(c, note) {
   const thread = h('div', { class: 'thread' });
   const form = h('div', { class: 'statement-write' });
   const render = (cr) => {
-    replace(thread, statementThread(cr, true) || h('p', { class: 'muted' }, t('statement_none')));
+    replace(thread, statementThread(cr) || h('p', { class: 'muted' }, t('statement_none')));
     const live = ((cr.statement && cr.statement.posts) || []).filter((p) => !GONE.includes(p.state));
     const first = live.length === 0;
     // A closed crisis's statement still takes updates (the last word).
