@@ -338,9 +338,7 @@ func (s *Surveys) request(c *care.Case, at time.Time, log *slog.Logger) (care.Re
 	}
 	if s.Linter != nil {
 		res := s.Linter.Lint(protocol.ReplyDraft{Text: text, Channel: care.DM, Lang: lang, Automatic: true, CustomerID: c.CustomerID})
-		for _, w := range res.Warnings {
-			req.Warnings = append(req.Warnings, w.Rule+": "+w.Message)
-		}
+		req.Warnings = res.WarningStrings()
 		if !res.OK() {
 			log.Error("monitor: the survey fails the reply linter: fix the signature or the linter's words", "case_id", c.ID, "lang", lang, "text", text, "errors", fmt.Sprint(res.Errors))
 			return req, false

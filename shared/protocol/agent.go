@@ -89,9 +89,7 @@ func (e *Engine) AgentReply(in AgentReplyInput) (*care.ReplyRequest, LintResult,
 	} else {
 		req.InReplyToID = in.ReplyTo.ID
 	}
-	for _, w := range lint.Warnings {
-		req.Warnings = append(req.Warnings, w.Rule+": "+w.Message)
-	}
+	req.Warnings = lint.WarningStrings()
 	if err := req.Validate(); err != nil {
 		return nil, lint, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}

@@ -284,9 +284,7 @@ func (e *Engine) renderAuto(in *Input, kind care.ReplyKind, tmplKind, id, text, 
 	} else {
 		req.RecipientID = m.AuthorID
 	}
-	for _, w := range lint.Warnings {
-		req.Warnings = append(req.Warnings, w.Rule+": "+w.Message)
-	}
+	req.Warnings = lint.WarningStrings()
 	return req, lint
 }
 

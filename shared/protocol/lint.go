@@ -68,8 +68,18 @@ func (r LintResult) OK() bool { return len(r.Errors) == 0 }
 
 // Strings returns the issues as "rule: message" lines, errors first.
 func (r LintResult) Strings() []string {
+	return issueStrings(r.Errors, r.Warnings)
+}
+
+// WarningStrings returns the warnings alone as "rule: message" lines: what
+// a reply request carries (care.ReplyRequest.Warnings).
+func (r LintResult) WarningStrings() []string {
+	return issueStrings(r.Warnings)
+}
+
+func issueStrings(lists ...[]LintIssue) []string {
 	var out []string
-	for _, l := range [][]LintIssue{r.Errors, r.Warnings} {
+	for _, l := range lists {
 		for _, i := range l {
 			out = append(out, i.Rule+": "+i.Message)
 		}

@@ -56,9 +56,7 @@ func (e *Engine) Statement(in StatementInput) (*care.ReplyRequest, LintResult, e
 		AuthorName:     in.AgentName,
 		CreatedAt:      in.Now.UTC(),
 	}
-	for _, w := range lint.Warnings {
-		req.Warnings = append(req.Warnings, w.Rule+": "+w.Message)
-	}
+	req.Warnings = lint.WarningStrings()
 	if err := req.Validate(); err != nil {
 		return nil, lint, fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
