@@ -126,19 +126,29 @@ func (a *API) setCrisis(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, r, err)
 		return
 	}
-	list, err := a.crises(r)
+	st, err := a.crisisOf(r.Context(), topic)
 	if err != nil {
 		a.internal(w, r, err)
 		return
 	}
-	res := CrisisResult{Changed: changed}
-	for _, s := range list {
-		if s.Topic == topic {
-			res.Crisis = s
-		}
-	}
+	res := CrisisResult{Crisis: st, Changed: changed}
 	a.audit(r, "crisis set by hand", "topic", topic, "active", *req.Active, "changed", changed)
 	httpjson.Write(w, http.StatusOK, res)
+}
+
+// crisisOf returns topic's crisis state: its latest crisis, or a zero state
+// (not active) when it was never in crisis.
+func (a *API) crisisOf(ctx context.Context, topic string) (care.CrisisState, error) {
+	states, err := a.Crisis.States(ctx)
+	if err != nil {
+		return care.CrisisState{}, err
+	}
+	for _, s := range states {
+		if s.Topic == topic {
+			return s, nil
+		}
+	}
+	return care.CrisisState{Topic: topic}, nil
 }
 
 // knownTopic reports whether topic is one of the protocol's crisis topics,

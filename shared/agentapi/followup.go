@@ -105,17 +105,15 @@ func (a *API) setFollowUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	list, err := a.crises(r)
+	c, err := a.crisisOf(ctx, topic)
 	if err != nil {
 		a.internal(w, r, err)
 		return
 	}
-	i := slices.IndexFunc(list, func(c care.CrisisState) bool { return c.Topic == topic })
-	if i < 0 || list[i].Since.IsZero() {
+	if c.Since.IsZero() {
 		httpjson.WriteError(w, http.StatusConflict, "no_crisis", topic+" was never in crisis: its follow-ups have no crisis to follow")
 		return
 	}
-	c := list[i]
 	me := callerFrom(ctx)
 	now := a.now()
 	err = a.Store.SetFollowUpText(ctx, topic, c.Since, store.FollowUpText{Texts: texts, By: me.ID, ByName: me.DisplayName, At: &now})

@@ -117,18 +117,16 @@ func (a *API) statementCrisis(w http.ResponseWriter, r *http.Request, topic stri
 	if !a.knownTopic(w, topic) {
 		return care.CrisisState{}, false, false
 	}
-	states, err := a.Crisis.States(r.Context())
+	c, err := a.crisisOf(r.Context(), topic)
 	if err != nil {
 		a.internal(w, r, err)
 		return care.CrisisState{}, false, false
 	}
-	for _, s := range states {
-		if s.Topic == topic && !s.Since.IsZero() {
-			return s, !s.Active, true
-		}
+	if c.Since.IsZero() {
+		noCrisis(w, topic)
+		return care.CrisisState{}, false, false
 	}
-	noCrisis(w, topic)
-	return care.CrisisState{}, false, false
+	return c, !c.Active, true
 }
 
 // noCrisis writes the 409 of a statement with no open crisis to belong to.
@@ -212,19 +210,16 @@ func (a *API) nextPost(w http.ResponseWriter, r *http.Request, thread string) (f
 		a.internal(w, r, err)
 		return false, false
 	}
-	for i := len(posts) - 1; i >= 0; i-- {
-		p := &posts[i]
-		if p.Gone() {
-			continue
-		}
-		if !p.Sent() {
-			httpjson.WriteError(w, http.StatusConflict, "post_in_progress",
-				fmt.Sprintf("the statement's post %s is %s: write the next update once it is out", p.DraftID, p.State()))
-			return false, false
-		}
-		return false, true
+	p := store.LastPost(posts)
+	switch {
+	case p == nil:
+		return true, true
+	case !p.Sent():
+		httpjson.WriteError(w, http.StatusConflict, "post_in_progress",
+			fmt.Sprintf("the statement's post %s is %s: write the next update once it is out", p.DraftID, p.State()))
+		return false, false
 	}
-	return true, true
+	return false, true
 }
 
 // putPost stores a statement's post as a draft of the thread: awaiting an

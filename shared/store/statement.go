@@ -94,7 +94,16 @@ func (s *Store) CrisisPosts(ctx context.Context, threadID string) ([]CrisisPost,
 // (or is not in posts).
 func PostBefore(posts []CrisisPost, draftID string) *CrisisPost {
 	i := slices.IndexFunc(posts, func(p CrisisPost) bool { return p.DraftID == draftID })
-	for i--; i >= 0; i-- {
+	if i < 0 {
+		return nil
+	}
+	return LastPost(posts[:i])
+}
+
+// LastPost returns the latest post of a thread that is not gone (the one
+// the next post follows); nil when there is none.
+func LastPost(posts []CrisisPost) *CrisisPost {
+	for i := len(posts) - 1; i >= 0; i-- {
 		if !posts[i].Gone() {
 			return &posts[i]
 		}
