@@ -162,17 +162,11 @@ func (a *API) postStatement(w http.ResponseWriter, r *http.Request) {
 			noCrisis(w, crisis.Topic)
 			return
 		}
-		out, lint, err := a.Engine.Statement(protocol.StatementInput{Topic: crisis.Topic, Since: crisis.Since, DraftID: body.DraftID,
-			Text: body.Text, Lang: body.Lang, AgentID: me.ID, AgentName: a.signatureName(ctx, me), First: first, Now: a.now()})
-		if err != nil {
-			badRequest(w, "bad_statement", "the statement cannot be made: %v", err)
+		out, lint, ok := a.makeStatement(w, protocol.StatementInput{Topic: crisis.Topic, Since: crisis.Since, DraftID: body.DraftID,
+			Text: body.Text, Lang: body.Lang, AgentID: me.ID, AgentName: a.signatureName(ctx, me), First: first, Now: a.now()}, me.DisplayName)
+		if !ok {
 			return
 		}
-		if out == nil {
-			writeLintFailed(w, lint)
-			return
-		}
-		out.AuthorName = me.DisplayName
 		d, stored, err := a.putPost(ctx, thread, body.DraftID, input, out, lint)
 		if err != nil {
 			a.internal(w, r, err)
@@ -257,16 +251,24 @@ func (a *API) reviseStatement(w http.ResponseWriter, r *http.Request, d *store.D
 	if !ok {
 		return nil, false
 	}
-	out, lint, err := a.Engine.Statement(protocol.StatementInput{Topic: topic, Since: since, DraftID: d.DraftID, Text: text, Lang: d.Request.Lang,
-		AgentID: who.ID, AgentName: a.signatureName(ctx, who), First: store.PostBefore(posts, d.DraftID) == nil, Now: d.Request.CreatedAt})
+	out, _, ok := a.makeStatement(w, protocol.StatementInput{Topic: topic, Since: since, DraftID: d.DraftID, Text: text, Lang: d.Request.Lang,
+		AgentID: who.ID, AgentName: a.signatureName(ctx, who), First: store.PostBefore(posts, d.DraftID) == nil, Now: d.Request.CreatedAt},
+		d.Request.AuthorName)
+	return out, ok
+}
+
+// makeStatement signs and lints a statement's post (Engine.Statement) as
+// authorName's, writing the 400 or the linter's 422 when it cannot be made.
+func (a *API) makeStatement(w http.ResponseWriter, in protocol.StatementInput, authorName string) (*care.ReplyRequest, protocol.LintResult, bool) {
+	out, lint, err := a.Engine.Statement(in)
 	if err != nil {
 		badRequest(w, "bad_statement", "the statement cannot be made: %v", err)
-		return nil, false
+		return nil, lint, false
 	}
 	if out == nil {
 		writeLintFailed(w, lint)
-		return nil, false
+		return nil, lint, false
 	}
-	out.AuthorName = d.Request.AuthorName
-	return out, true
+	out.AuthorName = authorName
+	return out, lint, true
 }
