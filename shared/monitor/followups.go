@@ -42,8 +42,9 @@ type FollowUpStore interface {
 	ListReplies(ctx context.Context, caseID string) ([]care.ReplyStatus, error)
 	ClaimFollowUp(ctx context.Context, topic string, opened time.Time, f store.FollowUp) (*store.FollowUp, bool, error)
 	MarkFollowUpQueued(ctx context.Context, topic string, opened time.Time, customer string, at time.Time) error
-	FollowUps(ctx context.Context, topic string, opened time.Time) (map[string]store.FollowUp, *store.FollowUpJob, error)
+	FollowUps(ctx context.Context, topic string, opened time.Time) (map[string]store.FollowUp, error)
 	FinishFollowUps(ctx context.Context, topic string, opened time.Time, job store.FollowUpJob) (bool, error)
+	GetFollowUpJob(ctx context.Context, topic string, opened time.Time) (*store.FollowUpJob, error)
 	GetFollowUpText(ctx context.Context, topic string, opened time.Time) (*store.FollowUpText, error)
 	StartFollowUps(ctx context.Context, topic string, opened time.Time, at time.Time) (*store.FollowUpText, error)
 }
@@ -128,7 +129,9 @@ func (m *Monitor) sendFollowUps(ctx context.Context, now time.Time, log *slog.Lo
 
 // crisis handles one closed crisis's follow-ups, spending budget.
 func (f *FollowUps) crisis(ctx context.Context, c care.CrisisState, now time.Time, budget *int, log *slog.Logger) (*CrisisFollowUps, error) {
-	held, job, err := f.Store.FollowUps(ctx, c.Topic, c.Since)
+	// The job record first (one read): a crisis whose follow-ups are done, or
+	// not started, is not read claim by claim.
+	job, err := f.Store.GetFollowUpJob(ctx, c.Topic, c.Since)
 	if err != nil {
 		return nil, fmt.Errorf("monitor: follow-ups of %s: %w", c.Topic, err)
 	}
@@ -144,6 +147,10 @@ func (f *FollowUps) crisis(ctx context.Context, c care.CrisisState, now time.Tim
 	if err == nil && (text == nil || text.StartedAt == nil) {
 		text, err = f.Store.StartFollowUps(ctx, c.Topic, c.Since, now)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("monitor: follow-ups of %s: %w", c.Topic, err)
+	}
+	held, err := f.Store.FollowUps(ctx, c.Topic, c.Since)
 	if err != nil {
 		return nil, fmt.Errorf("monitor: follow-ups of %s: %w", c.Topic, err)
 	}

@@ -104,30 +104,25 @@ func (s *Store) MarkFollowUpQueued(ctx context.Context, topic string, opened tim
 	return nil
 }
 
-// FollowUps returns the crisis's follow-up claims by customer, and its job
-// record (nil while not done).
-func (s *Store) FollowUps(ctx context.Context, topic string, opened time.Time) (map[string]FollowUp, *FollowUpJob, error) {
+// FollowUps returns the crisis's follow-up claims by customer (its job
+// record is GetFollowUpJob's).
+func (s *Store) FollowUps(ctx context.Context, topic string, opened time.Time) (map[string]FollowUp, error) {
 	out := map[string]FollowUp{}
-	var job *FollowUpJob
 	err := s.queryPartition(ctx, followUpPK(topic, opened), true, func(it map[string]types.AttributeValue) (bool, error) {
-		sk := stringAttr(it, KeySK)
-		switch {
-		case sk == "JOB":
-			job = &FollowUpJob{}
-			return true, unmarshal(it, job)
-		case strings.HasPrefix(sk, "C#"):
-			var f FollowUp
-			if err := unmarshal(it, &f); err != nil {
-				return false, err
-			}
-			out[f.Customer] = f
+		if !strings.HasPrefix(stringAttr(it, KeySK), "C#") {
+			return true, nil
 		}
+		var f FollowUp
+		if err := unmarshal(it, &f); err != nil {
+			return false, err
+		}
+		out[f.Customer] = f
 		return true, nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: follow-ups of %s: %w", followUpPK(topic, opened), err)
+		return nil, fmt.Errorf("store: follow-ups of %s: %w", followUpPK(topic, opened), err)
 	}
-	return out, job, nil
+	return out, nil
 }
 
 // FinishFollowUps records the crisis's follow-ups done, with the counts; it
